@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "tcbuild",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tcbuild", targets: ["tcbuild"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian, wrapped as system-library modules (C stays in these folders).
+        .systemLibrary(name: "CFITSIO", path: "Sources/CFITSIO", pkgConfig: "cfitsio",
+                       providers: [.apt(["libcfitsio-dev"])]),
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
+                       providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash",
+                       providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+
+        // The generic engine: nodes, fingerprints, planning, scheduling, explain. No SQLite, no astronomy.
+        .target(name: "Graph", dependencies: ["CXXHash"]),
+        // SQLite manifest, content-addressed store, stat cache, lock, gc, verify.
+        .target(name: "Cache", dependencies: ["Graph", "CSQLite", "CXXHash"]),
+        // Image buffers and kernels: FITS I/O, statistics, stars/PSF, warp, CFA, synthetic series.
+        .target(name: "Imaging", dependencies: ["CFITSIO"]),
+        // The pipeline phases as graph nodes, and the typed config.
+        .target(name: "Steps", dependencies: ["Graph", "Cache", "Imaging", "CYAML"]),
+        .executableTarget(name: "tcbuild", dependencies: [
+            "Steps", "Graph", "Cache", "Imaging",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "GraphTests", dependencies: ["Graph"]),
+        .testTarget(name: "CacheTests", dependencies: ["Cache", "Graph", "tcbuild"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "StepsTests", dependencies: ["Steps"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
