@@ -1,11 +1,25 @@
 import ArgumentParser
+import Foundation
 
 /// The `tcbuild` command: tile-based quality reconstruction as an incremental build graph.
 @main
-struct TCBuild: AsyncParsableCommand {
+struct TCBuild: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tcbuild",
         abstract: "Tile-based quality reconstruction of deep-sky image series, as an incremental build graph.",
-        subcommands: [Synth.self]
+        subcommands: [Synth.self, Toy.self]
     )
+
+    /// Parses, runs, and maps errors to exit statuses (see `ExitStatus`). tcbuild's own errors print
+    /// as `error: <message>`; ArgumentParser's (help, usage) keep their own handling.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            guard let code = ExitStatus.code(for: error) else { exit(withError: error) }
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(code)
+        }
+    }
 }

@@ -1,0 +1,75 @@
+import Foundation
+import Graph
+
+/// The content-addressed artifact files: `objects/ab/abcdef...` named by XXH3-128 digest.
+///
+/// Commit protocol (crash-safe): a node writes `objects/tmp.<pid>.<n>`; `commit` hashes it, fsyncs
+/// it, renames it to its digest path (atomic within the directory tree of one filesystem) and fsyncs
+/// the directory. Only after that is the manifest row written, so a manifest row never points at a
+/// partial file; a kill leaves at most a `tmp.*` file, which the startup sweep removes.
+final class ObjectStore: @unchecked Sendable {
+    let root: String
+    let durable: Bool
+    private let lock = NSLock()
+    private var counter = 0
+    private var knownDirs = Set<String>()
+
+    init(root: String, durable: Bool) throws {
+        self.root = root
+        self.durable = durable
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    func path(of digest: Digest) -> String {
+        let hex = digest.hex
+        return "\(root)/\(hex.prefix(2))/\(hex)"
+    }
+
+    func temporaryPath() -> String {
+        let n = lock.withLock { counter += 1; return counter }
+        return "\(root)/tmp.\(getpid()).\(n)"
+    }
+
+    /// Hashes, syncs and renames a temporary file into place; returns its digest and size.
+    func commit(temporary path: String) throws -> (Digest, Int64) {
+        let (digest, size) = try Digest.ofFile(atPath: path)
+        if durable { try fsyncPath(path) }
+        let dest = self.path(of: digest)
+        let dir = (dest as NSString).deletingLastPathComponent
+        let isNew = lock.withLock { knownDirs.insert(dir).inserted }
+        if isNew { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        if let existing = fileSize(dest), existing == size {
+            unlink(path)  // identical content already stored
+            return (digest, size)
+        }
+        chmod(path, 0o444)  // artifacts are immutable; a hard-linked materialization is read-only too
+        guard rename(path, dest) == 0 else {
+            throw CacheError.io(path: dest, message: "cannot move artifact into the store: \(String(cString: strerror(errno)))")
+        }
+        if durable { try fsyncPath(dir) }
+        return (digest, size)
+    }
+
+    /// Size of a file, or nil if it does not exist.
+    func fileSize(_ path: String) -> Int64? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int64(st.st_size) : nil
+    }
+
+    /// Removes leftover temporary files (from killed runs). Returns how many.
+    func sweepTemporaries() -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return 0 }
+        var n = 0
+        for name in names where name.hasPrefix("tmp.") {
+            if unlink("\(root)/\(name)") == 0 { n += 1 }
+        }
+        return n
+    }
+
+    private func fsyncPath(_ path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw CacheError.io(path: path, message: "cannot open for fsync: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw CacheError.io(path: path, message: "fsync failed: \(String(cString: strerror(errno)))") }
+    }
+}

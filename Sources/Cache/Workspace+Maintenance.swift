@@ -1,0 +1,109 @@
+import Foundation
+import Graph
+
+/// What `gc` did.
+public struct GCReport: Sendable, Equatable {
+    /// Executions forgotten (not referenced by the kept runs).
+    public var executionsRemoved = 0
+    /// Artifact files deleted.
+    public var blobsRemoved = 0
+    /// Bytes freed.
+    public var bytesFreed: Int64 = 0
+    /// Runs whose references were kept.
+    public var keptRuns: [Int64] = []
+}
+
+/// One damaged artifact found by `verify`.
+public struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The artifact's recorded digest.
+    public let digest: Digest
+    /// Nodes whose recorded outputs include it.
+    public let nodes: [String]
+    /// What is wrong.
+    public let problem: String
+
+    public var description: String { "\(digest.short) (\(nodes.joined(separator: ", "))): \(problem)" }
+}
+
+extension Workspace {
+    /// Forgets every execution that none of the last `keepRuns` runs referenced (executed or took
+    /// from the cache), then deletes artifact files no remaining execution points at. A blob that a
+    /// kept row points to is never deleted, so the latest run stays fully cached.
+    public func gc(keepRuns: Int) throws -> GCReport {
+        var report = GCReport()
+        let runs = try manifest.select("SELECT id FROM runs ORDER BY id DESC LIMIT ?", [.int(Int64(max(1, keepRuns)))])
+        report.keptRuns = runs.map { $0[0].int }
+        guard let oldestKept = report.keptRuns.last else { return report }
+        var doomed: [(String, Int64)] = []
+        try manifest.write { db in
+            try db.exec("""
+            CREATE TEMP TABLE IF NOT EXISTS keep_exec(id INTEGER PRIMARY KEY);
+            DELETE FROM keep_exec;
+            """)
+            // Executions referenced by a kept run, directly or through the run cache.
+            try db.run("""
+            INSERT OR IGNORE INTO keep_exec(id)
+            SELECT e.id FROM executions e WHERE e.run_id >= ?
+            UNION SELECT rc.exec_id FROM run_cache rc JOIN run_nodes rn ON rn.fingerprint = rc.fingerprint WHERE rn.run_id >= ?
+            """, [.int(oldestKept), .int(oldestKept)])
+            let removed = try db.query("SELECT COUNT(*) FROM executions WHERE id NOT IN (SELECT id FROM keep_exec)")
+            report.executionsRemoved = Int(removed.first?.first?.int ?? 0)
+            for table in ["exec_params", "exec_inputs", "exec_outputs"] {
+                try db.run("DELETE FROM \(table) WHERE exec_id NOT IN (SELECT id FROM keep_exec)")
+            }
+            try db.run("DELETE FROM run_cache WHERE exec_id NOT IN (SELECT id FROM keep_exec)")
+            try db.run("DELETE FROM executions WHERE id NOT IN (SELECT id FROM keep_exec)")
+            try db.run("DELETE FROM run_nodes WHERE run_id < ?", [.int(oldestKept)])
+            doomed = try db.query("SELECT digest, size FROM blobs WHERE digest NOT IN (SELECT digest FROM exec_outputs)").map {
+                ($0[0].text, $0[1].int)
+            }
+            for (hex, _) in doomed { try db.run("DELETE FROM blobs WHERE digest=?", [.text(hex)]) }
+        }
+        // Files go only after the manifest no longer points at them.
+        for (hex, size) in doomed {
+            guard let d = Digest(hex: hex) else { continue }
+            if unlink(path(of: d)) == 0 {
+                report.blobsRemoved += 1
+                report.bytesFreed += size
+            }
+        }
+        return report
+    }
+
+    /// Checks every recorded artifact: present, of its recorded size, and (with `rehash`) of its
+    /// recorded content digest. A damaged artifact is deleted from the store and its blob row dropped,
+    /// so the nodes that produced it rerun next time (and only those, plus what their new bytes change).
+    public func verify(rehash: Bool) throws -> [VerifyProblem] {
+        var problems: [VerifyProblem] = []
+        for row in try manifest.select("SELECT digest, size FROM blobs ORDER BY digest") {
+            guard let d = Digest(hex: row[0].text) else { continue }
+            let p = path(of: d)
+            var problem: String?
+            if let size = objects.fileSize(p) {
+                if size != row[1].int {
+                    problem = "size \(size) != recorded \(row[1].int) (truncated or modified)"
+                } else if rehash, let actual = try? Digest.ofFile(atPath: p).digest, actual != d {
+                    problem = "content hash \(actual.short) != recorded (modified)"
+                }
+            } else {
+                problem = "missing from the store"
+            }
+            guard let problem else { continue }
+            let nodes = try manifest.select("""
+                SELECT DISTINCT e.node FROM executions e JOIN exec_outputs o ON o.exec_id = e.id WHERE o.digest=? ORDER BY e.node
+                """, [.text(d.hex)]).map { $0[0].text }
+            problems.append(VerifyProblem(digest: d, nodes: nodes, problem: problem))
+            unlink(p)
+            try manifest.write { db in
+                try db.run("DELETE FROM blobs WHERE digest=?", [.text(d.hex)])
+                try db.run("DELETE FROM run_cache WHERE exec_id IN (SELECT exec_id FROM exec_outputs WHERE digest=?)", [.text(d.hex)])
+            }
+        }
+        return problems
+    }
+
+    /// Total bytes of recorded artifacts.
+    public func storeSize() throws -> Int64 {
+        try manifest.select("SELECT COALESCE(SUM(size), 0) FROM blobs").first?.first?.int ?? 0
+    }
+}
