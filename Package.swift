@@ -34,10 +34,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "GraphTests", dependencies: ["Graph"]),
-        .testTarget(name: "CacheTests", dependencies: ["Cache", "Graph", "tcbuild"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "StepsTests", dependencies: ["Steps"]),
+        // Helpers shared by the test targets (temporary directories, seeded RNG, child processes).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "GraphTests", dependencies: ["Graph", "TestSupport"]),
+        .testTarget(name: "CacheTests", dependencies: ["Cache", "Graph", "TestSupport", "tcbuild"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "StepsTests", dependencies: ["Steps", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

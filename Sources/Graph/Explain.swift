@@ -16,6 +16,8 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
     case upstreamWillRun([String])
     /// The identity matches an earlier execution: satisfied from the run cache.
     case cachedFromEarlierRun
+    /// An upstream node produced different bytes, for these reasons (the root cause of an input change).
+    indirect case upstream(node: String, reasons: [Reason])
 
     public var description: String {
         switch self {
@@ -33,6 +35,7 @@ public enum Reason: Sendable, Equatable, CustomStringConvertible {
         case .upstreamWillRun(let us):
             return "waits for upstream that will run: \(us.prefix(3).joined(separator: ", "))\(us.count > 3 ? " (+\(us.count - 3) more)" : "")"
         case .cachedFromEarlierRun: return "matches an earlier execution (run cache)"
+        case .upstream(let n, let rs): return "upstream \(n) ran: " + rs.map(\.description).joined(separator: "; ")
         }
     }
 }
@@ -61,13 +64,41 @@ public enum Explainer {
 
     /// Why the latest recorded execution of `node` ran: its differences from the one before it.
     /// Nil when the node was never executed.
+    /// Input changes that came from another node are followed upstream to their root cause
+    /// (`.upstream(node, reasons)`), so a downstream node names the parameter edit that reached it.
     public static func whyLastRan(_ node: String, store: any BuildStore) throws -> [Reason]? {
+        var visited = Set<String>()
+        return try whyLastRan(node, store: store, visited: &visited)
+    }
+
+    private static func whyLastRan(_ node: String, store: any BuildStore, visited: inout Set<String>) throws -> [Reason]? {
+        visited.insert(node)
         let history = try store.executions(of: node, limit: 2)
         guard let last = history.first else { return nil }
         let reasons = differences(from: history.count > 1 ? history[1] : nil, kind: last.kind, version: last.version,
                                   params: last.params, inputs: last.inputs)
         // Same identity as the previous execution: it reran because an artifact was lost.
-        return reasons.isEmpty ? [.artifactProblem(ArtifactProblem(output: "*", digest: last.fingerprint,
-                                                                    problem: "rebuilt after its artifacts were lost"))] : reasons
+        if reasons.isEmpty {
+            return [.artifactProblem(ArtifactProblem(output: "*", digest: last.fingerprint, problem: "rebuilt after its artifacts were lost"))]
+        }
+        return try reasons.map { try withUpstreamCause($0, store: store, visited: &visited) }
+    }
+
+    /// Wraps an input change from node `U` with why `U` last ran.
+    private static func withUpstreamCause(_ reason: Reason, store: any BuildStore, visited: inout Set<String>) throws -> Reason {
+        guard case .inputChanged(_, let source, .some, .some) = reason, source.hasPrefix("node:") else { return reason }
+        let upstream = String(source.dropFirst(5).split(separator: "#").first ?? "")
+        guard !visited.contains(upstream), let cause = try whyLastRan(upstream, store: store, visited: &visited) else { return reason }
+        return .upstream(node: upstream, reasons: [reason] + cause)
+    }
+
+    /// Flattens nested reasons into display lines, indenting upstream causes.
+    public static func lines(_ reasons: [Reason], indent: String = "") -> [String] {
+        reasons.flatMap { r -> [String] in
+            if case .upstream(let n, let rs) = r {
+                return ["\(indent)because upstream \(n) ran:"] + lines(rs, indent: indent + "  ")
+            }
+            return [indent + r.description]
+        }
     }
 }
