@@ -46,6 +46,13 @@ public final class Workspace: BuildStore, @unchecked Sendable {
         if writable { try sweep() }
     }
 
+    /// Flushes buffered rows and releases the workspace lock. The workspace must not be used for
+    /// writing afterwards. Also happens on deinit; call it where the lock must go at a known point.
+    public func close() throws {
+        defer { workspaceLock?.release() }
+        if workspaceLock != nil { try flush() }
+    }
+
     /// Removes temporary files and forgets blobs whose file is gone.
     private func sweep() throws {
         let temporaries = objects.sweepTemporaries()

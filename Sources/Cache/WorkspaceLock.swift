@@ -7,7 +7,8 @@ import Foundation
 /// written in it is no longer alive (a lock on a filesystem that ignores flock across hosts, or a
 /// PID reused), the message still names it and says it looks dead.
 public final class WorkspaceLock: @unchecked Sendable {
-    private let fd: Int32
+    private var fd: Int32
+    private let mutex = NSLock()
     /// The lock file path.
     public let path: String
 
@@ -27,10 +28,17 @@ public final class WorkspaceLock: @unchecked Sendable {
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
     }
 
-    deinit {
-        _ = ftruncate(fd, 0)
-        flock(fd, LOCK_UN)
-        close(fd)
+    deinit { release() }
+
+    /// Releases the lock (idempotent).
+    public func release() {
+        mutex.withLock {
+            guard fd >= 0 else { return }
+            _ = ftruncate(fd, 0)
+            flock(fd, LOCK_UN)
+            close(fd)
+            fd = -1
+        }
     }
 
     /// Whether process `pid` is alive.

@@ -31,6 +31,7 @@ struct Toy: ParsableCommand {
                 "executed": report.executed.sorted(), "cached": report.cached.count,
                 "failed": report.failed.keys.sorted(), "seconds": Date().timeIntervalSince(t0),
                 "files_hashed": counters.filesHashed, "bytes_hashed": counters.bytesHashed,
+                "outputs": report.outputs.mapValues { $0["out"]?.hex ?? "" },
             ]
             let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

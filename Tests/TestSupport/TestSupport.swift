@@ -7,9 +7,10 @@ public final class TemporaryDirectory: @unchecked Sendable {
 
     /// Creates `/tmp/tcbuild-test-<label>-XXXXXX`.
     public init(_ label: String = "t") {
-        var template = Array("\(NSTemporaryDirectory())/tcbuild-test-\(label)-XXXXXX".utf8CString)
+        let base = (NSTemporaryDirectory() as NSString).standardizingPath
+        var template = Array("\(base)/tcbuild-test-\(label)-XXXXXX".utf8CString)
         let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        path = p.map { String(cString: $0) } ?? "\(NSTemporaryDirectory())/tcbuild-test-\(label)-\(UUID().uuidString)"
+        path = p.map { String(cString: $0) } ?? "\(base)/tcbuild-test-\(label)-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
