@@ -12,7 +12,6 @@ final class ObjectStore: @unchecked Sendable {
     let durable: Bool
     private let lock = NSLock()
     private var counter = 0
-    private var knownDirs = Set<String>()
 
     init(root: String, durable: Bool) throws {
         self.root = root
@@ -36,14 +35,17 @@ final class ObjectStore: @unchecked Sendable {
         if durable { try fsyncPath(path) }
         let dest = self.path(of: digest)
         let dir = (dest as NSString).deletingLastPathComponent
-        let isNew = lock.withLock { knownDirs.insert(dir).inserted }
-        if isNew { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         if let existing = fileSize(dest), existing == size {
             unlink(path)  // identical content already stored
             return (digest, size)
         }
         chmod(path, 0o444)  // artifacts are immutable; a hard-linked materialization is read-only too
-        guard rename(path, dest) == 0 else {
+        var moved = rename(path, dest) == 0
+        if !moved && errno == ENOENT {  // first artifact of this fan-out directory
+            mkdir(dir, 0o755)
+            moved = rename(path, dest) == 0
+        }
+        guard moved else {
             throw CacheError.io(path: dest, message: "cannot move artifact into the store: \(String(cString: strerror(errno)))")
         }
         if durable { try fsyncPath(dir) }

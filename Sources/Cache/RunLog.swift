@@ -22,21 +22,59 @@ public final class RunLog: EventSink, @unchecked Sendable {
     deinit { close(fd) }
 
     public func emit(_ event: BuildEvent) {
-        var fields: [String: Any] = ["t": (Date().timeIntervalSince1970 * 1000).rounded() / 1000]
+        var line = JSONLine()
+        line.add("t", (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
         switch event {
-        case .runStarted(let total, let jobs): fields["event"] = "run_started"; fields["nodes"] = total; fields["jobs"] = jobs
-        case .nodeStarted(let n, let g): fields["event"] = "started"; fields["node"] = n; fields["group"] = g
-        case .nodeCached(let n, let g): fields["event"] = "cached"; fields["node"] = n; fields["group"] = g
+        case .runStarted(let total, let jobs):
+            line.add("event", "run_started"); line.add("nodes", Double(total)); line.add("jobs", Double(jobs))
+        case .nodeStarted(let n, let g): line.add("event", "started"); line.add("node", n); line.add("group", g)
+        case .nodeCached(let n, let g): line.add("event", "cached"); line.add("node", n); line.add("group", g)
         case .nodeExecuted(let n, let g, let s, let b):
-            fields["event"] = "finished"; fields["node"] = n; fields["group"] = g; fields["seconds"] = s; fields["bytes"] = b
-        case .nodeFailed(let n, let g, let m): fields["event"] = "failed"; fields["node"] = n; fields["group"] = g; fields["message"] = m
-        case .nodeSkipped(let n, let g): fields["event"] = "skipped"; fields["node"] = n; fields["group"] = g
-        case .log(let n, let m): fields["event"] = "log"; fields["node"] = n; fields["message"] = m
+            line.add("event", "finished"); line.add("node", n); line.add("group", g); line.add("seconds", s); line.add("bytes", Double(b))
+        case .nodeFailed(let n, let g, let m):
+            line.add("event", "failed"); line.add("node", n); line.add("group", g); line.add("message", m)
+        case .nodeSkipped(let n, let g): line.add("event", "skipped"); line.add("node", n); line.add("group", g)
+        case .log(let n, let m): line.add("event", "log"); line.add("node", n); line.add("message", m)
         case .runFinished(let e, let c, let f, let s):
-            fields["event"] = "run_finished"; fields["executed"] = e; fields["cached"] = c; fields["failed"] = f; fields["seconds"] = s
+            line.add("event", "run_finished"); line.add("executed", Double(e)); line.add("cached", Double(c))
+            line.add("failed", Double(f)); line.add("seconds", s)
         }
-        guard var data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
-        data.append(0x0A)
-        lock.withLock { _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+        let bytes = Array(line.text.utf8)
+        lock.withLock { _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+    }
+}
+
+/// Builds one JSON object on one line, fields in the order added (no Foundation JSON: the run log
+/// is written for every node and must stay cheap on a 2000-node no-op run).
+struct JSONLine {
+    private var body = ""
+
+    mutating func add(_ key: String, _ value: String) { append(key, JSONLine.quote(value)) }
+
+    mutating func add(_ key: String, _ value: Double) {
+        append(key, value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value))
+    }
+
+    private mutating func append(_ key: String, _ json: String) {
+        body += (body.isEmpty ? "" : ",") + JSONLine.quote(key) + ":" + json
+    }
+
+    var text: String { "{" + body + "}\n" }
+
+    /// A JSON string literal with the required escapes.
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
     }
 }

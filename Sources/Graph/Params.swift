@@ -9,7 +9,14 @@ public struct ParamSet: Sendable, Equatable {
     /// Canonical JSON bytes (what the fingerprint hashes).
     public let canonical: [UInt8]
     /// Leaf values by key path, sorted by path. Arrays of scalars are one leaf (`clamp` -> `[-3,3]`).
-    public let flattened: [(path: String, value: String)]
+    /// Derived from `canonical` on demand (only explain and recording need it, not planning).
+    public var flattened: [(path: String, value: String)] {
+        var leaves: [(String, String)] = []
+        if let object = try? JSONSerialization.jsonObject(with: Data(canonical), options: [.fragmentsAllowed]) {
+            ParamSet.flatten(object, path: "", into: &leaves)
+        }
+        return leaves.sorted { $0.0 < $1.0 }.map { (path: $0.0, value: $0.1) }
+    }
 
     /// Canonicalizes a Codable parameter value.
     public init<P: Encodable>(_ params: P) {
@@ -18,11 +25,6 @@ public struct ParamSet: Sendable, Equatable {
         let data: Data
         do { data = try encoder.encode(params) } catch { preconditionFailure("parameters must encode to JSON: \(error)") }
         canonical = Array(data)
-        var leaves: [(String, String)] = []
-        if let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) {
-            ParamSet.flatten(object, path: "", into: &leaves)
-        }
-        flattened = leaves.sorted { $0.0 < $1.0 }.map { (path: $0.0, value: $0.1) }
     }
 
     /// No parameters.

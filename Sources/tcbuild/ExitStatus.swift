@@ -12,8 +12,8 @@ struct UsageError: Error, CustomStringConvertible {
 struct RunFailed: Error, CustomStringConvertible {
     let report: RunReport
     var description: String {
-        report.failed.sorted { $0.key < $1.key }.map { "error: node \($0.key) failed: \($0.value)" }.joined(separator: "\n")
-            + "\n" + String(describing: GraphError.runFailed(failed: report.failed.keys.sorted()))
+        (report.failed.sorted { $0.key < $1.key }.map { "node \($0.key) failed: \($0.value)" }
+            + [String(describing: GraphError.runFailed(failed: report.failed.keys.sorted()))]).joined(separator: "\n")
     }
 }
 
