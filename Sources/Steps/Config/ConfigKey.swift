@@ -64,6 +64,18 @@ struct ConfigKey: Sendable {
     let apply: @Sendable (inout TCConfig, YAMLNode, ConfigLocation) throws(ConfigError) -> Void
     let read: @Sendable (TCConfig) -> String
 
+    /// What a valid value looks like, for messages: `an integer`, `true or false`, ...
+    var expectedPhrase: String {
+        switch typeName {
+        case "integer": return "an integer"
+        case "number": return "a number"
+        case "bool": return "true or false"
+        case "enum": return "one of \(allowed)"
+        case "[lo, hi]": return "a list of two numbers [lo, hi]"
+        default: return "a value"
+        }
+    }
+
     /// The key's own name (last path component).
     var name: String { String(path.split(separator: ".").last ?? "") }
     /// The section path (everything before the last component).
@@ -203,7 +215,7 @@ extension ConfigKey {
 
     static func reference(_ path: String, _ kp: WritableKeyPath<TCConfig, ReferenceFrame> & Sendable,
                           _ meaning: String, _ readBy: String) -> ConfigKey {
-        ConfigKey(path: path, typeName: "auto | index | path", allowed: "auto, index >= 0, or a path",
+        ConfigKey(path: path, typeName: "auto, index or path", allowed: "auto, index >= 0, or a path",
                   meaning: meaning, readBy: readBy, isText: true,
                   apply: { (c: inout TCConfig, node: YAMLNode, at: ConfigLocation) throws(ConfigError) in
                       if case .int(let n)? = node.resolved {

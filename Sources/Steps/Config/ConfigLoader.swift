@@ -105,8 +105,7 @@ public enum ConfigLoader {
         } catch {
             guard key.isText else {
                 if case .syntax(_, let problem, _) = error {
-                    throw .wrongType(at, keyPath: path, expected: key.typeName == "[lo, hi]"
-                                     ? "a list of two numbers [lo, hi]" : "a YAML value (\(problem))",
+                    throw .wrongType(at, keyPath: path, expected: "\(key.expectedPhrase) (not valid YAML: \(problem))",
                                      got: "\"\(valueText)\"")
                 }
                 throw relocate(error, to: at)

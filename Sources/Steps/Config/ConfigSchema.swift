@@ -15,7 +15,7 @@ enum ConfigSchema {
 
         .choice("registration.engine", \.registration.engine, "registration backend", "1 registration"),
         .reference("registration.reference", \.registration.reference,
-                   "reference frame: auto, a 0-based frame index, or a FITS path", "1 registration"),
+                   "which frame defines the reference geometry", "1 registration"),
         .text("registration.output_dir", \.registration.outputDir,
               "directory where registered frames are materialized", "1 registration"),
         .text("registration.registered_filename_pattern", \.registration.registeredFilenamePattern,

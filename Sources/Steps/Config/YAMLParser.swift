@@ -60,6 +60,9 @@ private struct EventReader {
             if let c = context, parser.context_mark.line != mark.line || parser.context_mark.column != mark.column {
                 context = "\(c) at line \(parser.context_mark.line + 1), column \(parser.context_mark.column + 1)"
             }
+            if let c = context, c.contains("alias") {
+                context = c + "; a value starting with '*' or '&' must be quoted, e.g. \"*.fits\""
+            }
             throw .syntax(ConfigLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1),
                           problem: problem, context: context)
         }
