@@ -80,12 +80,19 @@ private let preamble = [
         #expect(local.keyPath == "local_metrics.structure_mode" && local.line == 2)
         let over = try failure([], overrides: ["local_metrics.star_mode.weights.fwhm=0.7"])
         #expect(over.description.hasPrefix("--set local_metrics.star_mode.weights.fwhm=0.7: local_metrics.star_mode.weights must sum to 1"))
+        // With several overrides in a group, the message names the last one applied.
+        let two = try failure(["global_metrics:", "  weights: {noise: 0.3}"],
+                              overrides: ["global_metrics.weights.noise=0.2", "global_metrics.weights.gradient=0.2"])
+        #expect(two.location.override == "global_metrics.weights.gradient=0.2")
+        #expect(two.description.contains("(background 0.4 + noise 0.2 + gradient 0.2 = 0.8)"))
     }
 
     @Test func crossKeyFramesMinMax() throws {
         let e = try failure(preamble + ["synthetic:", "  frames_min: 40"])
         #expect(e.line == 8)
         #expect(e.description.hasPrefix("tile_compile.yaml:8: synthetic.frames_min (40) must not exceed synthetic.frames_max (30)"))
+        let over = try failure([], overrides: ["synthetic.frames_max=10"])
+        #expect(over.description.hasPrefix("--set synthetic.frames_max=10: synthetic.frames_min (15) must not exceed"))
     }
 
     @Test func firstErrorInFileOrderWins() throws {

@@ -47,7 +47,9 @@ public enum ConfigLoader {
         for override in overrides {
             try applyOverride(override, to: &config, origins: &origins)
         }
-        try checkCrossKeys(config, origins: origins)
+        try checkCrossKeys(config, origins: origins, overrideOrder: overrides.compactMap { o in
+            o.firstIndex(of: "=").map { o[..<$0].trimmingCharacters(in: .whitespaces) }
+        })
         return config
     }
 
