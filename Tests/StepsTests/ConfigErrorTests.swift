@@ -109,9 +109,11 @@ private let preamble = [
         #expect(top.line == 3 && top.description.contains("(first set on line 1)"))
     }
 
-    @Test func aliasesAreRejected() throws {
+    @Test func aliasesAndDeepNestingAreRejected() throws {
         let e = try failure(["tile:", "  min_size: &m 64", "  max_divisor: *m"])
         #expect(e.line == 3 && e.keyPath == "tile.max_divisor" && e.description.contains("aliases"))
+        let deep = try failure([String(repeating: "[", count: 100) + String(repeating: "]", count: 100)])
+        #expect(deep.line == 1 && deep.description.contains("nested deeper than 64 levels"))
         let glob = try failure(["data:", "  pattern: *.fits"])
         #expect(glob.line == 2 && glob.description.contains("must be quoted"), "\(glob)")
     }

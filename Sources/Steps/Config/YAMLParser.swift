@@ -45,6 +45,8 @@ private struct Event {
 
 /// Walks the event stream recursively; one instance per parse.
 private struct EventReader {
+    /// Deeper nesting is rejected before it can exhaust the stack.
+    static let maxDepth = 64
     let file: String
 
     init(file: String) {
@@ -104,7 +106,7 @@ private struct EventReader {
                     throw .unsupported(ConfigLocation(file: file, line: e.mark.line, column: e.mark.column), keyPath: nil,
                                        what: "a second YAML document ('---') is not supported; keep one document per config file")
                 }
-                root = try node(&parser, first: try next(&parser), path: "")
+                root = try node(&parser, first: try next(&parser), path: "", depth: 0)
             case YAML_STREAM_END_EVENT:
                 return root
             default:
@@ -114,8 +116,12 @@ private struct EventReader {
         }
     }
 
-    func node(_ parser: inout yaml_parser_t, first e: Event, path: String) throws(ConfigError) -> YAMLNode {
+    func node(_ parser: inout yaml_parser_t, first e: Event, path: String, depth: Int) throws(ConfigError) -> YAMLNode {
         let at = ConfigLocation(file: file, line: e.mark.line, column: e.mark.column)
+        guard depth < EventReader.maxDepth else {
+            throw .unsupported(at, keyPath: path.isEmpty ? nil : path,
+                               what: "nested deeper than \(EventReader.maxDepth) levels; a config needs at most 4")
+        }
         switch e.type {
         case YAML_SCALAR_EVENT:
             return .scalar(e.value, e.mark, e.style, tag: e.tag == "!" ? nil : e.tag)
@@ -128,7 +134,7 @@ private struct EventReader {
             while true {
                 let item = try next(&parser)
                 if item.type == YAML_SEQUENCE_END_EVENT { return .sequence(items, e.mark) }
-                items.append(try node(&parser, first: item, path: path))
+                items.append(try node(&parser, first: item, path: path, depth: depth + 1))
             }
         case YAML_MAPPING_START_EVENT:
             var entries: [YAMLNode.Entry] = []
@@ -138,7 +144,7 @@ private struct EventReader {
                 if k.type == YAML_MAPPING_END_EVENT { return .mapping(entries, e.mark) }
                 let keyAt = ConfigLocation(file: file, line: k.mark.line, column: k.mark.column)
                 guard k.type == YAML_SCALAR_EVENT else {
-                    if k.type == YAML_ALIAS_EVENT { _ = try node(&parser, first: k, path: path) }
+                    if k.type == YAML_ALIAS_EVENT { _ = try node(&parser, first: k, path: path, depth: depth + 1) }
                     throw .unsupported(keyAt, keyPath: path.isEmpty ? nil : path,
                                        what: "mapping keys must be plain words like 'size_factor', not lists or mappings")
                 }
@@ -147,7 +153,7 @@ private struct EventReader {
                     throw .duplicateKey(keyAt, keyPath: keyPath, firstLine: firstLine)
                 }
                 seen[k.value] = k.mark.line
-                let value = try node(&parser, first: try next(&parser), path: keyPath)
+                let value = try node(&parser, first: try next(&parser), path: keyPath, depth: depth + 1)
                 entries.append(YAMLNode.Entry(key: k.value, keyMark: k.mark, value: value))
             }
         default:
