@@ -1,0 +1,302 @@
+// The sections of TCConfig. Defaults are METHOD.md's; the loader enforces the ranges noted.
+
+extension TCConfig {
+    /// `data.*`
+    public struct DataSection: Codable, Sendable, Equatable {
+        /// Directory of input frames, relative to the workspace.
+        public var inputDir = "frames"
+        /// Glob selecting input frames inside `inputDir`.
+        public var pattern = "*.fit*"
+        /// Gate: fewer frames than this aborts the run (>= 1).
+        public var framesMin = 800
+        /// Largest allowed spread of exposure times, percent of the median (>= 0).
+        public var maxExposureSpreadPercent = 5.0
+        /// Largest allowed fraction of NaN/Inf pixels in a frame, in [0, 1].
+        public var maxNonfiniteFraction = 0.001
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case inputDir = "input_dir", pattern, framesMin = "frames_min"
+            case maxExposureSpreadPercent = "max_exposure_spread_percent"
+            case maxNonfiniteFraction = "max_nonfinite_fraction"
+        }
+    }
+
+    /// `registration.engine`
+    public enum RegistrationEngine: String, Codable, Sendable, CaseIterable {
+        /// Siril CLI backend.
+        case siril
+        /// Native star-pattern registration against a reference frame.
+        case relative
+        /// Registration anchored on a WCS solution.
+        case wcsAnchor = "wcs_anchor"
+    }
+
+    /// `registration.interpolation`
+    public enum Interpolation: String, Codable, Sendable, CaseIterable {
+        /// Lanczos, a = 3.
+        case lanczos3
+        /// Bilinear.
+        case bilinear
+    }
+
+    /// `registration.*` (phase 1).
+    public struct RegistrationSection: Codable, Sendable, Equatable {
+        /// Backend.
+        public var engine = RegistrationEngine.relative
+        /// Reference frame choice.
+        public var reference = ReferenceFrame.auto
+        /// Directory where registered frames are materialized.
+        public var outputDir = "registered"
+        /// File name pattern for registered frames; `{index:05d}` is the zero-padded frame index.
+        public var registeredFilenamePattern = "reg_{index:05d}.fit"
+        /// A frame matching fewer stars than this aborts the run (>= 3).
+        public var minStarMatches = 8
+        /// Resampling kernel.
+        public var interpolation = Interpolation.lanczos3
+        /// Star detection threshold in background sigmas (> 0).
+        public var starThresholdSigma = 5.0
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case engine, reference, outputDir = "output_dir"
+            case registeredFilenamePattern = "registered_filename_pattern"
+            case minStarMatches = "min_star_matches", interpolation
+            case starThresholdSigma = "star_threshold_sigma"
+        }
+    }
+
+    /// `normalization.mode`
+    public enum NormalizationMode: String, Codable, Sendable, CaseIterable {
+        /// Robust background with stars masked (sigma-clip + dilation).
+        case background
+        /// Plain median of the frame.
+        case median
+    }
+
+    /// `normalization.*` (phase 2).
+    public struct NormalizationSection: Codable, Sendable, Equatable {
+        /// How B_f is estimated.
+        public var mode = NormalizationMode.background
+        /// Defaults.
+        public init() {}
+    }
+
+    /// `global_metrics.weights.*`: a, b, c of Q_f; each in [0, 1], sum 1.
+    public struct GlobalWeights: Codable, Sendable, Equatable {
+        /// a: weight of -B~.
+        public var background = 0.4
+        /// b: weight of -sigma~.
+        public var noise = 0.3
+        /// c: weight of E~.
+        public var gradient = 0.3
+        /// Defaults.
+        public init() {}
+    }
+
+    /// `global_metrics.*` (phase 3).
+    public struct GlobalMetricsSection: Codable, Sendable, Equatable {
+        /// Weights of the scaled metrics in Q_f.
+        public var weights = GlobalWeights()
+        /// Clamp applied to Q_f before exp.
+        public var clamp = ClampRange(lo: -3, hi: 3)
+        /// Defaults.
+        public init() {}
+    }
+
+    /// `tile.*` (phase 4; `starMinCount` gates phase 5's star mode).
+    public struct TileSection: Codable, Sendable, Equatable {
+        /// T = size_factor * FWHM before clipping (> 0).
+        public var sizeFactor = 32.0
+        /// Smallest tile side in pixels (>= 8).
+        public var minSize = 64
+        /// Largest tile side is min(W, H) / max_divisor (>= 1).
+        public var maxDivisor = 6
+        /// Overlap as a fraction of T, in [0, 0.5).
+        public var overlapFraction = 0.25
+        /// Stars a tile needs for star mode (>= 1).
+        public var starMinCount = 3
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case sizeFactor = "size_factor", minSize = "min_size", maxDivisor = "max_divisor"
+            case overlapFraction = "overlap_fraction", starMinCount = "star_min_count"
+        }
+    }
+
+    /// `local_metrics.star_mode.weights.*`; each in [0, 1], sum 1.
+    public struct StarWeights: Codable, Sendable, Equatable {
+        /// Weight of -log(FWHM)~.
+        public var fwhm = 0.6
+        /// Weight of R~.
+        public var roundness = 0.2
+        /// Weight of C~.
+        public var contrast = 0.2
+        /// Defaults.
+        public init() {}
+    }
+
+    /// `local_metrics.star_mode.*`
+    public struct StarMode: Codable, Sendable, Equatable {
+        /// Weights of Q_star.
+        public var weights = StarWeights()
+        /// Defaults.
+        public init() {}
+    }
+
+    /// `local_metrics.structure_mode.*`; both in [0, 1], sum 1.
+    public struct StructureMode: Codable, Sendable, Equatable {
+        /// Weight of (E/sigma)~.
+        public var metricWeight = 0.7
+        /// Weight of -B~.
+        public var backgroundWeight = 0.3
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case metricWeight = "metric_weight", backgroundWeight = "background_weight"
+        }
+    }
+
+    /// `local_metrics.*` (phase 5).
+    public struct LocalMetricsSection: Codable, Sendable, Equatable {
+        /// Star-mode weights.
+        public var starMode = StarMode()
+        /// Structure-mode weights.
+        public var structureMode = StructureMode()
+        /// Clamp applied to Q_local before exp.
+        public var clamp = ClampRange(lo: -3, hi: 3)
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case starMode = "star_mode", structureMode = "structure_mode", clamp
+        }
+    }
+
+    /// `reconstruction.window`
+    public enum Window: String, Codable, Sendable, CaseIterable {
+        /// Hann window.
+        case hanning
+        /// Cosine (sine) window.
+        case cosine
+    }
+
+    /// `reconstruction.*` (phase 6, also phase 8).
+    public struct ReconstructionSection: Codable, Sendable, Equatable {
+        /// Weight sums below this fall back to the unweighted mean (> 0).
+        public var eps = 1e-6
+        /// Overlap-add window.
+        public var window = Window.hanning
+        /// Defaults.
+        public init() {}
+    }
+
+    /// `synthetic.clustering`
+    public enum Clustering: String, Codable, Sendable, CaseIterable {
+        /// k-means on the standardized state vectors.
+        case kmeans
+        /// Quantiles of G_f.
+        case quantile
+        /// Equal time buckets.
+        case timeBuckets = "time_buckets"
+    }
+
+    /// `synthetic.*` (phases 7 and 8).
+    public struct SyntheticSection: Codable, Sendable, Equatable {
+        /// Smallest number of clusters / synthetic frames (>= 1, <= framesMax).
+        public var framesMin = 15
+        /// Largest number of clusters / synthetic frames (>= 1).
+        public var framesMax = 30
+        /// Clustering method.
+        public var clustering = Clustering.kmeans
+        /// Deterministic k-means initializations (>= 1).
+        public var kmeansRestarts = 8
+        /// Seed of the clustering RNG.
+        public var seed = 1
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case framesMin = "frames_min", framesMax = "frames_max", clustering
+            case kmeansRestarts = "kmeans_restarts", seed
+        }
+    }
+
+    /// `stacking.engine`
+    public enum StackingEngine: String, Codable, Sendable, CaseIterable {
+        /// Built-in average.
+        case native
+        /// Siril CLI backend.
+        case siril
+    }
+
+    /// `stacking.method`
+    public enum StackingMethod: String, Codable, Sendable, CaseIterable {
+        /// Linear average, no weighting, no rejection.
+        case average
+    }
+
+    /// `stacking.*` (phase 9).
+    public struct StackingSection: Codable, Sendable, Equatable {
+        /// Backend.
+        public var engine = StackingEngine.native
+        /// Combination method.
+        public var method = StackingMethod.average
+        /// Directory where synthetic frames are materialized.
+        public var inputDir = "synthetic"
+        /// Glob of the synthetic frames.
+        public var inputPattern = "syn_*.fits"
+        /// The final stack's file name.
+        public var outputFile = "stacked.fit"
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case engine, method, inputDir = "input_dir", inputPattern = "input_pattern"
+            case outputFile = "output_file"
+        }
+    }
+
+    /// `validation.*` (phase 10).
+    public struct ValidationSection: Codable, Sendable, Equatable {
+        /// Minimum FWHM improvement vs a classical stack, percent.
+        public var minFwhmImprovementPercent = 5.0
+        /// Maximum background RMS increase vs a classical stack, percent (>= 0).
+        public var maxBackgroundRmsIncreasePercent = 0.0
+        /// Minimum variance of the tile weights (>= 0).
+        public var minTileWeightVariance = 0.1
+        /// Fail when a tile pattern is detected in the result.
+        public var requireNoTilePattern = true
+        /// Minimum fraction of signal-carrying tiles that are usable, in [0, 1].
+        public var minUsableTileFraction = 0.3
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case minFwhmImprovementPercent = "min_fwhm_improvement_percent"
+            case maxBackgroundRmsIncreasePercent = "max_background_rms_increase_percent"
+            case minTileWeightVariance = "min_tile_weight_variance"
+            case requireNoTilePattern = "require_no_tile_pattern"
+            case minUsableTileFraction = "min_usable_tile_fraction"
+        }
+    }
+
+    /// `pipeline.*`
+    public struct PipelineSection: Codable, Sendable, Equatable {
+        /// A failed validation makes the exit status non-zero.
+        public var abortOnFail = true
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey { case abortOnFail = "abort_on_fail" }
+    }
+
+    /// `runtime_limits.*`
+    public struct RuntimeLimitsSection: Codable, Sendable, Equatable {
+        /// Abort a run that takes longer than this many hours (> 0).
+        public var hardAbortHours = 24.0
+        /// Abort when tile analysis takes more than this factor times a classical stack (> 0).
+        public var tileAnalysisMaxFactorVsStack = 10.0
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case hardAbortHours = "hard_abort_hours"
+            case tileAnalysisMaxFactorVsStack = "tile_analysis_max_factor_vs_stack"
+        }
+    }
+}
