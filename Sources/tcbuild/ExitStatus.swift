@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cache
 import Graph
+import Steps
 
 /// A usage or input error: message to stderr, exit status 2.
 struct UsageError: Error, CustomStringConvertible {
@@ -24,7 +25,7 @@ enum ExitStatus {
     static func code(for error: Error) -> Int32? {
         switch error {
         case is RunFailed: return 1
-        case is UsageError, is CacheError, is GraphError, is SQLiteError: return 2
+        case is UsageError, is CacheError, is GraphError, is SQLiteError, is ConfigError: return 2
         default: return nil
         }
     }

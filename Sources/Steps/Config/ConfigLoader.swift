@@ -1,5 +1,6 @@
 // Reads tile_compile.yaml and --set overrides into a checked TCConfig.
 import Foundation
+import Graph
 
 /// Loads `tile_compile.yaml` into a `TCConfig`.
 ///
@@ -139,7 +140,7 @@ public enum ConfigLoader {
         let siblings = ConfigSchema.sectionPaths.contains(section) || section.isEmpty
             ? ConfigSchema.children(of: section) : []
         func close(_ a: String, _ b: String) -> Int? {
-            let d = editDistance(a, b)
+            let d = Graph.editDistance(a, b)
             return d <= max(2, a.count / 3) ? d : nil
         }
         var suggestion: String?
@@ -154,22 +155,5 @@ public enum ConfigLoader {
             }
         }
         return .unknownKey(at, keyPath: path, suggestion: suggestion, validHere: siblings)
-    }
-
-    /// Levenshtein distance over Unicode scalars.
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
-        if x.isEmpty { return y.count }
-        if y.isEmpty { return x.count }
-        var prev = Array(0...y.count)
-        var cur = [Int](repeating: 0, count: y.count + 1)
-        for i in 1...x.count {
-            cur[0] = i
-            for j in 1...y.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-            }
-            swap(&prev, &cur)
-        }
-        return prev[y.count]
     }
 }
