@@ -97,7 +97,7 @@ public enum FITS {
         var status: Int32 = 0
         pixels.withUnsafeMutableBufferPointer { buf in
             for c in 0..<g.channels where status == 0 {
-                var first: [Int] = [1, y0 + 1, c + 1]
+                var first: [Int] = [1, y0 + 1, c + 1, 1, 1, 1, 1, 1, 1]  // NAXIS may exceed 3 (trailing 1s)
                 ffgpxv(file.pointer, TFLOAT, &first, Int64(planeCount), nil,
                        buf.baseAddress! + c * planeCount, nil, &status)
             }
