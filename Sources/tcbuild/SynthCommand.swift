@@ -58,7 +58,7 @@ struct Synth: ParsableCommand {
             let series = try SynthSeries(config)
             let written = try series.write(to: directory)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            print("synth: wrote \(written) frames (\(width)x\(height)\(cfa ? ", RGGB" : ""), seed \(seed)) to \(directory) in \(String(format: "%.2f", seconds)) s")
+            print("synth: wrote \(written) frame\(written == 1 ? "" : "s") (\(width)x\(height)\(cfa ? ", RGGB" : ""), seed \(seed)) to \(directory) in \(String(format: "%.2f", seconds)) s")
         } catch let error as SynthError {
             FileHandle.standardError.write(Data(("error: " + error.description + "\n").utf8))
             throw ExitCode(1)
