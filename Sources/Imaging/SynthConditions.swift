@@ -8,8 +8,9 @@ struct SynthConditions: Sendable {
     var transparency: Double
     /// Sky level at the frame centre, ADU.
     var skyCentre: Double
-    /// Linear gradient: ADU added at (x - cx) = W/2 along x, and at (y - cy) = H/2 along y.
+    /// Linear gradient: ADU added at (x - cx) = W/2 along x.
     var skySlopeX: Double
+    /// Linear gradient: ADU added at (y - cy) = H/2 along y.
     var skySlopeY: Double
     /// ADU added at the corner by the quadratic (vignetting-like) term.
     var skyCurvature: Double

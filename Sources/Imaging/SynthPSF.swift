@@ -118,11 +118,12 @@ public struct SynthPSFModel: Sendable, Equatable {
         let subWeight = 1.0 / Double(n * n)
         let r2max = radius * radius
         let g = siteGain ?? (1, 1, 1, 1)
-        let gains: [Double] = [g.0, g.1, g.2, g.3]
         for py in y0...y1 {
             let dy = Double(py) - y
             let rowBase = py * width
-            let rowParity = (py & 1) * 2
+            // Site gains of this row's even and odd columns (R G / G B for RGGB).
+            let evenGain = (py & 1) == 0 ? peak * g.0 : peak * g.2
+            let oddGain = (py & 1) == 0 ? peak * g.1 : peak * g.3
             for px in x0...x1 {
                 let dx = Double(px) - x
                 let d2 = dx * dx + dy * dy
@@ -143,8 +144,7 @@ public struct SynthPSFModel: Sendable, Equatable {
                 } else {
                     v = k.profile(dx, dy)
                 }
-                let site: Int = rowParity + (px & 1)
-                let add: Double = peak * v * gains[site]
+                let add: Double = v * ((px & 1) == 0 ? evenGain : oddGain)
                 plane[rowBase + px] += Float(add)
             }
         }
