@@ -1,0 +1,197 @@
+import Foundation
+
+/// Which components `SynthSeries.render(frame:options:)` puts into a frame.
+public struct SynthRenderOptions: OptionSet, Sendable {
+    /// Raw bits.
+    public let rawValue: Int
+    /// A set from raw bits.
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Catalog stars through the PSF, times transparency.
+    public static let stars = SynthRenderOptions(rawValue: 1)
+    /// The nebula sampled through the frame transform, times transparency.
+    public static let nebula = SynthRenderOptions(rawValue: 2)
+    /// Sky background (gradient, curvature, cloud glow).
+    public static let sky = SynthRenderOptions(rawValue: 4)
+    /// The satellite trail (only in the trail frame).
+    public static let trail = SynthRenderOptions(rawValue: 8)
+    /// Hot pixels.
+    public static let hotPixels = SynthRenderOptions(rawValue: 16)
+    /// Shot and read noise, pedestal, rounding to integers and clipping to 0...65535.
+    public static let sensor = SynthRenderOptions(rawValue: 32)
+
+    /// Everything: what a real camera would record (the frames written to disk).
+    public static let full: SynthRenderOptions = [.stars, .nebula, .sky, .trail, .hotPixels, .sensor]
+    /// Noise-free signal of the stars only (for measuring PSF truth).
+    public static let starsOnly: SynthRenderOptions = [.stars]
+}
+
+extension SynthSeries {
+    /// How a plane samples the RGB scene.
+    enum Sampling {
+        /// Luminance (mono camera).
+        case luminance
+        /// RGGB Bayer mosaic.
+        case mosaic
+        /// One colour plane (0 = R, 1 = G, 2 = B) of the RGB reference.
+        case channel(Int)
+    }
+
+    /// Frame `index` as the camera records it (with `.full`), or a subset of its components.
+    ///
+    /// Mono frames sample the scene's luminance, `cfa` frames an RGGB mosaic of the RGB scene.
+    /// With `.sensor` the values are integers in 0...65535 (exactly what the uint16 file holds).
+    /// Deterministic: the result depends only on the config, `index` and `options`.
+    public func render(frame index: Int, options: SynthRenderOptions = .full) -> Image {
+        precondition(index >= 0 && index < config.frames, "frame index \(index) out of range 0..<\(config.frames)")
+        let c = conditions[index]
+        var pixels = renderSignal(transform: c.transform, seeing: c.seeing, transparency: c.transparency,
+                                  sampling: config.cfa ? .mosaic : .luminance, options: options)
+        let w = config.width, h = config.height
+        pixels.withUnsafeMutableBufferPointer { buf in
+            if options.contains(.trail), let trail = c.trail {
+                addTrail(trail, transparency: c.transparency, into: buf)
+            }
+            if options.contains(.sky) {
+                for y in 0..<h {
+                    let row = y * w
+                    for x in 0..<w {
+                        buf[row + x] += Float(c.sky(x: Double(x), y: Double(y), width: w, height: h))
+                    }
+                }
+            }
+            if options.contains(.hotPixels) {
+                for hp in hotPixels { buf[hp.y * w + hp.x] += Float(hp.amplitude) }
+            }
+            if options.contains(.sensor) {
+                applySensor(to: buf, frame: index)
+            }
+        }
+        return Image(width: w, height: h, channels: 1, pixels: pixels)
+    }
+
+    /// The noise-free reference: best seeing (the best frame's), reference geometry, transparency 1,
+    /// stars and nebula only (no sky, pedestal, hot pixels or trail). Mono: one luminance plane;
+    /// CFA: three planes R, G, B.
+    public func renderReference() -> Image {
+        let seeing = conditions[truth.bestFrame].seeing
+        if !config.cfa {
+            let p = renderSignal(transform: .identity, seeing: seeing, transparency: 1, sampling: .luminance,
+                                 options: [.stars, .nebula])
+            return Image(width: config.width, height: config.height, channels: 1, pixels: p)
+        }
+        let planes = (0..<3).map { k in
+            Image(width: config.width, height: config.height, channels: 1,
+                  pixels: renderSignal(transform: .identity, seeing: seeing, transparency: 1,
+                                       sampling: .channel(k), options: [.stars, .nebula]))
+        }
+        return Image.merging(planes: planes)
+    }
+
+    /// Stars and nebula of one plane, in frame geometry, in ADU.
+    func renderSignal(transform: SynthTransform, seeing: Double, transparency: Double,
+                      sampling: Sampling, options: SynthRenderOptions) -> [Float] {
+        let w = config.width, h = config.height
+        var pixels = [Float](repeating: 0, count: w * h)
+        pixels.withUnsafeMutableBufferPointer { buf in
+            if options.contains(.nebula) {
+                addNebula(into: buf, transform: transform, transparency: transparency, sampling: sampling)
+            }
+            if options.contains(.stars) {
+                for star in scene.stars {
+                    let p = transform.apply(star.x, star.y)
+                    if p.x < -130 || p.y < -130 || p.x > Double(w) + 130 || p.y > Double(h) + 130 { continue }
+                    let shape = psf.shape(atX: p.x, y: p.y, seeing: seeing)
+                    var flux = star.flux * transparency
+                    var gains: (Double, Double, Double, Double)?
+                    switch sampling {
+                    case .luminance: break
+                    case .mosaic: gains = (star.color[0], star.color[1], star.color[1], star.color[2])
+                    case .channel(let k): flux *= star.color[k]
+                    }
+                    psf.render(into: buf, width: w, height: h, x: p.x, y: p.y, flux: flux, shape: shape,
+                               oversampling: config.oversampling, siteGain: gains)
+                }
+            }
+        }
+        return pixels
+    }
+
+    /// Bilinear samples of the coarse nebula map through the inverse transform, row by row.
+    private func addNebula(into buf: UnsafeMutableBufferPointer<Float>, transform: SynthTransform,
+                           transparency: Double, sampling: Sampling) {
+        let w = config.width, h = config.height
+        let map = scene.nebula
+        let t = Float(transparency)
+        // Plane per Bayer site (row parity * 2 + column parity).
+        let sitePlanes: [Int]
+        switch sampling {
+        case .luminance: sitePlanes = [3, 3, 3, 3]
+        case .mosaic: sitePlanes = [0, 1, 1, 2]
+        case .channel(let k): sitePlanes = [k, k, k, k]
+        }
+        let c = cos(transform.rotation) / transform.scale, s = sin(transform.rotation) / transform.scale
+        let dgx = c / map.step, dgy = -s / map.step
+        map.planes[sitePlanes[0]].withUnsafeBufferPointer { p0 in
+        map.planes[sitePlanes[1]].withUnsafeBufferPointer { p1 in
+        map.planes[sitePlanes[2]].withUnsafeBufferPointer { p2 in
+        map.planes[sitePlanes[3]].withUnsafeBufferPointer { p3 in
+            for y in 0..<h {
+                let start = transform.inverse(0, Double(y))
+                var gx = (start.x - map.originX) / map.step
+                var gy = (start.y - map.originY) / map.step
+                let even = (y & 1) == 0
+                let pa = even ? p0 : p2, pb = even ? p1 : p3
+                let row = y * w
+                var x = 0
+                while x < w {
+                    buf[row + x] += t * SynthNebulaMap.sample(pa, nx: map.nx, ny: map.ny, gx: gx, gy: gy)
+                    gx += dgx; gy += dgy
+                    if x + 1 < w {
+                        buf[row + x + 1] += t * SynthNebulaMap.sample(pb, nx: map.nx, ny: map.ny, gx: gx, gy: gy)
+                        gx += dgx; gy += dgy
+                    }
+                    x += 2
+                }
+            }
+        }}}}
+    }
+
+    /// A straight satellite trail with a Gaussian cross-section (neutral colour).
+    private func addTrail(_ trail: SynthTrail, transparency: Double, into buf: UnsafeMutableBufferPointer<Float>) {
+        let w = config.width, h = config.height
+        let lx = trail.x1 - trail.x0, ly = trail.y1 - trail.y0
+        let len = (lx * lx + ly * ly).squareRoot()
+        let nx = -ly / len, ny = lx / len
+        let reach = 5 * trail.sigma
+        let inv2s2 = 1 / (2 * trail.sigma * trail.sigma)
+        let amp = trail.peak * transparency
+        for y in 0..<h {
+            let row = y * w
+            for x in 0..<w {
+                let d = (Double(x) - trail.x0) * nx + (Double(y) - trail.y0) * ny
+                if abs(d) > reach { continue }
+                buf[row + x] += Float(amp * exp(-d * d * inv2s2))
+            }
+        }
+    }
+
+    /// Poisson shot noise (in electrons), Gaussian read noise, pedestal, rounding and clipping.
+    private func applySensor(to buf: UnsafeMutableBufferPointer<Float>, frame index: Int) {
+        var rng = SynthRandom(seed: config.seed, stream: 1000 + UInt64(index))
+        let gain = config.gain, rn = config.readNoise, rn2 = rn * rn
+        let pedestal = config.pedestal, top = SynthSeries.saturation
+        for i in 0..<buf.count {
+            let s = max(0, Double(buf[i]))
+            let electrons = s * gain
+            var v: Double
+            if electrons < 30 {
+                v = rng.poisson(electrons) / gain + rn * rng.normal()
+            } else {
+                v = s + (s / gain + rn2).squareRoot() * rng.normal()
+            }
+            v = (v + pedestal).rounded()
+            buf[i] = Float(min(top, max(0, v)))
+        }
+    }
+}

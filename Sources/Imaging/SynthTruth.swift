@@ -1,0 +1,184 @@
+import Foundation
+
+/// A similarity transform from reference sky coordinates (X, Y) to frame (sensor) coordinates (x, y):
+/// `x = scale * (cos(rotation) * X - sin(rotation) * Y) + tx`,
+/// `y = scale * (sin(rotation) * X + cos(rotation) * Y) + ty`.
+///
+/// Pixel coordinates are 0-based with (0, 0) at the centre of the first pixel; `rotation` is in
+/// radians, counter-clockwise in the (x right, y down the rows) pixel grid's own sense.
+public struct SynthTransform: Sendable, Equatable, Codable {
+    /// Rotation angle, radians.
+    public var rotation: Double
+    /// Isotropic scale factor (1 for this generator).
+    public var scale: Double
+    /// Translation along x, px.
+    public var tx: Double
+    /// Translation along y, px.
+    public var ty: Double
+
+    /// A transform with the given parameters.
+    public init(rotation: Double, scale: Double, tx: Double, ty: Double) {
+        self.rotation = rotation
+        self.scale = scale
+        self.tx = tx
+        self.ty = ty
+    }
+
+    /// The identity transform.
+    public static let identity = SynthTransform(rotation: 0, scale: 1, tx: 0, ty: 0)
+
+    /// Maps a reference point to frame coordinates.
+    public func apply(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
+        let c = scale * cos(rotation), s = scale * sin(rotation)
+        return (c * x - s * y + tx, s * x + c * y + ty)
+    }
+
+    /// Maps a frame point back to reference coordinates (exact inverse of `apply`).
+    public func inverse(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
+        let c = cos(rotation) / scale, s = sin(rotation) / scale
+        let dx = x - tx, dy = y - ty
+        return (c * dx + s * dy, -s * dx + c * dy)
+    }
+}
+
+/// An axis-aligned rectangle in pixel coordinates: `x <= px < x + width`, `y <= py < y + height`.
+public struct SynthRect: Sendable, Equatable, Codable {
+    /// Left edge (first column), px.
+    public var x: Double
+    /// Top edge (first row), px.
+    public var y: Double
+    /// Width, px.
+    public var width: Double
+    /// Height, px.
+    public var height: Double
+
+    /// A rectangle from its origin and size.
+    public init(x: Double, y: Double, width: Double, height: Double) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+
+    /// True when (px, py) lies inside, after growing the rectangle by `margin` px on every side.
+    public func contains(_ px: Double, _ py: Double, margin: Double = 0) -> Bool {
+        px >= x - margin && px < x + width + margin && py >= y - margin && py < y + height + margin
+    }
+}
+
+/// A catalog star in reference sky coordinates.
+public struct SynthStar: Sendable, Equatable, Codable {
+    /// Reference x, px.
+    public var x: Double
+    /// Reference y, px.
+    public var y: Double
+    /// Total flux at transparency 1 (luminance), ADU summed over the whole PSF.
+    public var flux: Double
+    /// Relative flux in R, G, B (mean of R, G, G, B is 1); only used for the CFA mosaic and RGB reference.
+    public var color: [Double]
+}
+
+/// A hot pixel: fixed sensor position, same excess in every frame.
+public struct SynthHotPixel: Sendable, Equatable, Codable {
+    /// Column.
+    public var x: Int
+    /// Row.
+    public var y: Int
+    /// Excess signal added before noise, ADU.
+    public var amplitude: Double
+}
+
+/// A satellite trail: a straight line through two frame points with a Gaussian cross-section.
+public struct SynthTrail: Sendable, Equatable, Codable {
+    /// First point on the line (frame coordinates).
+    public var x0: Double
+    /// First point on the line.
+    public var y0: Double
+    /// Second point on the line.
+    public var x1: Double
+    /// Second point on the line.
+    public var y1: Double
+    /// Peak brightness on the line centre before transparency, ADU.
+    public var peak: Double
+    /// Gaussian sigma of the cross-section, px.
+    public var sigma: Double
+}
+
+/// Truth for one frame.
+public struct SynthFrameTruth: Sendable, Equatable, Codable {
+    /// 0-based frame index.
+    public var index: Int
+    /// Path relative to the series directory (`frames/frame_00000.fits`).
+    public var file: String
+    /// PSF FWHM at the field centre, px (the seeing).
+    public var seeingFwhm: Double
+    /// Atmospheric transmission (1 = clear; clouds 0.4..0.8).
+    public var transparency: Double
+    /// Sky background at the frame centre, ADU above the pedestal (includes cloud glow).
+    public var background: Double
+    /// Reference -> frame transform.
+    public var transform: SynthTransform
+    /// True for the single frame with a satellite trail.
+    public var hasTrail: Bool
+    /// The trail's geometry when `hasTrail`.
+    public var trail: SynthTrail?
+    /// DATE-OBS written to the FITS header (UTC, ISO 8601).
+    public var dateObs: String
+}
+
+/// Truth for a whole series, written as `truth/truth.json` (snake_case keys, sorted).
+public struct SynthTruth: Sendable, Equatable, Codable {
+    /// Frame width, px.
+    public var width: Int
+    /// Frame height, px.
+    public var height: Int
+    /// Number of frames.
+    public var frames: Int
+    /// Master seed.
+    public var seed: UInt64
+    /// True for RGGB mosaics.
+    public var cfa: Bool
+    /// "RGGB" for CFA series, nil for mono.
+    public var bayerPattern: String?
+    /// Number of catalog stars (over the catalog area, which is larger than one frame).
+    public var starCount: Int
+    /// Region of nebulosity without any star centre, reference coordinates.
+    public var starlessNebulaRect: SynthRect
+    /// Hot pixels, sensor coordinates.
+    public var hotPixels: [SynthHotPixel]
+    /// Index of the best frame (smallest seeing among clear, trail-free frames); the reference image uses its seeing.
+    public var bestFrame: Int
+    /// Exposure time of every frame, seconds.
+    public var exptime: Double
+    /// Pedestal (bias) in every frame, ADU.
+    public var pedestal: Double
+    /// Gain, e-/ADU.
+    public var gain: Double
+    /// Read noise, ADU rms.
+    public var readNoise: Double
+    /// Moffat beta of the PSF.
+    public var moffatBeta: Double
+    /// Saturation level of the uint16 frames, ADU.
+    public var saturation: Double
+    /// How to read `transform`.
+    public var transformConvention: String
+    /// Per-frame truth, in index order.
+    public var perFrame: [SynthFrameTruth]
+    /// The star catalog, reference coordinates.
+    public var stars: [SynthStar]
+
+    /// The canonical JSON bytes: snake_case keys, sorted, pretty-printed; deterministic for equal truth.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return try encoder.encode(self)
+    }
+
+    /// Parses bytes written by `jsonData()`.
+    public static func decode(_ data: Data) throws -> SynthTruth {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(SynthTruth.self, from: data)
+    }
+}
