@@ -17,9 +17,16 @@ struct TCBuild: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            guard let code = ExitStatus.code(for: error) else { exit(withError: error) }
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            Foundation.exit(code)
+            if let code = ExitStatus.code(for: error) {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                Foundation.exit(code)
+            }
+            // ArgumentParser's usage errors exit 64 by default; tcbuild promises 2 for usage errors.
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
         }
     }
 }
