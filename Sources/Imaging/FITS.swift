@@ -93,14 +93,25 @@ public enum FITS {
     static func readPlanes(_ file: FITSFile, geometry g: Geometry, y0: Int, count: Int) throws -> Image {
         let path = file.path
         let planeCount = g.width * count
-        var pixels = [Float](repeating: 0, count: planeCount * g.channels)
+        let total = planeCount * g.channels
         var status: Int32 = 0
-        pixels.withUnsafeMutableBufferPointer { buf in
-            for c in 0..<g.channels where status == 0 {
-                var first: [Int] = [1, y0 + 1, c + 1, 1, 1, 1, 1, 1, 1]  // NAXIS may exceed 3 (trailing 1s)
-                ffgpxv(file.pointer, TFLOAT, &first, Int64(planeCount), nil,
-                       buf.baseAddress! + c * planeCount, nil, &status)
+        // cfitsio fills every element on success; on failure the array is zeroed before it is dropped,
+        // so no uninitialized memory ever escapes.
+        let pixels = [Float](unsafeUninitializedCapacity: total) { buf, initialized in
+            // Read in bands of rows so cfitsio's conversion buffer and the destination stay cache-warm.
+            let band = max(1, (1 << 20) / max(1, g.width))
+            for c in 0..<g.channels {
+                var y = 0
+                while y < count && status == 0 {
+                    let rows = min(band, count - y)
+                    var first: [Int] = [1, y0 + y + 1, c + 1, 1, 1, 1, 1, 1, 1]  // NAXIS may exceed 3 (trailing 1s)
+                    ffgpxv(file.pointer, TFLOAT, &first, Int64(rows * g.width), nil,
+                           buf.baseAddress! + c * planeCount + y * g.width, nil, &status)
+                    y += rows
+                }
             }
+            if status != 0 { buf.initialize(repeating: 0) }
+            initialized = total
         }
         try file.check(status) { .readFailed(path: path, status: $0, cfitsio: $1) }
         return Image(width: g.width, height: count, channels: g.channels, pixels: pixels)
