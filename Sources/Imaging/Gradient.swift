@@ -36,26 +36,30 @@ public enum Kernels {
         guard w >= 3, h >= 3 else { return nil }
         let stride = image.width
         let n = image.planeSize
-        var energies = [Float]()
-        energies.reserveCapacity((w - 2) * (h - 2))
         var sum = 0.0
-        image.pixels.withUnsafeBufferPointer { all in
-            let base = all.baseAddress! + plane * n
-            for y in (y0 + 1)..<(y0 + h - 1) {
-                let up = UnsafeBufferPointer(start: base + (y - 1) * stride, count: stride)
-                let mid = UnsafeBufferPointer(start: base + y * stride, count: stride)
-                let down = UnsafeBufferPointer(start: base + (y + 1) * stride, count: stride)
-                for x in (x0 + 1)..<(x0 + w - 1) {
-                    let gx = (up[x + 1] - up[x - 1]) + 2 * (mid[x + 1] - mid[x - 1]) + (down[x + 1] - down[x - 1])
-                    let gy = (down[x - 1] - up[x - 1]) + 2 * (down[x] - up[x]) + (down[x + 1] - up[x + 1])
-                    let e = (Double(gx) * Double(gx) + Double(gy) * Double(gy)) / 64
-                    // NaN/Inf anywhere in the neighbourhood makes e non-finite; mid[x] is not in the
-                    // Sobel sums, so check it explicitly.
-                    guard e.isFinite, mid[x].isFinite else { continue }
-                    sum += e
-                    energies.append(Float(e))
+        var energies = [Float](unsafeUninitializedCapacity: (w - 2) * (h - 2)) { out, filled in
+            var m = 0
+            image.pixels.withUnsafeBufferPointer { all in
+                let base = all.baseAddress! + plane * n
+                for y in (y0 + 1)..<(y0 + h - 1) {
+                    // row pointers (bounds-checked in debug builds only)
+                    let up = UnsafeBufferPointer(start: base + (y - 1) * stride, count: stride)
+                    let mid = UnsafeBufferPointer(start: base + y * stride, count: stride)
+                    let down = UnsafeBufferPointer(start: base + (y + 1) * stride, count: stride)
+                    for x in (x0 + 1)..<(x0 + w - 1) {
+                        let gx = (up[x + 1] - up[x - 1]) + 2 * (mid[x + 1] - mid[x - 1]) + (down[x + 1] - down[x - 1])
+                        let gy = (down[x - 1] - up[x - 1]) + 2 * (down[x] - up[x]) + (down[x + 1] - up[x + 1])
+                        let e = (Double(gx) * Double(gx) + Double(gy) * Double(gy)) * (1.0 / 64)
+                        // NaN/Inf anywhere in the neighbourhood makes e non-finite; mid[x] is not in
+                        // the Sobel sums, so it is checked explicitly.
+                        guard e.isFinite, mid[x].isFinite else { continue }
+                        sum += e
+                        out[m] = Float(e)
+                        m += 1
+                    }
                 }
             }
+            filled = m
         }
         guard !energies.isEmpty else { return nil }
         let med = energies.withUnsafeMutableBufferPointer { Statistics.selectQuantile($0, 0.5)! }
