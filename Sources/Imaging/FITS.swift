@@ -81,12 +81,37 @@ public enum FITS {
                     }
                     let channels = axes.count >= 3 ? axes[2] : 1
                     guard channels > 0 else { throw FITSError.unsupportedShape(path: path, axes: axes) }
+                    let (pixels, overflow) = axes[0].multipliedReportingOverflow(by: axes[1] * channels)
+                    guard !overflow, pixels <= maxPixels else {
+                        throw FITSError.unsupportedShape(path: path, axes: axes)
+                    }
+                    try checkComplete(file)
                     return Geometry(width: axes[0], height: axes[1], channels: channels, bitpix: Int(bitpix))
                 }
             }
             hdu += 1
         }
         throw FITSError.noImage(path: path)
+    }
+
+    /// Largest image accepted (2^31 pixels = 8 GB as float32): a corrupt header cannot make us
+    /// allocate absurd amounts of memory.
+    static let maxPixels = 1 << 31
+
+    /// Throws when the file is shorter than the current HDU's header says (truncated download or
+    /// copy), before any pixel buffer is allocated. The final 2880-byte block's padding may be missing.
+    static func checkComplete(_ file: FITSFile) throws {
+        var status: Int32 = 0
+        var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
+        ffghadll(file.pointer, &headStart, &dataStart, &dataEnd, &status)
+        try file.check(status) { .readFailed(path: file.path, status: $0, cfitsio: $1) }
+        let size = ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size]) as? NSNumber)?.int64Value
+        if let size, size < dataEnd - 2879 {
+            var text = [CChar](repeating: 0, count: 96)
+            ffgerr(END_OF_FILE, &text)
+            throw FITSError.readFailed(path: file.path, status: END_OF_FILE,
+                                       cfitsio: FITSFile.string(from: text) + " | the header needs \(dataEnd) bytes, the file has \(size): truncated")
+        }
     }
 
     /// Reads `count` rows from `y0` of every plane of the current HDU as float32.
