@@ -81,6 +81,11 @@ public enum FITS {
                     }
                     let channels = axes.count >= 3 ? axes[2] : 1
                     guard channels > 0 else { throw FITSError.unsupportedShape(path: path, axes: axes) }
+                    let (pixels, overflow) = axes[0].multipliedReportingOverflow(by: axes[1] * channels)
+                    guard !overflow, pixels <= maxPixels else {
+                        throw FITSError.unsupportedShape(path: path, axes: axes)
+                    }
+                    try checkComplete(file)
                     return Geometry(width: axes[0], height: axes[1], channels: channels, bitpix: Int(bitpix))
                 }
             }
@@ -89,18 +94,49 @@ public enum FITS {
         throw FITSError.noImage(path: path)
     }
 
+    /// Largest image accepted (2^31 pixels = 8 GB as float32): a corrupt header cannot make us
+    /// allocate absurd amounts of memory.
+    static let maxPixels = 1 << 31
+
+    /// Throws when the file is shorter than the current HDU's header says (truncated download or
+    /// copy), before any pixel buffer is allocated. The final 2880-byte block's padding may be missing.
+    static func checkComplete(_ file: FITSFile) throws {
+        var status: Int32 = 0
+        var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
+        ffghadll(file.pointer, &headStart, &dataStart, &dataEnd, &status)
+        try file.check(status) { .readFailed(path: file.path, status: $0, cfitsio: $1) }
+        let size = ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size]) as? NSNumber)?.int64Value
+        if let size, size < dataEnd - 2879 {
+            var text = [CChar](repeating: 0, count: 96)
+            ffgerr(END_OF_FILE, &text)
+            throw FITSError.readFailed(path: file.path, status: END_OF_FILE,
+                                       cfitsio: FITSFile.string(from: text) + " | the header needs \(dataEnd) bytes, the file has \(size): truncated")
+        }
+    }
+
     /// Reads `count` rows from `y0` of every plane of the current HDU as float32.
     static func readPlanes(_ file: FITSFile, geometry g: Geometry, y0: Int, count: Int) throws -> Image {
         let path = file.path
         let planeCount = g.width * count
-        var pixels = [Float](repeating: 0, count: planeCount * g.channels)
+        let total = planeCount * g.channels
         var status: Int32 = 0
-        pixels.withUnsafeMutableBufferPointer { buf in
-            for c in 0..<g.channels where status == 0 {
-                var first: [Int] = [1, y0 + 1, c + 1, 1, 1, 1, 1, 1, 1]  // NAXIS may exceed 3 (trailing 1s)
-                ffgpxv(file.pointer, TFLOAT, &first, Int64(planeCount), nil,
-                       buf.baseAddress! + c * planeCount, nil, &status)
+        // cfitsio fills every element on success; on failure the array is zeroed before it is dropped,
+        // so no uninitialized memory ever escapes.
+        let pixels = [Float](unsafeUninitializedCapacity: total) { buf, initialized in
+            // Read in bands of rows so cfitsio's conversion buffer and the destination stay cache-warm.
+            let band = max(1, (1 << 20) / max(1, g.width))
+            for c in 0..<g.channels {
+                var y = 0
+                while y < count && status == 0 {
+                    let rows = min(band, count - y)
+                    var first: [Int] = [1, y0 + y + 1, c + 1, 1, 1, 1, 1, 1, 1]  // NAXIS may exceed 3 (trailing 1s)
+                    ffgpxv(file.pointer, TFLOAT, &first, Int64(rows * g.width), nil,
+                           buf.baseAddress! + c * planeCount + y * g.width, nil, &status)
+                    y += rows
+                }
             }
+            if status != 0 { buf.initialize(repeating: 0) }
+            initialized = total
         }
         try file.check(status) { .readFailed(path: path, status: $0, cfitsio: $1) }
         return Image(width: g.width, height: count, channels: g.channels, pixels: pixels)

@@ -6,7 +6,7 @@ import Foundation
 /// - NaN and ±Inf are ignored (dropped before anything is computed); an input with no finite
 ///   value gives `nil`.
 /// - The input is never reordered: selection runs on a private scratch copy.
-/// - Median and quantiles use selection (three-way quickselect with a median-of-three pivot, and a
+/// - Median and quantiles use selection (Hoare quickselect with a median-of-three pivot, and a
 ///   sort fallback on the remaining range after 2·log2(n) unlucky rounds): O(n) expected, O(n log n)
 ///   worst case, never quadratic, and fast on data with many equal values (integer cameras).
 /// - Results are deterministic: the same values in the same order give the same bits.
@@ -46,10 +46,11 @@ public enum Statistics {
 
     /// The finite values of `values`, in order.
     static func finiteCopy(_ values: UnsafeBufferPointer<Float>) -> [Float] {
-        var out = [Float]()
-        out.reserveCapacity(values.count)
-        for v in values where v.isFinite { out.append(v) }
-        return out
+        [Float](unsafeUninitializedCapacity: values.count) { dst, count in
+            var m = 0
+            for v in values where v.isFinite { dst[m] = v; m += 1 }
+            count = m
+        }
     }
 
     /// Type-7 quantile of `buf` (all finite), reordering `buf`. nil when empty.
@@ -71,36 +72,44 @@ public enum Statistics {
 
     /// Reorders `buf` so that `buf[k]` is the k-th smallest value, everything left of k is <= it and
     /// everything right is >= it; returns `buf[k]`. `buf` must hold no NaN.
+    ///
+    /// Hoare-partition quickselect with a median-of-three pivot that also places sentinels (as in
+    /// Numerical Recipes' `select`): equal values split evenly, so many duplicates stay O(n).
+    /// After 2·log2(n)+4 rounds the remaining range is sorted instead (O(n log n) worst case).
     @discardableResult
-    static func select<T: Comparable>(_ buf: UnsafeMutableBufferPointer<T>, _ k: Int) -> T {
-        precondition(k >= 0 && k < buf.count)
-        var lo = 0, hi = buf.count - 1
-        var budget = 2 * (Int.bitWidth - buf.count.leadingZeroBitCount) + 4
-        while lo < hi {
+    static func select<T: Comparable>(_ a: UnsafeMutableBufferPointer<T>, _ k: Int) -> T {
+        precondition(k >= 0 && k < a.count)
+        var l = 0, r = a.count - 1
+        var budget = 2 * (Int.bitWidth - a.count.leadingZeroBitCount) + 4
+        while true {
+            if r <= l + 1 {
+                if r == l + 1 && a[r] < a[l] { a.swapAt(l, r) }
+                return a[k]
+            }
             if budget == 0 {
-                var slice = UnsafeMutableBufferPointer(rebasing: buf[lo...hi])
+                var slice = UnsafeMutableBufferPointer(rebasing: a[l...r])
                 slice.sort()
-                return buf[k]
+                return a[k]
             }
             budget -= 1
-            // median-of-three pivot value
-            let mid = lo + (hi - lo) / 2
-            let x = buf[lo], y = buf[mid], z = buf[hi]
-            let pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y))
-            // three-way partition: [lo, lt) < pivot, [lt, i) == pivot, (gt, hi] > pivot
-            var lt = lo, i = lo, gt = hi
-            while i <= gt {
-                let v = buf[i]
-                if v < pivot {
-                    buf.swapAt(lt, i); lt += 1; i += 1
-                } else if pivot < v {
-                    buf.swapAt(i, gt); gt -= 1
-                } else {
-                    i += 1
-                }
+            let mid = (l + r) >> 1
+            a.swapAt(mid, l + 1)
+            if a[r] < a[l] { a.swapAt(l, r) }
+            if a[r] < a[l + 1] { a.swapAt(l + 1, r) }
+            if a[l + 1] < a[l] { a.swapAt(l, l + 1) }
+            // now a[l] <= a[l+1] <= a[r]: a[l+1] is the pivot, a[l] and a[r] are sentinels
+            var i = l + 1, j = r
+            let pivot = a[l + 1]
+            while true {
+                repeat { i += 1 } while a[i] < pivot
+                repeat { j -= 1 } while pivot < a[j]
+                if j < i { break }
+                a.swapAt(i, j)
             }
-            if k < lt { hi = lt - 1 } else if k > gt { lo = gt + 1 } else { return buf[k] }
+            a[l + 1] = a[j]
+            a[j] = pivot
+            if j >= k { r = j - 1 }
+            if j <= k { l = i }
         }
-        return buf[k]
     }
 }

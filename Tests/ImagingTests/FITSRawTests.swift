@@ -146,8 +146,18 @@ private final class RawTempDir {
         #expect(e4 == .noImage(path: tableOnly))
         #expect(e4.description.contains(tableOnly))
         #expect(throws: FITSError.self) { try FITS.readHeader(tableOnly) }
-        #expect(throws: FITSError.self) { try FITS.readRows(truncated, from: 90, count: 10) }
-        // the valid rows of the truncated file are still readable
-        #expect(try FITS.readRows(truncated, from: 0, count: 10).pixels.allSatisfy { $0 == 1 })
+        #expect(msg3.contains("truncated") && msg3.contains("\(good.count)"))
+        // truncation is detected before any pixel is read, by every entry point
+        #expect(throws: FITSError.self) { try FITS.readRows(truncated, from: 0, count: 10) }
+        #expect(throws: FITSError.self) { try FITS.readHeader(truncated) }
+        // missing padding of the last block alone is tolerated (some writers omit it)
+        let unpadded = try dir.write("unpadded.fits", good.prefix(2880 + 40_000))
+        #expect(try FITS.read(unpadded).pixels.allSatisfy { $0 == 1 })
+        // writing into a directory that does not exist names the target
+        let target = dir.path + "/no/such/dir/out.fits"
+        #expect(throws: FITSError.self) { try FITS.write(Image(width: 2, height: 2), to: target) }
+        do { try FITS.write(Image(width: 2, height: 2), to: target) } catch {
+            #expect("\(error)".contains(target))
+        }
     }
 }

@@ -98,3 +98,30 @@ private func sortedQuantile(_ v: [Float], _ q: Double) -> Float {
         #expect(Statistics.robustStandardize([1, .nan, 3])[1] == 0)
     }
 }
+
+@Suite struct StatisticsSelectionTests {
+    /// Adversarial orders for quickselect: every k must land in place with the partition property.
+    @Test(arguments: ["sorted", "reversed", "equal", "organ", "twoValues", "random"])
+    func selectPlacesEveryRankOnAdversarialInput(kind: String) {
+        let n = 257
+        var rng = StatsRNG(state: 77)
+        let base: [Float] = (0..<n).map { i in
+            switch kind {
+            case "sorted": return Float(i)
+            case "reversed": return Float(n - i)
+            case "equal": return 4
+            case "organ": return Float(i < n / 2 ? i : n - i)
+            case "twoValues": return Float(i % 2)
+            default: return Float(rng.normal())
+            }
+        }
+        let reference = base.sorted()
+        for k in [0, 1, n / 3, n / 2, n - 2, n - 1] {
+            var work = base
+            let v = work.withUnsafeMutableBufferPointer { Statistics.select($0, k) }
+            #expect(v == reference[k], "\(kind) k=\(k)")
+            #expect(work[..<k].allSatisfy { $0 <= v } && work[(k + 1)...].allSatisfy { $0 >= v }, "\(kind) k=\(k)")
+            #expect(work.sorted() == reference)  // a permutation: nothing lost or duplicated
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Gradient energy of an image region: statistics of |∇I|² from a Sobel operator.
+public struct GradientEnergy: Sendable, Equatable {
+    /// Mean of |∇I|² over the evaluated pixels (accumulated in Double).
+    public var mean: Double
+    /// Median of |∇I|² over the evaluated pixels.
+    public var median: Double
+    /// Number of evaluated pixels (interior pixels whose 3x3 neighbourhood is all finite).
+    public var count: Int
+
+    /// Energy from explicit values.
+    public init(mean: Double, median: Double, count: Int) {
+        self.mean = mean
+        self.median = median
+        self.count = count
+    }
+}
+
+/// Small image kernels used by the frame and tile metrics.
+public enum Kernels {
+    /// Sobel gradient energy E (METHOD phase 3/5) of plane `plane`, over the rectangle
+    /// `[x0, x0+width) x [y0, y0+height)` (default: the whole plane).
+    ///
+    /// The Sobel kernels are normalized by 1/8, so a ramp I = a·x + b·y gives |∇I|² = a² + b²
+    /// exactly (in units of data number per pixel). The rectangle's 1-pixel border is dropped
+    /// (no padding, no reflection); output pixels whose 3x3 neighbourhood holds a NaN/Inf are
+    /// skipped. Returns nil when no pixel can be evaluated (rectangle smaller than 3x3 or all
+    /// neighbourhoods non-finite). Deterministic and single-threaded.
+    public static func gradientEnergy(_ image: Image, plane: Int = 0, x0: Int = 0, y0: Int = 0,
+                                      width: Int? = nil, height: Int? = nil) -> GradientEnergy? {
+        let w = width ?? (image.width - x0), h = height ?? (image.height - y0)
+        precondition(plane >= 0 && plane < image.channels, "plane out of range")
+        precondition(x0 >= 0 && y0 >= 0 && w >= 0 && h >= 0 && x0 + w <= image.width && y0 + h <= image.height,
+                     "region outside the image")
+        guard w >= 3, h >= 3 else { return nil }
+        let stride = image.width
+        let n = image.planeSize
+        var sum = 0.0
+        var energies = [Float](unsafeUninitializedCapacity: (w - 2) * (h - 2)) { out, filled in
+            var m = 0
+            image.pixels.withUnsafeBufferPointer { all in
+                let base = all.baseAddress! + plane * n
+                for y in (y0 + 1)..<(y0 + h - 1) {
+                    // row pointers (bounds-checked in debug builds only)
+                    let up = UnsafeBufferPointer(start: base + (y - 1) * stride, count: stride)
+                    let mid = UnsafeBufferPointer(start: base + y * stride, count: stride)
+                    let down = UnsafeBufferPointer(start: base + (y + 1) * stride, count: stride)
+                    for x in (x0 + 1)..<(x0 + w - 1) {
+                        let gx = (up[x + 1] - up[x - 1]) + 2 * (mid[x + 1] - mid[x - 1]) + (down[x + 1] - down[x - 1])
+                        let gy = (down[x - 1] - up[x - 1]) + 2 * (down[x] - up[x]) + (down[x + 1] - up[x + 1])
+                        let e = (Double(gx) * Double(gx) + Double(gy) * Double(gy)) * (1.0 / 64)
+                        // NaN/Inf anywhere in the neighbourhood makes e non-finite; mid[x] is not in
+                        // the Sobel sums, so it is checked explicitly.
+                        guard e.isFinite, mid[x].isFinite else { continue }
+                        sum += e
+                        out[m] = Float(e)
+                        m += 1
+                    }
+                }
+            }
+            filled = m
+        }
+        guard !energies.isEmpty else { return nil }
+        let med = energies.withUnsafeMutableBufferPointer { Statistics.selectQuantile($0, 0.5)! }
+        return GradientEnergy(mean: sum / Double(energies.count), median: Double(med), count: energies.count)
+    }
+}
