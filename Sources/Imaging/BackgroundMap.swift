@@ -1,0 +1,95 @@
+import Foundation
+
+/// A smooth local background of one plane: sigma-clipped medians on a coarse mesh, bilinearly
+/// interpolated between mesh-box centres (used by star detection to flatten gradients).
+///
+/// Guarantees: a linear gradient plus symmetric noise is reproduced (interpolation is exact for
+/// linear fields, and beyond the outermost box centres it extrapolates linearly from the two
+/// nearest centres instead of clamping, so the borders are not biased). Deterministic.
+public struct BackgroundMap: Sendable, Equatable {
+    /// Plane width in pixels.
+    public let width: Int
+    /// Plane height in pixels.
+    public let height: Int
+    /// Mesh box size in pixels (the last column/row of boxes may be smaller).
+    public let mesh: Int
+    /// Boxes across.
+    public let columns: Int
+    /// Boxes down.
+    public let rows: Int
+    /// Background value per box, row-major `rows x columns`.
+    public let values: [Float]
+
+    /// Estimates the map of plane `plane`: each `mesh x mesh` box gets the median of its finite
+    /// pixels after sigma clipping (kappa, iterations). A box with fewer than a quarter of its pixels
+    /// finite takes the median of the valid boxes. Returns nil when no box is valid.
+    public static func estimate(_ image: Image, plane: Int = 0, mesh: Int = 64,
+                                kappa: Double = 3, iterations: Int = 5) -> BackgroundMap? {
+        precondition(mesh > 0 && plane >= 0 && plane < image.channels)
+        let w = image.width, h = image.height, n = w * h
+        let cols = (w + mesh - 1) / mesh, rows = (h + mesh - 1) / mesh
+        var vals = [Float](repeating: .nan, count: cols * rows)
+        var scratch = [Float]()
+        scratch.reserveCapacity(mesh * mesh)
+        image.pixels.withUnsafeBufferPointer { all in
+            let px = UnsafeBufferPointer(rebasing: all[(plane * n)..<((plane + 1) * n)])
+            for by in 0..<rows {
+                let y0 = by * mesh, y1 = min(h, y0 + mesh)
+                for bx in 0..<cols {
+                    let x0 = bx * mesh, x1 = min(w, x0 + mesh)
+                    scratch.removeAll(keepingCapacity: true)
+                    for y in y0..<y1 {
+                        let row = UnsafeBufferPointer(rebasing: px[(y * w + x0)..<(y * w + x1)])
+                        for v in row where v.isFinite { scratch.append(v) }
+                    }
+                    if scratch.count * 4 < (y1 - y0) * (x1 - x0) { continue }
+                    let s = scratch.withUnsafeMutableBufferPointer {
+                        Statistics.sigmaClip($0, kappa: kappa, iterations: iterations)
+                    }
+                    if let s { vals[by * cols + bx] = Float(s.median) }
+                }
+            }
+        }
+        guard let fill = Statistics.median(vals) else { return nil }
+        for i in vals.indices where vals[i].isNaN { vals[i] = fill }
+        return BackgroundMap(width: w, height: h, mesh: mesh, columns: cols, rows: rows, values: vals)
+    }
+
+    /// Centre coordinate of box `i` along an axis of `length` pixels.
+    private func centre(_ i: Int, length: Int) -> Double {
+        let a = i * mesh, b = min(length, a + mesh)
+        return Double(a + b - 1) / 2
+    }
+
+    /// Lower box index and interpolation fraction for coordinate `p` (fraction may be < 0 or > 1 at
+    /// the borders: linear extrapolation).
+    private func locate(_ p: Double, count: Int, length: Int) -> (Int, Double) {
+        if count == 1 { return (0, 0) }
+        var i = Int(((p - (Double(mesh) - 1) / 2) / Double(mesh)).rounded(.down))
+        i = min(max(i, 0), count - 2)
+        let c0 = centre(i, length: length), c1 = centre(i + 1, length: length)
+        return (i, (p - c0) / (c1 - c0))
+    }
+
+    /// Interpolated background at 0-based pixel (x, y).
+    public func value(x: Double, y: Double) -> Float {
+        let (ix, fx) = locate(x, count: columns, length: width)
+        let (iy, fy) = locate(y, count: rows, length: height)
+        let ix1 = min(ix + 1, columns - 1), iy1 = min(iy + 1, rows - 1)
+        let v00 = Double(values[iy * columns + ix]), v10 = Double(values[iy * columns + ix1])
+        let v01 = Double(values[iy1 * columns + ix]), v11 = Double(values[iy1 * columns + ix1])
+        let top = v00 + fx * (v10 - v00), bottom = v01 + fx * (v11 - v01)
+        return Float(top + fy * (bottom - top))
+    }
+
+    /// The full-resolution background plane (`width x height`, one channel).
+    public func render() -> Image {
+        var out = [Float](repeating: 0, count: width * height)
+        out.withUnsafeMutableBufferPointer { dst in
+            for y in 0..<height {
+                for x in 0..<width { dst[y * width + x] = value(x: Double(x), y: Double(y)) }
+            }
+        }
+        return Image(width: width, height: height, pixels: out)
+    }
+}

@@ -1,0 +1,130 @@
+import CFITSIO
+import Foundation
+
+/// The pixel type written to disk. Reading always yields float32 after BSCALE/BZERO.
+public enum FITSPixelType: Sendable {
+    /// BITPIX 8, values clamped and rounded to [0, 255].
+    case uint8
+    /// BITPIX 16, values clamped and rounded to [-32768, 32767].
+    case int16
+    /// BITPIX 16 with BZERO 32768 (as cameras write), values clamped and rounded to [0, 65535].
+    case uint16
+    /// BITPIX 32, values clamped and rounded to the Int32 range.
+    case int32
+    /// BITPIX -32, values written unchanged (NaN stays NaN).
+    case float32
+    /// BITPIX -64, values widened exactly from Float.
+    case float64
+}
+
+/// FITS input/output on `Image`. All functions are synchronous, take a plain path (no cfitsio
+/// extended file-name syntax), never crash on bad files, and throw `FITSError` naming the file.
+/// Each call opens and closes its own cfitsio handle, so calls from different threads on different
+/// files are independent.
+public enum FITS {
+    /// Reads the primary image, or the first image HDU that has data (e.g. a tile-compressed `.fz`),
+    /// as float32 with BSCALE/BZERO applied. NaN pixels of float files are kept.
+    public static func read(_ path: String) throws -> Image {
+        let file = try FITSFile.open(path)
+        let geometry = try imageGeometry(file)
+        return try readPlanes(file, geometry: geometry, y0: 0, count: geometry.height)
+    }
+
+    /// Reads the header of the image HDU that `read` would use, without reading pixels.
+    public static func readHeader(_ path: String) throws -> FITSHeader {
+        let file = try FITSFile.open(path)
+        let g = try imageGeometry(file)
+        return FITSHeader(width: g.width, height: g.height, channels: g.channels, bitpix: g.bitpix,
+                          keywords: try readKeywords(file))
+    }
+
+    /// Reads rows `[y0, y0 + count)` of every plane, touching only those rows on disk.
+    /// The result has `height == count`; plane order and row order are as in `read`.
+    public static func readRows(_ path: String, from y0: Int, count: Int) throws -> Image {
+        let file = try FITSFile.open(path)
+        let g = try imageGeometry(file)
+        guard y0 >= 0, count > 0, y0 + count <= g.height else {
+            throw FITSError.rowRange(path: path, y0: y0, count: count, height: g.height)
+        }
+        return try readPlanes(file, geometry: g, y0: y0, count: count)
+    }
+
+    // MARK: - internals
+
+    struct Geometry {
+        var width: Int, height: Int, channels: Int, bitpix: Int
+    }
+
+    /// Moves to the first IMAGE HDU with NAXIS > 0 and returns its shape.
+    static func imageGeometry(_ file: FITSFile) throws -> Geometry {
+        let path = file.path
+        var status: Int32 = 0
+        var hduCount: Int32 = 0
+        ffthdu(file.pointer, &hduCount, &status)
+        try file.check(status) { .readFailed(path: path, status: $0, cfitsio: $1) }
+        var hdu: Int32 = 1
+        while hdu <= hduCount {
+            var type: Int32 = 0
+            ffmahd(file.pointer, hdu, &type, &status)
+            try file.check(status) { .readFailed(path: path, status: $0, cfitsio: $1) }
+            if type == IMAGE_HDU {
+                var bitpix: Int32 = 0, naxis: Int32 = 0
+                var naxes = [Int64](repeating: 0, count: 9)
+                ffgiprll(file.pointer, 9, &bitpix, &naxis, &naxes, &status)
+                try file.check(status) { .readFailed(path: path, status: $0, cfitsio: $1) }
+                if naxis > 0 {
+                    let axes = naxes.prefix(Int(min(naxis, 9))).map { Int($0) }
+                    guard axes.count >= 2, axes[0] > 0, axes[1] > 0,
+                          axes.dropFirst(3).allSatisfy({ $0 == 1 }) else {
+                        if axes.contains(0) { hdu += 1; continue }
+                        throw FITSError.unsupportedShape(path: path, axes: axes)
+                    }
+                    let channels = axes.count >= 3 ? axes[2] : 1
+                    guard channels > 0 else { throw FITSError.unsupportedShape(path: path, axes: axes) }
+                    return Geometry(width: axes[0], height: axes[1], channels: channels, bitpix: Int(bitpix))
+                }
+            }
+            hdu += 1
+        }
+        throw FITSError.noImage(path: path)
+    }
+
+    /// Reads `count` rows from `y0` of every plane of the current HDU as float32.
+    static func readPlanes(_ file: FITSFile, geometry g: Geometry, y0: Int, count: Int) throws -> Image {
+        let path = file.path
+        let planeCount = g.width * count
+        var pixels = [Float](repeating: 0, count: planeCount * g.channels)
+        var status: Int32 = 0
+        pixels.withUnsafeMutableBufferPointer { buf in
+            for c in 0..<g.channels where status == 0 {
+                var first: [Int] = [1, y0 + 1, c + 1]
+                ffgpxv(file.pointer, TFLOAT, &first, Int64(planeCount), nil,
+                       buf.baseAddress! + c * planeCount, nil, &status)
+            }
+        }
+        try file.check(status) { .readFailed(path: path, status: $0, cfitsio: $1) }
+        return Image(width: g.width, height: count, channels: g.channels, pixels: pixels)
+    }
+
+    /// Every valued card of the current HDU, by upper-case name.
+    static func readKeywords(_ file: FITSFile) throws -> [String: FITSValue] {
+        let path = file.path
+        var status: Int32 = 0
+        var count: Int32 = 0, more: Int32 = 0
+        ffghsp(file.pointer, &count, &more, &status)
+        try file.check(status) { .readFailed(path: path, status: $0, cfitsio: $1) }
+        var result: [String: FITSValue] = [:]
+        var name = [CChar](repeating: 0, count: 96)
+        var value = [CChar](repeating: 0, count: 96)
+        var comment = [CChar](repeating: 0, count: 96)
+        var i: Int32 = 1
+        while i <= count {
+            ffgkyn(file.pointer, i, &name, &value, &comment, &status)
+            try file.check(status) { .readFailed(path: path, status: $0, cfitsio: $1) }
+            let key = FITSFile.string(from: name).uppercased()
+            if !key.isEmpty, let v = FITSValue.parse(FITSFile.string(from: value)) { result[key] = v }
+            i += 1
+        }
+        return result
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+@testable import Imaging
+
+/// A fresh temporary directory, removed when the returned closure-scoped value goes away.
+private final class FITSTempDir {
+    let path: String
+    init() throws {
+        path = NSTemporaryDirectory() + "tcbuild-fits-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func file(_ name: String) -> String { path + "/" + name }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Deterministic pseudo-random floats for test images (SplitMix64).
+private struct FITSTestRNG {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
+        lo + (hi - lo) * Float(Double(next() >> 11) / Double(1 << 53))
+    }
+}
+
+private func randomImage(width: Int, height: Int, channels: Int = 1, lo: Float, hi: Float, seed: UInt64) -> Image {
+    var rng = FITSTestRNG(state: seed)
+    return Image(width: width, height: height, channels: channels,
+                 pixels: (0..<(width * height * channels)).map { _ in rng.uniform(lo, hi) })
+}
+
+@Suite struct FITSTests {
+    @Test func float32RoundTripIsBitExactIncludingNaN() throws {
+        let dir = try FITSTempDir()
+        var img = randomImage(width: 37, height: 23, lo: -1e5, hi: 1e5, seed: 1)
+        img[3, 4] = .nan
+        img[0, 0] = .infinity
+        let path = dir.file("f32.fits")
+        try FITS.write(img, to: path)
+        let back = try FITS.read(path)
+        #expect(back.width == 37 && back.height == 23 && back.channels == 1)
+        #expect(back.pixels.map(\.bitPattern) == img.pixels.map(\.bitPattern))
+        #expect(try FITS.readHeader(path).bitpix == -32)
+    }
+
+    @Test(arguments: [
+        (FITSPixelType.uint8, Float(0), Float(255), 8),
+        (FITSPixelType.int16, Float(-32768), Float(32767), 16),
+        (FITSPixelType.uint16, Float(0), Float(65535), 16),
+        (FITSPixelType.int32, Float(-1_000_000), Float(1_000_000), 32),
+        (FITSPixelType.float64, Float(-3e38), Float(3e38), -64),
+    ])
+    func integerAndDoubleRoundTrip(type: FITSPixelType, lo: Float, hi: Float, bitpix: Int) throws {
+        let dir = try FITSTempDir()
+        var img = randomImage(width: 16, height: 9, lo: lo, hi: hi, seed: 7)
+        img[0, 0] = lo
+        img[1, 0] = hi
+        let path = dir.file("t.fits")
+        try FITS.write(img, to: path, as: type)
+        let back = try FITS.read(path)
+        let expected: [Float] = type == .float64 ? img.pixels : img.pixels.map { $0.rounded(.toNearestOrAwayFromZero) }
+        #expect(back.pixels == expected)
+        #expect(back[0, 0] == lo && back[1, 0] == hi)
+        #expect(try FITS.readHeader(path).bitpix == bitpix)
+    }
+
+    @Test func uint16ClampsRoundsAndUsesBZERO() throws {
+        let dir = try FITSTempDir()
+        let img = Image(width: 6, height: 1, pixels: [-5, 0, 1.5, 2.49, 65535, 70000])
+        let path = dir.file("u16.fits")
+        try FITS.write(img, to: path, as: .uint16)
+        let back = try FITS.read(path)
+        #expect(back.pixels == [0, 0, 2, 2, 65535, 65535])
+        let h = try FITS.readHeader(path)
+        #expect(h.bitpix == 16)
+        #expect(h.keywords["BZERO"]?.doubleValue == 32768)
+    }
+
+    @Test func rgbCubeRoundTrip() throws {
+        let dir = try FITSTempDir()
+        let img = randomImage(width: 20, height: 11, channels: 3, lo: 0, hi: 1, seed: 3)
+        let path = dir.file("rgb.fits")
+        try FITS.write(img, to: path)
+        let back = try FITS.read(path)
+        #expect(back.channels == 3)
+        #expect(back == img)
+        #expect(back.plane(2) == img.plane(2))
+        let h = try FITS.readHeader(path)
+        #expect(h.keywords["NAXIS"] == .int(3) && h.keywords["NAXIS3"] == .int(3))
+    }
+
+    @Test func rowRangeEqualsSliceOfFullRead() throws {
+        let dir = try FITSTempDir()
+        let img = randomImage(width: 13, height: 17, channels: 3, lo: -10, hi: 10, seed: 5)
+        let path = dir.file("rows.fits")
+        try FITS.write(img, to: path)
+        let full = try FITS.read(path)
+        let part = try FITS.readRows(path, from: 5, count: 4)
+        #expect(part.width == 13 && part.height == 4 && part.channels == 3)
+        for c in 0..<3 { for y in 0..<4 { for x in 0..<13 {
+            #expect(part[x, y, c] == full[x, y + 5, c])
+        } } }
+        #expect(throws: FITSError.self) { try FITS.readRows(path, from: 15, count: 3) }
+    }
+
+    @Test func headerKeywordsAndProvenance() throws {
+        let dir = try FITSTempDir()
+        let path = dir.file("kw.fits")
+        try FITS.write(Image(width: 4, height: 4, fill: 1), to: path, as: .uint16, keywords: [
+            FITSKeyword("EXPTIME", .double(12.5), comment: "seconds"),
+            FITSKeyword("DATE-OBS", .string("2026-03-01T21:04:05.250")),
+            FITSKeyword("BAYERPAT", .string("GRBG")),
+            FITSKeyword("XBAYROFF", .int(1)),
+            FITSKeyword("YBAYROFF", .int(0)),
+            FITSKeyword("TCBFP", .string("0123456789abcdef0123456789abcdef")),
+            FITSKeyword("TCBTHIRD", .double(1.0 / 3.0)),
+            FITSKeyword("TCBOK", .bool(true)),
+            FITSKeyword("OBJECT", .string("it's M51")),
+        ])
+        let h = try FITS.readHeader(path)
+        #expect(h.exposure == 12.5)
+        #expect(h.dateObs == "2026-03-01T21:04:05.250")
+        #expect(h.bayerPattern == "GRBG")
+        #expect(h.bayerOffset.x == 1 && h.bayerOffset.y == 0)
+        #expect(h.keywords["TCBFP"] == .string("0123456789abcdef0123456789abcdef"))
+        #expect(h.keywords["TCBTHIRD"] == .double(1.0 / 3.0))
+        #expect(h.keywords["TCBOK"] == .bool(true))
+        #expect(h.keywords["OBJECT"] == .string("it's M51"))
+        #expect(h.wcs == nil)
+        let plain = dir.file("plain.fits")
+        try FITS.write(Image(width: 2, height: 2), to: plain, keywords: [FITSKeyword("EXPOSURE", .int(30))])
+        let h2 = try FITS.readHeader(plain)
+        #expect(h2.exposure == 30 && h2.bayerPattern == nil && h2.bayerOffset.x == 0)
+    }
+
+    @Test func writeOverwritesAndRejectsStructuralKeywords() throws {
+        let dir = try FITSTempDir()
+        let path = dir.file("over.fits")
+        try FITS.write(Image(width: 8, height: 8, fill: 1), to: path)
+        try FITS.write(Image(width: 3, height: 2, fill: 7), to: path)
+        let back = try FITS.read(path)
+        #expect(back.width == 3 && back.height == 2 && back.pixels.allSatisfy { $0 == 7 })
+        #expect(throws: FITSError.self) {
+            try FITS.write(Image(width: 2, height: 2), to: path, keywords: [FITSKeyword("BITPIX", .int(8))])
+        }
+        #expect(try FITS.read(path) == back)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(leftovers == ["over.fits"])
+    }
+
+    @Test(arguments: [FITSCompression.rice, .gzip])
+    func tileCompressedReadsTransparently(compression: FITSCompression) throws {
+        let dir = try FITSTempDir()
+        let img = randomImage(width: 64, height: 40, lo: 0, hi: 65535, seed: 11)
+        let path = dir.file("c.fits.fz")
+        try FITS.write(img, to: path, as: .uint16, keywords: [FITSKeyword("EXPTIME", .double(60))],
+                       compression: compression)
+        let back = try FITS.read(path)
+        #expect(back.pixels == img.pixels.map { $0.rounded(.toNearestOrAwayFromZero) })
+        let h = try FITS.readHeader(path)
+        #expect(h.width == 64 && h.height == 40 && h.exposure == 60)
+        #expect(h.keywords["ZIMAGE"] == .bool(true))  // really tile-compressed, image in HDU 2
+        #expect(h.bitpix == 16)
+        let rows = try FITS.readRows(path, from: 10, count: 3)
+        #expect(Array(rows.pixels) == Array(back.pixels[(10 * 64)..<(13 * 64)]))
+        // the float path is stored losslessly too
+        let f = randomImage(width: 30, height: 20, lo: -1, hi: 1, seed: 12)
+        try FITS.write(f, to: path, compression: compression)
+        #expect(try FITS.read(path) == f)
+    }
+}
