@@ -162,9 +162,10 @@ struct PSFFitter {
                             let g: Double, dfdq: Double
                             if isMoffat {
                                 let base = 1 + q
-                                g = pow(base, -beta)
+                                let lb = log(base)
+                                g = exp(-beta * lb)
                                 dfdq = -amp * beta * g / base
-                                if jac != nil, freeBeta { jac![i * n + 7] = -amp * g * log(base) }
+                                if jac != nil, freeBeta { jac![i * n + 7] = -amp * g * lb }
                             } else {
                                 g = exp(-0.5 * q)
                                 dfdq = -0.5 * amp * g
