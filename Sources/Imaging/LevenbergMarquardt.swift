@@ -21,7 +21,8 @@ public struct LevenbergMarquardt: Sendable {
         public var relativeCostTolerance: Double
         /// Converged when every parameter moves by less than this times (|p| + tolerance).
         public var relativeStepTolerance: Double
-        /// Gives up (not converged) when damping grows beyond this value.
+        /// When damping grows beyond this value no downhill step exists at working precision: the
+        /// solver stops and reports convergence (the current point is a minimum).
         public var maxLambda: Double
 
         /// Defaults suited to PSF fitting: 100 iterations, lambda 1e-3, tolerances 1e-10 / 1e-8.
@@ -44,7 +45,8 @@ public struct LevenbergMarquardt: Sendable {
         public var cost: Double
         /// Iterations performed (accepted and rejected steps).
         public var iterations: Int
-        /// True when a tolerance was met; false when the iteration cap or damping cap was hit.
+        /// True when a tolerance was met or no downhill step exists (damping cap); false when the
+        /// iteration cap was hit or the start cost was not finite.
         public var converged: Bool
     }
 
@@ -103,6 +105,7 @@ public struct LevenbergMarquardt: Sendable {
             for j in 0..<n { a[j * n + j] += lambda * max(jtj[j * n + j], floor) }
             var rhs = jtr.map { -$0 }
             guard Self.choleskySolve(&a, &rhs, n: n) else {
+                // Not positive definite even with damping (e.g. NaN in the Jacobian): give up.
                 lambda *= 4
                 if lambda > options.maxLambda { break }
                 continue
