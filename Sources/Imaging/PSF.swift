@@ -10,7 +10,9 @@ public enum PSFModel: Sendable, Codable, Equatable, Hashable {
     case gaussian
     /// `B + A * (1 + Q)^(-beta)`, `Q = (u/alphaMajor)^2 + (v/alphaMinor)^2`.
     /// `beta == nil` fits beta as a free parameter (bounded to [1.05, 15], start 2.5);
-    /// a value fixes it (e.g. 4.765 for Trujillo's turbulence-theory profile).
+    /// a value fixes it (e.g. 4.765 for Trujillo's turbulence-theory profile). On undersampled stars
+    /// (FWHM <~ 2.5 px) beta and alpha trade off, so a free-beta FWHM scatters more (worst of 20
+    /// realisations 5.1 % at FWHM 2, peak SNR 50, vs 2.4 % with beta fixed): fix beta there.
     case moffat(beta: Double?)
 }
 
