@@ -1,0 +1,249 @@
+import Foundation
+
+/// Why two star lists could not be matched.
+public enum AsterismMatchError: Error, CustomStringConvertible, Equatable {
+    /// Fewer than 3 stars in a list: no triangle can be formed.
+    case tooFewStars(reference: Int, frame: Int)
+    /// The best transform found explains too few stars.
+    case notEnoughMatches(found: Int, required: Int)
+
+    /// What is wrong and what to do.
+    public var description: String {
+        switch self {
+        case .tooFewStars(let r, let f):
+            return "star matching needs at least 3 stars per list, got \(r) in the reference and \(f) in the frame; lower the detection threshold or check the frame (clouds, focus)"
+        case .notEnoughMatches(let found, let required):
+            return "star matching found only \(found) consistent star pairs (\(required) required); the frame may not overlap the reference, or lower registration.min_star_matches"
+        }
+    }
+}
+
+/// Parameters of `matchAsterisms`.
+public struct AsterismMatchOptions: Sendable, Codable, Equatable {
+    /// Brightest stars of each list used to build triangles (lists are taken in the order given,
+    /// which for `detectStars` output is flux descending).
+    public var triangleStars: Int
+    /// Each star forms triangles with pairs of its this-many nearest neighbours.
+    public var neighbours: Int
+    /// Two triangles are similar when their shape invariants (b/c, a/c of sorted sides) differ by
+    /// less than this.
+    public var shapeTolerance: Double
+    /// A transformed reference star and a frame star closer than this (px) count as a match.
+    public var matchRadius: Double
+    /// Accepted scale range of the transform (guards against nonsense hypotheses).
+    public var minScale: Double
+    /// See `minScale`.
+    public var maxScale: Double
+    /// Maximum number of triangle hypotheses scored (seeded sample if there are more).
+    public var maxHypotheses: Int
+    /// Fewer matched pairs than this throws `notEnoughMatches`.
+    public var minMatches: Int
+    /// Seed of the hypothesis sampler (results are deterministic for a given seed).
+    public var seed: UInt64
+
+    /// Defaults: 40 triangle stars, 6 neighbours, shape tolerance 0.01, 2 px match radius,
+    /// scale 0.8...1.25, 2000 hypotheses, 6 matches minimum.
+    public init(triangleStars: Int = 40, neighbours: Int = 6, shapeTolerance: Double = 0.01,
+                matchRadius: Double = 2, minScale: Double = 0.8, maxScale: Double = 1.25,
+                maxHypotheses: Int = 2000, minMatches: Int = 6, seed: UInt64 = 0x7C0B_17D5) {
+        self.triangleStars = triangleStars
+        self.neighbours = neighbours
+        self.shapeTolerance = shapeTolerance
+        self.matchRadius = matchRadius
+        self.minScale = minScale
+        self.maxScale = maxScale
+        self.maxHypotheses = maxHypotheses
+        self.minMatches = minMatches
+        self.seed = seed
+    }
+}
+
+/// One matched star: indices into the reference and frame lists.
+public struct StarPair: Sendable, Codable, Equatable, Hashable {
+    /// Index in the reference list.
+    public var reference: Int
+    /// Index in the frame list.
+    public var frame: Int
+
+    /// A pair of indices.
+    public init(reference: Int, frame: Int) {
+        self.reference = reference
+        self.frame = frame
+    }
+}
+
+/// Result of `matchAsterisms`.
+public struct AsterismMatch: Sendable, Equatable {
+    /// Least-squares similarity over all matched pairs, mapping reference -> frame coordinates
+    /// (the direction `warp` takes as `outputToSource`).
+    public var transform: SimilarityTransform
+    /// Matched pairs (one-to-one), sorted by reference index.
+    public var pairs: [StarPair]
+    /// RMS distance (px) between transformed reference stars and their frame partners.
+    public var residualRMS: Double
+}
+
+/// Matches two star lists by similar triangles, scores triangle hypotheses RANSAC-style by how many
+/// stars they bring into coincidence, and refines the best by least squares (three rounds of
+/// re-matching all stars within `matchRadius`). Any rotation (up to 180 degrees) is handled: the
+/// triangle invariants do not depend on it. Mirror images are not matched (a similarity has no reflection).
+///
+/// - Throws: `AsterismMatchError` when a list has < 3 stars or fewer than `minMatches` pairs agree.
+/// - Guarantees: deterministic for given inputs and `seed`.
+public func matchAsterisms(reference: [SIMD2<Double>], frame: [SIMD2<Double>],
+                           options: AsterismMatchOptions = AsterismMatchOptions()) throws -> AsterismMatch {
+    guard reference.count >= 3, frame.count >= 3 else {
+        throw AsterismMatchError.tooFewStars(reference: reference.count, frame: frame.count)
+    }
+    let refTop = Array(reference.prefix(options.triangleStars))
+    let frameTop = Array(frame.prefix(options.triangleStars))
+    let refTriangles = AsterismTriangles.build(refTop, neighbours: options.neighbours)
+        .sorted { $0.shape.x != $1.shape.x ? $0.shape.x < $1.shape.x : $0.shape.y < $1.shape.y }
+    let frameTriangles = AsterismTriangles.build(frameTop, neighbours: options.neighbours)
+
+    // Candidate correspondences: frame triangles similar to reference triangles.
+    var hypotheses: [(AsterismTriangles.Triangle, AsterismTriangles.Triangle)] = []
+    let tol = options.shapeTolerance
+    for ft in frameTriangles {
+        var lo = 0, hi = refTriangles.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if refTriangles[mid].shape.x < ft.shape.x - tol { lo = mid + 1 } else { hi = mid }
+        }
+        var k = lo
+        while k < refTriangles.count, refTriangles[k].shape.x <= ft.shape.x + tol {
+            let rt = refTriangles[k]
+            if abs(rt.shape.y - ft.shape.y) <= tol { hypotheses.append((rt, ft)) }
+            k += 1
+        }
+    }
+    if hypotheses.count > options.maxHypotheses {
+        // Seeded partial Fisher-Yates shuffle: a deterministic sample.
+        var state = options.seed
+        for i in 0..<options.maxHypotheses {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            let j = i + Int(z % UInt64(hypotheses.count - i))
+            hypotheses.swapAt(i, j)
+        }
+        hypotheses.removeLast(hypotheses.count - options.maxHypotheses)
+    }
+
+    // Score each hypothesis on the triangle stars.
+    var best: (count: Int, transform: SimilarityTransform)? = nil
+    for (rt, ft) in hypotheses {
+        let src = rt.vertices.map { refTop[$0] }, dst = ft.vertices.map { frameTop[$0] }
+        guard let t = try? SimilarityTransform.estimate(source: src, target: dst),
+              t.scale >= options.minScale, t.scale <= options.maxScale,
+              t.residualRMS(source: src, target: dst) <= options.matchRadius else { continue }
+        let n = AsterismTriangles.pairs(refTop, frameTop, transform: t, radius: options.matchRadius).count
+        if n > (best?.count ?? 2) { best = (n, t) }
+    }
+    guard var transform = best?.transform else {
+        throw AsterismMatchError.notEnoughMatches(found: 0, required: options.minMatches)
+    }
+
+    // Refine on all stars.
+    var pairs: [StarPair] = []
+    for _ in 0..<3 {
+        pairs = AsterismTriangles.pairs(reference, frame, transform: transform, radius: options.matchRadius)
+        guard pairs.count >= 2,
+              let t = try? SimilarityTransform.estimate(source: pairs.map { reference[$0.reference] },
+                                                        target: pairs.map { frame[$0.frame] }) else { break }
+        transform = t
+    }
+    pairs = AsterismTriangles.pairs(reference, frame, transform: transform, radius: options.matchRadius)
+    guard pairs.count >= max(options.minMatches, 2) else {
+        throw AsterismMatchError.notEnoughMatches(found: pairs.count, required: options.minMatches)
+    }
+    let rms = transform.residualRMS(source: pairs.map { reference[$0.reference] }, target: pairs.map { frame[$0.frame] })
+    return AsterismMatch(transform: transform, pairs: pairs, residualRMS: rms)
+}
+
+/// Convenience: matches `detectStars` results by their (x, y) positions.
+public func matchAsterisms(reference: [StarMeasurement], frame: [StarMeasurement],
+                           options: AsterismMatchOptions = AsterismMatchOptions()) throws -> AsterismMatch {
+    try matchAsterisms(reference: reference.map { SIMD2($0.x, $0.y) }, frame: frame.map { SIMD2($0.x, $0.y) },
+                       options: options)
+}
+
+/// Triangle construction and pair matching for `matchAsterisms`.
+enum AsterismTriangles {
+    /// A triangle of star indices with vertices ordered by the length of the opposite side
+    /// (shortest first), and its shape invariants (b/c, a/c) for sides a <= b <= c.
+    struct Triangle {
+        var vertices: [Int]
+        var shape: SIMD2<Double>
+    }
+
+    /// Triangles of each star with pairs of its `neighbours` nearest stars, deduplicated; very small
+    /// (longest side < 5 px) triangles are skipped.
+    static func build(_ pts: [SIMD2<Double>], neighbours: Int) -> [Triangle] {
+        var seen = Set<[Int]>()
+        var out: [Triangle] = []
+        for i in pts.indices {
+            let near = pts.indices.filter { $0 != i }
+                .sorted { distance(pts[i], pts[$0]) < distance(pts[i], pts[$1]) || (distance(pts[i], pts[$0]) == distance(pts[i], pts[$1]) && $0 < $1) }
+                .prefix(neighbours)
+            let list = Array(near)
+            for a in 0..<list.count {
+                for b in (a + 1)..<max(a + 1, list.count) {
+                    let key = [i, list[a], list[b]].sorted()
+                    guard seen.insert(key).inserted else { continue }
+                    if let t = triangle(key, pts) { out.append(t) }
+                }
+            }
+        }
+        return out
+    }
+
+    static func distance(_ p: SIMD2<Double>, _ q: SIMD2<Double>) -> Double {
+        let d = p - q
+        return (d.x * d.x + d.y * d.y).squareRoot()
+    }
+
+    static func triangle(_ idx: [Int], _ pts: [SIMD2<Double>]) -> Triangle? {
+        // Side opposite vertex k joins the other two.
+        let sides = (0..<3).map { k in distance(pts[idx[(k + 1) % 3]], pts[idx[(k + 2) % 3]]) }
+        let order = (0..<3).sorted { sides[$0] != sides[$1] ? sides[$0] < sides[$1] : $0 < $1 }
+        let a = sides[order[0]], b = sides[order[1]], c = sides[order[2]]
+        guard c >= 5, a > 0 else { return nil }
+        return Triangle(vertices: order.map { idx[$0] }, shape: SIMD2(b / c, a / c))
+    }
+
+    /// One-to-one pairs: each transformed reference star with its nearest frame star within `radius`,
+    /// keeping only mutual nearest neighbours. Sorted by reference index.
+    static func pairs(_ ref: [SIMD2<Double>], _ frame: [SIMD2<Double>], transform: SimilarityTransform,
+                      radius: Double) -> [StarPair] {
+        let cell = max(radius, 1)
+        var grid: [SIMD2<Int>: [Int]] = [:]
+        for (j, p) in frame.enumerated() {
+            grid[SIMD2(Int((p.x / cell).rounded(.down)), Int((p.y / cell).rounded(.down))), default: []].append(j)
+        }
+        var bestForFrame: [Int: (ref: Int, d: Double)] = [:]
+        var bestForRef: [Int: (frame: Int, d: Double)] = [:]
+        for (i, p) in ref.enumerated() {
+            let q = transform.apply(p)
+            guard q.x.isFinite, q.y.isFinite else { continue }
+            let gx = Int((q.x / cell).rounded(.down)), gy = Int((q.y / cell).rounded(.down))
+            var bestJ = -1, bestD = radius
+            for dy in -1...1 {
+                for dx in -1...1 {
+                    for j in grid[SIMD2(gx + dx, gy + dy)] ?? [] {
+                        let d = distance(q, frame[j])
+                        if d < bestD || (d == bestD && j < bestJ) { bestD = d; bestJ = j }
+                    }
+                }
+            }
+            guard bestJ >= 0 else { continue }
+            bestForRef[i] = (bestJ, bestD)
+            if let prev = bestForFrame[bestJ], prev.d < bestD || (prev.d == bestD && prev.ref < i) { continue }
+            bestForFrame[bestJ] = (i, bestD)
+        }
+        return bestForRef.compactMap { i, m in bestForFrame[m.frame]?.ref == i ? StarPair(reference: i, frame: m.frame) : nil }
+            .sorted { $0.reference < $1.reference }
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+
+/// How `fitPSF` fits a star.
+public struct PSFFitOptions: Sendable, Codable, Equatable {
+    /// Profile to fit.
+    public var model: PSFModel
+    /// Half-size of the square stamp around the start position; nil picks
+    /// `clamp(ceil(2.5 * FWHM estimate) + 2, 5, maxStampRadius)` from a half-maximum area estimate.
+    public var stampRadius: Int?
+    /// Largest automatic stamp half-size.
+    public var maxStampRadius: Int
+    /// Solver stopping rules.
+    public var solver: LevenbergMarquardt.Options
+
+    /// Gaussian model, automatic stamp up to radius 24, default solver options.
+    public init(model: PSFModel = .gaussian, stampRadius: Int? = nil, maxStampRadius: Int = 24,
+                solver: LevenbergMarquardt.Options = .init()) {
+        self.model = model
+        self.stampRadius = stampRadius
+        self.maxStampRadius = maxStampRadius
+        self.solver = solver
+    }
+}
+
+/// A successful PSF fit: the model parameters and the derived star measurement.
+public struct PSFFit: Sendable, Equatable {
+    /// Fitted profile parameters.
+    public var parameters: PSFParameters
+    /// Measurement derived from `parameters` (see `StarMeasurement`).
+    public var measurement: StarMeasurement
+    /// Solver iterations used.
+    public var iterations: Int
+    /// Whether the solver met a tolerance (false: iteration cap reached; the result is still the best found).
+    public var converged: Bool
+}
+
+/// Fits an elliptical PSF to the star near (`x`, `y`) in plane `channel` of `image`.
+///
+/// The stamp is the square of half-size `stampRadius` around the nearest pixel, clipped to the
+/// image; NaN pixels are skipped. The background is a free parameter (a local sky level), so the
+/// image need not be background-subtracted. Returns nil when the stamp is too small, the start has
+/// no positive peak, or the fit leaves the model's domain (widths outside [0.2, 2 * stamp radius],
+/// centre more than a stamp radius away, non-finite values).
+///
+/// - Parameter noiseSigma: background noise used for `contrast` and `snr`; nil uses the fit's residual RMS.
+/// - Guarantees: deterministic; the returned centre lies within the stamp.
+public func fitPSF(in image: Image, channel: Int = 0, x: Double, y: Double,
+                   noiseSigma: Double? = nil, options: PSFFitOptions = PSFFitOptions()) -> PSFFit? {
+    precondition(channel >= 0 && channel < image.channels, "channel out of range")
+    let cx = Int((x).rounded()), cy = Int((y).rounded())
+    guard cx >= 0, cx < image.width, cy >= 0, cy < image.height else { return nil }
+    return image.pixels.withUnsafeBufferPointer { all in
+        let plane = UnsafeBufferPointer(rebasing: all[(channel * image.planeSize)..<((channel + 1) * image.planeSize)])
+        return PSFFitter(plane: plane, width: image.width, height: image.height)
+            .fit(cx: cx, cy: cy, x: x, y: y, noiseSigma: noiseSigma, options: options)
+    }
+}
+
+/// Fits on one plane given as a row-major buffer (used by detection to avoid copies).
+struct PSFFitter {
+    let plane: UnsafeBufferPointer<Float>
+    let width: Int
+    let height: Int
+
+    /// Collects finite pixels of the square of half-size `r` around (cx, cy).
+    func stamp(cx: Int, cy: Int, r: Int) -> (xs: [Double], ys: [Double], vs: [Double]) {
+        var xs: [Double] = [], ys: [Double] = [], vs: [Double] = []
+        let x0 = max(0, cx - r), x1 = min(width - 1, cx + r)
+        let y0 = max(0, cy - r), y1 = min(height - 1, cy + r)
+        guard x0 <= x1, y0 <= y1 else { return (xs, ys, vs) }
+        xs.reserveCapacity((x1 - x0 + 1) * (y1 - y0 + 1))
+        ys.reserveCapacity(xs.capacity); vs.reserveCapacity(xs.capacity)
+        for yy in y0...y1 {
+            let row = yy * width
+            for xx in x0...x1 {
+                let v = plane[row + xx]
+                if v.isFinite { xs.append(Double(xx)); ys.append(Double(yy)); vs.append(Double(v)) }
+            }
+        }
+        return (xs, ys, vs)
+    }
+
+    /// Median of the stamp's outer ring (a robust local sky start value).
+    func ringMedian(cx: Int, cy: Int, r: Int) -> Double? {
+        var ring: [Double] = []
+        for yy in (cy - r)...(cy + r) where yy >= 0 && yy < height {
+            for xx in (cx - r)...(cx + r) where xx >= 0 && xx < width {
+                guard max(abs(xx - cx), abs(yy - cy)) == r else { continue }
+                let v = plane[yy * width + xx]
+                if v.isFinite { ring.append(Double(v)) }
+            }
+        }
+        guard !ring.isEmpty else { return nil }
+        ring.sort()
+        let n = ring.count
+        return n % 2 == 1 ? ring[n / 2] : 0.5 * (ring[n / 2 - 1] + ring[n / 2])
+    }
+
+    func fit(cx: Int, cy: Int, x: Double, y: Double, noiseSigma: Double?, options: PSFFitOptions) -> PSFFit? {
+        // Start values: sky from a ring, peak from the 3x3 maximum, FWHM from the half-maximum area.
+        let probe = options.stampRadius ?? 6
+        guard let sky0 = ringMedian(cx: cx, cy: cy, r: probe) else { return nil }
+        var peak0 = -Double.infinity
+        for yy in max(0, cy - 1)...min(height - 1, cy + 1) {
+            for xx in max(0, cx - 1)...min(width - 1, cx + 1) {
+                let v = Double(plane[yy * width + xx])
+                if v.isFinite { peak0 = max(peak0, v) }
+            }
+        }
+        let amp0 = peak0 - sky0
+        guard amp0 > 0, amp0.isFinite else { return nil }
+        var above = 0
+        let half = sky0 + amp0 / 2
+        for yy in max(0, cy - probe)...min(height - 1, cy + probe) {
+            for xx in max(0, cx - probe)...min(width - 1, cx + probe) where Double(plane[yy * width + xx]) > half {
+                above += 1
+            }
+        }
+        let fwhm0 = min(max(2 * (Double(max(above, 1)) / Double.pi).squareRoot(), 1.0), Double(probe))
+        let r = options.stampRadius ?? min(max(Int((2.5 * fwhm0).rounded(.up)) + 2, 5), options.maxStampRadius)
+        let sky = options.stampRadius == nil ? (ringMedian(cx: cx, cy: cy, r: r) ?? sky0) : sky0
+        let (xs, ys, vs) = stamp(cx: cx, cy: cy, r: r)
+
+        let freeBeta: Bool
+        let beta0: Double
+        switch options.model {
+        case .gaussian: freeBeta = false; beta0 = 0
+        case .moffat(let b?): freeBeta = false; beta0 = b
+        case .moffat(nil): freeBeta = true; beta0 = 2.5
+        }
+        let n = freeBeta ? 8 : 7
+        guard vs.count >= 3 * n else { return nil }
+        let w0 = PSFParameters.width(fwhm: fwhm0, model: options.model, beta: beta0)
+        let q0 = 1 / (w0 * w0)
+        let start: [Double] = freeBeta ? [sky, peak0 - sky, x, y, q0, 0, q0, beta0]
+                                       : [sky, peak0 - sky, x, y, q0, 0, q0]
+        let isMoffat: Bool = { if case .moffat = options.model { return true }; return false }()
+        let maxWidth = 2 * Double(r)
+        let minQ = 1 / (maxWidth * maxWidth), maxQ = 1 / (0.2 * 0.2)
+        let m = vs.count
+
+        let isValid: ([Double]) -> Bool = { p in
+            guard p.allSatisfy({ $0.isFinite }), p[1] > 0 else { return false }
+            guard abs(p[2] - x) <= Double(r), abs(p[3] - y) <= Double(r) else { return false }
+            let a = p[4], b = p[5], c = p[6]
+            let mean = (a + c) / 2, d = (((a - c) / 2) * ((a - c) / 2) + b * b).squareRoot()
+            guard mean - d >= minQ, mean + d <= maxQ else { return false }
+            if freeBeta, !(p[7] >= 1.05 && p[7] <= 15) { return false }
+            return true
+        }
+
+        let solver = LevenbergMarquardt(options: options.solver)
+        let result = xs.withUnsafeBufferPointer { xp in
+            ys.withUnsafeBufferPointer { yp in
+                vs.withUnsafeBufferPointer { vp in
+                    solver.minimize(start: start, residualCount: m, isValid: isValid) { p, res, jac in
+                        let bg = p[0], amp = p[1], px = p[2], py = p[3], a = p[4], b = p[5], c = p[6]
+                        let beta = freeBeta ? p[7] : beta0
+                        for i in 0..<m {
+                            let dx = xp[i] - px, dy = yp[i] - py
+                            let q = a * dx * dx + 2 * b * dx * dy + c * dy * dy
+                            let g: Double, dfdq: Double
+                            if isMoffat {
+                                let base = 1 + q
+                                let lb = log(base)
+                                g = exp(-beta * lb)
+                                dfdq = -amp * beta * g / base
+                                if jac != nil, freeBeta { jac![i * n + 7] = -amp * g * lb }
+                            } else {
+                                g = exp(-0.5 * q)
+                                dfdq = -0.5 * amp * g
+                            }
+                            res[i] = bg + amp * g - vp[i]
+                            if jac != nil {
+                                let row = i * n
+                                jac![row] = 1
+                                jac![row + 1] = g
+                                jac![row + 2] = -dfdq * 2 * (a * dx + b * dy)
+                                jac![row + 3] = -dfdq * 2 * (b * dx + c * dy)
+                                jac![row + 4] = dfdq * dx * dx
+                                jac![row + 5] = dfdq * 2 * dx * dy
+                                jac![row + 6] = dfdq * dy * dy
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let p = result.parameters
+        guard isValid(p), p != start || result.converged else { return nil }
+        guard let params = PSFParameters.fromQuadraticForm(
+            model: options.model, background: p[0], amplitude: p[1], x0: p[2], y0: p[3],
+            a: p[4], b: p[5], c: p[6], beta: freeBeta ? p[7] : beta0) else { return nil }
+
+        let rms = (result.cost / Double(m)).squareRoot()
+        let noise = (noiseSigma.map { $0 > 0 ? $0 : rms }) ?? rms
+        let fwhmMajor = params.fwhmMajor, fwhmMinor = params.fwhmMinor
+        let fwhm = (fwhmMajor * fwhmMinor).squareRoot()
+        let s = fwhm / (2 * (2 * log(2.0)).squareRoot())
+        let flux = params.flux
+        let measurement = StarMeasurement(
+            x: params.x0, y: params.y0, flux: flux, peak: params.amplitude, background: params.background,
+            fwhm: fwhm, fwhmMajor: fwhmMajor, fwhmMinor: fwhmMinor,
+            roundness: fwhmMinor / fwhmMajor, ellipticity: 1 - fwhmMinor / fwhmMajor,
+            contrast: noise > 0 ? params.amplitude / noise : .infinity,
+            snr: noise > 0 ? flux / (noise * (4 * .pi * s * s).squareRoot()) : .infinity,
+            angle: params.angle, residualRMS: rms)
+        return PSFFit(parameters: params, measurement: measurement, iterations: result.iterations,
+                      converged: result.converged)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Finds and measures stars in plane `channel` of `image`.
+///
+/// Steps, in order (each documented on `StarDetectionOptions`):
+/// 1. sky level and noise from `options.background`; values below are background-subtracted;
+/// 2. candidates: pixels inside the edge margin above `thresholdSigma * noise` that are the maximum
+///    of their `(2r+1)^2` window;
+/// 3. hot pixels (single-pixel spikes) rejected;
+/// 4. minimum separation: candidates by descending peak, a candidate within `minSeparation` of a
+///    kept one is dropped;
+/// 5. saturated peaks (raw value >= `saturationLevel`) rejected;
+/// 6. intensity-weighted centroid over a 7x7 window (positive background-subtracted values), then a
+///    PSF fit (`options.fit`) started there; stars whose fit fails, drifts more than
+///    `maxCentroidShift`, or has a FWHM outside [minFWHM, maxFWHM] are dropped;
+/// 7. sorted by flux descending (ties: row, then column), truncated to `maxStars`.
+///
+/// Returns an empty list for a plane without finite pixels or without stars. `contrast` and `snr`
+/// use the detection noise. Deterministic: same image and options give identical results.
+public func detectStars(in image: Image, channel: Int = 0,
+                        options: StarDetectionOptions = StarDetectionOptions()) -> [StarMeasurement] {
+    precondition(channel >= 0 && channel < image.channels, "channel out of range")
+    let w = image.width, h = image.height
+    // Sky level (constant or per pixel) and noise.
+    var level: Float = 0
+    var noise: Float = 0
+    var mapPlane: [Float]? = nil
+    switch options.background {
+    case .constant(let l, let n):
+        level = l; noise = n
+    case .global:
+        guard let est = Statistics.background(image, plane: channel) else { return [] }
+        level = est.level; noise = est.noise
+    case .map(let mesh):
+        guard let map = BackgroundMap.estimate(image, plane: channel, mesh: max(8, mesh)) else { return [] }
+        mapPlane = map.render().pixels
+    }
+    let r = max(1, options.localMaximumRadius)
+    let margin = max(options.edgeMargin, r, 1)
+    guard w > 2 * margin, h > 2 * margin else { return [] }
+
+    // Background-subtracted copy of the plane (one pass; the raw plane stays for saturation and fit).
+    var residual = [Float](repeating: 0, count: w * h)
+    image.pixels.withUnsafeBufferPointer { all in
+        residual.withUnsafeMutableBufferPointer { res in
+            let base = channel * w * h
+            if let mp = mapPlane {
+                mp.withUnsafeBufferPointer { m in for i in 0..<(w * h) { res[i] = all[base + i] - m[i] } }
+            } else {
+                for i in 0..<(w * h) { res[i] = all[base + i] - level }
+            }
+        }
+    }
+
+    if mapPlane != nil {
+        // Noise of the flattened plane: a gradient must not inflate it.
+        guard let est = Statistics.background(Image(width: w, height: h, pixels: residual)) else { return [] }
+        noise = est.noise
+    }
+    guard noise > 0, noise.isFinite else { return [] }
+    let threshold = Float(options.thresholdSigma) * noise
+
+    var stars: [StarMeasurement] = []
+    image.pixels.withUnsafeBufferPointer { all in
+        residual.withUnsafeBufferPointer { sub in
+            let finder = StarFinder(
+                plane: UnsafeBufferPointer(rebasing: all[(channel * w * h)..<((channel + 1) * w * h)]),
+                residual: sub, width: w, height: h, options: options)
+            var kept = finder.separated(finder.candidates(threshold: threshold, radius: r, margin: margin))
+            // 5. Saturation, and the fit budget under a star cap.
+            if let sat = options.saturationLevel { kept.removeAll { $0.raw >= sat } }
+            if let cap = options.maxStars, kept.count > 4 * cap { kept.removeLast(kept.count - 4 * cap) }
+            stars = kept.compactMap { finder.measure($0, noise: Double(noise)) }
+        }
+    }
+
+    // 7. Order and cap.
+    stars.sort { $0.flux != $1.flux ? $0.flux > $1.flux : ($0.y, $0.x) < ($1.y, $1.x) }
+    if let cap = options.maxStars, stars.count > cap { stars.removeLast(stars.count - cap) }
+    return stars
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Where star detection takes the sky level and noise from.
+public enum StarBackground: Sendable, Codable, Equatable {
+    /// One level for the plane: `Statistics.background` (stars masked, median; noise 1.4826 MAD).
+    case global
+    /// A smooth local map: `BackgroundMap.estimate(mesh:)` for the level (flattens gradients);
+    /// the noise is the global `Statistics.background` noise.
+    case map(mesh: Int)
+    /// Known values, e.g. for an image that is already background-subtracted (`level: 0`).
+    case constant(level: Float, noise: Float)
+}
+
+/// Parameters of `detectStars`. All lengths are in pixels of the plane searched.
+public struct StarDetectionOptions: Sendable, Codable, Equatable {
+    /// Detection threshold: a pixel is a candidate when (value - background) > thresholdSigma * noise.
+    public var thresholdSigma: Double
+    /// Sky level and noise source.
+    public var background: StarBackground
+    /// A candidate must be the maximum of the (2r+1) x (2r+1) window around it (r = 1: 3x3).
+    /// On a plateau of equal values the first pixel in reading order wins.
+    public var localMaximumRadius: Int
+    /// Of two candidates closer than this (Euclidean, between peak pixels), only the brighter peak is
+    /// kept. Saturated peaks take part (they suppress faint neighbours, whose measurement they would
+    /// spoil) and are rejected afterwards.
+    public var minSeparation: Double
+    /// Raw pixel value (before background subtraction) at or above which a peak is saturated and the
+    /// star rejected; nil disables the check.
+    public var saturationLevel: Float?
+    /// Hot-pixel rejection: a candidate whose 4 orthogonal neighbours (background-subtracted) are
+    /// all below `hotPixelRatio` times its own value is a single-pixel spike, not a star.
+    /// 0 disables. (A sampled Gaussian with FWHM 2 has neighbours at >= 0.5 of the peak.)
+    public var hotPixelRatio: Double
+    /// Candidates closer than this to the plane border are ignored.
+    public var edgeMargin: Int
+    /// Keep at most this many stars (the highest-flux ones); nil keeps all. When set, only the
+    /// `4 * maxStars` highest-peak candidates are fitted (bounded cost on crowded fields).
+    public var maxStars: Int?
+    /// PSF fit used to refine each star.
+    public var fit: PSFFitOptions
+    /// Fitted stars with a mean FWHM outside [minFWHM, maxFWHM] are dropped (cosmic rays, galaxies).
+    public var minFWHM: Double
+    /// See `minFWHM`.
+    public var maxFWHM: Double
+    /// A fit whose centre lands farther than this from the intensity-weighted centroid is dropped.
+    public var maxCentroidShift: Double
+
+    /// Defaults: 5 sigma, global background, 3x3 maxima, 3 px separation, no saturation level,
+    /// hot-pixel ratio 0.3, 8 px margin, no cap, Gaussian fit, FWHM 0.8...25 px, 2 px centroid shift.
+    public init(thresholdSigma: Double = 5, background: StarBackground = .global, localMaximumRadius: Int = 1,
+                minSeparation: Double = 3, saturationLevel: Float? = nil, hotPixelRatio: Double = 0.3,
+                edgeMargin: Int = 8, maxStars: Int? = nil, fit: PSFFitOptions = PSFFitOptions(),
+                minFWHM: Double = 0.8, maxFWHM: Double = 25, maxCentroidShift: Double = 2) {
+        self.thresholdSigma = thresholdSigma
+        self.background = background
+        self.localMaximumRadius = localMaximumRadius
+        self.minSeparation = minSeparation
+        self.saturationLevel = saturationLevel
+        self.hotPixelRatio = hotPixelRatio
+        self.edgeMargin = edgeMargin
+        self.maxStars = maxStars
+        self.fit = fit
+        self.minFWHM = minFWHM
+        self.maxFWHM = maxFWHM
+        self.maxCentroidShift = maxCentroidShift
+    }
+}
