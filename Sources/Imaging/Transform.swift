@@ -32,7 +32,8 @@ public enum TransformError: Error, CustomStringConvertible, Equatable {
 /// frame pixel coordinates** (reference -> frame). That is the direction `warp` needs (for each
 /// output pixel in the reference geometry it looks up where to sample the frame), and `estimate`
 /// gives it when called with `source` = reference star positions and `target` = frame star positions.
-/// Rotation is in radians, counter-clockwise in the (x right, y down-the-rows) pixel frame, in (-pi, pi].
+/// Rotation is in radians, in (-pi, pi]; a positive rotation turns the +x axis towards +y (counter-clockwise
+/// when row 0 is displayed at the bottom, as FITS viewers do).
 public struct SimilarityTransform: Sendable, Codable, Equatable, Hashable {
     /// Rotation angle in radians, in (-pi, pi].
     public var rotation: Double
