@@ -176,4 +176,32 @@ private func randomImage(width: Int, height: Int, channels: Int = 1, lo: Float, 
         try FITS.write(f, to: path, compression: compression)
         #expect(try FITS.read(path) == f)
     }
+
+    /// The scheduler runs nodes concurrently: parallel writes and reads of different files must not
+    /// interfere (cfitsio is built reentrant; each call owns its handle).
+    @Test func concurrentWritesAndReadsOfDifferentFiles() async throws {
+        let dir = try FITSTempDir()
+        let images = (0..<8).map { randomImage(width: 50, height: 40, lo: 0, hi: 60000, seed: UInt64(100 + $0)) }
+        let base = dir.path
+        let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for i in 0..<8 {
+                let img = images[i]
+                group.addTask {
+                    let path = base + "/c\(i).fits"
+                    var ok = true
+                    for round in 0..<5 {
+                        try FITS.write(img, to: path, as: round % 2 == 0 ? .float32 : .uint16)
+                        let back = try FITS.read(path)
+                        let want = round % 2 == 0 ? img.pixels : img.pixels.map { $0.rounded(.toNearestOrAwayFromZero) }
+                        ok = ok && back.pixels == want
+                    }
+                    return (i, ok)
+                }
+            }
+            var all: [Int: Bool] = [:]
+            for try await (i, ok) in group { all[i] = ok }
+            return all
+        }
+        #expect(results.count == 8 && results.values.allSatisfy { $0 })
+    }
 }
