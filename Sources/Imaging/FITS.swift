@@ -142,24 +142,33 @@ public enum FITS {
         return Image(width: g.width, height: count, channels: g.channels, pixels: pixels)
     }
 
-    /// Every valued card of the current HDU, by upper-case name.
+    /// Every valued card of the current HDU, by upper-case name. For a tile-compressed HDU the
+    /// header is first converted to the equivalent image header (`ffcnvthdr2str`), so BITPIX/NAXISn
+    /// describe the image, not the binary table that stores it.
     static func readKeywords(_ file: FITSFile) throws -> [String: FITSValue] {
         let path = file.path
         var status: Int32 = 0
-        var count: Int32 = 0, more: Int32 = 0
-        ffghsp(file.pointer, &count, &more, &status)
+        var text: UnsafeMutablePointer<CChar>?
+        var count: Int32 = 0
+        ffcnvthdr2str(file.pointer, 1, nil, 0, &text, &count, &status)
+        defer { if let text { var s: Int32 = 0; fffree(text, &s) } }
         try file.check(status) { .readFailed(path: path, status: $0, cfitsio: $1) }
+        guard let text else { return [:] }
         var result: [String: FITSValue] = [:]
+        var card = [CChar](repeating: 0, count: 96)
         var name = [CChar](repeating: 0, count: 96)
         var value = [CChar](repeating: 0, count: 96)
         var comment = [CChar](repeating: 0, count: 96)
-        var i: Int32 = 1
-        while i <= count {
-            ffgkyn(file.pointer, i, &name, &value, &comment, &status)
-            try file.check(status) { .readFailed(path: path, status: $0, cfitsio: $1) }
+        for i in 0..<Int(count) {
+            for j in 0..<80 { card[j] = text[i * 80 + j] }
+            card[80] = 0
+            var length: Int32 = 0
+            var s: Int32 = 0
+            ffgknm(&card, &name, &length, &s)
+            ffpsvc(&card, &value, &comment, &s)
+            if s != 0 { continue }  // a malformed card is skipped, not fatal
             let key = FITSFile.string(from: name).uppercased()
-            if !key.isEmpty, let v = FITSValue.parse(FITSFile.string(from: value)) { result[key] = v }
-            i += 1
+            if !key.isEmpty, key != "END", key != "CONTINUE", let v = FITSValue.parse(FITSFile.string(from: value)) { result[key] = v }
         }
         return result
     }

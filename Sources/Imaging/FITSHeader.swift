@@ -68,8 +68,9 @@ public struct FITSKeyword: Sendable, Equatable {
 ///
 /// `width`/`height`/`channels` describe the image as `FITS.read` returns it (NAXIS1, NAXIS2,
 /// NAXIS3 or 1). `bitpix` is the stored BITPIX (for tile-compressed files the uncompressed ZBITPIX);
-/// `keywords` holds every valued card of the image HDU (for `.fz` files: of the compressed HDU,
-/// which carries the user keywords). Derived fields are nil when the keyword is absent.
+/// `keywords` holds every valued card of the image HDU; for `.fz` files the header is the equivalent
+/// uncompressed image header (BITPIX/NAXISn describe the image). Long-string CONTINUE cards keep only
+/// their first part. Derived fields are nil when the keyword is absent.
 public struct FITSHeader: Sendable {
     /// Image width in pixels (NAXIS1).
     public var width: Int

@@ -16,8 +16,9 @@ public enum Statistics {
         values.withUnsafeBufferPointer { median($0) }
     }
 
-    /// Median of the finite values of a buffer (see `median(_: [Float])`).
-    public static func median(_ values: UnsafeBufferPointer<Float>) -> Float? {
+    /// Median of the finite values of a buffer (see `median(_: [Float])`); module-internal so no
+    /// unsafe pointer appears in the public API.
+    static func median(_ values: UnsafeBufferPointer<Float>) -> Float? {
         var scratch = finiteCopy(values)
         return scratch.withUnsafeMutableBufferPointer { selectQuantile($0, 0.5) }
     }
