@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "GraphTests", dependencies: ["Graph", "TestSupport"]),
         .testTarget(name: "CacheTests", dependencies: ["Cache", "Graph", "TestSupport", "tcbuild"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
-        .testTarget(name: "StepsTests", dependencies: ["Steps", "TestSupport"]),
+        .testTarget(name: "StepsTests", dependencies: ["Steps", "Graph", "Cache", "Imaging", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
