@@ -28,6 +28,9 @@ public struct RunReport: Sendable {
 
     /// True when no node failed.
     public var succeeded: Bool { failed.isEmpty }
+
+    /// An empty report.
+    public init() {}
 }
 
 /// Runs a `BuildGraph` against a `BuildStore`: each node whose fingerprint is in the run cache is

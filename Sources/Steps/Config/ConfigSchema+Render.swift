@@ -53,3 +53,9 @@ extension ConfigSchema {
         return out
     }
 }
+
+extension TCConfig {
+    /// This configuration as a commented `tile_compile.yaml` (every key, its value here, its meaning);
+    /// parsing the text gives back this configuration. `tcbuild init` and `tcbuild demo` write it.
+    public func renderedYAML() -> String { ConfigSchema.renderTemplate(self) }
+}

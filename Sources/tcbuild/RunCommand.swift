@@ -1,0 +1,91 @@
+import ArgumentParser
+import Cache
+import Foundation
+import Graph
+import Steps
+
+/// Options shared by the commands that read a workspace and its config.
+struct WorkspaceOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: "Workspace directory (holds tile_compile.yaml and .tcbuild/).")
+    var workspace: String = "."
+
+    @Option(help: "Config file (default: WORKSPACE/tile_compile.yaml).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: "Override a config value for this run: --set tile.size_factor=40 (repeatable).")
+    var overrides: [String] = []
+
+    var root: String { (URL(fileURLWithPath: workspace).standardizedFileURL.path as NSString).standardizingPath }
+
+    /// Loads and checks the config (exit 2 with file:line on errors).
+    func loadConfig() throws -> TCConfig {
+        let path = config ?? root + "/tile_compile.yaml"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw UsageError("no config at \(path); create one with 'tcbuild init \(workspace)' or pass --config FILE")
+        }
+        return try ConfigLoader.load(path: path, overrides: overrides)
+    }
+}
+
+/// `tcbuild run`: builds everything that is out of date.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the pipeline in a workspace; only nodes whose inputs or params changed execute.")
+
+    @OptionGroup var options: WorkspaceOptions
+
+    @Option(help: "Concurrent nodes (default: number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Build only what this node needs (repeatable), e.g. --until tiles/geometry.")
+    var until: [String] = []
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
+    @Flag(name: .shortAndLong, help: "Print every node as it starts and finishes.") var verbose = false
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() throws {
+        let config = try options.loadConfig()
+        let workspace = try Workspace(root: options.root)
+        defer { try? workspace.close() }
+        let progress = ProgressDisplay(quiet: quiet, verbose: verbose)
+        let result = try PipelineRunner.run(workspace: workspace, config: config, jobs: jobs, until: until,
+                                            command: (["run"] + CommandLine.arguments.dropFirst(2)).joined(separator: " "),
+                                            events: progress)
+        progress.finish()
+        let r = result.report
+        if !quiet {
+            print("run \(result.runID): \(r.executed.count) executed, \(r.cached.count) cached, \(r.failed.count) failed"
+                  + String(format: " in %.1f s", r.seconds))
+            for path in result.materialized.filter({ !$0.contains("/") || $0.hasSuffix(".csv") || $0.hasSuffix(".json") }) {
+                print("  \(options.root)/\(path)")
+            }
+        }
+        if !r.succeeded { throw RunFailed(report: r) }
+    }
+}
+
+/// `tcbuild init`: a new workspace with a commented `tile_compile.yaml`.
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a workspace with a tile_compile.yaml listing every key.")
+
+    @Argument(help: "Workspace directory to create.") var directory: String
+    @Option(help: "Directory holding the input frames (written as data.input_dir).") var input: String?
+
+    func run() throws {
+        let root = (URL(fileURLWithPath: directory).standardizedFileURL.path as NSString).standardizingPath
+        let configPath = root + "/tile_compile.yaml"
+        if FileManager.default.fileExists(atPath: configPath) {
+            throw UsageError("\(configPath) already exists; edit it, or choose another directory")
+        }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        var config = TCConfig()
+        if let input { config.data.inputDir = (URL(fileURLWithPath: input).standardizedFileURL.path as NSString).standardizingPath }
+        try config.renderedYAML().write(toFile: configPath, atomically: true, encoding: .utf8)
+        print("created \(configPath)")
+        print("next: edit data.input_dir if needed, then: tcbuild run -w \(directory)")
+    }
+}
