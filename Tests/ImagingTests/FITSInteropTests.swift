@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Imaging
+import TestSupport
 
 /// Expected content of one exported file, as `bench/fits_check.py` reads it from `manifest.json`.
 private struct ExportEntry: Codable {
@@ -19,20 +20,6 @@ private struct ExportEntry: Codable {
     var compressed: Bool
 }
 
-private struct ExportRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Double, _ hi: Double) -> Float {
-        Float(lo + (hi - lo) * Double(next() >> 11) / Double(1 << 53))
-    }
-}
-
 /// Writes the interoperability sample set, checks every file reads back exactly, and (when
 /// `TCBUILD_FITS_EXPORT_DIR` is set) leaves the files plus `manifest.json` in that directory for
 /// `bench/fits_check.py` (astropy + siril). Without the variable it uses and removes a temp dir.
@@ -44,9 +31,10 @@ private struct ExportRNG {
 
     @Test func exportSampleSetAndVerifyRoundTrip() throws {
         let exportDir = ProcessInfo.processInfo.environment["TCBUILD_FITS_EXPORT_DIR"]
-        let dir = exportDir ?? (NSTemporaryDirectory() + "tcbuild-fitsexport-\(UUID().uuidString)")
+        let temporary = exportDir == nil ? TemporaryDirectory("fitsexport") : nil
+        defer { withExtendedLifetime(temporary) {} }
+        let dir = exportDir ?? temporary!.path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { if exportDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
 
         let camera = [FITSKeyword("EXPTIME", .double(30), comment: "seconds"),
                       FITSKeyword("DATE-OBS", .string("2026-03-01T21:04:05")),
@@ -67,11 +55,11 @@ private struct ExportRNG {
                    compressed: true, keywords: camera),
         ]
         let w = 96, h = 64
-        var rng = ExportRNG(state: 20260301)
+        var rng = TestRNG(seed: 20260301)
         var manifest: [ExportEntry] = []
         for s in samples {
             var img = Image(width: w, height: h, channels: s.channels)
-            for i in img.pixels.indices { img.pixels[i] = rng.uniform(s.lo, s.hi) }
+            for i in img.pixels.indices { img.pixels[i] = rng.uniform(Float(s.lo), Float(s.hi)) }
             let path = dir + "/" + s.name
             try FITS.write(img, to: path, as: s.type, keywords: s.keywords,
                            compression: s.compressed ? .rice : nil)

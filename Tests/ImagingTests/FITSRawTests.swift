@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Imaging
+import TestSupport
 
 /// Builds FITS files byte by byte (independent of cfitsio and of our writer), so the reader is
 /// checked against the standard itself: 80-char cards in 2880-byte blocks, big-endian data.
@@ -36,20 +37,9 @@ private enum RawFITS {
     }
 }
 
-private final class RawTempDir {
-    let path = NSTemporaryDirectory() + "tcbuild-fitsraw-\(UUID().uuidString)"
-    init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-    func write(_ name: String, _ data: Data) throws -> String {
-        let p = path + "/" + name
-        try data.write(to: URL(fileURLWithPath: p))
-        return p
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
 @Suite struct FITSRawTests {
     @Test func bitpix8HonoursBscaleBzero() throws {
-        let dir = try RawTempDir()
+        let dir = TemporaryDirectory("fitsraw")
         let raw: [UInt8] = [0, 1, 127, 255, 10, 20]
         let p = try dir.write("b8.fits", RawFITS.image(bitpix: 8, axes: [3, 2], bscale: 0.5, bzero: -10,
                                                          data: Data(raw)))
@@ -60,7 +50,7 @@ private final class RawTempDir {
     }
 
     @Test func bitpix16WithCameraBzeroAndCustomScale() throws {
-        let dir = try RawTempDir()
+        let dir = TemporaryDirectory("fitsraw")
         // camera style: stored int16 = value - 32768
         let values: [Int] = [0, 1, 32768, 65534, 65535]
         let stored = values.map { Int16(truncatingIfNeeded: $0 - 32768) }
@@ -73,7 +63,7 @@ private final class RawTempDir {
     }
 
     @Test func bitpix32AndFloat64AndCube() throws {
-        let dir = try RawTempDir()
+        let dir = TemporaryDirectory("fitsraw")
         let ints: [Int32] = [-2_000_000, 0, 1, 2_000_000, 5, 6]
         let p = try dir.write("i32.fits", RawFITS.image(bitpix: 32, axes: [2, 1, 3], data: RawFITS.bigEndian(ints)))
         let img = try FITS.read(p)
@@ -90,7 +80,7 @@ private final class RawTempDir {
     }
 
     @Test func imageInFirstExtensionAfterEmptyPrimary() throws {
-        let dir = try RawTempDir()
+        let dir = TemporaryDirectory("fitsraw")
         var file = RawFITS.header([RawFITS.card("SIMPLE", "T"), RawFITS.card("BITPIX", "8"),
                                    RawFITS.card("NAXIS", "0"), RawFITS.card("EXTEND", "T"),
                                    RawFITS.card("EXPTIME", "120.0")])
@@ -107,7 +97,7 @@ private final class RawTempDir {
     /// The four kinds of broken input: each throws a FITSError whose text names the file, and the
     /// cfitsio-backed ones carry cfitsio's own message.
     @Test func brokenFilesGiveClearErrors() throws {
-        let dir = try RawTempDir()
+        let dir = TemporaryDirectory("fitsraw")
         let missing = dir.path + "/missing.fits"
         let notFits = try dir.write("notes.fits", Data("this is a text file, not FITS\n".utf8))
         let good = RawFITS.image(bitpix: -32, axes: [100, 100],

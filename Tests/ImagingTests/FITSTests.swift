@@ -1,42 +1,18 @@
 import Foundation
 import Testing
 @testable import Imaging
+import TestSupport
 
-/// A fresh temporary directory, removed when the returned closure-scoped value goes away.
-private final class FITSTempDir {
-    let path: String
-    init() throws {
-        path = NSTemporaryDirectory() + "tcbuild-fits-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    func file(_ name: String) -> String { path + "/" + name }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// Deterministic pseudo-random floats for test images (SplitMix64).
-private struct FITSTestRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
-        lo + (hi - lo) * Float(Double(next() >> 11) / Double(1 << 53))
-    }
-}
-
+/// A seeded image of uniform values in [lo, hi] (`TestRNG`), identical on every run.
 private func randomImage(width: Int, height: Int, channels: Int = 1, lo: Float, hi: Float, seed: UInt64) -> Image {
-    var rng = FITSTestRNG(state: seed)
+    var rng = TestRNG(seed: seed)
     return Image(width: width, height: height, channels: channels,
                  pixels: (0..<(width * height * channels)).map { _ in rng.uniform(lo, hi) })
 }
 
 @Suite struct FITSTests {
     @Test func float32RoundTripIsBitExactIncludingNaN() throws {
-        let dir = try FITSTempDir()
+        let dir = TemporaryDirectory("fits")
         var img = randomImage(width: 37, height: 23, lo: -1e5, hi: 1e5, seed: 1)
         img[3, 4] = .nan
         img[0, 0] = .infinity
@@ -56,7 +32,7 @@ private func randomImage(width: Int, height: Int, channels: Int = 1, lo: Float, 
         (FITSPixelType.float64, Float(-3e38), Float(3e38), -64),
     ])
     func integerAndDoubleRoundTrip(type: FITSPixelType, lo: Float, hi: Float, bitpix: Int) throws {
-        let dir = try FITSTempDir()
+        let dir = TemporaryDirectory("fits")
         var img = randomImage(width: 16, height: 9, lo: lo, hi: hi, seed: 7)
         img[0, 0] = lo
         img[1, 0] = hi
@@ -70,7 +46,7 @@ private func randomImage(width: Int, height: Int, channels: Int = 1, lo: Float, 
     }
 
     @Test func uint16ClampsRoundsAndUsesBZERO() throws {
-        let dir = try FITSTempDir()
+        let dir = TemporaryDirectory("fits")
         let img = Image(width: 6, height: 1, pixels: [-5, 0, 1.5, 2.49, 65535, 70000])
         let path = dir.file("u16.fits")
         try FITS.write(img, to: path, as: .uint16)
@@ -82,7 +58,7 @@ private func randomImage(width: Int, height: Int, channels: Int = 1, lo: Float, 
     }
 
     @Test func rgbCubeRoundTrip() throws {
-        let dir = try FITSTempDir()
+        let dir = TemporaryDirectory("fits")
         let img = randomImage(width: 20, height: 11, channels: 3, lo: 0, hi: 1, seed: 3)
         let path = dir.file("rgb.fits")
         try FITS.write(img, to: path)
@@ -95,7 +71,7 @@ private func randomImage(width: Int, height: Int, channels: Int = 1, lo: Float, 
     }
 
     @Test func rowRangeEqualsSliceOfFullRead() throws {
-        let dir = try FITSTempDir()
+        let dir = TemporaryDirectory("fits")
         let img = randomImage(width: 13, height: 17, channels: 3, lo: -10, hi: 10, seed: 5)
         let path = dir.file("rows.fits")
         try FITS.write(img, to: path)
@@ -109,7 +85,7 @@ private func randomImage(width: Int, height: Int, channels: Int = 1, lo: Float, 
     }
 
     @Test func headerKeywordsAndProvenance() throws {
-        let dir = try FITSTempDir()
+        let dir = TemporaryDirectory("fits")
         let path = dir.file("kw.fits")
         try FITS.write(Image(width: 4, height: 4, fill: 1), to: path, as: .uint16, keywords: [
             FITSKeyword("EXPTIME", .double(12.5), comment: "seconds"),
@@ -139,7 +115,7 @@ private func randomImage(width: Int, height: Int, channels: Int = 1, lo: Float, 
     }
 
     @Test func writeOverwritesAndRejectsStructuralKeywords() throws {
-        let dir = try FITSTempDir()
+        let dir = TemporaryDirectory("fits")
         let path = dir.file("over.fits")
         try FITS.write(Image(width: 8, height: 8, fill: 1), to: path)
         try FITS.write(Image(width: 3, height: 2, fill: 7), to: path)
@@ -155,7 +131,7 @@ private func randomImage(width: Int, height: Int, channels: Int = 1, lo: Float, 
 
     @Test(arguments: [FITSCompression.rice, .gzip])
     func tileCompressedReadsTransparently(compression: FITSCompression) throws {
-        let dir = try FITSTempDir()
+        let dir = TemporaryDirectory("fits")
         let img = randomImage(width: 64, height: 40, lo: 0, hi: 65535, seed: 11)
         let path = dir.file("c.fits.fz")
         try FITS.write(img, to: path, as: .uint16, keywords: [FITSKeyword("EXPTIME", .double(60))],
@@ -180,7 +156,7 @@ private func randomImage(width: Int, height: Int, channels: Int = 1, lo: Float, 
     /// The scheduler runs nodes concurrently: parallel writes and reads of different files must not
     /// interfere (cfitsio is built reentrant; each call owns its handle).
     @Test func concurrentWritesAndReadsOfDifferentFiles() async throws {
-        let dir = try FITSTempDir()
+        let dir = TemporaryDirectory("fits")
         let images = (0..<8).map { randomImage(width: 50, height: 40, lo: 0, hi: 60000, seed: UInt64(100 + $0)) }
         let base = dir.path
         let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Imaging
+import TestSupport
 
 /// Throughput numbers for docs/benchmarks.md ("Imaging throughput"). Runs only with
 /// `TCBUILD_BENCH=1` (see bench/imaging_throughput.sh, release build); prints one line per kernel:
@@ -28,19 +29,14 @@ struct FITSThroughputTests {
 
     @Test func fitsReadAndStatisticsThroughput() throws {
         let w = 4096, h = 3072, n = w * h
-        let dir = NSTemporaryDirectory() + "tcbuild-bench-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var state: UInt64 = 42
+        let dir = TemporaryDirectory("bench")
+        var rng = TestRNG(seed: 42)
         var img = Image(width: w, height: h)
         img.pixels.withUnsafeMutableBufferPointer { p in
-            for i in 0..<n {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                p[i] = 1000 + Float((state >> 40) & 0xFF)  // sky 1000..1255
-            }
+            for i in 0..<n { p[i] = 1000 + Float(rng.next() >> 56) }  // sky 1000..1255
         }
         for (name, type) in [("u16", FITSPixelType.uint16), ("f32", .float32)] {
-            let path = dir + "/frame_\(name).fits"
+            let path = dir.file("frame_\(name).fits")
             let tw = try Self.medianSeconds { try FITS.write(img, to: path, as: type) }
             Self.report("FITS write \(name)", pixels: n, seconds: tw)
             var back = Image(width: 1, height: 1)

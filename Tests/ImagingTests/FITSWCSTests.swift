@@ -1,13 +1,12 @@
 import Foundation
 import Testing
 @testable import Imaging
+import TestSupport
 
 @Suite struct FITSWCSTests {
     private func withTempFile(_ body: (String) throws -> Void) throws {
-        let dir = NSTemporaryDirectory() + "tcbuild-wcs-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try body(dir + "/wcs.fits")
+        let dir = TemporaryDirectory("wcs")
+        try body(dir.file("wcs.fits"))
     }
 
     private func roundTripError(_ wcs: TANWCS) -> Double {

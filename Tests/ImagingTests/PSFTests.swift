@@ -1,28 +1,9 @@
 import Foundation
 import Testing
 @testable import Imaging
+import TestSupport
 
 // MARK: - Test data shared by PSF and star-detection tests (prefixed to avoid clashes in the target)
-
-/// SplitMix64: a tiny seeded generator so test images are identical on every run.
-struct StarTestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in (0, 1).
-    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0 }
-    /// Standard normal (Box-Muller).
-    mutating func gaussian() -> Double {
-        let u1 = uniform(), u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
-}
 
 /// A star to render: profile written out independently of the library's `PSFParameters`.
 struct StarTestTruth {
@@ -64,14 +45,14 @@ struct StarTestTruth {
 func renderStarField(width: Int, height: Int, sky: Double, stars: [StarTestTruth], seed: UInt64,
                      sub: Int = 1, noise: Bool = true) -> Image {
     var img = Image(width: width, height: height)
-    var rng = StarTestRNG(seed: seed)
+    var rng = TestRNG(seed: seed)
     for yy in 0..<height {
         for xx in 0..<width {
             var v = sky
             for s in stars where abs(Double(xx) - s.x) < 40 && abs(Double(yy) - s.y) < 40 {
                 v += s.value(Double(xx), Double(yy), sub: sub)
             }
-            if noise { v += v.squareRoot() * rng.gaussian() }
+            if noise { v += v.squareRoot() * rng.normal() }
             img[xx, yy] = Float(v)
         }
     }

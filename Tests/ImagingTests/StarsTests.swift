@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 @testable import Imaging
+import TestSupport
 
 /// Random star list (seeded), positions kept `border` px from the edges and >= `spacing` apart.
 private func randomStars(count: Int, width: Int, height: Int, fwhm: Double, seed: UInt64,
                          border: Double = 14, spacing: Double = 12, moffatBeta: Double? = nil) -> [StarTestTruth] {
-    var rng = StarTestRNG(seed: seed)
+    var rng = TestRNG(seed: seed)
     var stars: [StarTestTruth] = []
     while stars.count < count {
         let x = border + rng.uniform() * (Double(width) - 2 * border)

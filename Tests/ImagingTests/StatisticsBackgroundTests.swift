@@ -1,28 +1,12 @@
 import Foundation
 import Testing
 @testable import Imaging
-
-/// SplitMix64 normals, private to this file.
-private struct BgRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func normal() -> Double {
-        let u1 = (Double(next() >> 11) + 0.5) / Double(1 << 53)
-        let u2 = (Double(next() >> 11) + 0.5) / Double(1 << 53)
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
-}
+import TestSupport
 
 /// Flat sky (level, noise) with Gaussian stars of peak `peak` at `stars`.
 private func skyWithStars(width: Int, height: Int, level: Double, noise: Double,
                           stars: [(Int, Int)], peak: Double, seed: UInt64) -> Image {
-    var rng = BgRNG(state: seed)
+    var rng = TestRNG(seed: seed)
     var img = Image(width: width, height: height)
     for y in 0..<height { for x in 0..<width {
         var v = level + noise * rng.normal()
@@ -71,7 +55,7 @@ private func skyWithStars(width: Int, height: Int, level: Double, noise: Double,
 
     @Test func backgroundMapRecoversLinearGradient() throws {
         let w = 300, h = 200
-        var rng = BgRNG(state: 3)
+        var rng = TestRNG(seed: 3)
         var img = Image(width: w, height: h)
         func truth(_ x: Int, _ y: Int) -> Double { 1000 + 0.8 * Double(x) - 0.5 * Double(y) }
         for y in 0..<h { for x in 0..<w { img[x, y] = Float(truth(x, y) + 4 * rng.normal()) } }

@@ -1,22 +1,7 @@
 import Foundation
 import Testing
 @testable import Imaging
-
-/// SplitMix64 with Box-Muller normals, private to this file (tests make their own data).
-private struct StatsRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
-    mutating func normal() -> Double {
-        (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform())
-    }
-}
+import TestSupport
 
 /// Type-7 quantile from a full sort: the reference the selection code must match.
 private func sortedQuantile(_ v: [Float], _ q: Double) -> Float {
@@ -31,7 +16,7 @@ private func sortedQuantile(_ v: [Float], _ q: Double) -> Float {
 @Suite struct StatisticsTests {
     @Test(arguments: [1, 2, 7, 100, 1001, 4096])
     func medianAndQuantilesMatchSortedReference(n: Int) throws {
-        var rng = StatsRNG(state: UInt64(n))
+        var rng = TestRNG(seed: UInt64(n))
         let values = (0..<n).map { _ in Float(rng.normal() * 10) }
         let s = values.sorted()
         let expectedMedian = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
@@ -44,7 +29,7 @@ private func sortedQuantile(_ v: [Float], _ q: Double) -> Float {
     }
 
     @Test func selectionHandlesDuplicatesAndIgnoresNonFinite() {
-        var rng = StatsRNG(state: 99)
+        var rng = TestRNG(seed: 99)
         // integer-camera-like data: few distinct values, many duplicates
         var values = (0..<10_001).map { _ in Float(rng.next() % 5) }
         let reference = sortedQuantile(values, 0.5)
@@ -59,7 +44,7 @@ private func sortedQuantile(_ v: [Float], _ q: Double) -> Float {
     }
 
     @Test func madAndSigmaOfGaussianNoise() throws {
-        var rng = StatsRNG(state: 2024)
+        var rng = TestRNG(seed: 2024)
         let sigma = 7.5, mu = 1000.0
         let values = (0..<100_000).map { _ in Float(mu + sigma * rng.normal()) }
         let mad = try #require(Statistics.mad(values))
@@ -71,7 +56,7 @@ private func sortedQuantile(_ v: [Float], _ q: Double) -> Float {
     }
 
     @Test func sigmaClipRejectsInjectedOutliers() throws {
-        var rng = StatsRNG(state: 5)
+        var rng = TestRNG(seed: 5)
         var values = (0..<10_000).map { _ in Float(100 + 2 * rng.normal()) }
         let clean = try #require(Statistics.sigmaClippedStats(values))
         for i in stride(from: 0, to: 10_000, by: 50) { values[i] = 5000 }  // 2 % hot pixels / stars
@@ -104,7 +89,7 @@ private func sortedQuantile(_ v: [Float], _ q: Double) -> Float {
     @Test(arguments: ["sorted", "reversed", "equal", "organ", "twoValues", "random"])
     func selectPlacesEveryRankOnAdversarialInput(kind: String) {
         let n = 257
-        var rng = StatsRNG(state: 77)
+        var rng = TestRNG(seed: 77)
         let base: [Float] = (0..<n).map { i in
             switch kind {
             case "sorted": return Float(i)

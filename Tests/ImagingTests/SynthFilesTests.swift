@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Imaging
+import TestSupport
 
 private func tinyConfig(seed: UInt64 = 3, cfa: Bool = false) -> SynthConfig {
     var c = SynthConfig(width: 96, height: 64, frames: 4, seed: seed, cfa: cfa)
@@ -17,32 +18,29 @@ private func allFiles(_ dir: String) throws -> [String] {
 struct SynthFilesTests {
     @Test("writing twice (1 worker vs 2) gives byte-identical files; another seed differs")
     func byteIdentical() throws {
-        let a = try SynthMeasure.temporaryDirectory("a"), b = try SynthMeasure.temporaryDirectory("b")
-        let c = try SynthMeasure.temporaryDirectory("c")
-        defer { for d in [a, b, c] { try? FileManager.default.removeItem(atPath: d) } }
-        #expect(try SynthSeries(tinyConfig()).write(to: a, concurrency: 1) == 4)
-        try SynthSeries(tinyConfig()).write(to: b, concurrency: 2)
-        try SynthSeries(tinyConfig(seed: 4)).write(to: c)
-        let names = try allFiles(a)
+        let a = TemporaryDirectory("synth-a"), b = TemporaryDirectory("synth-b"), c = TemporaryDirectory("synth-c")
+        #expect(try SynthSeries(tinyConfig()).write(to: a.path, concurrency: 1) == 4)
+        try SynthSeries(tinyConfig()).write(to: b.path, concurrency: 2)
+        try SynthSeries(tinyConfig(seed: 4)).write(to: c.path)
+        let names = try allFiles(a.path)
         #expect(names == ["frames/frame_00000.fits", "frames/frame_00001.fits", "frames/frame_00002.fits",
                           "frames/frame_00003.fits", "truth/reference.fits", "truth/truth.json"])
-        #expect(try allFiles(b) == names)
+        #expect(try allFiles(b.path) == names)
         for name in names {
-            let da = try Data(contentsOf: URL(fileURLWithPath: a + "/" + name))
-            #expect(da == (try Data(contentsOf: URL(fileURLWithPath: b + "/" + name))), "\(name) differs")
-            #expect(da != (try Data(contentsOf: URL(fileURLWithPath: c + "/" + name))), "\(name) equal for another seed")
+            let da = try Data(contentsOf: URL(fileURLWithPath: a.file(name)))
+            #expect(da == (try Data(contentsOf: URL(fileURLWithPath: b.file(name)))), "\(name) differs")
+            #expect(da != (try Data(contentsOf: URL(fileURLWithPath: c.file(name)))), "\(name) equal for another seed")
         }
     }
 
     @Test("end to end: frames read back as uint16 with BZERO honoured, headers and truth.json parse")
     func endToEnd() throws {
-        let dir = try SynthMeasure.temporaryDirectory("e2e")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = TemporaryDirectory("synth-e2e")
         let series = try SynthSeries(tinyConfig())
-        try series.write(to: dir)
+        try series.write(to: dir.path)
         var lastDate = ""
         for f in 0..<4 {
-            let path = dir + "/" + series.truth.perFrame[f].file
+            let path = dir.file(series.truth.perFrame[f].file)
             let img = try FITS.read(path)
             #expect(img.width == 96 && img.height == 64 && img.channels == 1)
             #expect(img.pixels.allSatisfy { $0 >= 0 && $0 <= 65535 })
@@ -59,10 +57,10 @@ struct SynthFilesTests {
             lastDate = date
             #expect(h.bayerPattern == nil)
         }
-        let ref = try FITS.read(dir + "/truth/reference.fits")
+        let ref = try FITS.read(dir.file("truth/reference.fits"))
         #expect(ref.channels == 1 && ref.width == 96)
         #expect(ref.pixels == series.renderReference().pixels)
-        let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/truth/truth.json"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir.file("truth/truth.json")))
         let truth = try SynthTruth.decode(data)
         #expect(truth == series.truth)
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -78,13 +76,12 @@ struct SynthFilesTests {
 
     @Test("stale frames of a longer earlier series are removed")
     func staleFramesRemoved() throws {
-        let dir = try SynthMeasure.temporaryDirectory("stale")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = TemporaryDirectory("synth-stale")
         var long = tinyConfig()
         long.frames = 6
-        try SynthSeries(long).write(to: dir)
-        try SynthSeries(tinyConfig()).write(to: dir)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/frames").sorted().count == 4)
+        try SynthSeries(long).write(to: dir.path)
+        try SynthSeries(tinyConfig()).write(to: dir.path)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("frames")).sorted().count == 4)
     }
 
     @Test("CFA frames carry BAYERPAT=RGGB and the red nebula makes R sites brighter than G and B")
@@ -117,14 +114,13 @@ struct SynthFilesTests {
         let cx = Int(r.x + r.width / 2), cy = Int(r.y + r.height / 2)
         #expect(ref[cx, cy, 0] > 2 * ref[cx, cy, 1] && ref[cx, cy, 0] > 2 * ref[cx, cy, 2])
 
-        let dir = try SynthMeasure.temporaryDirectory("cfa")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = TemporaryDirectory("synth-cfa")
         var tiny = tinyConfig(cfa: true)
         tiny.frames = 2
-        try SynthSeries(tiny).write(to: dir)
-        let h = try FITS.readHeader(dir + "/frames/frame_00001.fits")
+        try SynthSeries(tiny).write(to: dir.path)
+        let h = try FITS.readHeader(dir.file("frames/frame_00001.fits"))
         #expect(h.bayerPattern == "RGGB")
         #expect(h.channels == 1)
-        #expect(try FITS.readHeader(dir + "/truth/reference.fits").channels == 3)
+        #expect(try FITS.readHeader(dir.file("truth/reference.fits")).channels == 3)
     }
 }

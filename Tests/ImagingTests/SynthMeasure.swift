@@ -120,11 +120,4 @@ enum SynthMeasure {
         }
         return result.sorted { $0.0.flux > $1.0.flux }
     }
-
-    /// A fresh temporary directory; delete it with `FileManager.default.removeItem`.
-    static func temporaryDirectory(_ tag: String) throws -> String {
-        let path = NSTemporaryDirectory() + "tcbuild-synth-\(tag)-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
 }

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 @testable import Imaging
+import TestSupport
 
 @Suite("Asterism matching")
 struct AsterismMatchTests {
     /// Reference star field (seeded) in a 2000 x 1500 frame.
     private func field(count: Int, seed: UInt64) -> [SIMD2<Double>] {
-        var rng = StarTestRNG(seed: seed)
+        var rng = TestRNG(seed: seed)
         return (0..<count).map { _ in SIMD2(rng.uniform() * 2000, rng.uniform() * 1500) }
     }
 
@@ -18,12 +19,12 @@ struct AsterismMatchTests {
         let truth = SimilarityTransform.translation(-1000, -750)
             .then(SimilarityTransform(rotation: rotation))
             .then(SimilarityTransform.translation(1000 + 35.5, 750 - 20.25))
-        var rng = StarTestRNG(seed: 4)
+        var rng = TestRNG(seed: 4)
         var frame: [SIMD2<Double>] = []
         var truthIndex: [Int: Int] = [:] // frame index -> reference index
         for (i, p) in ref.enumerated() where i % 8 != 5 { // drop every 8th star
             truthIndex[frame.count] = i
-            frame.append(truth.apply(p) + SIMD2(rng.gaussian() * 0.05, rng.gaussian() * 0.05))
+            frame.append(truth.apply(p) + SIMD2(rng.normal() * 0.05, rng.normal() * 0.05))
             if i % 10 == 3 { frame.append(SIMD2(rng.uniform() * 2000, rng.uniform() * 1500)) } // spurious
         }
         let m = try matchAsterisms(reference: ref, frame: frame)
@@ -40,7 +41,7 @@ struct AsterismMatchTests {
 
     @Test("end to end: stars detected in a rotated rendering match the reference to 0.05 px")
     func detectedStars() throws {
-        var rng = StarTestRNG(seed: 21)
+        var rng = TestRNG(seed: 21)
         var refStars: [StarTestTruth] = []
         while refStars.count < 30 {
             let x = 20 + rng.uniform() * 216, y = 20 + rng.uniform() * 216

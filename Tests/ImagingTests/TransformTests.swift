@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Imaging
+import TestSupport
 
 @Suite("Similarity transforms")
 struct TransformTests {
@@ -58,13 +59,13 @@ struct TransformTests {
 
     @Test("estimate with noisy points is close and its RMS matches the noise level")
     func estimateNoisy() throws {
-        var rng = StarTestRNG(seed: 42)
+        var rng = TestRNG(seed: 42)
         let truth = SimilarityTransform(rotation: 0.05, scale: 1, tx: 4, ty: 2)
         var src: [SIMD2<Double>] = [], dst: [SIMD2<Double>] = []
         for _ in 0..<200 {
             let p = SIMD2(rng.uniform() * 2000, rng.uniform() * 1500)
             src.append(p)
-            dst.append(truth.apply(p) + SIMD2(rng.gaussian() * 0.1, rng.gaussian() * 0.1))
+            dst.append(truth.apply(p) + SIMD2(rng.normal() * 0.1, rng.normal() * 0.1))
         }
         let t = try SimilarityTransform.estimate(source: src, target: dst)
         #expect(abs(t.rotation - 0.05) < 1e-4 && abs(t.scale - 1) < 1e-4)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Imaging
+import TestSupport
 
 /// A smooth test scene: a few broad Gaussian blobs on a tilted plane (no content near Nyquist).
 private func smoothImage(width: Int, height: Int) -> Image {
@@ -23,7 +24,7 @@ private func smoothImage(width: Int, height: Int) -> Image {
 struct WarpTests {
     @Test("identity warp reproduces the image within 1e-5 with full coverage", arguments: WarpInterpolation.allCases)
     func identity(kernel: WarpInterpolation) {
-        var rng = StarTestRNG(seed: 9)
+        var rng = TestRNG(seed: 9)
         var img = Image(width: 57, height: 43)
         for i in img.pixels.indices { img.pixels[i] = Float(rng.uniform() * 1000) } // white noise: worst case
         let r = warp(img, outputToSource: .identity, width: 57, height: 43, options: WarpOptions(interpolation: kernel))
@@ -144,7 +145,7 @@ struct WarpTests {
           .enabled(if: ProcessInfo.processInfo.environment["TCBUILD_BENCH"] == "1"))
     func benchmark() {
         let n = 2048
-        var rng = StarTestRNG(seed: 1)
+        var rng = TestRNG(seed: 1)
         var img = Image(width: n, height: n)
         for i in img.pixels.indices { img.pixels[i] = Float(rng.uniform() * 1000) }
         let t = SimilarityTransform(rotation: 0.01, scale: 1, tx: 3.3, ty: -2.2)

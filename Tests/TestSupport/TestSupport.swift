@@ -27,6 +27,15 @@ public final class TemporaryDirectory: @unchecked Sendable {
         try text.write(toFile: p, atomically: true, encoding: .utf8)
         return p
     }
+
+    /// Writes the bytes `data` to `path/name` (creating intermediate directories) and returns the path.
+    @discardableResult
+    public func write(_ name: String, _ data: Data) throws -> String {
+        let p = file(name)
+        try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try data.write(to: URL(fileURLWithPath: p))
+        return p
+    }
 }
 
 /// A small deterministic RNG for tests (SplitMix64).
@@ -41,6 +50,24 @@ public struct TestRNG: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    /// Uniform in the open interval (0, 1): the top 53 bits of one `next()`, centred in their cell,
+    /// so the value is never 0 or 1 (safe for `log`).
+    public mutating func uniform() -> Double {
+        (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0  // 2^53
+    }
+
+    /// Uniform in [lo, hi] as a `Float`, from one `uniform()` (the rounding to `Float` may reach `hi`).
+    public mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
+        lo + (hi - lo) * Float(uniform())
+    }
+
+    /// Standard normal (mean 0, variance 1) by Box-Muller from two `uniform()` draws, the first giving
+    /// the radius and the second the angle; consumes exactly two `next()` values.
+    public mutating func normal() -> Double {
+        let u1 = uniform(), u2 = uniform()
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 }
 
