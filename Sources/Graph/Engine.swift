@@ -56,18 +56,7 @@ public final class Engine: Sendable {
         let start = Date()
         events.emit(.runStarted(total: graph.nodes.count, jobs: options.jobs))
         let workers = min(options.jobs, max(1, graph.nodes.count))
-        let group = DispatchGroup()
-        for w in 0..<workers {
-            group.enter()
-            let thread = Thread { [self] in
-                self.workLoop(state: state, graph: graph, jobs: options.jobs)
-                group.leave()
-            }
-            thread.name = "tcbuild.worker.\(w)"
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-        group.wait()
+        runJoined(threads: workers) { [self] in self.workLoop(state: state, graph: graph, jobs: options.jobs) }
         var report = state.report(graph: graph)
         report.seconds = Date().timeIntervalSince(start)
         for name in report.notStarted {
@@ -149,6 +138,33 @@ public final class Engine: Sendable {
                                   bytes: outputs.reduce(0) { $0 + $1.size }))
         return .executed(Dictionary(uniqueKeysWithValues: outputs.map { ($0.name, $0.digest) }))
     }
+}
+
+/// Runs `body` on `threads` POSIX threads (8 MiB stacks) and joins them all: when this returns,
+/// every thread has exited and released what `body` captured (the store, the graph), so nothing the
+/// run used outlives it.
+func runJoined(threads: Int, _ body: @escaping @Sendable () -> Void) {
+    final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
+    var ids: [pthread_t] = []
+    for _ in 0..<threads {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setstacksize(&attributes, 8 << 20)
+        var id = pthread_t()
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        let rc = pthread_create(&id, &attributes, { arg in
+            let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        pthread_attr_destroy(&attributes)
+        if rc == 0 {
+            ids.append(id)
+        } else {
+            Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()  // no thread: run inline
+        }
+    }
+    for id in ids { pthread_join(id, nil) }
 }
 
 /// How one node ended.
