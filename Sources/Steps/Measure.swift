@@ -5,7 +5,8 @@ import Imaging
 public struct ChannelMeasurement: Codable, Sendable, Equatable {
     /// B_f: the raw background level (data numbers, before normalization) that the channel was divided by.
     public var background: Double
-    /// sigma_f: robust noise (1.4826 MAD) of the background pixels of the normalized channel, unsmoothed.
+    /// sigma_f: robust noise of the background pixels of the normalized channel, unsmoothed
+    /// (`Measure.pixelNoise`: MAD of neighbour differences, so smooth structure does not count as noise).
     public var noise: Double
     /// E_f: mean Sobel |grad I|^2 of the normalized channel (1-pixel border and NaN neighbourhoods dropped).
     public var gradient: Double
@@ -65,7 +66,8 @@ public struct FrameMeasurement: Codable, Sendable, Equatable {
     public var coverage: Double
     /// Number of stars detected on the normalized luminance.
     public var starCount: Int
-    /// Median FWHM of the unsaturated stars, pixels; nil without such stars.
+    /// Median FWHM of the unsaturated stars with ellipticity <= 0.4 (a satellite trail or a cosmic
+    /// ray detected as a chain of elongated "stars" must not move it), pixels; nil without such stars.
     public var fwhm: Double?
     /// The detected stars, brightest first.
     public var stars: [MeasuredStar]
@@ -92,7 +94,8 @@ public enum Measure {
     /// `I' = I / B`, B from `Statistics.background` in `mode` (`.background`: stars masked by a
     /// 3-sigma clip + 3 px dilation, median of the rest; `.median`: median of all finite pixels).
     /// NaN pixels stay NaN and never count. Also returns each channel's metrics: raw B, the
-    /// normalized background noise (`noise(B) / B`, the same pixels as B) and the mean Sobel
+    /// background noise of the normalized channel (`pixelNoise`, on the pixels that are not masked
+    /// as sources in `.background` mode, all finite pixels in `.median` mode) and the mean Sobel
     /// gradient energy of the normalized channel.
     ///
     /// Throws `MetricsError.noBackground` when a channel has no finite pixel or a background <= 0
@@ -113,12 +116,44 @@ public enum Measure {
                 let px = UnsafeMutableBufferPointer(rebasing: all[(c * n)..<((c + 1) * n)])
                 for i in 0..<n { px[i] *= scale }
             }
+            let mask = mode == .background ? Statistics.starMask(image, plane: c) : nil
             let energy = Kernels.gradientEnergy(out, plane: c)
             channels.append(ChannelMeasurement(background: Double(est.level),
-                                               noise: Double(est.noise) / Double(est.level),
+                                               noise: pixelNoise(out, plane: c, mask: mask) ?? 0,
                                                gradient: energy?.mean ?? 0))
         }
         return (out, channels)
+    }
+
+    /// Pixel-to-pixel noise of plane `plane`: `1.4826 MAD(I(x+1,y) - I(x,y)) / sqrt(2)` over the
+    /// horizontal neighbour pairs that are both finite and not under `mask` (true = source).
+    /// Differences of neighbours cancel the sky gradient, the nebula and any other smooth structure,
+    /// so this is the noise of the data, not its spread. nil when no pair qualifies. No smoothing.
+    public static func pixelNoise(_ image: Image, plane: Int, mask: [Bool]? = nil) -> Double? {
+        let w = image.width, h = image.height, n = image.planeSize
+        var diffs = [Float]()
+        diffs.reserveCapacity(n)
+        image.pixels.withUnsafeBufferPointer { all in
+            let px = UnsafeBufferPointer(rebasing: all[(plane * n)..<((plane + 1) * n)])
+            for y in 0..<h {
+                let row = UnsafeBufferPointer(rebasing: px[(y * w)..<((y + 1) * w)])
+                if let mask {
+                    mask.withUnsafeBufferPointer { mk in
+                        let mrow = UnsafeBufferPointer(rebasing: mk[(y * w)..<((y + 1) * w)])
+                        for x in 1..<max(1, w) where !mrow[x] && !mrow[x - 1] {
+                            let d = row[x] - row[x - 1]
+                            if d.isFinite { diffs.append(d) }
+                        }
+                    }
+                } else {
+                    for x in 1..<max(1, w) {
+                        let d = row[x] - row[x - 1]
+                        if d.isFinite { diffs.append(d) }
+                    }
+                }
+            }
+        }
+        return Statistics.mad(diffs).map { Statistics.madToSigma * Double($0) / 2.0.squareRoot() }
     }
 
     /// The luminance of a normalized image: the plane itself for mono, the mean of the planes for
@@ -150,11 +185,11 @@ public enum Measure {
 
     /// Detects stars on `luminance` (normalized) and flags saturated ones using the raw `image`:
     /// a star is saturated when any raw pixel of any plane within 1 px of its centre is
-    /// >= 0.98 * `saturation` (nil: no flagging). Background for detection is a 64 px mesh map, so
-    /// sky gradients do not create false detections.
+    /// >= 0.98 * `saturation` (nil: no flagging). Background for detection is a 32 px mesh map, so
+    /// sky gradients and nebulae do not create false detections or inflate the noise.
     public static func stars(luminance: Image, raw image: Image, thresholdSigma: Double,
                              saturation: Double?) -> [MeasuredStar] {
-        let options = StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: 64),
+        let options = StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: 32),
                                            maxStars: maxStars)
         let found = detectStars(in: luminance, options: options)
         let w = image.width, h = image.height, n = image.planeSize
@@ -185,7 +220,7 @@ public enum Measure {
         let (normalized, channels) = try normalize(image, mode: mode, file: file)
         let lum = luminance(normalized)
         let stars = stars(luminance: lum, raw: image, thresholdSigma: thresholdSigma, saturation: saturation)
-        let fwhm = Statistics.median(stars.filter { !$0.saturated }.map(\.fwhm))
+        let fwhm = Statistics.median(stars.filter { !$0.saturated && $0.ellipticity <= TileGeometry.maxEllipticity }.map(\.fwhm))
         return FrameMeasurement(
             width: image.width, height: image.height,
             channels: channels.map { ChannelMeasurement(background: rounded($0.background), noise: rounded($0.noise),

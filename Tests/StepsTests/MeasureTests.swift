@@ -34,7 +34,25 @@ struct MeasureTests {
         #expect(abs(b - 2000) < 2.5)
         let expected = (4 / b) * (4 / b)
         #expect(abs(ch[0].gradient / expected - 1) < 1e-3)
-        #expect(ch[0].noise > 0)
+        #expect(ch[0].noise < 1e-6)  // a smooth ramp has no pixel noise
+    }
+
+    @Test("sigma is pixel noise: a bright smooth blob (nebula) and a gradient do not raise it")
+    func noiseIgnoresSmoothStructure() throws {
+        var img = MetricsTestData.field(width: 128, height: 96, level: 1000, sigma: 20, fwhm: 3, stars: [], seed: 6)
+        let flat = try Measure.normalize(img, mode: .background, file: "flat.fits").channels[0]
+        for y in 0..<96 {
+            for x in 0..<128 {
+                let dx = Double(x) - 64, dy = Double(y) - 48
+                img[x, y] += Float(600 * exp(-(dx * dx + dy * dy) / (2 * 25 * 25)) + 2 * Double(x))
+            }
+        }
+        let nebula = try Measure.normalize(img, mode: .background, file: "neb.fits").channels[0]
+        #expect(abs(flat.noise * flat.background - 20) < 1)
+        #expect(abs(nebula.noise * nebula.background - 20) < 1)
+        // The spread of the pixel values, by contrast, is dominated by the structure.
+        #expect(try #require(Statistics.sigmaFromMAD(img.pixels)) > 60)
+        #expect(Measure.pixelNoise(Image(width: 1, height: 4, fill: 1), plane: 0) == nil)
     }
 
     @Test("a frame with background <= 0 cannot be normalized and the error names the file")
