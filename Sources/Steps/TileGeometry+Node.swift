@@ -63,7 +63,9 @@ extension PipelineBuilder {
             let p = try ctx.params(TileGeometryParams.self)
             var stars: [[MeasuredStar]] = []
             for i in 0..<count {
-                stars.append(try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.frame("measure", i)).stars)
+                // Keep only the stars that can enter F: memory stays bounded on long, crowded series.
+                let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.frame("measure", i))
+                stars.append(m.stars.filter(TileGeometry.acceptsForSeeing))
             }
             let (fwhm, used) = TileGeometry.seeingFWHM(stars)
             let t = TileGeometry.tileSize(fwhm: fwhm, sizeFactor: p.tile.sizeFactor, minSize: p.tile.minSize,

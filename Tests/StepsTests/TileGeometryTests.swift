@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Graph
 @testable import Steps
 
 @Suite("tiles/geometry: seeing-adaptive tile size and grid")
@@ -60,5 +61,43 @@ struct TileGeometryTests {
         let t = Tile(id: 0, x: 10, y: 20, w: 8, h: 8)
         #expect(t.contains(10, 20) && t.contains(9.5, 19.5) && t.contains(17.49, 27.49))
         #expect(!t.contains(17.5, 22) && !t.contains(9.49, 22))
+    }
+}
+
+@Suite("metric nodes: names, inputs and params follow the pipeline contract")
+struct MetricNodesContractTests {
+    @Test("addMetrics declares the contract's nodes, inputs and outputs; params show config key paths")
+    func contract() throws {
+        let frames = FrameList(frames: (0..<3).map {
+            FrameInfo(index: $0, path: "/data/f\($0).fits", name: "f\($0).fits", width: 300, height: 200, channels: 1,
+                      bitpix: 16, bayer: nil, exposure: 60, dateObs: nil)
+        })
+        var b = PipelineBuilder(config: TCConfig(), frames: frames, workspace: "/ws")
+        try b.addMetrics()
+        let byName = Dictionary(uniqueKeysWithValues: b.nodes.map { ($0.name, $0) })
+        #expect(Set(byName.keys) == ["measure/00000", "measure/00001", "measure/00002", "metrics", "tiles/geometry",
+                                     "local/00000", "local/00001", "local/00002", "tiles/metrics"])
+        let measure = try #require(byName["measure/00001"])
+        #expect(measure.inputs.map(\.source) == [.node("register/00001", output: "frame")] && measure.outputs == ["measure"])
+        #expect(measure.params.byPath["normalization.mode"] == "\"background\"")
+        #expect(measure.params.byPath["registration.star_threshold_sigma"] == "5")
+        #expect(measure.params.byPath["saturation"] == "65535")
+        let metrics = try #require(byName["metrics"])
+        #expect(metrics.inputs.count == 6 && metrics.outputs == ["metrics", "csv"])
+        #expect(metrics.inputs.contains { $0.source == .node("register/00002", output: "transform") })
+        #expect(metrics.params.byPath["global_metrics.weights.background"] == "0.4")
+        let geometry = try #require(byName["tiles/geometry"])
+        #expect(geometry.params.byPath["tile.size_factor"] == "32" && geometry.params.byPath["image.width"] == "300")
+        #expect(geometry.params.byPath["tile.star_min_count"] == nil)  // phase 5 only: editing it must not touch the grid
+        let local = try #require(byName["local/00002"])
+        #expect(Set(local.inputs.map(\.source)) == [.node("register/00002", output: "frame"),
+                                                     .node("measure/00002", output: "measure"),
+                                                     .node("tiles/geometry", output: "grid")])
+        let tiles = try #require(byName["tiles/metrics"])
+        #expect(tiles.params.byPath["tile.star_min_count"] == "3")
+        #expect(tiles.params.byPath["local_metrics.star_mode.weights.fwhm"] == "0.6")
+        #expect(tiles.params.byPath["local_metrics.structure_mode.metric_weight"] == "0.7")
+        #expect(tiles.outputs == ["weights", "csv"] && tiles.inputs.count == 5)
+        #expect(Set(b.materializations.map(\.path)) == ["frame_metrics.csv", "tiles/grid.json", "tiles/tile_weights.csv"])
     }
 }
