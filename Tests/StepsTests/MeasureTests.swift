@@ -111,6 +111,23 @@ struct MeasureTests {
         #expect(free.stars.allSatisfy { !$0.saturated })
     }
 
+    @Test("RGB frame: three channel entries, stars found once on the luminance, identical bytes on a rerun")
+    func rgbMeasurementIsDeterministic() throws {
+        let stars = MetricsTestData.lattice(width: 160, height: 120, spacing: 36, margin: 18, peak: 3000)
+        let planes = [(700.0, 7.0, UInt64(11)), (1400, 10, 12), (500, 6, 13)].map { level, sigma, seed in
+            MetricsTestData.field(width: 160, height: 120, level: level, sigma: sigma, fwhm: 3, stars: stars, seed: seed)
+        }
+        var rgb = Image.merging(planes: planes)
+        for x in 0..<160 { rgb[x, 119, 2] = .nan }
+        let a = try Measure.measure(rgb, mode: .background, thresholdSigma: 5, saturation: 65535, file: "rgb.fits")
+        #expect(a.channels.count == 3)
+        #expect(abs(a.channels[1].background - 1400) < 3)
+        #expect(a.starCount == stars.count)
+        #expect(abs(a.coverage - 119.0 / 120) < 1e-6)
+        let b = try Measure.measure(rgb, mode: .background, thresholdSigma: 5, saturation: 65535, file: "rgb.fits")
+        #expect(try Artifacts.encoder().encode(a) == Artifacts.encoder().encode(b))
+    }
+
     @Test("rounding keeps 7 significant digits and maps non-finite to 0")
     func rounding() {
         #expect(Measure.rounded(3.14159265358) == 3.141593)
