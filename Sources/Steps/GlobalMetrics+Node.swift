@@ -1,0 +1,52 @@
+import Foundation
+import Graph
+
+/// Parameters of `metrics`: `global_metrics.*` and the frame file names (for the CSV).
+public struct GlobalMetricsParams: Codable, Sendable, Equatable {
+    /// `global_metrics.*`.
+    public var globalMetrics: TCConfig.GlobalMetricsSection
+    /// File names in frame-list order.
+    public var frames: [String]
+
+    /// Parameters from `config` and the scanned frames.
+    public init(config: TCConfig, frames: FrameList) {
+        globalMetrics = config.globalMetrics
+        self.frames = frames.frames.map(\.name)
+    }
+    enum CodingKeys: String, CodingKey { case globalMetrics = "global_metrics", frames }
+}
+
+extension PipelineBuilder {
+    /// Code version of `metrics`.
+    public static let globalMetricsVersion = 1
+
+    /// Adds `metrics`: reads every `measure/NNNNN#measure` and `register/NNNNN#transform`, scales the
+    /// metrics across frames and writes `metrics` (`FrameMetricsTable` JSON) and `csv`
+    /// (materialized at `frame_metrics.csv`).
+    public mutating func addGlobalMetrics() throws {
+        var inputs: [String: InputSource] = [:]
+        for f in frames.frames {
+            inputs[NodeName.frame("measure", f.index)] = .node(NodeName.frame("measure", f.index), output: "measure")
+            inputs[NodeName.frame("transform", f.index)] = .node(NodeName.frame("register", f.index), output: "transform")
+        }
+        let count = frames.frames.count
+        add(Node(name: "metrics", kind: "metrics.global", version: Self.globalMetricsVersion,
+                 params: GlobalMetricsParams(config: config, frames: frames), inputs: inputs,
+                 outputs: ["metrics", "csv"]) { ctx in
+            let p = try ctx.params(GlobalMetricsParams.self)
+            var measures: [FrameMeasurement] = [], registration: [RegistrationSummary] = []
+            for i in 0..<count {
+                measures.append(try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.frame("measure", i)))
+                registration.append(try Artifacts.readJSON(RegistrationSummary.self, ctx, NodeName.frame("transform", i)))
+            }
+            if let k = measures.first?.channels.count, measures.contains(where: { $0.channels.count != k }) {
+                throw MetricsError.inconsistent(node: ctx.name, message: "frames have different channel counts")
+            }
+            let table = GlobalMetrics.table(measures: measures, registration: registration, files: p.frames,
+                                            section: p.globalMetrics)
+            try Artifacts.writeJSON(table, ctx, "metrics")
+            try Artifacts.writeText(table.csv(), ctx, "csv")
+        })
+        materialize("metrics", "csv", at: "frame_metrics.csv")
+    }
+}

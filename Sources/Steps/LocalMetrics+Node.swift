@@ -1,0 +1,48 @@
+import Foundation
+import Graph
+import Imaging
+
+extension PipelineBuilder {
+    /// Code version of `local/NNNNN`.
+    public static let localMetricsVersion = 1
+
+    /// Adds `local/NNNNN` for every frame: reads `register/NNNNN#frame` once, normalizes it with the
+    /// backgrounds of `measure/NNNNN#measure`, and measures every tile of `tiles/geometry#grid`;
+    /// output `local` (`LocalMetricsFile`, binary). No params: the node depends on the config only
+    /// through its inputs (normalization via `measure`, geometry via `grid`).
+    public mutating func addLocalMetrics() throws {
+        for f in frames.frames {
+            let file = f.name  // for messages only
+            add(Node(name: NodeName.frame("local", f.index), kind: "local", version: Self.localMetricsVersion,
+                     params: EmptyParams(),
+                     inputs: ["frame": .node(NodeName.frame("register", f.index), output: "frame"),
+                              "measure": .node(NodeName.frame("measure", f.index), output: "measure"),
+                              "grid": .node("tiles/geometry", output: "grid")],
+                     outputs: ["local"]) { ctx in
+                let measure = try Artifacts.readJSON(FrameMeasurement.self, ctx, "measure")
+                let grid = try Artifacts.readJSON(TileGrid.self, ctx, "grid")
+                var image: Image
+                do { image = try FITS.read(try ctx.input("frame")) } catch {
+                    throw StepError.badArtifact(node: ctx.name, message: "registered frame of \(file) unreadable: \(error)")
+                }
+                guard image.width == grid.width, image.height == grid.height else {
+                    throw MetricsError.sizeMismatch(file: file, width: image.width, height: image.height,
+                                                    expectedWidth: grid.width, expectedHeight: grid.height)
+                }
+                guard measure.channels.count == image.channels else {
+                    throw MetricsError.inconsistent(node: ctx.name, message: "\(file) has \(image.channels) planes "
+                                                    + "but its measurement \(measure.channels.count)")
+                }
+                let n = image.planeSize
+                image.pixels.withUnsafeMutableBufferPointer { all in
+                    for (c, ch) in measure.channels.enumerated() {
+                        let scale = Float(1 / ch.background)
+                        for i in (c * n)..<((c + 1) * n) { all[i] *= scale }
+                    }
+                }
+                let tiles = LocalMetrics.measure(luminance: Measure.luminance(image), stars: measure.stars, grid: grid)
+                try ctx.writeOutput("local", LocalMetricsFile(tiles: tiles).encoded())
+            })
+        }
+    }
+}

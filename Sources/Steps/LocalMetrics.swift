@@ -1,0 +1,147 @@
+import Foundation
+import Imaging
+
+/// Raw local metrics of one tile in one frame (METHOD phase 5 inputs), measured on the normalized
+/// luminance. NaN marks a value that could not be measured (no star, no finite pixel).
+public struct TileLocalMetrics: Sendable, Equatable {
+    /// Unsaturated stars whose centre lies in the tile.
+    public var starCount: Int
+    /// Median FWHM of those stars, px.
+    public var fwhm: Double
+    /// Median roundness (minor/major FWHM) of those stars.
+    public var roundness: Double
+    /// Median contrast (peak / background noise) of those stars.
+    public var contrast: Double
+    /// Mean Sobel |grad I|^2 over the tile (normalized units).
+    public var gradient: Double
+    /// Tile noise: 1.4826 MAD of horizontal pixel differences / sqrt(2) (insensitive to smooth structure).
+    public var noise: Double
+    /// Tile background: median of the tile's finite pixels (normalized, so ~1 on clear sky).
+    public var background: Double
+    /// Fraction of the tile's pixels that are finite (covered by the registered frame).
+    public var coverage: Double
+
+    /// Metrics from explicit values.
+    public init(starCount: Int, fwhm: Double, roundness: Double, contrast: Double, gradient: Double,
+                noise: Double, background: Double, coverage: Double) {
+        self.starCount = starCount
+        self.fwhm = fwhm
+        self.roundness = roundness
+        self.contrast = contrast
+        self.gradient = gradient
+        self.noise = noise
+        self.background = background
+        self.coverage = coverage
+    }
+
+    /// Structure metric E / sigma (NaN when sigma is 0 or unknown).
+    public var structure: Double { noise > 0 ? gradient / noise : .nan }
+}
+
+/// METHOD phase 5, per frame: the raw metrics of every tile.
+public enum LocalMetrics {
+    /// The stars that count for a tile: unsaturated, centre inside the tile (tiles overlap, so a star
+    /// can count for several tiles).
+    public static func stars(in tile: Tile, _ stars: [MeasuredStar]) -> [MeasuredStar] {
+        stars.filter { !$0.saturated && tile.contains($0.x, $0.y) }
+    }
+
+    /// Metrics of every tile of `grid` on `luminance` (a normalized mono image) with the frame's stars.
+    public static func measure(luminance: Image, stars: [MeasuredStar], grid: TileGrid) -> [TileLocalMetrics] {
+        precondition(luminance.channels == 1 && luminance.width == grid.width && luminance.height == grid.height)
+        return grid.tiles.map { tile in
+            let inTile = Self.stars(in: tile, stars)
+            let (values, diffs) = tilePixels(luminance, tile)
+            let noise = Statistics.mad(diffs).map { Statistics.madToSigma * Double($0) / 2.0.squareRoot() } ?? .nan
+            return TileLocalMetrics(
+                starCount: inTile.count,
+                fwhm: Statistics.median(inTile.map(\.fwhm)) ?? .nan,
+                roundness: Statistics.median(inTile.map(\.roundness)) ?? .nan,
+                contrast: Statistics.median(inTile.map(\.contrast)) ?? .nan,
+                gradient: Kernels.gradientEnergy(luminance, x0: tile.x, y0: tile.y, width: tile.w, height: tile.h)?.mean ?? .nan,
+                noise: noise,
+                background: Statistics.median(values).map(Double.init) ?? .nan,
+                coverage: Double(values.count) / Double(max(1, tile.w * tile.h)))
+        }
+    }
+
+    /// The finite pixels of a tile and the horizontal differences of finite neighbours.
+    static func tilePixels(_ image: Image, _ tile: Tile) -> (values: [Float], diffs: [Float]) {
+        var values: [Float] = [], diffs: [Float] = []
+        values.reserveCapacity(tile.w * tile.h)
+        diffs.reserveCapacity(tile.w * tile.h)
+        image.pixels.withUnsafeBufferPointer { all in
+            for y in tile.y..<(tile.y + tile.h) {
+                let row = UnsafeBufferPointer(rebasing: all[(y * image.width + tile.x)..<(y * image.width + tile.x + tile.w)])
+                var previous = Float.nan
+                for v in row {
+                    if v.isFinite {
+                        values.append(v)
+                        if previous.isFinite { diffs.append(v - previous) }
+                    }
+                    previous = v
+                }
+            }
+        }
+        return (values, diffs)
+    }
+}
+
+/// The `local` artifact of `local/NNNNN`: compact binary, little-endian.
+///
+/// Layout: magic `TCLM`, UInt32 version (1), UInt32 tile count, UInt32 field count (8), then per tile
+/// (grid order) 8 Float32: star count, FWHM, roundness, contrast, gradient, noise, background, coverage.
+/// NaN = not measurable. 16 + 32 bytes per tile; identical metrics give identical bytes.
+public struct LocalMetricsFile: Sendable, Equatable {
+    /// Format version written and accepted.
+    public static let version: UInt32 = 1
+    static let magic: [UInt8] = Array("TCLM".utf8)
+    static let fields = 8
+
+    /// One entry per tile, grid order.
+    public var tiles: [TileLocalMetrics]
+
+    /// A file of `tiles`.
+    public init(tiles: [TileLocalMetrics]) { self.tiles = tiles }
+
+    /// The binary encoding.
+    public func encoded() -> Data {
+        var d = Data(Self.magic)
+        for v in [Self.version, UInt32(tiles.count), UInt32(Self.fields)] { d.append(contentsOf: le(v)) }
+        for t in tiles {
+            for x in [Double(t.starCount), t.fwhm, t.roundness, t.contrast, t.gradient, t.noise, t.background, t.coverage] {
+                d.append(contentsOf: le(Float(x).bitPattern))
+            }
+        }
+        return d
+    }
+
+    /// Decodes `data`; throws `MetricsError.inconsistent` naming `node` when it is not a version-1 local file.
+    public init(data: Data, node: String = "local") throws {
+        let b = [UInt8](data)
+        func u32(_ o: Int) -> UInt32 { UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24 }
+        guard b.count >= 16, Array(b[0..<4]) == Self.magic, u32(4) == Self.version, u32(12) == UInt32(Self.fields) else {
+            throw MetricsError.inconsistent(node: node, message: "not a local-metrics file (TCLM version \(Self.version))")
+        }
+        let n = Int(u32(8))
+        guard b.count == 16 + n * Self.fields * 4 else {
+            throw MetricsError.inconsistent(node: node, message: "local-metrics file of \(b.count) bytes for \(n) tiles")
+        }
+        tiles = (0..<n).map { t in
+            let v = (0..<Self.fields).map { Double(Float(bitPattern: u32(16 + (t * Self.fields + $0) * 4))) }
+            return TileLocalMetrics(starCount: Int(v[0]), fwhm: v[1], roundness: v[2], contrast: v[3], gradient: v[4],
+                                    noise: v[5], background: v[6], coverage: v[7])
+        }
+    }
+
+    /// Reads the file at `path`.
+    public init(path: String, node: String = "local") throws {
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw StepError.badArtifact(node: node, message: "cannot read \(path)")
+        }
+        try self.init(data: d, node: node)
+    }
+}
+
+/// Little-endian bytes of a UInt32.
+func le(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24)] }

@@ -1,0 +1,239 @@
+import Foundation
+import Imaging
+
+/// Normalization and global metrics of one channel of a registered frame (METHOD phases 2-3).
+public struct ChannelMeasurement: Codable, Sendable, Equatable {
+    /// B_f: the raw background level (data numbers, before normalization) that the channel was divided by.
+    public var background: Double
+    /// sigma_f: robust noise of the background pixels of the normalized channel, unsmoothed
+    /// (`Measure.pixelNoise`: MAD of neighbour differences, so smooth structure does not count as noise).
+    public var noise: Double
+    /// E_f: mean Sobel |grad I|^2 of the normalized channel (1-pixel border and NaN neighbourhoods dropped).
+    public var gradient: Double
+
+    /// A measurement from explicit values.
+    public init(background: Double, noise: Double, gradient: Double) {
+        self.background = background
+        self.noise = noise
+        self.gradient = gradient
+    }
+}
+
+/// One star measured on the normalized luminance of a registered frame (reference geometry).
+public struct MeasuredStar: Codable, Sendable, Equatable {
+    /// Centre column, 0-based pixel centres.
+    public var x: Double
+    /// Centre row, 0-based pixel centres.
+    public var y: Double
+    /// FWHM in pixels (geometric mean of the major and minor axes).
+    public var fwhm: Double
+    /// Minor / major FWHM, in (0, 1].
+    public var roundness: Double
+    /// 1 - roundness.
+    public var ellipticity: Double
+    /// Peak height in units of the background noise.
+    public var contrast: Double
+    /// PSF-photometry signal-to-noise.
+    public var snr: Double
+    /// Whether a raw pixel within 1 px of the centre reaches 98 % of the sensor's saturation level.
+    public var saturated: Bool
+
+    /// A star from explicit values.
+    public init(x: Double, y: Double, fwhm: Double, roundness: Double, ellipticity: Double,
+                contrast: Double, snr: Double, saturated: Bool) {
+        self.x = x
+        self.y = y
+        self.fwhm = fwhm
+        self.roundness = roundness
+        self.ellipticity = ellipticity
+        self.contrast = contrast
+        self.snr = snr
+        self.saturated = saturated
+    }
+}
+
+/// The `measure` artifact of `measure/NNNNN`: everything later phases need from one registered frame.
+/// Values are rounded to 1e-6 relative precision at most (see `Measure.rounded`), so the JSON is compact
+/// and its bytes are a deterministic function of the frame.
+public struct FrameMeasurement: Codable, Sendable, Equatable {
+    /// Image width, pixels.
+    public var width: Int
+    /// Image height, pixels.
+    public var height: Int
+    /// Per-channel normalization and metrics (1 entry for mono, 3 for RGB).
+    public var channels: [ChannelMeasurement]
+    /// Fraction of luminance pixels that are finite (covered by the registered frame).
+    public var coverage: Double
+    /// Number of stars detected on the normalized luminance.
+    public var starCount: Int
+    /// Median FWHM of the unsaturated stars with ellipticity <= 0.4 (a satellite trail or a cosmic
+    /// ray detected as a chain of elongated "stars" must not move it), pixels; nil without such stars.
+    public var fwhm: Double?
+    /// The detected stars, brightest first.
+    public var stars: [MeasuredStar]
+
+    /// A measurement from explicit values.
+    public init(width: Int, height: Int, channels: [ChannelMeasurement], coverage: Double,
+                starCount: Int, fwhm: Double?, stars: [MeasuredStar]) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.coverage = coverage
+        self.starCount = starCount
+        self.fwhm = fwhm
+        self.stars = stars
+    }
+}
+
+/// Phase 2 (normalization) and the per-frame part of phase 3, as pure functions.
+public enum Measure {
+    /// Largest number of stars kept per frame (the brightest); bounds the artifact size on crowded fields.
+    public static let maxStars = 5000
+
+    /// Normalizes every channel of `image` by its own background (METHOD phase 2):
+    /// `I' = I / B`, B from `Statistics.background` in `mode` (`.background`: stars masked by a
+    /// 3-sigma clip + 3 px dilation, median of the rest; `.median`: median of all finite pixels).
+    /// NaN pixels stay NaN and never count. Also returns each channel's metrics: raw B, the
+    /// background noise of the normalized channel (`pixelNoise`, on the pixels that are not masked
+    /// as sources in `.background` mode, all finite pixels in `.median` mode) and the mean Sobel
+    /// gradient energy of the normalized channel.
+    ///
+    /// Throws `MetricsError.noBackground` when a channel has no finite pixel or a background <= 0
+    /// (a bias-subtracted or broken frame cannot be normalized by division).
+    public static func normalize(_ image: Image, mode: TCConfig.NormalizationMode,
+                                 file: String) throws -> (normalized: Image, channels: [ChannelMeasurement]) {
+        let n = image.planeSize
+        var out = image
+        var channels: [ChannelMeasurement] = []
+        for c in 0..<image.channels {
+            let m: BackgroundMode = mode == .background ? .background : .median
+            guard let est = Statistics.background(image, plane: c, mode: m), est.level.isFinite, est.level > 0 else {
+                let level = Statistics.background(image, plane: c, mode: .median)?.level
+                throw MetricsError.noBackground(file: file, channel: c, level: level.map(Double.init))
+            }
+            let scale = 1 / est.level
+            out.pixels.withUnsafeMutableBufferPointer { all in
+                let px = UnsafeMutableBufferPointer(rebasing: all[(c * n)..<((c + 1) * n)])
+                for i in 0..<n { px[i] *= scale }
+            }
+            let mask = mode == .background ? Statistics.starMask(image, plane: c) : nil
+            let energy = Kernels.gradientEnergy(out, plane: c)
+            channels.append(ChannelMeasurement(background: Double(est.level),
+                                               noise: pixelNoise(out, plane: c, mask: mask) ?? 0,
+                                               gradient: energy?.mean ?? 0))
+        }
+        return (out, channels)
+    }
+
+    /// Pixel-to-pixel noise of plane `plane`: `1.4826 MAD(I(x+1,y) - I(x,y)) / sqrt(2)` over the
+    /// horizontal neighbour pairs that are both finite and not under `mask` (true = source).
+    /// Differences of neighbours cancel the sky gradient, the nebula and any other smooth structure,
+    /// so this is the noise of the data, not its spread. nil when no pair qualifies. No smoothing.
+    public static func pixelNoise(_ image: Image, plane: Int, mask: [Bool]? = nil) -> Double? {
+        let w = image.width, h = image.height, n = image.planeSize
+        var diffs = [Float]()
+        diffs.reserveCapacity(n)
+        image.pixels.withUnsafeBufferPointer { all in
+            let px = UnsafeBufferPointer(rebasing: all[(plane * n)..<((plane + 1) * n)])
+            for y in 0..<h {
+                let row = UnsafeBufferPointer(rebasing: px[(y * w)..<((y + 1) * w)])
+                if let mask {
+                    mask.withUnsafeBufferPointer { mk in
+                        let mrow = UnsafeBufferPointer(rebasing: mk[(y * w)..<((y + 1) * w)])
+                        for x in 1..<max(1, w) where !mrow[x] && !mrow[x - 1] {
+                            let d = row[x] - row[x - 1]
+                            if d.isFinite { diffs.append(d) }
+                        }
+                    }
+                } else {
+                    for x in 1..<max(1, w) {
+                        let d = row[x] - row[x - 1]
+                        if d.isFinite { diffs.append(d) }
+                    }
+                }
+            }
+        }
+        return Statistics.mad(diffs).map { Statistics.madToSigma * Double($0) / 2.0.squareRoot() }
+    }
+
+    /// The luminance of a normalized image: the plane itself for mono, the mean of the planes for
+    /// RGB (NaN where any plane is NaN).
+    public static func luminance(_ image: Image) -> Image {
+        if image.channels == 1 { return image }
+        let n = image.planeSize, k = image.channels
+        var lum = Image(width: image.width, height: image.height, channels: 1, fill: 0)
+        image.pixels.withUnsafeBufferPointer { all in
+            lum.pixels.withUnsafeMutableBufferPointer { out in
+                for c in 0..<k {
+                    let px = UnsafeBufferPointer(rebasing: all[(c * n)..<((c + 1) * n)])
+                    for i in 0..<n { out[i] += px[i] }
+                }
+                let inv = 1 / Float(k)
+                for i in 0..<n { out[i] *= inv }
+            }
+        }
+        return lum
+    }
+
+    /// Fraction of finite pixels of a mono image.
+    public static func coverage(_ image: Image) -> Double {
+        guard image.planeSize > 0 else { return 0 }
+        var finite = 0
+        image.pixels.withUnsafeBufferPointer { px in for v in px where v.isFinite { finite += 1 } }
+        return Double(finite) / Double(image.planeSize)
+    }
+
+    /// Detects stars on `luminance` (normalized) and flags saturated ones using the raw `image`:
+    /// a star is saturated when any raw pixel of any plane within 1 px of its centre is
+    /// >= 0.98 * `saturation` (nil: no flagging). Background for detection is a 32 px mesh map, so
+    /// sky gradients and nebulae do not create false detections or inflate the noise.
+    public static func stars(luminance: Image, raw image: Image, thresholdSigma: Double,
+                             saturation: Double?) -> [MeasuredStar] {
+        let options = StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: 32),
+                                           maxStars: maxStars)
+        let found = detectStars(in: luminance, options: options)
+        let w = image.width, h = image.height, n = image.planeSize
+        let limit = saturation.map { Float(0.98 * $0) }
+        return image.pixels.withUnsafeBufferPointer { all in
+            found.map { s in
+                var saturated = false
+                if let limit {
+                    let cx = Int(s.x.rounded()), cy = Int(s.y.rounded())
+                    for c in 0..<image.channels {
+                        for y in max(0, cy - 1)...min(h - 1, max(0, cy + 1)) {
+                            for x in max(0, cx - 1)...min(w - 1, max(0, cx + 1)) where all[c * n + y * w + x] >= limit {
+                                saturated = true
+                            }
+                        }
+                    }
+                }
+                return MeasuredStar(x: rounded(s.x), y: rounded(s.y), fwhm: rounded(s.fwhm),
+                                    roundness: rounded(s.roundness), ellipticity: rounded(s.ellipticity),
+                                    contrast: rounded(s.contrast), snr: rounded(s.snr), saturated: saturated)
+            }
+        }
+    }
+
+    /// Phases 2-3 on one registered frame: normalization, channel metrics, luminance stars.
+    public static func measure(_ image: Image, mode: TCConfig.NormalizationMode, thresholdSigma: Double,
+                               saturation: Double?, file: String) throws -> FrameMeasurement {
+        let (normalized, channels) = try normalize(image, mode: mode, file: file)
+        let lum = luminance(normalized)
+        let stars = stars(luminance: lum, raw: image, thresholdSigma: thresholdSigma, saturation: saturation)
+        let fwhm = Statistics.median(stars.filter { !$0.saturated && $0.ellipticity <= TileGeometry.maxEllipticity }.map(\.fwhm))
+        return FrameMeasurement(
+            width: image.width, height: image.height,
+            channels: channels.map { ChannelMeasurement(background: rounded($0.background), noise: rounded($0.noise),
+                                                        gradient: rounded($0.gradient)) },
+            coverage: rounded(coverage(lum)), starCount: stars.count, fwhm: fwhm.map(rounded), stars: stars)
+    }
+
+    /// `x` rounded to 7 significant digits (0 and non-finite values map to 0): compact, deterministic JSON.
+    public static func rounded(_ x: Double) -> Double {
+        guard x.isFinite, x != 0 else { return 0 }
+        let digits = 6 - Int(log10(abs(x)).rounded(.down))
+        let p = pow(10.0, Double(digits))
+        let r = (x * p).rounded() / p
+        return r.isFinite ? r : x
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Graph
+
+/// Parameters of `tiles/metrics`: `local_metrics.*`, `tile.star_min_count`, and the frame names (CSV).
+public struct TileMetricsParams: Codable, Sendable, Equatable {
+    /// `tile.star_min_count`.
+    public struct StarGate: Codable, Sendable, Equatable {
+        /// Stars a tile needs (median over frames) for star mode.
+        public var starMinCount: Int
+        /// The gate.
+        public init(starMinCount: Int) { self.starMinCount = starMinCount }
+        enum CodingKeys: String, CodingKey { case starMinCount = "star_min_count" }
+    }
+    /// `local_metrics.*`.
+    public var localMetrics: TCConfig.LocalMetricsSection
+    /// `tile.star_min_count`.
+    public var tile: StarGate
+    /// Frame file names, frame order.
+    public var frames: [String]
+
+    /// Parameters from `config` and the scanned frames.
+    public init(config: TCConfig, frames: FrameList) {
+        localMetrics = config.localMetrics
+        tile = StarGate(starMinCount: config.tile.starMinCount)
+        self.frames = frames.frames.map(\.name)
+    }
+    enum CodingKeys: String, CodingKey { case localMetrics = "local_metrics", tile, frames }
+}
+
+extension PipelineBuilder {
+    /// Code version of `tiles/metrics`.
+    public static let tileMetricsVersion = 1
+
+    /// Adds `tiles/metrics`: reads every `local/NNNNN#local`, `metrics#metrics` and the grid; writes
+    /// `weights` (`TileWeights`, binary) and `csv` (materialized at `tiles/tile_weights.csv`).
+    public mutating func addTileMetrics() throws {
+        var inputs: [String: InputSource] = ["metrics": .node("metrics", output: "metrics"),
+                                             "grid": .node("tiles/geometry", output: "grid")]
+        for f in frames.frames {
+            inputs[NodeName.frame("local", f.index)] = .node(NodeName.frame("local", f.index), output: "local")
+        }
+        let count = frames.frames.count
+        add(Node(name: "tiles/metrics", kind: "tiles.metrics", version: Self.tileMetricsVersion,
+                 params: TileMetricsParams(config: config, frames: frames), inputs: inputs,
+                 outputs: ["weights", "csv"], group: "tiles") { ctx in
+            let p = try ctx.params(TileMetricsParams.self)
+            let table = try Artifacts.readJSON(FrameMetricsTable.self, ctx, "metrics")
+            let grid = try Artifacts.readJSON(TileGrid.self, ctx, "grid")
+            var local: [[TileLocalMetrics]] = []
+            for i in 0..<count {
+                let name = NodeName.frame("local", i)
+                let file = try LocalMetricsFile(path: try ctx.input(name), node: name)
+                guard file.tiles.count == grid.tiles.count else {
+                    throw MetricsError.inconsistent(node: ctx.name, message: "\(name) has \(file.tiles.count) tiles, the grid \(grid.tiles.count)")
+                }
+                local.append(file.tiles)
+            }
+            guard table.frames.count == count else {
+                throw MetricsError.inconsistent(node: ctx.name, message: "metrics has \(table.frames.count) frames, expected \(count)")
+            }
+            let weights = TileMetrics.weights(local: local, g: table.frames.map(\.g), section: p.localMetrics,
+                                              starMinCount: p.tile.starMinCount)
+            try ctx.writeOutput("weights", weights.encoded())
+            try Artifacts.writeText(weights.csv(files: p.frames), ctx, "csv")
+        })
+        materialize("tiles/metrics", "csv", at: "tiles/tile_weights.csv")
+    }
+}
