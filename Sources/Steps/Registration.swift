@@ -160,7 +160,9 @@ extension PipelineBuilder {
             return RegistrationResult(transform: .identity, residualRMS: 0, matches: stars.count,
                                       starCount: stars.count, engine: "identity")
         }
-        var options = AsterismMatchOptions()
+        // 50 triangle stars with 8 neighbours each: enough common stars between frames that overlap
+        // only partly (large shifts, tens of degrees of rotation).
+        var options = AsterismMatchOptions(triangleStars: 50, neighbours: 8, maxHypotheses: 3000)
         options.minMatches = minMatches
         do {
             let m = try matchAsterisms(reference: reference.stars, frame: stars, options: options)
