@@ -10,7 +10,11 @@ import Imaging
 ///   gradients and nebulosity do not raise the threshold or create false detections;
 /// - saturation: peaks at or above 98 % of the integer range (BITPIX 8: 250, BITPIX 16: 64 200)
 ///   are rejected, their flat tops give poor centroids; float frames have no saturation check;
-/// - cap: the `maxStars` (300) highest-flux stars, brightest first.
+/// - shape: detections with ellipticity above `maxEllipticity` (0.5) are dropped: satellite and
+///   plane trails break up into bright, strongly elongated blobs (ellipticity ~0.95) that would
+///   otherwise crowd the brightest-star list that matching relies on, and so do nebula knots;
+/// - cap: the `maxStars` (300) highest-flux remaining stars, brightest first (detection fits up to
+///   8 x `maxStars` candidates so the shape cut does not starve the list).
 ///
 /// CFA mosaics are searched on the half-resolution luminance proxy `cfaLuminance` (mean of each
 /// 2x2 cell), whose pixel (i, j) is centred on mosaic coordinate (2i + 0.5, 2j + 0.5). Positions are
@@ -27,6 +31,8 @@ public struct StarListParams: Codable, Sendable, Equatable {
     public var maxStars: Int
     /// Background mesh (px of the searched plane).
     public var backgroundMesh: Int
+    /// Detections more elongated than this (1 - minor/major) are not stars.
+    public var maxEllipticity: Double
 
     /// Params for a frame of `bitpix` with `bayer` under `config`.
     public init(config: TCConfig, bayer: String?, bitpix: Int, maxStars: Int = 300) {
@@ -39,12 +45,13 @@ public struct StarListParams: Codable, Sendable, Equatable {
         }
         self.maxStars = maxStars
         backgroundMesh = 64
+        maxEllipticity = 0.5
     }
 
     /// The detection options these params stand for (lengths in pixels of the searched plane).
     public var detectionOptions: StarDetectionOptions {
         StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: bayer == nil ? backgroundMesh : backgroundMesh / 2),
-                             saturationLevel: saturationLevel, edgeMargin: bayer == nil ? 8 : 4, maxStars: maxStars)
+                             saturationLevel: saturationLevel, edgeMargin: bayer == nil ? 8 : 4, maxStars: 2 * maxStars)
     }
 }
 
@@ -55,12 +62,15 @@ public enum StarList {
     /// - Throws: `StepError.unreadable` when the Bayer pattern is unknown or the mosaic is not mono.
     public static func detect(in image: Image, params: StarListParams, file: String) throws -> [StarMeasurement] {
         let options = params.detectionOptions
-        guard params.bayer != nil else { return detectStars(in: image, options: options) }
+        func cut(_ s: [StarMeasurement]) -> [StarMeasurement] {
+            Array(s.filter { $0.ellipticity <= params.maxEllipticity }.prefix(params.maxStars))
+        }
+        guard params.bayer != nil else { return cut(detectStars(in: image, options: options)) }
         let lum: Image
         do { lum = try cfaLuminance(image) } catch {
             throw StepError.unreadable(file: file, message: "cannot build the CFA luminance proxy: \(error)")
         }
-        return detectStars(in: lum, options: options).map(toMosaic)
+        return cut(detectStars(in: lum, options: options)).map(toMosaic)
     }
 
     /// Converts a star measured on the half-resolution luminance proxy to mosaic coordinates.
