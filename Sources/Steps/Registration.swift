@@ -166,7 +166,19 @@ extension PipelineBuilder {
         options.minMatches = minMatches
         do {
             let m = try matchAsterisms(reference: reference.stars, frame: stars, options: options)
-            return RegistrationResult(transform: m.transform, residualRMS: m.residualRMS, matches: m.pairs.count,
+            // Final least squares weighted by centroid precision: sigma_i ~ FWHM / SNR per star,
+            // weight 1 / (sigma_ref^2 + sigma_frame^2), so faint stars do not pull the fit.
+            let src = m.pairs.map { SIMD2(reference.stars[$0.reference].x, reference.stars[$0.reference].y) }
+            let dst = m.pairs.map { SIMD2(stars[$0.frame].x, stars[$0.frame].y) }
+            let weights = m.pairs.map { p -> Double in
+                func v(_ s: StarMeasurement) -> Double {
+                    let sigma = s.fwhm / max(s.snr, 1)
+                    return sigma.isFinite ? sigma * sigma : 1
+                }
+                return 1 / max(v(reference.stars[p.reference]) + v(stars[p.frame]), 1e-6)
+            }
+            let t = (try? SimilarityTransform.estimate(source: src, target: dst, weights: weights)) ?? m.transform
+            return RegistrationResult(transform: t, residualRMS: t.residualRMS(source: src, target: dst), matches: m.pairs.count,
                                       starCount: stars.count, engine: "relative")
         } catch let e as AsterismMatchError {
             let detail: String
