@@ -102,7 +102,7 @@ func worstCornerError(_ s: RegSeries, _ ws: Workspace, _ report: RunReport) thro
 
     @Test func cfaSeriesRegistersWithinATenthOfAPixelAndWarpsRGB() throws {
         var c = SynthConfig(width: 320, height: 240, frames: 24, seed: 12, cfa: true)
-        c.starCount = 300
+        c.starCount = 500
         c.totalRotationDegrees = 10
         c.jitterPixels = 12
         let s = try RegSeries("reg-cfa", c)
