@@ -1,0 +1,166 @@
+import Foundation
+import Graph
+import Imaging
+
+/// A TAN WCS in a Codable form (CD matrix in degrees per pixel, CRPIX 1-based as in the header).
+public struct WCSRecord: Codable, Sendable, Equatable {
+    /// CRVAL1, CRVAL2 (degrees).
+    public var crval: [Double]
+    /// CRPIX1, CRPIX2 (1-based, as written in the header).
+    public var crpix: [Double]
+    /// CD1_1, CD1_2, CD2_1, CD2_2.
+    public var cd: [Double]
+
+    /// The record of `wcs`.
+    public init(_ wcs: TANWCS) {
+        crval = [wcs.crval1, wcs.crval2]
+        crpix = [wcs.crpix1, wcs.crpix2]
+        cd = wcs.cd
+    }
+
+    /// The WCS this record describes.
+    public var wcs: TANWCS { TANWCS(crval1: crval[0], crval2: crval[1], crpix1: crpix[0], crpix2: crpix[1], cd: cd) }
+}
+
+/// The `reference` node's output: which frame defines the reference geometry, and what
+/// registration needs of it.
+public struct ReferenceInfo: Codable, Sendable, Equatable {
+    /// How it was chosen: `auto`, `index` or `path`.
+    public var choice: String
+    /// Index of the reference frame in the frame list (nil for a path reference).
+    public var index: Int?
+    /// The configured path (relative to the workspace, as written) for a path reference.
+    public var path: String?
+    /// Its stars (raw reference pixel coordinates, brightest first).
+    public var stars: [StarMeasurement]
+    /// Reference geometry width (registered frames have this width).
+    public var width: Int
+    /// Reference geometry height.
+    public var height: Int
+    /// Median FWHM of its stars (px): the auto score's second criterion.
+    public var medianFWHM: Double
+    /// Its TAN WCS (only filled for `registration.engine: wcs_anchor`).
+    public var wcs: WCSRecord?
+}
+
+/// Params of the `reference` node.
+public struct ReferenceParams: Codable, Sendable, Equatable {
+    /// `registration.reference` as configured.
+    public var reference: ReferenceFrame
+    /// Series width and height (the reference geometry for an index or auto reference).
+    public var width: Int
+    /// See `width`.
+    public var height: Int
+    /// Whether the reference's WCS is read (wcs_anchor engine).
+    public var needsWCS: Bool
+    /// Auto choice: frames with at least this fraction of the best star count compete on FWHM.
+    public var minStarFraction: Double
+}
+
+/// The auto reference choice.
+public enum ReferenceChoice {
+    /// Index (into `candidates`) of the best reference: among star lists with at least
+    /// `minStarFraction` of the largest star count, the one with the smallest median FWHM; ties go
+    /// to more stars, then the lower index. Nil for an empty list. A frame with no stars never wins
+    /// unless every frame has none.
+    public static func best(_ candidates: [[StarMeasurement]], minStarFraction: Double = 0.5) -> Int? {
+        guard !candidates.isEmpty else { return nil }
+        let maxCount = candidates.map(\.count).max() ?? 0
+        let floor = max(1, Int((Double(maxCount) * minStarFraction).rounded(.up)))
+        var best: (i: Int, fwhm: Double, count: Int)? = nil
+        for (i, s) in candidates.enumerated() where s.count >= floor || maxCount == 0 {
+            let f = StarList.medianFWHM(s)
+            if let b = best {
+                if f < b.fwhm || (f == b.fwhm && s.count > b.count) { best = (i, f, s.count) }
+            } else {
+                best = (i, f, s.count)
+            }
+        }
+        return best?.i ?? 0
+    }
+}
+
+extension PipelineBuilder {
+    /// Adds the `reference` node (and `stars/ref` for a path reference).
+    ///
+    /// Inputs: `auto` -> every `stars/NNNNN`; an index -> only that frame's `stars/NNNNN` (adding
+    /// frames does not change it); a path -> `stars/ref` on that file plus the file (for its size).
+    /// With the wcs_anchor engine the candidate frame files are inputs too (their WCS is read).
+    mutating func addReferenceNode() throws {
+        let reg = config.registration
+        let needsWCS = reg.engine == .wcsAnchor
+        var inputs: [String: InputSource] = [:]
+        switch reg.reference {
+        case .auto:
+            for f in frames.frames {
+                inputs["stars\(String(format: "%05d", f.index))"] = .node(Self.starsNode(f.index), output: "stars")
+                if needsWCS { inputs["frame\(String(format: "%05d", f.index))"] = .file(f.path) }
+            }
+        case .index(let n):
+            guard let f = frames.frames.first(where: { $0.index == n }) else {
+                throw StepError.badConfig(key: "registration.reference",
+                                          message: "frame index \(n) does not exist (the series has \(frames.frames.count) frames, 0...\(max(0, frames.frames.count - 1))); use auto or a valid index")
+            }
+            inputs["stars\(String(format: "%05d", n))"] = .node(Self.starsNode(n), output: "stars")
+            if needsWCS { inputs["frame\(String(format: "%05d", n))"] = .file(f.path) }
+        case .path(let p):
+            let abs = p.hasPrefix("/") ? p : (workspace as NSString).appendingPathComponent(p)
+            let header: FITSHeader
+            do { header = try FITS.readHeader(abs) } catch {
+                throw StepError.badConfig(key: "registration.reference",
+                                          message: "cannot read the reference frame \(abs): \(error); give a FITS file relative to the workspace, an index, or auto")
+            }
+            let bayer = header.bayerPattern
+            add(starsNode(name: "stars/ref", file: abs,
+                          params: StarListParams(config: config, bayer: bayer, bitpix: header.bitpix)))
+            inputs["starsref"] = .node("stars/ref", output: "stars")
+            inputs["frameref"] = .file(abs)
+        }
+        let params = ReferenceParams(reference: reg.reference, width: frames.width, height: frames.height,
+                                     needsWCS: needsWCS, minStarFraction: 0.5)
+        add(Node(name: "reference", kind: "reference", version: 1, params: params, inputs: inputs,
+                 outputs: ["reference"]) { ctx in
+            try Artifacts.writeJSON(try Self.runReference(ctx), ctx, "reference")
+        })
+    }
+
+    /// The `reference` node's action.
+    static func runReference(_ ctx: NodeContext) throws -> ReferenceInfo {
+        let p = try ctx.params(ReferenceParams.self)
+        func wcs(of input: String) throws -> WCSRecord? {
+            guard p.needsWCS else { return nil }
+            let path = try ctx.input(input)
+            let name = (path as NSString).lastPathComponent
+            let header: FITSHeader
+            do { header = try FITS.readHeader(path) } catch { throw StepError.unreadable(file: name, message: "\(error)") }
+            guard let w = header.wcs else {
+                throw StepError.registrationFailed(file: name, message: "the reference frame has no TAN WCS in its header (CTYPEi RA---TAN/DEC--TAN, CRVALi, CRPIXi, CDi_j); plate-solve the frames or use registration.engine: relative")
+            }
+            return WCSRecord(w)
+        }
+        switch p.reference {
+        case .auto, .index:
+            let names = ctx.inputNames.filter { $0.hasPrefix("stars") }
+            let lists = try names.map { try Artifacts.readJSON([StarMeasurement].self, ctx, $0) }
+            guard let best = ReferenceChoice.best(lists, minStarFraction: p.minStarFraction) else {
+                throw StepError.badConfig(key: "registration.reference", message: "no frames to choose a reference from")
+            }
+            let digits = String(names[best].dropFirst("stars".count))
+            let index = Int(digits) ?? 0
+            let stars = lists[best]
+            ctx.log("reference: frame \(index) (\(stars.count) stars, median FWHM \(String(format: "%.2f", StarList.medianFWHM(stars))) px)")
+            return ReferenceInfo(choice: p.reference == .auto ? "auto" : "index", index: index, path: nil, stars: stars,
+                                 width: p.width, height: p.height, medianFWHM: StarList.medianFWHM(stars),
+                                 wcs: try wcs(of: "frame" + digits))
+        case .path(let configured):
+            let stars = try Artifacts.readJSON([StarMeasurement].self, ctx, "starsref")
+            let path = try ctx.input("frameref")
+            let header: FITSHeader
+            do { header = try FITS.readHeader(path) } catch {
+                throw StepError.unreadable(file: configured, message: "\(error)")
+            }
+            return ReferenceInfo(choice: "path", index: nil, path: configured, stars: stars, width: header.width,
+                                 height: header.height, medianFWHM: StarList.medianFWHM(stars), wcs: try wcs(of: "frameref"))
+        }
+    }
+}

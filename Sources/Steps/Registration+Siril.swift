@@ -1,0 +1,227 @@
+import Foundation
+import Graph
+import Imaging
+
+/// One frame's transform as siril found it, converted to tcbuild's convention.
+public struct SirilFrameTransform: Codable, Sendable, Equatable {
+    /// Frame index in the series.
+    public var index: Int
+    /// Siril's reference -> this frame similarity, in tcbuild pixel coordinates.
+    public var transform: SimilarityTransform
+    /// Star pairs siril reported for the frame (0 when it did not print a count).
+    public var matches: Int
+}
+
+/// The `siril/register` node's output (`transforms`).
+public struct SirilRegistration: Codable, Sendable, Equatable {
+    /// The frame siril registered against (0-based index in the series).
+    public var referenceIndex: Int
+    /// One entry per frame, index order (siril's reference has the identity).
+    public var frames: [SirilFrameTransform]
+}
+
+/// Params of `siril/register`.
+public struct SirilParams: Codable, Sendable, Equatable {
+    /// The registration section (engine, reference, min_star_matches, ...).
+    public var registration: TCConfig.RegistrationSection
+    /// Bayer pattern (nil for mono): CFA series are debayered by siril (`convert -debayer`).
+    public var bayer: String?
+    /// Frame height (siril's row axis is flipped relative to tcbuild's, see `SirilLog`).
+    public var height: Int
+    /// Frame width.
+    public var width: Int
+}
+
+/// Reading siril 1.0.6's log. Siril 1.0 stores no rotation in the `.seq` file (its `R` lines hold
+/// only shifts, used with `-norot`), so the transform of each image is taken from the
+/// "Transformation Matrix:" block that `register` prints after matching (`setcpu 1` keeps the log
+/// sequential, so the block belongs to the last "Found N stars in image K" line). The matrix maps
+/// the image to the reference in siril's coordinates, whose y axis runs the other way:
+/// `y_siril = H - 1 - y` (0-based pixel centres). tcbuild's reference -> frame transform is
+/// therefore `F . M^-1 . F` with `F(x, y) = (x, H - 1 - y)`, refitted as a similarity on a grid.
+public enum SirilLog {
+    /// Per-image results parsed from the log (images numbered as siril does, from 1).
+    public struct Parsed: Sendable, Equatable {
+        /// Row-major 2x3 affine matrix per image number.
+        public var matrices: [Int: [Double]] = [:]
+        /// Pair counts per image number (last "num matches is N").
+        public var matches: [Int: Int] = [:]
+        /// Images siril skipped, with its message.
+        public var skipped: [Int: String] = [:]
+    }
+
+    /// Parses `log` (siril-cli's standard output).
+    public static func parse(_ log: String) -> Parsed {
+        var out = Parsed()
+        var current: Int? = nil
+        let lines = log.split(whereSeparator: \.isNewline).map(String.init)
+        var i = 0
+        while i < lines.count {
+            let line = lines[i]
+            if let r = line.range(of: " stars in image ") {
+                current = Int(line[r.upperBound...].prefix { $0.isNumber })
+            } else if line.contains("Transformation Matrix:"), i + 2 < lines.count, let k = current {
+                let rows = [lines[i + 1], lines[i + 2]].map { $0.split(separator: " ").compactMap { Double($0) } }
+                if rows.allSatisfy({ $0.count == 3 }) { out.matrices[k] = rows[0] + rows[1] }
+                i += 2
+            } else if let r = line.range(of: "num matches is "), let k = current {
+                out.matches[k] = Int(line[r.upperBound...].prefix { $0.isNumber })
+            } else if let r = line.range(of: "Image "), line.hasSuffix("skipped") {
+                if let k = Int(line[r.upperBound...].prefix { $0.isNumber }) {
+                    out.skipped[k] = String(line.drop { $0 != ":" }.dropFirst().trimmingCharacters(in: .whitespaces))
+                }
+            }
+            i += 1
+        }
+        return out
+    }
+
+    /// tcbuild's reference -> frame similarity from siril's image -> reference matrix `m`.
+    public static func transform(matrix m: [Double], width: Int, height: Int) -> SimilarityTransform? {
+        guard m.count == 6 else { return nil }
+        let det = m[0] * m[4] - m[1] * m[3]
+        guard det != 0, det.isFinite else { return nil }
+        let flip = Double(height - 1)
+        var src: [SIMD2<Double>] = [], dst: [SIMD2<Double>] = []
+        for j in 0..<5 {
+            for i in 0..<5 {
+                let x = Double(i) / 4 * Double(width - 1), y = Double(j) / 4 * Double(height - 1)
+                // Reference point in siril coordinates, then the inverse matrix (reference -> image).
+                let u = x - m[2], v = (flip - y) - m[5]
+                let fx = (m[4] * u - m[1] * v) / det, fy = (-m[3] * u + m[0] * v) / det
+                src.append(SIMD2(x, y))
+                dst.append(SIMD2(fx, flip - fy))
+            }
+        }
+        return try? SimilarityTransform.estimate(source: src, target: dst)
+    }
+
+    /// The reference image number (0-based) from a siril 1.0 `.seq` file's `S` line, nil if absent.
+    public static func referenceIndex(seq: String) -> Int? {
+        for line in seq.split(whereSeparator: \.isNewline) where line.hasPrefix("S ") {
+            let fields = line.split(separator: " ")
+            if fields.count >= 7, let r = Int(fields[6]) { return r }
+        }
+        return nil
+    }
+}
+
+extension PipelineBuilder {
+    /// Name of the siril aggregate node.
+    public static let sirilNode = "siril/register"
+
+    /// Adds `siril/register`: one siril-cli run over every frame.
+    mutating func addSirilNode() {
+        var inputs: [String: InputSource] = [:]
+        for f in frames.frames { inputs["frame\(String(format: "%05d", f.index))"] = .file(f.path) }
+        let params = SirilParams(registration: config.registration, bayer: frames.bayer,
+                                 height: frames.height, width: frames.width)
+        add(Node(name: Self.sirilNode, kind: "siril.register", version: 1, params: params, inputs: inputs,
+                 outputs: ["transforms", "log"], group: "register") { ctx in
+            try Self.runSiril(ctx)
+        })
+    }
+
+    /// Runs `siril-cli -d WORK -s script.ssf` in a private temporary directory (HOME set to a temp
+    /// dir so no user configuration is read or written) and converts what it found.
+    static func runSiril(_ ctx: NodeContext) throws {
+        let p = try ctx.params(SirilParams.self)
+        let names = ctx.inputNames.filter { $0.hasPrefix("frame") }
+        let paths = try names.map { try ctx.input($0) }
+        guard let siril = findExecutable("siril-cli") else {
+            throw StepError.externalTool(tool: "siril-cli", message: "not found in PATH; install it (apt-get install siril) or use registration.engine: relative")
+        }
+        let fm = FileManager.default
+        let work = (NSTemporaryDirectory() as NSString).appendingPathComponent("tcbuild-siril-\(getpid())-\(UUID().uuidString)")
+        defer { try? fm.removeItem(atPath: work) }
+        do {
+            try fm.createDirectory(atPath: work + "/in", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: work + "/home", withIntermediateDirectories: true)
+            for (k, path) in paths.enumerated() {
+                try fm.createSymbolicLink(atPath: work + "/in/" + String(format: "src_%05d.fit", k), withDestinationPath: path)
+            }
+        } catch {
+            throw StepError.externalTool(tool: "siril-cli", message: "cannot prepare the work directory \(work): \(error)")
+        }
+        var script = ["requires 1.0.0", "setcpu 1", "cd in",
+                      p.bayer == nil ? "link f -out=.." : "convert f -debayer -out=..", "cd .."]
+        if case .index(let n) = p.registration.reference { script.append("setref f \(n + 1)") }
+        script.append("register f -transf=similarity -minpairs=\(p.registration.minStarMatches)")
+        let scriptPath = work + "/script.ssf"
+        try? (script.joined(separator: "\n") + "\n").write(toFile: scriptPath, atomically: true, encoding: .utf8)
+
+        let (status, log) = runTool(siril, ["-d", work, "-s", scriptPath], environment: ["HOME": work + "/home"])
+        try Artifacts.writeText(log, ctx, "log")
+        let tail = log.split(whereSeparator: \.isNewline).suffix(15).joined(separator: "\n")
+        let parsed = SirilLog.parse(log)
+        func frameName(_ image: Int) -> String {
+            let k = image - 1
+            return k >= 0 && k < paths.count ? (paths[k] as NSString).lastPathComponent : "image \(image)"
+        }
+        if let (image, why) = parsed.skipped.min(by: { $0.key < $1.key }) {
+            throw StepError.registrationFailed(file: frameName(image), message: "siril skipped it (\(why)); lower registration.min_star_matches, "
+                + "remove the frame, or use registration.engine: relative. Siril log tail:\n\(tail)")
+        }
+        guard status == 0 else {
+            throw StepError.externalTool(tool: "siril-cli", message: "exited with status \(status). Log tail:\n\(tail)")
+        }
+        let seq = (try? String(contentsOfFile: work + "/f_.seq", encoding: .utf8)) ?? ""
+        let refIndex = max(0, SirilLog.referenceIndex(seq: seq) ?? 0)
+        var frames: [SirilFrameTransform] = []
+        for k in 0..<paths.count {
+            if k == refIndex {
+                frames.append(SirilFrameTransform(index: k, transform: .identity, matches: parsed.matches[k + 1] ?? 0))
+                continue
+            }
+            guard let m = parsed.matrices[k + 1], let t = SirilLog.transform(matrix: m, width: p.width, height: p.height) else {
+                throw StepError.registrationFailed(file: frameName(k + 1), message: "siril reported no transformation for it; "
+                    + "remove the frame or use registration.engine: relative. Siril log tail:\n\(tail)")
+            }
+            frames.append(SirilFrameTransform(index: k, transform: t, matches: parsed.matches[k + 1] ?? 0))
+        }
+        try Artifacts.writeJSON(SirilRegistration(referenceIndex: refIndex, frames: frames), ctx, "transforms")
+    }
+
+    /// siril engine for one frame: siril's transform, re-based on tcbuild's reference when that is
+    /// another frame (`T = T_ref^-1 then T_frame`).
+    static func sirilTransform(_ ctx: NodeContext, index: Int, reference: ReferenceInfo, starCount: Int,
+                               file: String) throws -> RegistrationResult {
+        let s = try Artifacts.readJSON(SirilRegistration.self, ctx, "siril")
+        guard let mine = s.frames.first(where: { $0.index == index }) else {
+            throw StepError.badArtifact(node: sirilNode, message: "no transform for frame \(index) (\(file))")
+        }
+        var t = mine.transform
+        if let r = reference.index, r != s.referenceIndex, let rt = s.frames.first(where: { $0.index == r }) {
+            t = rt.transform.inverse.then(t)
+        }
+        if reference.index == index { t = .identity }
+        return RegistrationResult(transform: t, residualRMS: 0, matches: mine.matches, starCount: starCount,
+                                  engine: reference.index == index ? "identity" : "siril")
+    }
+
+    /// The first executable named `name` in PATH (plus /usr/bin and /usr/local/bin).
+    static func findExecutable(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let dirs = path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/usr/bin"]
+        return dirs.map { ($0 as NSString).appendingPathComponent(name) }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs a tool to completion; returns its exit status and merged stdout + stderr.
+    static func runTool(_ executable: String, _ arguments: [String], environment: [String: String]) -> (Int32, String) {
+        let proc = Process()
+        proc.executableURL = URL(fileURLWithPath: executable)
+        proc.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        proc.environment = env
+        let pipe = Pipe()
+        proc.standardOutput = pipe
+        proc.standardError = pipe
+        proc.standardInput = FileHandle.nullDevice
+        do { try proc.run() } catch { return (127, "cannot start \(executable): \(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        proc.waitUntilExit()
+        return (proc.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Graph
+import Imaging
+
+/// Star detection for registration: what a `stars/NNNNN` (or `stars/ref`) node computes.
+///
+/// Settings (all part of the node's params, so changing one reruns detection):
+/// - threshold: `registration.star_threshold_sigma` background sigmas;
+/// - background: a smooth local map (`BackgroundMap`, mesh 64 px of the searched plane), so sky
+///   gradients and nebulosity do not raise the threshold or create false detections;
+/// - saturation: peaks at or above 98 % of the integer range (BITPIX 8: 250, BITPIX 16: 64 200)
+///   are rejected, their flat tops give poor centroids; float frames have no saturation check;
+/// - shape: detections with ellipticity above `maxEllipticity` (0.5) are dropped: satellite and
+///   plane trails break up into bright, strongly elongated blobs (ellipticity ~0.95) that would
+///   otherwise crowd the brightest-star list that matching relies on, and so do nebula knots;
+/// - cap: the `maxStars` (300) highest-flux remaining stars, brightest first (detection fits up to
+///   8 x `maxStars` candidates so the shape cut does not starve the list).
+///
+/// CFA mosaics are searched on the half-resolution luminance proxy `cfaLuminance` (mean of each
+/// 2x2 cell), whose pixel (i, j) is centred on mosaic coordinate (2i + 0.5, 2j + 0.5). Positions are
+/// converted back to full-resolution pixel centres with `x = 2 x_lum + 0.5`, `y = 2 y_lum + 0.5`, and
+/// FWHMs are doubled, so every star list is in raw frame pixel coordinates whatever the sensor.
+public struct StarListParams: Codable, Sendable, Equatable {
+    /// Detection threshold in background sigmas (`registration.star_threshold_sigma`).
+    public var thresholdSigma: Double
+    /// Bayer pattern of the frame (`RGGB`...), nil for mono.
+    public var bayer: String?
+    /// Raw value at which a peak counts as saturated; nil disables the check.
+    public var saturationLevel: Float?
+    /// Maximum number of stars kept.
+    public var maxStars: Int
+    /// Background mesh (px of the searched plane).
+    public var backgroundMesh: Int
+    /// Detections more elongated than this (1 - minor/major) are not stars.
+    public var maxEllipticity: Double
+
+    /// Params for a frame of `bitpix` with `bayer` under `config`.
+    public init(config: TCConfig, bayer: String?, bitpix: Int, maxStars: Int = 300) {
+        thresholdSigma = config.registration.starThresholdSigma
+        self.bayer = bayer
+        switch bitpix {
+        case 8: saturationLevel = 250
+        case 16: saturationLevel = 64_200
+        default: saturationLevel = nil
+        }
+        self.maxStars = maxStars
+        backgroundMesh = 64
+        maxEllipticity = 0.5
+    }
+
+    /// The detection options these params stand for (lengths in pixels of the searched plane).
+    public var detectionOptions: StarDetectionOptions {
+        StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: bayer == nil ? backgroundMesh : backgroundMesh / 2),
+                             saturationLevel: saturationLevel, edgeMargin: bayer == nil ? 8 : 4, maxStars: 2 * maxStars)
+    }
+}
+
+/// Star detection on one frame in raw frame coordinates (see `StarListParams`).
+public enum StarList {
+    /// Detects stars in `image` (a mono frame or a CFA mosaic) with `params`; brightest first, at
+    /// most `params.maxStars`. Deterministic.
+    /// - Throws: `StepError.unreadable` when the Bayer pattern is unknown or the mosaic is not mono.
+    public static func detect(in image: Image, params: StarListParams, file: String) throws -> [StarMeasurement] {
+        let options = params.detectionOptions
+        func cut(_ s: [StarMeasurement]) -> [StarMeasurement] {
+            Array(s.filter { $0.ellipticity <= params.maxEllipticity }.prefix(params.maxStars))
+        }
+        guard params.bayer != nil else { return cut(detectStars(in: image, options: options)) }
+        let lum: Image
+        do { lum = try cfaLuminance(image) } catch {
+            throw StepError.unreadable(file: file, message: "cannot build the CFA luminance proxy: \(error)")
+        }
+        return cut(detectStars(in: lum, options: options)).map(toMosaic)
+    }
+
+    /// Converts a star measured on the half-resolution luminance proxy to mosaic coordinates.
+    static func toMosaic(_ s: StarMeasurement) -> StarMeasurement {
+        var m = s
+        m.x = 2 * s.x + 0.5
+        m.y = 2 * s.y + 0.5
+        m.fwhm = 2 * s.fwhm
+        m.fwhmMajor = 2 * s.fwhmMajor
+        m.fwhmMinor = 2 * s.fwhmMinor
+        return m
+    }
+
+    /// Median FWHM of a star list (0 for an empty list).
+    public static func medianFWHM(_ stars: [StarMeasurement]) -> Double {
+        let f = stars.map(\.fwhm).filter(\.isFinite).sorted()
+        guard !f.isEmpty else { return 0 }
+        return f.count % 2 == 1 ? f[f.count / 2] : 0.5 * (f[f.count / 2 - 1] + f[f.count / 2])
+    }
+}
+
+extension PipelineBuilder {
+    /// Name of the star-detection node of frame `index`.
+    public static func starsNode(_ index: Int) -> String { NodeName.frame("stars", index) }
+
+    /// A star-detection node `name` on `file` (kind `stars`, version 1, output `stars`).
+    func starsNode(name: String, file: String, params: StarListParams) -> Node {
+        Node(name: name, kind: "stars", version: 1, params: params, inputs: ["frame": .file(file)],
+             outputs: ["stars"], group: "stars") { ctx in
+            let p = try ctx.params(StarListParams.self)
+            let path = try ctx.input("frame")
+            let image: Image
+            do { image = try FITS.read(path) } catch {
+                throw StepError.unreadable(file: (path as NSString).lastPathComponent, message: "\(error)")
+            }
+            let stars = try StarList.detect(in: image, params: p, file: (path as NSString).lastPathComponent)
+            ctx.log("\(stars.count) stars, median FWHM \(String(format: "%.2f", StarList.medianFWHM(stars))) px")
+            try Artifacts.writeJSON(stars, ctx, "stars")
+        }
+    }
+
+    /// Adds `stars/NNNNN` for every frame.
+    mutating func addStarNodes() {
+        for f in frames.frames {
+            add(starsNode(name: Self.starsNode(f.index), file: f.path,
+                          params: StarListParams(config: config, bayer: f.bayer, bitpix: f.bitpix)))
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Cache
+@testable import Graph
+@testable import Imaging
+@testable import Steps
+
+@Suite struct RegistrationSirilTests {
+    @Test func logParserReadsMatricesPairsAndSkips() throws {
+        let log = """
+        log: Found 10 stars in reference, channel #0
+        log: Found 7 stars in image 3, channel #0
+        After tuning with recalc, num matches is 6
+        Transformation Matrix:
+           +0.99938    -0.03491   +11.89058
+           +0.03491    +0.99938    -9.63224
+           +0.00000    +0.00000    +1.00000
+        log: Not enough star pairs (6): Image 3 skipped
+        """
+        let p = SirilLog.parse(log)
+        #expect(p.matrices[3] == [0.99938, -0.03491, 11.89058, 0.03491, 0.99938, -9.63224])
+        #expect(p.matches[3] == 6)
+        #expect(p.skipped[3]?.contains("Image 3 skipped") == true)
+        #expect(SirilLog.referenceIndex(seq: "S 'f_' 1 4 4 5 2 3\nL 1\n") == 2)
+    }
+
+    @Test func sirilMatrixConversionInvertsAndFlipsY() throws {
+        // A known reference -> frame similarity, expressed the way siril prints it (image -> reference,
+        // y flipped about H - 1), must convert back to itself.
+        let truth = SimilarityTransform(rotation: 0.3, scale: 1, tx: 12.5, ty: -7.25)
+        let h = 240.0
+        let inv = truth.inverse
+        // Siril matrix M = F . inv . F with F(x, y) = (x, H-1-y).
+        let (a, b) = inv.linear
+        let m = [a, b, inv.tx - b * (h - 1), -b, a, (h - 1) - inv.ty - a * (h - 1)]
+        let t = try #require(SirilLog.transform(matrix: m, width: 320, height: 240))
+        #expect(cornerError(t, truth, width: 320, height: 240) < 1e-9)
+    }
+
+    @Test func sirilEngineMatchesTruthWithinAQuarterPixel() throws {
+        guard PipelineBuilder.findExecutable("siril-cli") != nil else {
+            Issue.record("siril-cli is not installed (apt-get install siril); the siril engine test cannot run")
+            return
+        }
+        var c = SynthConfig(width: 480, height: 360, frames: 6, seed: 21)
+        c.starCount = 400
+        c.totalRotationDegrees = 20
+        c.jitterPixels = 8
+        let s = try RegSeries("reg-siril", c)
+        var config = TCConfig()
+        config.registration.engine = .siril
+        config.registration.reference = .index(0)
+        config.registration.minStarMatches = 6
+        let (ws, report, _) = try s.run(config)
+        #expect(report.failed.isEmpty, "\(report.failed)")
+        let (worst, r) = try worstCornerError(s, ws, report)
+        #expect(r == 0)
+        #expect(worst < 0.25, "worst corner error \(worst) px")
+    }
+
+    @Test func sirilFailureNamesTheFrame() throws {
+        guard PipelineBuilder.findExecutable("siril-cli") != nil else {
+            Issue.record("siril-cli is not installed (apt-get install siril); the siril engine test cannot run")
+            return
+        }
+        var c = SynthConfig(width: 320, height: 240, frames: 3, seed: 22)
+        c.starCount = 200
+        let s = try RegSeries("reg-siril-fail", c)
+        var config = TCConfig()
+        config.registration.engine = .siril
+        config.registration.reference = .index(0)
+        config.registration.minStarMatches = 500
+        let (_, report, _) = try s.run(config)
+        let message = try #require(report.failed[PipelineBuilder.sirilNode])
+        #expect(message.contains("frame_00001.fits") || message.contains("frame_00002.fits"), "\(message)")
+    }
+}
