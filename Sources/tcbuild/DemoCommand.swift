@@ -40,7 +40,9 @@ struct Demo: ParsableCommand {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             let t0 = Date()
             if !quiet { print("generating \(frames) synthetic frames of \(width)x\(height)\(cfa ? " (RGGB)" : "") in \(root)/frames ...") }
-            try SynthSeries(SynthConfig(width: width, height: height, frames: frames, seed: seed, cfa: cfa)).write(to: root)
+            var synth = SynthConfig(width: width, height: height, frames: frames, seed: seed, cfa: cfa)
+            synth.starCount = width * height / 400  // a rich field (~2500 stars per Mpx): enough to register small frames
+            try SynthSeries(synth).write(to: root)
             if !quiet { print(String(format: "  done in %.1f s (truth in %@/truth)", Date().timeIntervalSince(t0), root)) }
             try signature.write(toFile: marker, atomically: true, encoding: .utf8)
         }

@@ -13,7 +13,7 @@ struct UsageError: Error, CustomStringConvertible {
 struct RunFailed: Error, CustomStringConvertible {
     let report: RunReport
     var description: String {
-        (report.failed.sorted { $0.key < $1.key }.map { "node \($0.key) failed: \($0.value)" }
+        (report.failed.sorted { $0.key < $1.key }.map { $0.value.hasPrefix("node '") ? $0.value : "node '\($0.key)' failed: \($0.value)" }
             + [String(describing: GraphError.runFailed(failed: report.failed.keys.sorted()))]).joined(separator: "\n")
     }
 }

@@ -18,7 +18,8 @@ public struct PipelineResult: Sendable {
 public enum PipelineRunner {
     /// The phases present in this build, in order. Each adds its nodes to the builder.
     static func addPhases(_ builder: inout PipelineBuilder) throws {
-        _ = builder
+        try builder.addRegistration()   // phase 1
+        try builder.addMetrics()        // phases 2-5
     }
 
     /// Runs everything (or only what `until` needs) with `jobs` workers. Throws for setup errors
