@@ -143,7 +143,11 @@ extension PipelineBuilder {
         } catch {
             throw StepError.externalTool(tool: "siril-cli", message: "cannot prepare the work directory \(work): \(error)")
         }
-        var script = ["requires 1.0.0", "setcpu 1", "cd in",
+        // Siril 1.0's findstar sigma is on its own scale (default 1.0 finds only a handful of stars on
+        // frames where tcbuild finds dozens at 5 sigma); sigma = star_threshold_sigma / 25 (0.2 for the
+        // default 5) and minimum roundness 0.3 give it comparable lists.
+        let findSigma = p.registration.starThresholdSigma / 25
+        var script = ["requires 1.0.0", "setcpu 1", String(format: "setfindstar %.4f 0.3", findSigma), "cd in",
                       p.bayer == nil ? "link f -out=.." : "convert f -debayer -out=..", "cd .."]
         if case .index(let n) = p.registration.reference { script.append("setref f \(n + 1)") }
         script.append("register f -transf=similarity -minpairs=\(p.registration.minStarMatches)")
