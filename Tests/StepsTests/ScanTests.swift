@@ -21,7 +21,7 @@ import TestSupport
     private func run(_ dir: TemporaryDirectory, _ config: TCConfig) throws -> PipelineResult {
         let ws = try Workspace(root: dir.path, durable: false)
         defer { try? ws.close() }
-        return try PipelineRunner.run(workspace: ws, config: config, jobs: 2, command: "test")
+        return try PipelineRunner.run(workspace: ws, config: config, jobs: 2, until: ["scan"], command: "test")
     }
 
     private func frame(_ dir: TemporaryDirectory, _ i: Int) -> String { dir.path + "/" + SynthSeries.framePath(i) }
