@@ -10,6 +10,15 @@ public enum PlanState: String, Sendable, Equatable {
 
 /// The plan for one node, with the reasons behind it.
 public struct PlanEntry: Sendable, Equatable {
+    /// An entry.
+    public init(node: String, group: String, state: PlanState, reasons: [Reason], fingerprint: Digest?) {
+        self.node = node
+        self.group = group
+        self.state = state
+        self.reasons = reasons
+        self.fingerprint = fingerprint
+    }
+
     /// Node name.
     public let node: String
     /// Node group (phase).
