@@ -143,7 +143,7 @@ final class Database {
 
 extension SQLValue {
     /// The integer value (0 for anything else).
-    var int: Int64 {
+    public var int: Int64 {
         switch self {
         case .int(let x): return x
         case .double(let x): return Int64(x)
@@ -152,7 +152,7 @@ extension SQLValue {
         }
     }
     /// The double value (0 for anything else).
-    var double: Double {
+    public var double: Double {
         switch self {
         case .int(let x): return Double(x)
         case .double(let x): return x
@@ -161,7 +161,7 @@ extension SQLValue {
         }
     }
     /// The text value ("" for null).
-    var text: String {
+    public var text: String {
         switch self {
         case .int(let x): return String(x)
         case .double(let x): return String(x)

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Cache
+import Foundation
+import Graph
+import Steps
+
+/// The current plan of every node, by name (for ls, show, export).
+private func currentPlan(_ options: WorkspaceOptions) throws -> (Workspace, PipelineGraphs, [String: PlanEntry]) {
+    let config = try options.loadConfig()
+    let workspace = try Workspace(root: options.root, writable: false)
+    let graphs = try PipelineRunner.graphs(workspace: workspace, config: config)
+    let planner = Planner(store: workspace)
+    var entries = try planner.plan(graphs.scan)
+    if let main = graphs.main { entries += try planner.plan(main) }
+    return (workspace, graphs, Dictionary(entries.map { ($0.node, $0) }, uniquingKeysWith: { a, _ in a }))
+}
+
+private func humanBytes(_ n: Int64) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"]
+    var v = Double(n), u = 0
+    while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+    return u == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[u])
+}
+
+/// `tcbuild ls [GLOB]`: nodes with their state, last duration and output size.
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List nodes (optionally matching a glob) with state, duration and size.")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "Glob over node names, e.g. 'register/*' or 'tiles/*'.") var glob: String?
+
+    func run() throws {
+        let (workspace, graphs, plan) = try currentPlan(options)
+        for node in graphs.nodes where glob.map({ fnmatch($0, node.name, 0) == 0 }) ?? true {
+            let entry = plan[node.name]
+            var line = node.name.padding(toLength: max(24, node.name.count + 2), withPad: " ", startingAt: 0)
+                + (entry?.state.rawValue ?? "?").padding(toLength: 10, withPad: " ", startingAt: 0)
+            if let fp = entry?.fingerprint, case .hit(let outs) = try workspace.lookup(fingerprint: fp) {
+                let last = try workspace.executions(of: node.name, limit: 1).first
+                line += String(format: "%8.2f s  ", last?.duration ?? 0) + humanBytes(outs.reduce(0) { $0 + $1.size })
+            }
+            print(line)
+        }
+    }
+}
+
+/// `tcbuild show NODE`: everything about one node.
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a node: state, fingerprint, params, inputs, outputs with paths, timing.")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "Node name.") var node: String
+
+    func run() throws {
+        let (workspace, graphs, plan) = try currentPlan(options)
+        guard let n = graphs.nodes.first(where: { $0.name == node }), let entry = plan[node] else {
+            throw GraphError.noSuchNode(node, suggestion: graphs.nodes.map(\.name).min { editDistance($0, node) < editDistance($1, node) })
+        }
+        print("node        \(n.name)")
+        print("kind        \(n.kind) v\(n.version)")
+        print("state       \(entry.state.rawValue)" + (entry.reasons.isEmpty ? "" : " (\(entry.reasons.map(\.description).joined(separator: "; ")))"))
+        print("fingerprint \(entry.fingerprint?.hex ?? "(depends on upstream that will run)")")
+        print("params")
+        for p in n.params.flattened { print("  \(p.path) = \(p.value)") }
+        print("inputs (\(n.inputs.count))")
+        for i in n.inputs.prefix(6) { print("  \(i.name) <- \(i.source)") }
+        if n.inputs.count > 6 { print("  ... \(n.inputs.count - 6) more") }
+        print("outputs")
+        var outputs: [OutputRecord] = []
+        if let fp = entry.fingerprint, case .hit(let outs) = try workspace.lookup(fingerprint: fp) { outputs = outs }
+        for o in n.outputs {
+            guard let rec = outputs.first(where: { $0.name == o }) else { print("  \(o): not built"); continue }
+            let shown = graphs.materializations.filter { $0.node == node && $0.output == o }.map { "\(workspace.root)/\($0.path)" }
+            print("  \(o): \(rec.digest.short) \(humanBytes(rec.size)) store \(workspace.path(of: rec.digest))"
+                  + (shown.isEmpty ? "" : " -> \(shown.joined(separator: ", "))"))
+        }
+        if let last = try workspace.executions(of: node, limit: 1).first {
+            print(String(format: "last run    run %lld, %.3f s", last.runID, last.duration))
+        }
+    }
+}
+
+/// `tcbuild export NODE [OUTPUT] DEST`: copies an intermediate out of the store.
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Copy a node's output (e.g. one registered frame) out of the store.")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "NODE [OUTPUT] DEST (OUTPUT may be omitted when the node has one output).") var arguments: [String]
+
+    func validate() throws {
+        guard (2...3).contains(arguments.count) else { throw ValidationError("usage: tcbuild export NODE [OUTPUT] DEST") }
+    }
+
+    func run() throws {
+        let node = arguments[0], dest = arguments.last!
+        let (workspace, graphs, plan) = try currentPlan(options)
+        guard let n = graphs.nodes.first(where: { $0.name == node }) else {
+            throw GraphError.noSuchNode(node, suggestion: graphs.nodes.map(\.name).min { editDistance($0, node) < editDistance($1, node) })
+        }
+        let output = arguments.count == 3 ? arguments[1] : (n.outputs.count == 1 ? n.outputs[0] : "")
+        guard n.outputs.contains(output) else {
+            throw UsageError("node \(node) has outputs \(n.outputs.joined(separator: ", ")); name one: tcbuild export \(node) OUTPUT \(dest)")
+        }
+        guard let fp = plan[node]?.fingerprint, case .hit(let outs) = try workspace.lookup(fingerprint: fp),
+              let rec = outs.first(where: { $0.name == output }) else {
+            throw UsageError("\(node) is not built for the current config; run 'tcbuild run' first")
+        }
+        let target = FileManager.default.fileExists(atPath: dest) && (try? FileManager.default.attributesOfItem(atPath: dest)[.type] as? FileAttributeType) == .typeDirectory
+            ? dest + "/" + node.replacingOccurrences(of: "/", with: "_") + "_" + output : dest
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.copyItem(atPath: workspace.path(of: rec.digest), toPath: target)
+        chmod(target, 0o644)
+        print("exported \(node)#\(output) (\(humanBytes(rec.size))) to \(target)")
+    }
+}

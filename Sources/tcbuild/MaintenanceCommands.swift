@@ -1,0 +1,128 @@
+import ArgumentParser
+import Cache
+import Foundation
+import Graph
+import Steps
+
+/// `tcbuild log`: past runs with their config changes, durations, counts and verdicts.
+struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List past runs: config changes, duration, executed/cached counts, status.")
+    @Option(name: [.short, .long], help: "Workspace directory.") var workspace: String = "."
+    @Option(help: "Show at most this many runs (newest last).") var limit: Int = 20
+
+    func run() throws {
+        let ws = try Workspace(root: workspace, writable: false)
+        let rows = try ws.manifest.select(
+            "SELECT id, started_at, status, executed, cached, failed, seconds, command, config FROM runs ORDER BY id DESC LIMIT ?",
+            [.int(Int64(limit) + 1)]).reversed()
+        var previous: [String: String]?
+        for (k, r) in rows.enumerated() {
+            let config = flatten(r[8])
+            defer { previous = config }
+            if k == 0 && rows.count > limit { continue }  // only the baseline for the first diff
+            let date = Date(timeIntervalSince1970: r[1].double)
+            print(String(format: "run %lld  %@  %@  %.1f s  executed %lld, cached %lld, failed %lld  [%@]",
+                         r[0].int, ISO8601DateFormatter().string(from: date), r[2].text, r[6].double,
+                         r[3].int, r[4].int, r[5].int, r[7].text))
+            if let previous {
+                for key in Set(previous.keys).union(config.keys).sorted() where previous[key] != config[key] {
+                    print("    \(key): \(previous[key] ?? "(absent)") -> \(config[key] ?? "(absent)")")
+                }
+            }
+        }
+    }
+
+    private func flatten(_ value: SQLValue) -> [String: String] {
+        guard let data = value.text.data(using: .utf8), !data.isEmpty,
+              let object = try? JSONSerialization.jsonObject(with: data) else { return [:] }
+        var out: [String: String] = [:]
+        func walk(_ v: Any, _ path: String) {
+            if let d = v as? [String: Any] { for (k, x) in d { walk(x, path.isEmpty ? k : path + "." + k) } }
+            else if let a = v as? [Any] { out[path] = "[" + a.map { "\($0)" }.joined(separator: ", ") + "]" }
+            else { out[path] = "\(v)" }
+        }
+        walk(object, "")
+        return out
+    }
+}
+
+/// `tcbuild gc`: frees artifacts no recent run references.
+struct GC: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gc", abstract: "Delete artifacts that none of the last N runs used.")
+    @Option(name: [.short, .long], help: "Workspace directory.") var workspace: String = "."
+    @Option(help: "Keep everything the last N runs executed or reused.") var keepRuns: Int = 1
+
+    func validate() throws { guard keepRuns >= 1 else { throw ValidationError("--keep-runs must be at least 1") } }
+
+    func run() throws {
+        let ws = try Workspace(root: workspace)
+        defer { try? ws.close() }
+        let before = try ws.storeSize()
+        let report = try ws.gc(keepRuns: keepRuns)
+        print("gc: kept runs \(report.keptRuns.map(String.init).joined(separator: ", ")); removed \(report.executionsRemoved) executions "
+              + "and \(report.blobsRemoved) artifacts, freed \(report.bytesFreed) bytes (store \(before) -> \(try ws.storeSize()) bytes)")
+    }
+}
+
+/// `tcbuild verify`: checks the store; damaged artifacts are dropped so their nodes rerun.
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check every artifact (presence and size; content with --rehash).")
+    @Option(name: [.short, .long], help: "Workspace directory.") var workspace: String = "."
+    @Flag(help: "Rehash every artifact's content (slower; finds in-place modifications).") var rehash = false
+
+    func run() throws {
+        let ws = try Workspace(root: workspace)
+        defer { try? ws.close() }
+        let problems = try ws.verify(rehash: rehash)
+        let count = try ws.manifest.select("SELECT COUNT(*) FROM blobs").first?.first?.int ?? 0
+        if problems.isEmpty {
+            print("verify: \(count) artifacts ok" + (rehash ? " (content rehashed)" : " (presence and size; --rehash checks content)"))
+            return
+        }
+        for p in problems { print("damaged: \(p)") }
+        print("verify: \(problems.count) damaged artifact(s) removed; their nodes rerun on the next 'tcbuild run'")
+        throw ExitCode(1)
+    }
+}
+
+/// `tcbuild graph`: the DAG, grouped by phase.
+struct GraphCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "graph", abstract: "Print the graph (text, Graphviz dot or JSON), grouped by phase.")
+    @OptionGroup var options: WorkspaceOptions
+    @Option(help: "text, dot or json.") var format: String = "text"
+
+    func validate() throws {
+        guard ["text", "dot", "json"].contains(format) else { throw ValidationError("--format must be text, dot or json") }
+    }
+
+    func run() throws {
+        let config = try options.loadConfig()
+        let workspace = try Workspace(root: options.root, writable: false)
+        let graphs = try PipelineRunner.graphs(workspace: workspace, config: config)
+        let nodes = graphs.nodes
+        var groups: [String] = []
+        for n in nodes where !groups.contains(n.group) { groups.append(n.group) }
+        switch format {
+        case "dot":
+            print("digraph tcbuild {\n  rankdir=LR;")
+            for (k, g) in groups.enumerated() {
+                print("  subgraph cluster_\(k) { label=\"\(g)\";")
+                for n in nodes where n.group == g { print("    \"\(n.name)\";") }
+                print("  }")
+            }
+            for n in nodes { for u in n.upstreams { print("  \"\(u)\" -> \"\(n.name)\";") } }
+            print("}")
+        case "json":
+            let list = nodes.map { ["name": $0.name, "group": $0.group, "kind": $0.kind, "upstreams": $0.upstreams] as [String: Any] }
+            let data = try JSONSerialization.data(withJSONObject: ["nodes": list], options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        default:
+            for g in groups {
+                let members = nodes.filter { $0.group == g }
+                let ups = Set(members.flatMap(\.upstreams).compactMap { u in nodes.first { $0.name == u }?.group }).subtracting([g])
+                print("\(g) (\(members.count) node\(members.count == 1 ? "" : "s"))" + (ups.isEmpty ? "" : " <- " + ups.sorted().joined(separator: ", ")))
+            }
+            if graphs.main == nil { print("(the scan will run first; the main graph depends on its frame list)") }
+        }
+    }
+}
