@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Imaging
+@testable import Steps
+
+/// The workspace verbs (status, explain, gc, verify, ls, show, export, log) on a small real
+/// workspace, driven through the `tcbuild` binary.
+@Suite(.serialized) struct WorkspaceVerbTests {
+    private func workspace() throws -> TemporaryDirectory {
+        let dir = TemporaryDirectory("verbs")
+        var synth = SynthConfig(width: 256, height: 192, frames: 8, seed: 5)
+        synth.starCount = 700
+        try SynthSeries(synth).write(to: dir.path)
+        var config = TCConfig()
+        config.data.framesMin = 3
+        config.registration.reference = .index(0)
+        try config.renderedYAML().write(toFile: dir.file("tile_compile.yaml"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    private func tcbuild(_ args: [String]) throws -> ProcessResult { try runProcess(tcbuildBinary(), args) }
+
+    /// Node names the `status -v` output says will run.
+    private func willRun(_ out: String) -> Set<String> {
+        Set(out.split(separator: "\n").compactMap { line -> String? in
+            let t = line.trimmingCharacters(in: .whitespaces)
+            guard let r = t.range(of: ": will run") else { return nil }
+            return String(t[..<r.lowerBound])
+        })
+    }
+
+    @Test func statusAgreesWithRunAndExplainNamesTheEditedKey() throws {
+        let dir = try workspace()
+        let first = try tcbuild(["run", "-w", dir.path, "-q"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let clean = try tcbuild(["status", "-w", dir.path])
+        #expect(clean.stdout.contains("up to date: a run would execute nothing"))
+
+        let edit = ["--set", "tile.overlap_fraction=0.3"]
+        let status = try tcbuild(["status", "-w", dir.path, "-v"] + edit)
+        #expect(status.stdout.contains("tiles/geometry: will run (param tile.overlap_fraction: 0.25 -> 0.3)"))
+        let predicted = willRun(status.stdout)
+        #expect(predicted == ["tiles/geometry"])
+        let run = try tcbuild(["run", "-w", dir.path, "-v"] + edit)
+        #expect(run.status == 0)
+        let executed = Set(run.stderr.split(separator: "\n").compactMap { l -> String? in
+            l.hasPrefix("done  ") ? String(l.dropFirst(6).split(separator: " ").first ?? "") : nil })
+        // Everything status said will run did run; everything else that ran was pending on it.
+        #expect(predicted.isSubset(of: executed))
+        #expect(executed.allSatisfy { $0 == "tiles/geometry" || $0.hasPrefix("local/") || $0 == "tiles/metrics" })
+
+        let explain = try tcbuild(["explain", "-w", dir.path, "tiles/metrics"] + edit)
+        #expect(explain.stdout.contains("tiles/metrics: cached now"))
+        #expect(explain.stdout.contains("param tile.overlap_fraction: 0.25 -> 0.3"))
+        #expect(explain.stdout.contains("because upstream tiles/geometry ran:"))
+        let log = try tcbuild(["log", "-w", dir.path])
+        #expect(log.stdout.contains("tile.overlap_fraction: 0.25 -> 0.3"))
+    }
+
+    @Test func gcKeepsTheLatestRunCachedAndVerifyRepairsATruncatedArtifact() throws {
+        let dir = try workspace()
+        #expect(try tcbuild(["run", "-w", dir.path, "-q"]).status == 0)
+        #expect(try tcbuild(["run", "-w", dir.path, "-q", "--set", "tile.overlap_fraction=0.3"]).status == 0)
+        let gc = try tcbuild(["gc", "-w", dir.path, "--keep-runs", "1"])
+        #expect(gc.status == 0)
+        let freed = gc.stdout.components(separatedBy: "freed ").last.flatMap { Int($0.split(separator: " ").first ?? "") } ?? 0
+        #expect(freed > 0, "\(gc.stdout)")
+        let after = try tcbuild(["run", "-w", dir.path, "--set", "tile.overlap_fraction=0.3"])
+        #expect(after.stdout.contains(" 0 executed"), "\(after.stdout)")
+
+        // Truncate one registered frame in the store.
+        let show = try tcbuild(["show", "-w", dir.path, "--set", "tile.overlap_fraction=0.3", "register/00002"])
+        let storePath = try #require(show.stdout.split(separator: "\n").first { $0.contains("frame:") }?
+            .components(separatedBy: " store ").last?.components(separatedBy: " -> ").first)
+        chmod(storePath, 0o644)
+        #expect(truncate(storePath, 1000) == 0)
+        let verify = try tcbuild(["verify", "-w", dir.path])
+        #expect(verify.status == 1)
+        #expect(verify.stdout.contains("register/00002"))
+        let rerun = try tcbuild(["run", "-w", dir.path, "-v", "--set", "tile.overlap_fraction=0.3"])
+        #expect(rerun.status == 0)
+        let executed = rerun.stderr.split(separator: "\n").filter { $0.hasPrefix("done  ") }.map { String($0.dropFirst(6).split(separator: " ")[0]) }
+        #expect(executed == ["register/00002"])  // recomputed bytes are identical: nothing downstream reruns
+        let export = try tcbuild(["export", "-w", dir.path, "--set", "tile.overlap_fraction=0.3", "register/00002", "frame", dir.file("r2.fits")])
+        #expect(export.status == 0)
+        #expect(try FITS.readHeader(dir.file("r2.fits")).width == 256)
+        let ls = try tcbuild(["ls", "-w", dir.path, "--set", "tile.overlap_fraction=0.3", "register/*"])
+        #expect(ls.stdout.split(separator: "\n").count == 8)
+    }
+}
