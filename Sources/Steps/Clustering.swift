@@ -59,8 +59,9 @@ public enum Clustering {
     public static let components = ["G", "Q_mean", "Q_var", "B", "sigma"]
     /// A state is stable when every component's spread is below this (see `isStable`).
     public static let stableSpread = 1e-3
-    /// k-means stops adding clusters when one more cluster lowers the inertia by less than this fraction.
-    public static let gainThreshold = 0.05
+    /// k-means stops adding clusters when one more cluster lowers the inertia by less than this
+    /// fraction of the total sum of squares.
+    public static let gainThreshold = 0.01
 
     /// v_f = (G_f, mean_t Q_f,t, var_t Q_f,t (population), B_f raw, sigma_f), frame order.
     public static func stateVectors(metrics: FrameMetricsTable, weights: TileWeights) -> [[Double]] {
@@ -116,15 +117,17 @@ public enum Clustering {
         min(max(Int(Double(n).squareRoot().rounded()), range.lowerBound), range.upperBound)
     }
 
-    /// The k rule for k-means: the smallest k in `range` whose next cluster lowers the best inertia by
-    /// less than `gainThreshold` of the current inertia (J(k) - J(k+1) < 0.05 J(k)); the upper bound when
-    /// every step still gains, the lower bound when J(k) is already 0. `inertia` holds J for every k of `range`.
-    public static func chooseK(_ inertia: [KInertia]) -> Int {
+    /// The k rule for k-means: the smallest k in the scanned range whose next cluster lowers the best
+    /// inertia by less than `gainThreshold` of the total sum of squares `total` (the inertia of one
+    /// cluster: N x the number of non-constant components once standardized), i.e.
+    /// J(k) - J(k+1) < 0.01 * J(1); the largest scanned k when every step still gains, the first k
+    /// whose J is already 0 otherwise. `inertia` holds J for every k of the range, ascending.
+    public static func chooseK(_ inertia: [KInertia], total: Double) -> Int {
         for i in inertia.indices {
             let j = inertia[i].inertia
             if j <= 0 { return inertia[i].k }
             guard i + 1 < inertia.count else { return inertia[i].k }
-            if j - inertia[i + 1].inertia < gainThreshold * j { return inertia[i].k }
+            if j - inertia[i + 1].inertia < gainThreshold * total { return inertia[i].k }
         }
         return inertia.last?.k ?? 1
     }
@@ -154,10 +157,11 @@ public enum Clustering {
                 results[kk] = r
                 scan.append(KInertia(k: kk, inertia: r.inertia))
             }
-            let chosen = chooseK(scan)
+            let total = z.reduce(0.0) { $0 + $1.reduce(0) { $0 + $1 * $1 } }  // J(1): standardized, mean 0
+            let chosen = chooseK(scan, total: total)
             labels = results[chosen]!.labels
             k = Set(labels).count
-            reason = "smallest k in \(range.lowerBound)...\(range.upperBound) whose next cluster gains < \(gainThreshold * 100) % inertia"
+            reason = "smallest k in \(range.lowerBound)...\(range.upperBound) whose next cluster lowers the inertia by < \(gainThreshold * 100) % of the total sum of squares"
         case .kmeans, .quantile:
             k = fixedK(frameCount: n, range: range)
             if section.clustering == .kmeans { reason = "state stable (every spread < \(stableSpread))" }
