@@ -73,8 +73,15 @@ struct SyntheticFramesTests {
         let ws = try Workspace(root: dir.path + "/ws", durable: false)
         let (g1, mats) = try Self.graph(frames, Self.config(.kmeans), workspace: dir.path + "/ws")
         let start = Date()
-        let r1 = try ws.run(g1, options: RunOptions(jobs: 2), command: "test")
-        print("synthetic pipeline: \(Self.frameCount) frames 256x192, first run \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
+        let events = EventCollector()
+        let r1 = try ws.run(g1, options: RunOptions(jobs: 2), command: "test", events: events)
+        print("synthetic pipeline: \(Self.frameCount) frames 256x192, first run \(String(format: "%.2f", Date().timeIntervalSince(start))) s; "
+              + "reconstruct \(String(format: "%.2f", events.seconds["reconstruct"] ?? -1)) s, synthetic/* "
+              + "\(String(format: "%.2f", events.seconds.filter { $0.key.hasPrefix("synthetic/") }.values.reduce(0, +))) s, "
+              + "clusters \(String(format: "%.3f", events.seconds["clusters"] ?? -1)) s")
+        let reconLog = events.lines.filter { $0.node == "reconstruct" }.map(\.message)
+        print("synthetic pipeline: reconstruct log: \(reconLog)")
+        #expect(reconLog.contains { $0.hasPrefix("\(Self.frameCount) frames,") && $0.contains("row bands") })
         #expect(r1.succeeded, "failed: \(r1.failed)")
         #expect(mats.contains { $0.path == "reconstruction.fit" } && mats.contains { $0.path == "clusters.csv" })
         #expect(mats.contains { $0.path == "synthetic/syn_07.fits" })
@@ -126,5 +133,23 @@ struct SyntheticFramesTests {
             #expect((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) == 0)
         }
         try ws.close()
+    }
+}
+
+/// Collects node timings and log lines of a run (thread-safe).
+final class EventCollector: EventSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _seconds: [String: Double] = [:]
+    private var _lines: [(node: String, message: String)] = []
+    var seconds: [String: Double] { lock.withLock { _seconds } }
+    var lines: [(node: String, message: String)] { lock.withLock { _lines } }
+    func emit(_ event: BuildEvent) {
+        lock.withLock {
+            switch event {
+            case .nodeExecuted(let node, _, let s, _): _seconds[node] = s
+            case .log(let node, let message): _lines.append((node, message))
+            default: break
+            }
+        }
     }
 }
