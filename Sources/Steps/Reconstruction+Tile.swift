@@ -128,21 +128,35 @@ struct OverlapCanvas {
     /// Adds a finished tile (channel-planar `values`) with the separable window.
     mutating func add(_ values: [Double], tile: Tile, window: WindowFunction) {
         let wx = window.weights(tile.w), wy = window.weights(tile.h), np = tile.w * tile.h
-        for y in 0..<tile.h {
-            let row = tile.y + y
-            var num = numerator[row] ?? [Double](repeating: 0, count: width * channels)
-            var den = windowSum[row] ?? [Double](repeating: 0, count: width * channels)
-            for c in 0..<channels {
-                for x in 0..<tile.w {
-                    let v = values[c * np + y * tile.w + x]
-                    guard v.isFinite else { continue }
-                    let w = wy[y] * wx[x]
-                    num[c * width + tile.x + x] += w * v
-                    den[c * width + tile.x + x] += w
+        let rowLength = width * channels
+        values.withUnsafeBufferPointer { vals in
+            wx.withUnsafeBufferPointer { wxs in
+                for y in 0..<tile.h {
+                    let row = tile.y + y
+                    // Take the rows out of the arrays first so they are uniquely referenced (no copy).
+                    var num = numerator[row] ?? [Double](repeating: 0, count: rowLength)
+                    var den = windowSum[row] ?? [Double](repeating: 0, count: rowLength)
+                    numerator[row] = nil
+                    windowSum[row] = nil
+                    let fy = wy[y]
+                    num.withUnsafeMutableBufferPointer { n in
+                        den.withUnsafeMutableBufferPointer { d in
+                            for c in 0..<channels {
+                                let src = c * np + y * tile.w, dst = c * width + tile.x
+                                for x in 0..<tile.w {
+                                    let v = vals[src + x]
+                                    guard v.isFinite else { continue }
+                                    let w = fy * wxs[x]
+                                    n[dst + x] += w * v
+                                    d[dst + x] += w
+                                }
+                            }
+                        }
+                    }
+                    numerator[row] = num
+                    windowSum[row] = den
                 }
             }
-            numerator[row] = num
-            windowSum[row] = den
         }
     }
 

@@ -121,9 +121,13 @@ public enum Reconstruction {
                 do { rows = try frame.source.rows(y0, bh) } catch {
                     throw StepError.unreadable(file: frame.name, message: "registered frame rows \(y0)..<\(y0 + bh): \(error)")
                 }
-                guard rows.width == width, rows.channels == channels else {
+                guard rows.width == width else {
                     throw MetricsError.sizeMismatch(file: frame.name, width: rows.width, height: height,
                                                     expectedWidth: width, expectedHeight: height)
+                }
+                guard rows.channels == channels else {
+                    throw MetricsError.inconsistent(node: "reconstruct", message: "\(frame.name) has \(rows.channels) planes, "
+                                                    + "its measurement \(channels) backgrounds")
                 }
                 let inv = frame.backgrounds.map { 1 / $0 }
                 let ws = bandWeights.map { $0[fi] }

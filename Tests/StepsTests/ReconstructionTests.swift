@@ -126,6 +126,23 @@ struct ReconstructionTests {
         #expect(a.image.pixels == b.image.pixels)
         #expect(a.image.pixels.allSatisfy { $0.isFinite && abs($0 - 1) < 0.2 })
     }
+
+    @Test("a frame of another width or plane count is an error naming the frame")
+    func badFrame() {
+        let good = ReconstructionFrame(index: 0, name: "good.fits", source: .memory(Image(width: 16, height: 16, fill: 1)), backgrounds: [1])
+        let wide = ReconstructionFrame(index: 1, name: "wide.fits", source: .memory(Image(width: 17, height: 16, fill: 1)), backgrounds: [1])
+        let rgb = ReconstructionFrame(index: 1, name: "rgb.fits", source: .memory(Image(width: 16, height: 16, channels: 3, fill: 1)), backgrounds: [1])
+        let w = Self.weights(frames: 2, tiles: 1) { _, _ in 1 }
+        for (bad, word) in [(wide, "wide.fits"), (rgb, "rgb.fits")] {
+            do {
+                _ = try Reconstruction.reconstruct(frames: [good, bad], weights: w, grid: Self.singleTile(16, 16),
+                                                   window: .hanning, eps: 1e-6, threads: 1)
+                Issue.record("no error for \(word)")
+            } catch {
+                #expect("\(error)".contains(word))
+            }
+        }
+    }
 }
 
 /// Collects log lines from a non-escaping logger.
