@@ -1,0 +1,132 @@
+import Foundation
+
+/// A small deterministic generator (SplitMix64) for the k-means++ seeding: same seed, same sequence,
+/// on every platform and thread count.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1) from the top 53 bits.
+    mutating func unit() -> Double { Double(next() >> 11) / 9_007_199_254_740_992.0 }
+}
+
+/// One k-means solution.
+public struct KMeansResult: Sendable, Equatable {
+    /// Cluster index per point, renumbered in order of first appearance (point 0 is in cluster 0).
+    public var labels: [Int]
+    /// Sum of squared distances of the points to their cluster centre.
+    public var inertia: Double
+    /// Which restart (0-based) produced it.
+    public var restart: Int
+}
+
+/// k-means (Lloyd) with k-means++ seeding, fully deterministic.
+public enum KMeans {
+    /// Most Lloyd iterations per restart.
+    public static let maxIterations = 200
+
+    /// The seed of restart `restart` for `k` clusters: a SplitMix64 mix of (seed, k, restart), so every
+    /// (k, restart) pair has its own reproducible initialization.
+    public static func restartSeed(seed: Int, k: Int, restart: Int) -> UInt64 {
+        var g = SplitMix64(seed: UInt64(bitPattern: Int64(seed)) &* 0x100_0000_01B3 ^ UInt64(k) << 32 ^ UInt64(restart))
+        return g.next()
+    }
+
+    /// Best of `restarts` runs (lowest inertia; the earliest restart wins a tie) of k-means on `points`
+    /// (rows of equal length). Requires 1 <= k <= points.count.
+    public static func best(_ points: [[Double]], k: Int, restarts: Int, seed: Int) -> KMeansResult {
+        precondition(k >= 1 && k <= points.count && restarts >= 1)
+        var best: KMeansResult?
+        for r in 0..<restarts {
+            let res = run(points, k: k, seed: restartSeed(seed: seed, k: k, restart: r), restart: r)
+            if best == nil || res.inertia < best!.inertia { best = res }
+        }
+        return best!
+    }
+
+    /// One k-means run from a k-means++ initialization drawn with `seed`.
+    public static func run(_ points: [[Double]], k: Int, seed: UInt64, restart: Int = 0) -> KMeansResult {
+        let n = points.count
+        var rng = SplitMix64(seed: seed)
+        // k-means++: first centre uniform, then proportional to the squared distance to the nearest centre.
+        var centres: [[Double]] = [points[Int(rng.unit() * Double(n)) % n]]
+        var nearest = points.map { dist2($0, centres[0]) }
+        while centres.count < k {
+            let total = nearest.reduce(0, +)
+            var pick = 0
+            if total > 0 {
+                let target = rng.unit() * total
+                var acc = 0.0
+                pick = n - 1
+                for i in 0..<n {
+                    acc += nearest[i]
+                    if acc > target { pick = i; break }
+                }
+            } else {
+                _ = rng.next()
+                pick = nearest.firstIndex(of: nearest.max()!) ?? 0
+            }
+            centres.append(points[pick])
+            for i in 0..<n { nearest[i] = min(nearest[i], dist2(points[i], points[pick])) }
+        }
+        var labels = [Int](repeating: -1, count: n)
+        for _ in 0..<maxIterations {
+            var changed = false
+            for i in 0..<n {
+                var bi = 0, bd = Double.infinity
+                for (j, c) in centres.enumerated() {
+                    let d = dist2(points[i], c)
+                    if d < bd { bd = d; bi = j }
+                }
+                if labels[i] != bi { labels[i] = bi; changed = true }
+            }
+            if !changed { break }
+            centres = update(points, labels: labels, k: k, previous: centres)
+        }
+        let inertia = (0..<n).reduce(0.0) { $0 + dist2(points[$1], centres[labels[$1]]) }
+        return KMeansResult(labels: renumber(labels), inertia: inertia, restart: restart)
+    }
+
+    /// New centres = means of their points; an empty cluster takes the point farthest from its centre.
+    static func update(_ points: [[Double]], labels: [Int], k: Int, previous: [[Double]]) -> [[Double]] {
+        let dim = points[0].count
+        var sums = [[Double]](repeating: [Double](repeating: 0, count: dim), count: k)
+        var counts = [Int](repeating: 0, count: k)
+        for (i, p) in points.enumerated() {
+            counts[labels[i]] += 1
+            for d in 0..<dim { sums[labels[i]][d] += p[d] }
+        }
+        var centres = (0..<k).map { j in counts[j] > 0 ? sums[j].map { $0 / Double(counts[j]) } : previous[j] }
+        for j in 0..<k where counts[j] == 0 {
+            var far = 0, fd = -1.0
+            for (i, p) in points.enumerated() {
+                let d = dist2(p, centres[labels[i]])
+                if d > fd { fd = d; far = i }
+            }
+            centres[j] = points[far]
+        }
+        return centres
+    }
+
+    /// Labels renumbered by first appearance, so equal partitions give equal labels.
+    public static func renumber(_ labels: [Int]) -> [Int] {
+        var map: [Int: Int] = [:]
+        return labels.map { l in
+            if let m = map[l] { return m }
+            map[l] = map.count
+            return map.count - 1
+        }
+    }
+
+    static func dist2(_ a: [Double], _ b: [Double]) -> Double {
+        var s = 0.0
+        for i in a.indices { let d = a[i] - b[i]; s += d * d }
+        return s
+    }
+}

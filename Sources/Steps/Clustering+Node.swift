@@ -1,0 +1,45 @@
+import Foundation
+import Graph
+
+/// Parameters of `clusters`: `synthetic.*` and the frame file names (for the CSV).
+public struct ClusteringParams: Codable, Sendable, Equatable {
+    /// `synthetic.*` (frames_min, frames_max, clustering, kmeans_restarts, seed).
+    public var synthetic: TCConfig.SyntheticSection
+    /// File names in frame-list order.
+    public var frames: [String]
+
+    /// Parameters from `config` and the scanned frames.
+    public init(config: TCConfig, frames: FrameList) {
+        synthetic = config.synthetic
+        self.frames = frames.frames.map(\.name)
+    }
+}
+
+extension PipelineBuilder {
+    /// Code version of `clusters`.
+    public static let clusteringVersion = 1
+
+    /// Adds `clusters`: reads `metrics#metrics` and `tiles/metrics#weights`, builds the state vectors,
+    /// clusters them (`Clustering.cluster`) and writes `clusters` (JSON `FrameClusters`) and `csv`
+    /// (materialized at `clusters.csv`).
+    public mutating func addClusters() throws {
+        add(Node(name: "clusters", kind: "clusters", version: Self.clusteringVersion,
+                 params: ClusteringParams(config: config, frames: frames),
+                 inputs: ["metrics": .node("metrics", output: "metrics"), "weights": .node("tiles/metrics", output: "weights")],
+                 outputs: ["clusters", "csv"]) { ctx in
+            let p = try ctx.params(ClusteringParams.self)
+            let table = try Artifacts.readJSON(FrameMetricsTable.self, ctx, "metrics")
+            let weights = try TileWeights(path: try ctx.input("weights"))
+            guard table.frames.count == p.frames.count, weights.frameCount == p.frames.count else {
+                throw MetricsError.inconsistent(node: ctx.name, message: "metrics has \(table.frames.count) frames, weights "
+                                                + "\(weights.frameCount), the series \(p.frames.count)")
+            }
+            let state = Clustering.stateVectors(metrics: table, weights: weights)
+            let result = Clustering.cluster(state: state, files: p.frames, section: p.synthetic)
+            ctx.log("\(result.method) (\(result.reason)): k = \(result.k)")
+            try Artifacts.writeJSON(result, ctx, "clusters")
+            try Artifacts.writeText(result.csv(), ctx, "csv")
+        })
+        materialize("clusters", "csv", at: "clusters.csv")
+    }
+}

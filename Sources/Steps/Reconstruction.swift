@@ -1,0 +1,164 @@
+import Foundation
+import Imaging
+
+/// Where the reconstruction kernel reads a registered frame from: a FITS file (read in row bands,
+/// never whole) or an image in memory (tests).
+public enum FrameSource: Sendable {
+    /// A registered float32 FITS frame.
+    case file(String)
+    /// An image already in memory.
+    case memory(Image)
+
+    /// Rows `[y0, y0 + count)` of every plane.
+    func rows(_ y0: Int, _ count: Int) throws -> Image {
+        switch self {
+        case .file(let path): return try FITS.readRows(path, from: y0, count: count)
+        case .memory(let image):
+            let n = image.planeSize, w = image.width
+            var px: [Float] = []
+            px.reserveCapacity(w * count * image.channels)
+            for c in 0..<image.channels {
+                px.append(contentsOf: image.pixels[(c * n + y0 * w)..<(c * n + (y0 + count) * w)])
+            }
+            return Image(width: w, height: count, channels: image.channels, pixels: px)
+        }
+    }
+}
+
+/// One frame taking part in a reconstruction.
+public struct ReconstructionFrame: Sendable {
+    /// The frame's column in `TileWeights` (its index in the frame list).
+    public var index: Int
+    /// Name for messages (file name).
+    public var name: String
+    /// Where its registered pixels are.
+    public var source: FrameSource
+    /// B_f per channel (phase 2): the kernel reads `I / B_f`.
+    public var backgrounds: [Double]
+
+    /// A frame; `backgrounds` must have one positive value per plane of the frame.
+    public init(index: Int, name: String, source: FrameSource, backgrounds: [Double]) {
+        self.index = index
+        self.name = name
+        self.source = source
+        self.backgrounds = backgrounds
+    }
+}
+
+/// What a reconstruction produced besides the image.
+public struct ReconstructionResult: Sendable {
+    /// The reconstructed image in normalized units (sky ~ 1), planes as the frames; NaN where no
+    /// frame covers a pixel.
+    public var image: Image
+    /// Tiles whose weight sum was below `eps` and that used the unweighted mean instead.
+    public var fallbackTiles: [Int]
+    /// Row-band reads per frame (= tile rows of the grid): how often each frame file was opened.
+    public var readsPerFrame: Int
+}
+
+/// METHOD phase 6 (and 8, on a subset of frames): the tile-weighted reconstruction kernel.
+///
+/// Per tile t and channel c, over the frames f of the set (frame order), with I' = I / B_f,c:
+/// - b_f,t,c = median of the finite I' pixels of the tile (the frame's local background);
+/// - V(p) = sum_f W_f,t (I'_f(p) - b_f,t,c) / sum_f W_f,t over the frames finite at p (NaN never counts);
+///   W = 1 for every frame when sum_f W_f,t < eps (unweighted fallback, logged with the tile id);
+/// - tile(p) = (V(p) + mean_f b_f,t,c) * s_t,c, where the add-back is the unweighted mean of the local
+///   backgrounds (what a classical mean would show there, so large-scale nebulosity and gradients are
+///   kept and weighting cannot create level steps between tiles), and s_t,c = median(U + mean b) /
+///   median(V + mean b) rescales the tile to the common (unweighted) tile median, U being the unweighted
+///   mean of I' - b; s = 1 when |median| < 1e-6;
+/// - windowed (`WindowFunction`, separable), overlap-added into Double accumulators in tile order, divided
+///   by the summed window.
+///
+/// Streaming: tiles are processed one tile row at a time; for each tile row every frame's rows of that
+/// band are read once (`FITS.readRows`), so a frame is opened once per tile row and each of its rows is
+/// read about T/S times (1.33 at the default 25 % overlap). Only one band of Double accumulators and the
+/// output image are held. Tiles of a band run in parallel, each tile owning its accumulators and adding
+/// frames in set order, and the overlap-add is sequential in tile order: the bytes do not depend on
+/// `threads`.
+public enum Reconstruction {
+    /// |median| below this keeps the tile's scale at 1 (METHOD).
+    public static let medianEps = 1e-6
+
+    /// Reconstructs `frames` with the weights of `weights` on `grid`. `log` receives one line per
+    /// fallback tile. Throws when a frame cannot be read or has the wrong size or plane count.
+    public static func reconstruct(frames: [ReconstructionFrame], weights: TileWeights, grid: TileGrid,
+                                   window: WindowFunction, eps: Double, threads: Int,
+                                   log: (String) -> Void = { _ in }) throws -> ReconstructionResult {
+        guard let first = frames.first else {
+            throw StepError.badArtifact(node: "reconstruct", message: "no frames to reconstruct")
+        }
+        let channels = first.backgrounds.count
+        let width = grid.width, height = grid.height
+        for f in frames where f.backgrounds.count != channels || f.index >= weights.frameCount {
+            throw MetricsError.inconsistent(node: "reconstruct", message: "\(f.name): \(f.backgrounds.count) backgrounds "
+                                            + "(expected \(channels)) or frame index \(f.index) beyond \(weights.frameCount) weights")
+        }
+        guard weights.tileCount == grid.tiles.count else {
+            throw MetricsError.inconsistent(node: "reconstruct", message: "weights have \(weights.tileCount) tiles, the grid \(grid.tiles.count)")
+        }
+        var canvas = OverlapCanvas(width: width, height: height, channels: channels)
+        var fallback: [Int] = []
+        let bands = tileRows(grid)
+        for (bi, band) in bands.enumerated() {
+            let y0 = band[0].y, bh = band.map(\.h).max()!
+            // Effective weights per tile, decided before any pixel is read.
+            var bandWeights: [[Double]] = []
+            for tile in band {
+                var ws = frames.map { Double(weights.weight(frame: $0.index, tile: tile.id)) }
+                ws = ws.map { $0.isFinite && $0 > 0 ? $0 : 0 }
+                let sum = ws.reduce(0, +)
+                if sum < eps {
+                    fallback.append(tile.id)
+                    log("tile \(tile.id): weight sum \(sum) < reconstruction.eps \(eps); unweighted mean of \(frames.count) frames used")
+                    ws = ws.map { _ in 1 }
+                }
+                bandWeights.append(ws)
+            }
+            let accs = band.map { TileAccumulator(tile: $0, channels: channels) }
+            for (fi, frame) in frames.enumerated() {
+                let rows: Image
+                do { rows = try frame.source.rows(y0, bh) } catch {
+                    throw StepError.unreadable(file: frame.name, message: "registered frame rows \(y0)..<\(y0 + bh): \(error)")
+                }
+                guard rows.width == width else {
+                    throw MetricsError.sizeMismatch(file: frame.name, width: rows.width, height: height,
+                                                    expectedWidth: width, expectedHeight: height)
+                }
+                guard rows.channels == channels else {
+                    throw MetricsError.inconsistent(node: "reconstruct", message: "\(frame.name) has \(rows.channels) planes, "
+                                                    + "its measurement \(channels) backgrounds")
+                }
+                let inv = frame.backgrounds.map { 1 / $0 }
+                let ws = bandWeights.map { $0[fi] }
+                let work: @Sendable (Int) -> Void = { i in accs[i].add(rows, bandY: y0, weight: ws[i], inverseBackground: inv) }
+                if threads > 1 && band.count > 1 {
+                    DispatchQueue.concurrentPerform(iterations: band.count, execute: work)
+                } else {
+                    for i in band.indices { work(i) }
+                }
+            }
+            let finish: @Sendable (Int) -> Void = { i in accs[i].finish() }
+            if threads > 1 && band.count > 1 {
+                DispatchQueue.concurrentPerform(iterations: band.count, execute: finish)
+            } else {
+                for i in band.indices { finish(i) }
+            }
+            for (i, tile) in band.enumerated() {
+                canvas.add(accs[i].values, tile: tile, window: window)
+            }
+            let done = bi + 1 < bands.count ? bands[bi + 1][0].y : height
+            canvas.finalize(rowsBelow: done)
+        }
+        return ReconstructionResult(image: canvas.image, fallbackTiles: fallback, readsPerFrame: bands.count)
+    }
+
+    /// The grid's tiles grouped by row (same `y`), in grid order.
+    static func tileRows(_ grid: TileGrid) -> [[Tile]] {
+        var rows: [[Tile]] = []
+        for t in grid.tiles {
+            if let last = rows.last?.first, last.y == t.y { rows[rows.count - 1].append(t) } else { rows.append([t]) }
+        }
+        return rows
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Steps
+
+/// Phase 7: k-means, the k rule and the fallbacks.
+@Suite("state clustering")
+struct ClusteringTests {
+    /// `groups` well separated blobs of `per` points in 5-D, seeded.
+    static func blobs(groups: Int, per: Int, seed: UInt64, spread: Double = 0.05) -> [[Double]] {
+        var rng = TestRNG(seed: seed)
+        var pts: [[Double]] = []
+        for g in 0..<groups {
+            for _ in 0..<per {
+                pts.append((0..<5).map { d in Double((g * 7 + d * 3) % 11) + spread * rng.normal() })
+            }
+        }
+        return pts
+    }
+
+    static func section(min: Int, max: Int, _ method: TCConfig.Clustering = .kmeans, restarts: Int = 8) -> TCConfig.SyntheticSection {
+        var s = TCConfig.SyntheticSection()
+        s.framesMin = min
+        s.framesMax = max
+        s.clustering = method
+        s.kmeansRestarts = restarts
+        s.seed = 3
+        return s
+    }
+
+    @Test("k-means is deterministic and recovers separated blobs")
+    func deterministic() {
+        let pts = Self.blobs(groups: 4, per: 10, seed: 1)
+        let a = KMeans.best(pts, k: 4, restarts: 6, seed: 42)
+        let b = KMeans.best(pts, k: 4, restarts: 6, seed: 42)
+        #expect(a == b)
+        #expect(Set(a.labels).count == 4)
+        for g in 0..<4 { #expect(Set(a.labels[(g * 10)..<(g * 10 + 10)]).count == 1, "blob \(g) split") }
+        #expect(a.labels[0] == 0)
+    }
+
+    @Test("best of restarts: the kept inertia is the minimum over the individual restarts")
+    func bestOfRestarts() {
+        let pts = Self.blobs(groups: 6, per: 5, seed: 2, spread: 0.8)
+        let runs = (0..<10).map { KMeans.run(pts, k: 6, seed: KMeans.restartSeed(seed: 7, k: 6, restart: $0), restart: $0) }
+        let best = KMeans.best(pts, k: 6, restarts: 10, seed: 7)
+        let minimum = runs.map(\.inertia).min()!
+        #expect(best.inertia == minimum)
+        #expect(best.restart == runs.firstIndex { $0.inertia == minimum })
+        #expect(Set(runs.map(\.inertia)).count > 1, "restarts should differ on overlapping blobs")
+    }
+
+    @Test("k rule: stops where one more cluster gains < 1 % of the total sum of squares; clipped to the frame count")
+    func kRule() {
+        let scan = [KInertia(k: 2, inertia: 100), KInertia(k: 3, inertia: 40), KInertia(k: 4, inertia: 10),
+                    KInertia(k: 5, inertia: 9.8), KInertia(k: 6, inertia: 9.7)]
+        #expect(Clustering.chooseK(scan, total: 100) == 4)
+        #expect(Clustering.chooseK(scan, total: 4000) == 3)   // threshold 40: 100 -> 40 gains 60, 40 -> 10 gains 30 < 40
+        #expect(Clustering.chooseK(Array(scan.prefix(3)), total: 100) == 4)
+        #expect(Clustering.kRange(section: Self.section(min: 15, max: 30), frameCount: 10) == 10...10)
+        #expect(Clustering.kRange(section: Self.section(min: 3, max: 30), frameCount: 12) == 3...12)
+        // Four separated blobs with k allowed in 2...8: the rule finds 4.
+        let pts = Self.blobs(groups: 4, per: 8, seed: 4)
+        let c = Clustering.cluster(state: pts, files: pts.indices.map { "f\($0)" }, section: Self.section(min: 2, max: 8))
+        #expect(c.method == "kmeans" && c.k == 4)
+        #expect(c.inertia.map(\.k) == Array(2...8))
+        #expect(Set(c.frames.map(\.cluster)) == Set(0..<4))
+    }
+
+    @Test("stable state falls back to quantiles of G, then to time buckets")
+    func fallbacks() {
+        // Stable: every component varies by < 0.1 %, G still takes distinct values.
+        let stable = (0..<20).map { i in [1 + 1e-5 * Double(i), 0, 0, 500, 0.02] }
+        #expect(Clustering.isStable(stable))
+        let q = Clustering.cluster(state: stable, files: stable.indices.map { "f\($0)" }, section: Self.section(min: 4, max: 6))
+        #expect(q.method == "quantile" && q.k == 4)   // round(sqrt(20)) = 4
+        #expect(q.frames.map(\.cluster) == (0..<20).map { $0 / 5 })
+        // Constant G: time buckets.
+        let flat = (0..<9).map { _ in [1.0, 0, 0, 500, 0.02] }
+        let t = Clustering.cluster(state: flat, files: flat.indices.map { "f\($0)" }, section: Self.section(min: 3, max: 5))
+        #expect(t.method == "time_buckets" && t.k == 3)
+        #expect(t.frames.map(\.cluster) == [0, 0, 0, 1, 1, 1, 2, 2, 2])
+        // Not stable: k-means.
+        #expect(!Clustering.isStable(Self.blobs(groups: 2, per: 4, seed: 3)))
+    }
+
+    @Test("forced quantile orders by G; forced time buckets by index; CSV has one row per frame")
+    func forced() {
+        let g = [3.0, 1.0, 2.0, 0.5, 4.0, 1.5]
+        let state = g.map { [$0, 0.1, 0.2, 300, 0.01] }
+        let files = g.indices.map { "f\($0).fits" }
+        let q = Clustering.cluster(state: state, files: files, section: Self.section(min: 2, max: 2, .quantile))
+        // Ascending G: 3 (0.5), 1 (1.0), 5 (1.5) | 2 (2.0), 0 (3.0), 4 (4.0); renumbered by first appearance.
+        #expect(q.method == "quantile" && q.k == 2)
+        #expect(q.frames.map(\.cluster) == [0, 1, 0, 1, 0, 1])
+        let t = Clustering.cluster(state: state, files: files, section: Self.section(min: 3, max: 3, .timeBuckets))
+        #expect(t.frames.map(\.cluster) == [0, 0, 1, 1, 2, 2])
+        let lines = t.csv().split(separator: "\n")
+        #expect(lines.count == 7 && lines[0].hasPrefix("frame,file,cluster,G,"))
+        #expect(lines[5].hasPrefix("4,f4.fits,2,4.0,"))
+        #expect(t.members(1) == [2, 3])
+    }
+}
