@@ -20,6 +20,7 @@ public enum PipelineRunner {
     static func addPhases(_ builder: inout PipelineBuilder) throws {
         try builder.addRegistration()   // phase 1
         try builder.addMetrics()        // phases 2-5
+        try builder.addReconstruction() // phases 6-8
     }
 
     /// Runs everything (or only what `until` needs) with `jobs` workers. Throws for setup errors
