@@ -57,7 +57,7 @@ public enum Validation {
             detail: "mean over \(weights.tileCount) tiles of the variance of W over \(weights.frameCount) frames"))
         checks.append(ValidationCheck(
             name: tilePatternRatio, key: "validation.require_no_tile_pattern", value: pattern.ratio,
-            limit: tilePatternThreshold, comparison: "<=", required: v.requireNoTilePattern,
+            limit: pattern.threshold, comparison: "<=", required: v.requireNoTilePattern,
             detail: (v.requireNoTilePattern ? "" : "not required; ")
                 + "median jump across tile boundaries / beside them = \(fmt(pattern.ratio))"))
         checks.append(ValidationCheck(

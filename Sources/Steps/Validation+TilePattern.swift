@@ -13,14 +13,24 @@ public struct TilePatternMeasurement: Codable, Sendable, Equatable {
     public var boundarySamples: Int
     /// Difference samples on control lines.
     public var besideSamples: Int
-    /// Whether `ratio` exceeds `Validation.tilePatternThreshold`.
+    /// The ratio above which this image has a pattern: `Validation.tilePatternThreshold(boundarySamples:)`.
+    public var threshold: Double
+    /// Whether `ratio` exceeds `threshold`.
     public var pattern: Bool
 }
 
 extension Validation {
-    /// A ratio above this is a tile pattern: 5 % more jump across the boundaries than beside them. With
-    /// thousands of samples per side the ratio of two medians of pure noise stays within ~2 % of 1.
+    /// A ratio above this is a tile pattern: 5 % more jump across the boundaries than beside them.
     public static let tilePatternThreshold = 1.05
+
+    /// The threshold for an image with `boundarySamples` boundary differences: `max(1.05, 1 + 3.8 /
+    /// sqrt(n))`. On pure noise the median of n |differences| has a relative standard deviation of
+    /// 1.17 / sqrt(n) (half-normal: 1 / (2 f(m) m sqrt(n))), ~1.26 / sqrt(n) for the ratio with ~6x more
+    /// control samples; 3.8 / sqrt(n) is 3 of those, so small images (n ~ 2000: 1.085) do not report a
+    /// pattern from noise alone, and real images (n >= 6000) use 1.05.
+    public static func tilePatternThreshold(boundarySamples n: Int) -> Double {
+        max(tilePatternThreshold, 1 + 3.8 / Double(max(1, n)).squareRoot())
+    }
     /// Control lines sit this many px on either side of a boundary.
     public static let tilePatternOffsets = [-5, -4, -3, 3, 4, 5]
 
@@ -39,7 +49,7 @@ extension Validation {
     /// every boundary line b (all positions along the line, finite pairs only), divided by the same
     /// median across control lines b + d, d in +-3..5 px, that are not boundary lines themselves. A hard
     /// seam (an offset or gain step between tiles) raises the boundary median; noise, stars and smooth
-    /// structure raise both alike. `pattern` when the ratio > `tilePatternThreshold`.
+    /// structure raise both alike. `pattern` when the ratio > `tilePatternThreshold(boundarySamples:)`.
     public static func tilePattern(_ image: Image, grid: TileGrid) -> TilePatternMeasurement {
         let l = luminance(image)
         let w = l.width, h = l.height
@@ -73,7 +83,8 @@ extension Validation {
         let bm = Statistics.median(boundary).map(Double.init), sm = Statistics.median(beside).map(Double.init)
         var ratio: Double? = nil
         if let bm, let sm, sm > 0 { ratio = bm / sm }
+        let threshold = tilePatternThreshold(boundarySamples: boundary.count)
         return TilePatternMeasurement(boundaryMedian: bm, besideMedian: sm, ratio: ratio, boundarySamples: boundary.count,
-                                      besideSamples: beside.count, pattern: (ratio ?? 0) > tilePatternThreshold)
+                                      besideSamples: beside.count, threshold: threshold, pattern: (ratio ?? 0) > threshold)
     }
 }
