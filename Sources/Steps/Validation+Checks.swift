@@ -42,19 +42,19 @@ public enum Validation {
         var checks: [ValidationCheck] = []
         checks.append(ValidationCheck(
             name: fwhmImprovement, key: "validation.min_fwhm_improvement_percent", value: fwhm.improvementPercent,
-            limit: v.minFwhmImprovementPercent, comparison: ">=",
+            limit: v.minFwhmImprovementPercent, comparison: ">=", quantum: 1e-4,
             detail: fwhm.matched == 0
                 ? "no star found in both stacks (\(fwhm.stackStars) in the stack, \(fwhm.classicalStars) in the classical stack)"
                 : "median FWHM \(fmt(fwhm.stackMedian)) px vs classical \(fmt(fwhm.classicalMedian)) px over \(fwhm.matched) matched stars"))
         checks.append(ValidationCheck(
             name: backgroundIncrease, key: "validation.max_background_rms_increase_percent", value: background.increasePercent,
-            limit: v.maxBackgroundRmsIncreasePercent, comparison: "<=",
+            limit: v.maxBackgroundRmsIncreasePercent, comparison: "<=", quantum: 1e-4,
             detail: "background noise \(fmt(background.stackNoise)) vs classical \(fmt(background.classicalNoise)) "
                 + "(flux scale \(fmt(background.fluxScale)), \(background.fluxScaleSource))"))
         checks.append(ValidationCheck(
             name: weightVariance, key: "validation.min_tile_weight_variance", value: variance,
             limit: v.minTileWeightVariance, comparison: ">=",
-            detail: "mean over \(weights.tileCount) tiles of the variance of W over \(weights.frameCount) frames"))
+            detail: "mean over \(weights.tileCount) tiles of the variance of W / mean W over \(weights.frameCount) frames"))
         checks.append(ValidationCheck(
             name: tilePatternRatio, key: "validation.require_no_tile_pattern", value: pattern.ratio,
             limit: pattern.threshold, comparison: "<=", required: v.requireNoTilePattern,

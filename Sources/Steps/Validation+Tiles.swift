@@ -23,8 +23,11 @@ extension Validation {
     /// A usable tile's effective frame count is at least this fraction of the frames (and >= 1).
     public static let minEffectiveFrameFraction = 0.05
 
-    /// Tile weight variance: the mean over tiles of the population variance of W_f,t over frames.
-    /// 0 when every frame has the same weight in every tile (the method then reduces to a plain mean).
+    /// Tile weight variance: the mean over tiles of the population variance over frames of the tile's
+    /// relative weights W_f,t / mean_f W_f,t (the squared coefficient of variation). Reconstruction
+    /// divides by the tile's weight sum, so only relative weights matter: scaling a tile's weights
+    /// does not change this value. 0 when every frame has the same weight in every tile (the method
+    /// then reduces to a plain mean); tiles whose weights sum to 0 count as 0.
     public static func tileWeightVariance(_ weights: TileWeights) -> Double {
         let f = weights.frameCount
         guard f > 0, weights.tileCount > 0 else { return 0 }
@@ -32,7 +35,8 @@ extension Validation {
         for t in 0..<weights.tileCount {
             let w = weights.weights(tile: t).map(Double.init)
             let mean = w.reduce(0, +) / Double(f)
-            total += w.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(f)
+            guard mean > 0, mean.isFinite else { continue }
+            total += w.reduce(0) { $0 + ($1 / mean - 1) * ($1 / mean - 1) } / Double(f)
         }
         return total / Double(weights.tileCount)
     }

@@ -20,12 +20,22 @@ public struct ValidationCheck: Codable, Sendable, Equatable {
     /// One sentence for the report: what was measured, or why not.
     public var detail: String
 
-    /// A check. `passed` is computed from value, limit and comparison unless given.
+    /// `x` rounded to a multiple of `quantum` (no negative zero): a comparison with the limit must not
+    /// hinge on float rounding (two identical stacks measured 6.7e-7 % apart), and no measurement here
+    /// is better than 1e-4 of a percent or 1e-6 of a ratio.
+    public static func rounded(_ x: Double, quantum: Double) -> Double {
+        guard x.isFinite, quantum > 0 else { return x }
+        let r = (x / quantum).rounded() * quantum
+        return r == 0 ? 0 : r
+    }
+
+    /// A check, its value rounded to `quantum` (1e-4 for percentages, 1e-6 otherwise). `passed` is
+    /// computed from value, limit and comparison.
     public init(name: String, key: String, value: Double?, limit: Double, comparison: String,
-                required: Bool = true, measured: Bool = true, detail: String) {
+                required: Bool = true, measured: Bool = true, quantum: Double = 1e-6, detail: String) {
         self.name = name
         self.key = key
-        self.value = value.flatMap { $0.isFinite ? $0 : nil }
+        self.value = value.flatMap { $0.isFinite ? Self.rounded($0, quantum: quantum) : nil }
         self.limit = limit
         self.comparison = comparison
         self.measured = measured
@@ -57,7 +67,7 @@ public struct ValidationReport: Codable, Sendable, Equatable {
     public var tilePattern: TilePatternMeasurement
     /// Signal-carrying and usable tiles.
     public var tiles: TileUsability
-    /// Mean over tiles of the variance of W_f,t over frames.
+    /// Mean over tiles of the variance of W_f,t / mean_f W_f,t over frames (`Validation.tileWeightVariance`).
     public var tileWeightVariance: Double
 
     /// A report; `passed` is the conjunction of the checks.

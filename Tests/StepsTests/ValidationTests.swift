@@ -44,7 +44,7 @@ struct ValidationTests {
 
     static let grid = TileGeometry.grid(width: width, height: height, size: 48, overlapFraction: 0.25, fwhm: 3, starsUsed: 0)
 
-    /// Weights for `frames` frames: frame f has W = 0.5 (f + 1) in every tile (variance (F^2 - 1)/48).
+    /// Weights for `frames` frames: frame f has W = 0.5 (f + 1) in every tile (3 frames: relative 0.5, 1, 1.5, variance 1/6).
     static func weights(frames: Int) -> TileWeights {
         var w = TileWeights(frameCount: frames, tileCount: grid.tiles.count)
         for t in 0..<grid.tiles.count {
@@ -131,12 +131,15 @@ struct ValidationTests {
         #expect(abs(r.background.increasePercent ?? 99) < 2)
     }
 
-    @Test("tile weight variance is the mean over tiles of the per-tile variance of W; usable tiles need weights and signal")
+    @Test("tile weight variance is the mean over tiles of the variance of W / mean W; usable tiles need weights and signal")
     func tiles() {
         var w = TileWeights(frameCount: 2, tileCount: 2)
-        w.set(frame: 0, tile: 0, q: 0, l: 1, w: 1); w.set(frame: 1, tile: 0, q: 0, l: 1, w: 3)  // variance 1
+        w.set(frame: 0, tile: 0, q: 0, l: 1, w: 1); w.set(frame: 1, tile: 0, q: 0, l: 1, w: 3)  // relative 0.5, 1.5: variance 0.25
         w.set(frame: 0, tile: 1, q: 0, l: 1, w: 2); w.set(frame: 1, tile: 1, q: 0, l: 1, w: 2)  // variance 0
-        #expect(Validation.tileWeightVariance(w) == 0.5)
+        #expect(Validation.tileWeightVariance(w) == 0.125)
+        // Scaling one tile's weights changes nothing (only relative weights matter).
+        w.set(frame: 0, tile: 0, q: 0, l: 1, w: 10); w.set(frame: 1, tile: 0, q: 0, l: 1, w: 30)
+        #expect(Validation.tileWeightVariance(w) == 0.125)
         #expect(abs(Validation.tileWeightVariance(Self.weights(frames: 3)) - 1.0 / 6) < 1e-9)
 
         let classical = Self.starField(fwhm: 3, noise: 0.01, noiseSeed: 7)
