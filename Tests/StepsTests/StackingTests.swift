@@ -111,6 +111,23 @@ struct StackingTests {
         #expect(log.contains { $0.contains("from siril") })
     }
 
+    @Test("stacking.engine: siril through the stack node: same image as native within tolerance, engine in the header")
+    func sirilNode() throws {
+        let dir = TemporaryDirectory("stack-siril-node")
+        var frames: [Int: Image] = [:]
+        for k in [0, 1, 3] { frames[k] = Self.synthetic(k, width: 12, height: 8, channels: 1, nan: false) }
+        let (g, _) = try Self.graph(frames, framesMax: 4, engine: .siril, workspace: dir.path)
+        let ws = try Workspace(root: dir.path, durable: false)
+        let r = try ws.run(g, options: RunOptions(jobs: 1), command: "test")
+        #expect(r.succeeded, "failed: \(r.failed)")
+        let path = ws.path(of: try #require(r.outputs["stack"]?["image"]))
+        let out = try FITS.read(path)
+        let want = Self.mean([0, 1, 3].map { frames[$0]! })
+        #expect(zip(out.pixels, want).allSatisfy { abs($0 - $1) <= 1e-5 })
+        #expect(try FITS.readHeader(path).keywords["STACKENG"]?.stringValue == "siril")
+        try ws.close()
+    }
+
     @Test("the siril scale is the smallest power of two bringing the maximum to <= 1")
     func sirilScale() {
         #expect(Stacking.sirilScale(maxAbs: 0.7) == 1)
