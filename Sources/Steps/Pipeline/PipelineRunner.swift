@@ -21,6 +21,7 @@ public enum PipelineRunner {
         try builder.addRegistration()   // phase 1
         try builder.addMetrics()        // phases 2-5
         try builder.addReconstruction() // phases 6-8
+        try builder.addStacking()       // classical reference, phase 9, phase 10
     }
 
     /// Runs everything (or only what `until` needs) with `jobs` workers. Throws for setup errors

@@ -1,0 +1,115 @@
+import Foundation
+import Imaging
+
+/// One image entering a streaming mean: a FITS file and one divisor per plane.
+public struct MeanInput: Sendable, Equatable {
+    /// The FITS file (float32 in the reference geometry, 1 or 3 planes).
+    public var path: String
+    /// Each plane's pixels are divided by its divisor before they are summed (e.g. B_f per channel
+    /// for the phase-2 normalization `I' = I / B_f`; 1 for no scaling). One entry per plane.
+    public var divisors: [Double]
+    /// A name for messages (the frame file or the producing node).
+    public var name: String
+
+    /// An input.
+    public init(path: String, divisors: [Double], name: String) {
+        self.path = path
+        self.divisors = divisors
+        self.name = name
+    }
+}
+
+/// The result of `StreamingMean.average`.
+public struct MeanResult: Sendable {
+    /// Per pixel and plane: the mean of the finite (scaled) input values, NaN where no input is finite.
+    public var image: Image
+    /// When requested: per pixel and plane (same layout as `image.pixels`), whether every input was
+    /// finite there (so an external tool that cannot skip NaN computed the same mean).
+    public var complete: [Bool]?
+}
+
+/// NaN-aware unweighted mean of many images, streamed in row bands: for each band, every input's rows
+/// are read (`FITS.readRows`) in input order and summed in Double; no more than one band of one input
+/// is in memory besides the accumulators and the output. The summation order is fixed (inputs in the
+/// order given), so the output bits do not depend on threads or scheduling.
+public enum StreamingMean {
+    /// Bytes of Double accumulators per band (sum + count for `width * channels` values per row).
+    public static let defaultBandBytes = 64 << 20
+
+    /// Averages `inputs` (all `width x height x channels`): `mean = sum_i (v_i / d_i,c) / n` over the
+    /// inputs whose value is finite, computed in Double and rounded once to Float. A pixel with no
+    /// finite value is NaN. Throws `StepError.badArtifact` (naming the input) for an unreadable file or
+    /// a size / plane-count mismatch, and when `inputs` is empty.
+    public static func average(_ inputs: [MeanInput], width: Int, height: Int, channels: Int,
+                               trackComplete: Bool = false, bandBytes: Int = defaultBandBytes,
+                               node: String) throws -> MeanResult {
+        guard !inputs.isEmpty else { throw StepError.badArtifact(node: node, message: "nothing to average") }
+        guard width > 0, height > 0, channels > 0 else {
+            throw StepError.badArtifact(node: node, message: "empty image size \(width)x\(height)x\(channels)")
+        }
+        for input in inputs where input.divisors.count != channels {
+            throw StepError.badArtifact(node: node, message: "\(input.name): \(input.divisors.count) divisors for \(channels) planes")
+        }
+        let plane = width * height
+        let rowValues = width * channels
+        let bandRows = max(1, min(height, bandBytes / max(1, rowValues * 16)))
+        var out = [Float](repeating: .nan, count: plane * channels)
+        var complete = trackComplete ? [Bool](repeating: false, count: plane * channels) : []
+        var sum = [Double](repeating: 0, count: bandRows * rowValues)
+        var count = [UInt32](repeating: 0, count: bandRows * rowValues)
+        let total = UInt32(inputs.count)
+        var y0 = 0
+        while y0 < height {
+            let rows = min(bandRows, height - y0)
+            let n = rows * width
+            for i in 0..<(rows * rowValues) { sum[i] = 0; count[i] = 0 }
+            for input in inputs {
+                let band: Image
+                do { band = try FITS.readRows(input.path, from: y0, count: rows) } catch {
+                    throw StepError.badArtifact(node: node, message: "\(input.name) unreadable: \(error)")
+                }
+                guard band.width == width, band.channels == channels else {
+                    throw StepError.badArtifact(node: node, message: "\(input.name) is \(band.width) px wide with \(band.channels) planes, "
+                        + "expected \(width) px and \(channels) planes")
+                }
+                band.pixels.withUnsafeBufferPointer { src in
+                    sum.withUnsafeMutableBufferPointer { s in
+                        count.withUnsafeMutableBufferPointer { k in
+                            for c in 0..<channels {
+                                let d = input.divisors[c]
+                                let base = c * n
+                                for i in 0..<n {
+                                    let v = src[base + i]
+                                    guard v.isFinite else { continue }
+                                    s[base + i] += Double(v) / d
+                                    k[base + i] += 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            sum.withUnsafeBufferPointer { s in
+                count.withUnsafeBufferPointer { k in
+                    out.withUnsafeMutableBufferPointer { o in
+                        for c in 0..<channels {
+                            let src = c * n, dst = c * plane + y0 * width
+                            for i in 0..<n where k[src + i] > 0 { o[dst + i] = Float(s[src + i] / Double(k[src + i])) }
+                        }
+                    }
+                    if trackComplete {
+                        complete.withUnsafeMutableBufferPointer { m in
+                            for c in 0..<channels {
+                                let src = c * n, dst = c * plane + y0 * width
+                                for i in 0..<n { m[dst + i] = k[src + i] == total }
+                            }
+                        }
+                    }
+                }
+            }
+            y0 += rows
+        }
+        return MeanResult(image: Image(width: width, height: height, channels: channels, pixels: out),
+                          complete: trackComplete ? complete : nil)
+    }
+}

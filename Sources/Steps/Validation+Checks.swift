@@ -1,0 +1,77 @@
+import Foundation
+import Imaging
+
+/// Phase 10 as pure functions: the measurements (`compareFWHM`, `compareBackground`, `tilePattern`,
+/// `tileWeightVariance`, `tileUsability`) and `evaluate`, which turns them into checks. Nothing here
+/// reads a clock: the same images and weights give the same report, byte for byte.
+public enum Validation {
+    /// Node name.
+    public static let node = "validation"
+    /// Code version; bump when a check changes.
+    public static let version = 1
+
+    /// Check names, in report order.
+    public static let fwhmImprovement = "fwhm_improvement_percent"
+    /// See `fwhmImprovement`.
+    public static let backgroundIncrease = "background_rms_increase_percent"
+    /// See `fwhmImprovement`.
+    public static let weightVariance = "tile_weight_variance"
+    /// See `fwhmImprovement`.
+    public static let tilePatternRatio = "tile_pattern_ratio"
+    /// See `fwhmImprovement`.
+    public static let usableTiles = "usable_tile_fraction"
+    /// See `fwhmImprovement`.
+    public static let runtimeHours = "runtime_hours"
+    /// See `fwhmImprovement`.
+    public static let tileAnalysisFactor = "tile_analysis_factor_vs_stack"
+
+    /// Runs every check of phase 10 on the final `stack` and the `classical` stack (same geometry),
+    /// with the tile `grid` and `weights`, against the limits of `validation` and `limits`. The runtime
+    /// checks are left unmeasured (passed) for the runner to fill (`ValidationReport.recordRuntime`).
+    public static func evaluate(stack: Image, classical: Image, grid: TileGrid, weights: TileWeights,
+                                validation v: TCConfig.ValidationSection, limits: TCConfig.RuntimeLimitsSection,
+                                abortOnFail: Bool) -> ValidationReport {
+        let fwhm = compareFWHM(stack: stack, classical: classical)
+        let background = compareBackground(stack: stack, classical: classical, fluxRatio: fwhm.fluxRatio)
+        let pattern = tilePattern(stack, grid: grid)
+        let variance = tileWeightVariance(weights)
+        let tiles = tileUsability(stack: stack, classical: classical, grid: grid, weights: weights,
+                                  classicalNoise: background.classicalNoise, fluxRatio: background.fluxScale)
+        func fmt(_ x: Double?) -> String { x.map { String(format: "%.4g", $0) } ?? "n/a" }
+
+        var checks: [ValidationCheck] = []
+        checks.append(ValidationCheck(
+            name: fwhmImprovement, key: "validation.min_fwhm_improvement_percent", value: fwhm.improvementPercent,
+            limit: v.minFwhmImprovementPercent, comparison: ">=", quantum: 1e-4,
+            detail: fwhm.matched == 0
+                ? "no star found in both stacks (\(fwhm.stackStars) in the stack, \(fwhm.classicalStars) in the classical stack)"
+                : "median FWHM \(fmt(fwhm.stackMedian)) px vs classical \(fmt(fwhm.classicalMedian)) px over \(fwhm.matched) matched stars"))
+        checks.append(ValidationCheck(
+            name: backgroundIncrease, key: "validation.max_background_rms_increase_percent", value: background.increasePercent,
+            limit: v.maxBackgroundRmsIncreasePercent, comparison: "<=", quantum: 1e-4,
+            detail: "background noise \(fmt(background.stackNoise)) vs classical \(fmt(background.classicalNoise)) "
+                + "(flux scale \(fmt(background.fluxScale)), \(background.fluxScaleSource))"))
+        checks.append(ValidationCheck(
+            name: weightVariance, key: "validation.min_tile_weight_variance", value: variance,
+            limit: v.minTileWeightVariance, comparison: ">=",
+            detail: "mean over \(weights.tileCount) tiles of the variance of W / mean W over \(weights.frameCount) frames"))
+        checks.append(ValidationCheck(
+            name: tilePatternRatio, key: "validation.require_no_tile_pattern", value: pattern.ratio,
+            limit: pattern.threshold, comparison: "<=", required: v.requireNoTilePattern,
+            detail: (v.requireNoTilePattern ? "" : "not required; ")
+                + "median jump across tile boundaries / beside them = \(fmt(pattern.ratio))"))
+        checks.append(ValidationCheck(
+            name: usableTiles, key: "validation.min_usable_tile_fraction", value: tiles.fraction,
+            limit: v.minUsableTileFraction, comparison: ">=",
+            detail: "\(tiles.usable) of \(tiles.signalCarrying) signal-carrying tiles usable (\(tiles.tiles) tiles)"))
+        checks.append(ValidationCheck(
+            name: runtimeHours, key: "runtime_limits.hard_abort_hours", value: nil, limit: limits.hardAbortHours,
+            comparison: "<=", measured: false, detail: "not measured in-node (no wall clock in a deterministic node); the runner may fill it"))
+        checks.append(ValidationCheck(
+            name: tileAnalysisFactor, key: "runtime_limits.tile_analysis_max_factor_vs_stack", value: nil,
+            limit: limits.tileAnalysisMaxFactorVsStack, comparison: "<=", measured: false,
+            detail: "not measured in-node (no wall clock in a deterministic node); the runner may fill it"))
+        return ValidationReport(abortOnFail: abortOnFail, checks: checks, fwhm: fwhm, background: background,
+                                tilePattern: pattern, tiles: tiles, tileWeightVariance: variance)
+    }
+}

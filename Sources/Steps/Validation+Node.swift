@@ -1,0 +1,66 @@
+import Foundation
+import Graph
+import Imaging
+
+/// Parameters of `validation`: the `validation`, `runtime_limits` and `pipeline` sections.
+public struct ValidationParams: Codable, Sendable, Equatable {
+    /// `validation.*`.
+    public var validation: TCConfig.ValidationSection
+    /// `runtime_limits.*` (recorded as limits; measured by the runner).
+    public var runtimeLimits: TCConfig.RuntimeLimitsSection
+    /// `pipeline.*` (`abort_on_fail` is copied into the report for the runner).
+    public var pipeline: TCConfig.PipelineSection
+
+    /// Parameters from `config`.
+    public init(config: TCConfig) {
+        validation = config.validation
+        runtimeLimits = config.runtimeLimits
+        pipeline = config.pipeline
+    }
+    enum CodingKeys: String, CodingKey { case validation, runtimeLimits = "runtime_limits", pipeline }
+}
+
+extension PipelineBuilder {
+    /// Adds `validation` (phase 10): inputs `stack#image`, `stack/classical#image`,
+    /// `tiles/metrics#weights`, `tiles/geometry#grid`, `metrics#metrics`; output `validation`
+    /// (`ValidationReport` JSON), materialized at `validation.json`. A failed check does not fail the
+    /// node: the runner reads `passed`. The node fails only on unreadable or inconsistent inputs.
+    public mutating func addValidation() {
+        let inputs: [String: InputSource] = [
+            "stack": .node(Stacking.node, output: "image"),
+            "classical": .node(ClassicalStack.node, output: "image"),
+            "weights": .node("tiles/metrics", output: "weights"),
+            "grid": .node("tiles/geometry", output: "grid"),
+            "metrics": .node("metrics", output: "metrics"),
+        ]
+        add(Node(name: Validation.node, kind: "validation", version: Validation.version,
+                 params: ValidationParams(config: config), inputs: inputs, outputs: ["validation"]) { ctx in
+            let p = try ctx.params(ValidationParams.self)
+            func image(_ name: String) throws -> Image {
+                do { return try FITS.read(try ctx.input(name)) } catch let e as StepError { throw e } catch {
+                    throw StepError.badArtifact(node: ctx.name, message: "input \(name) unreadable: \(error)")
+                }
+            }
+            let stack = try image("stack"), classical = try image("classical")
+            let grid = try Artifacts.readJSON(TileGrid.self, ctx, "grid")
+            let weights = try TileWeights(path: try ctx.input("weights"))
+            let table = try Artifacts.readJSON(FrameMetricsTable.self, ctx, "metrics")
+            guard stack.width == classical.width, stack.height == classical.height, stack.channels == classical.channels else {
+                throw StepError.badArtifact(node: ctx.name, message: "the stack is \(stack.width)x\(stack.height)x\(stack.channels) "
+                    + "but the classical stack \(classical.width)x\(classical.height)x\(classical.channels)")
+            }
+            guard grid.width == stack.width, grid.height == stack.height, weights.tileCount == grid.tiles.count,
+                  weights.frameCount == table.frames.count else {
+                throw StepError.badArtifact(node: ctx.name, message: "inconsistent inputs: grid \(grid.width)x\(grid.height) with "
+                    + "\(grid.tiles.count) tiles, weights for \(weights.frameCount) frames x \(weights.tileCount) tiles, "
+                    + "metrics for \(table.frames.count) frames, stack \(stack.width)x\(stack.height)")
+            }
+            let report = Validation.evaluate(stack: stack, classical: classical, grid: grid, weights: weights,
+                                             validation: p.validation, limits: p.runtimeLimits,
+                                             abortOnFail: p.pipeline.abortOnFail)
+            for c in report.checks where !c.passed { ctx.log("validation check \(c.name) failed: \(c.detail)") }
+            try Artifacts.writeJSON(report, ctx, "validation")
+        })
+        materialize(Validation.node, "validation", at: "validation.json")
+    }
+}
