@@ -194,7 +194,8 @@ public enum ReportSVG {
     static func xy(_ series: [Series], title: String, xLabel: String, yLabel: String, joined: Bool) -> String {
         let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
         guard !all.isEmpty else { return empty(title) }
-        let frame = Frame(x: (all.map(\.x).min()!, all.map(\.x).max()!), y: (all.map(\.y).min()!, all.map(\.y).max()!))
+        let ylo = all.map(\.y).min()!, yhi = all.map(\.y).max()!, pad = (yhi - ylo) * 0.05
+        let frame = Frame(x: (all.map(\.x).min()!, all.map(\.x).max()!), y: (ylo - pad, yhi + pad))
         var body = ""
         for s in series {
             var pts = s.points.filter { $0.x.isFinite && $0.y.isFinite }
