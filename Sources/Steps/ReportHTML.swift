@@ -26,11 +26,8 @@ enum ReportHTML {
         guard v.isFinite else { return "n/a" }
         if v == 0 { return "0" }
         let a = abs(v)
-        if a >= 1e-3 && a < 1e6 {
-            var s = String(format: "%.4g", v)
-            if s.contains("e") { s = String(format: "%.1f", v) }
-            return s
-        }
+        if a >= 1e4 && a < 1e9 { return String(format: "%.0f", v) }
+        if a >= 1e-3 && a < 1e4 { return String(format: "%.4g", v) }
         return String(format: "%.3e", v)
     }
 

@@ -147,11 +147,14 @@ public enum ReportSVG {
     public static func niceTicks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
         guard lo.isFinite, hi.isFinite, hi > lo else { return lo.isFinite ? [lo] : [] }
         let raw = (hi - lo) / Double(max(1, count))
-        let mag = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
+        let e = floor(log10(raw)), mag = pow(10, e)
+        let m = [1.0, 2, 5, 10].first { $0 * mag >= raw } ?? 10
+        let step = m * mag
+        // k * m scaled by 10^e (divided by 10^-e when e < 0), so 3 x 0.2 prints as 0.6.
+        func value(_ k: Double) -> Double { e < 0 ? k * m / pow(10, -e) : k * m * mag }
         var ticks: [Double] = []
-        var t = ceil(lo / step) * step
-        while t <= hi + step * 1e-9 { ticks.append(abs(t) < step * 1e-9 ? 0 : t); t += step }
+        var k = ceil(lo / step)
+        while value(k) <= hi + step * 1e-9 { ticks.append(k == 0 ? 0 : value(k)); k += 1 }
         return ticks
     }
 
