@@ -41,7 +41,11 @@ enum ReportHTML {
 
     /// A table: `header` cells and rows of already-escaped HTML cells; `classes` per row (optional).
     static func table(_ header: [String], _ rows: [[String]], rowClasses: [String]? = nil) -> String {
-        var s = "<table><thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+        var s = "<table>"
+        if header.contains(where: { !$0.isEmpty }) {
+            s += "<thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>"
+        }
+        s += "<tbody>"
         for (i, r) in rows.enumerated() {
             let cls = rowClasses.map { " class=\"\($0[i])\"" } ?? ""
             s += "<tr\(cls)>" + r.map { "<td>\($0)</td>" }.joined() + "</tr>"

@@ -146,6 +146,10 @@ struct ReportTests {
         let fwhm = Self.section(html, "fwhm")
         let improvement = try #require(try Self.matches(fwhm, #"\(([+-][0-9.]+) % vs classical\)"#).last.flatMap(Double.init))
         #expect(improvement > 15, "reconstruction vs classical: \(improvement) %")
+        // Measured stack FWHMs match the Gaussian truth 2.3548 sigma (1.8 px classical, 1.2 px reconstruction).
+        let values = try Self.matches(fwhm, #"<td>(?:classical stack|reconstruction)</td><td>([0-9.]+)"#).compactMap(Double.init)
+        #expect(values.count == 2)
+        #expect(abs(values[0] - 2.3548 * 1.8) < 0.1 && abs(values[1] - 2.3548 * 1.2) < 0.1, "\(values)")
     }
 
     @Test("SVG plots parse as XML and previews are PNG data URIs with matching sizes")
