@@ -90,7 +90,8 @@ public enum Report {
             var html = "<p><span class=\"verdict \(v.passed == true ? "pass" : "fail")\">Validation \(verdict)</span></p>"
             guard !v.checks.isEmpty else { return html + "<p class=\"missing\">The validation artifact lists no checks.</p>" }
             html += ReportHTML.table(["check", "value", "limit", "passed", "detail"], v.checks.map { c in
-                [ReportHTML.escape(c.name), ReportHTML.escape(c.value), ReportHTML.escape(c.limit),
+                [ReportHTML.escape(c.name) + (c.key.isEmpty ? "" : "<br><code>\(ReportHTML.escape(c.key))</code>"),
+                 ReportHTML.escape(c.value), ReportHTML.escape(c.limit),
                  c.passed.map { $0 ? "yes" : "NO" } ?? "–", ReportHTML.escape(c.detail)]
             }, rowClasses: v.checks.map { $0.passed == false ? "fail" : ($0.passed == true ? "pass" : "") })
             return html
@@ -103,6 +104,7 @@ public enum Report {
             let c = try ReportData.clusters(path)
             var html = "<p>Method: <b>\(ReportHTML.escape(c.method ?? "not stated"))</b>, k = \(c.k.map(String.init) ?? "n/a"), "
                 + "\(c.sizes.reduce(0, +)) frames; sizes \(c.sizes.min() ?? 0) … \(c.sizes.max() ?? 0).</p>"
+            if let reason = c.reason, !reason.isEmpty { html += "<p class=\"note\">\(ReportHTML.escape(reason))</p>" }
             html += ReportSVG.bars(c.sizes.enumerated().map { (String(format: "%02d", $0.offset), Double($0.element)) },
                                    title: "Frames per cluster (synthetic frame syn_NN)", yLabel: "frames")
             if !c.assignment.isEmpty {

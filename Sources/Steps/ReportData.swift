@@ -104,6 +104,8 @@ enum ReportData {
 
     struct Clusters: Equatable {
         var method: String?
+        /// Why that method (e.g. the stable-state fallback), when the artifact says.
+        var reason: String?
         var k: Int?
         /// Frame -> cluster (empty when the artifact lists only sizes).
         var assignment: [Int]
@@ -131,13 +133,13 @@ enum ReportData {
         guard !sizes.isEmpty else {
             throw ReportError.badInput(path: path, message: "no cluster assignment found (expected frames[].cluster, assignments or sizes)")
         }
-        return Clusters(method: method, k: j["k"]?.int ?? sizes.count, assignment: assignment, sizes: sizes)
+        return Clusters(method: method, reason: j["reason"]?.string, k: j["k"]?.int ?? sizes.count, assignment: assignment, sizes: sizes)
     }
 
     // MARK: validation
 
     struct Check: Equatable {
-        var name: String, value: String, limit: String, passed: Bool?, detail: String
+        var name: String, key: String, value: String, limit: String, passed: Bool?, detail: String
     }
 
     struct Validation: Equatable {
@@ -146,13 +148,17 @@ enum ReportData {
     }
 
     /// Accepts `passed` and `checks` as an array of objects (`name`) or an object keyed by name; each
-    /// check has `value`, `limit`, `passed` and optionally `detail | message | note | comparison`.
+    /// check has `value`, `limit`, `passed` and optionally `key` (config key), `comparison` (`>=`, `<=`,
+    /// shown before the limit) and `detail | message | note`.
     static func validation(_ path: String) throws -> Validation {
         let j = try ReportJSON.read(path)
         guard j.object != nil else { throw ReportError.badInput(path: path, message: "validation is not a JSON object") }
         func check(_ name: String, _ c: ReportJSON) -> Check {
-            Check(name: name, value: c["value"]?.text ?? "–", limit: c.first(["limit", "threshold"])?.text ?? "–",
-                  passed: c["passed"]?.bool, detail: c.first(["detail", "message", "note", "comparison"])?.text ?? "")
+            let limit = c.first(["limit", "threshold"])?.text ?? "–"
+            let comparison = c["comparison"]?.string.map { $0.replacingOccurrences(of: ">=", with: "≥").replacingOccurrences(of: "<=", with: "≤") }
+            return Check(name: name, key: c["key"]?.string ?? "", value: c["value"]?.text ?? "–",
+                         limit: comparison.map { "\($0) \(limit)" } ?? limit,
+                         passed: c["passed"]?.bool, detail: c.first(["detail", "message", "note"])?.text ?? "")
         }
         var checks: [Check] = []
         if let a = j["checks"]?.array {

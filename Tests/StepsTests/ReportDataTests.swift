@@ -28,14 +28,14 @@ struct ReportDataTests {
     func clusterAndValidationShapes() throws {
         let dir = TemporaryDirectory("report")
         let a = try ReportData.clusters(try dir.write("a.json", #"{"method":"gmm","assignments":[2,0,2,2]}"#))
-        #expect(a == ReportData.Clusters(method: "gmm", k: 3, assignment: [2, 0, 2, 2], sizes: [1, 0, 3]))
+        #expect(a == ReportData.Clusters(method: "gmm", reason: nil, k: 3, assignment: [2, 0, 2, 2], sizes: [1, 0, 3]))
         let b = try ReportData.clusters(try dir.write("b.json", #"{"method":"time buckets","k":2,"sizes":[6,4]}"#))
         #expect(b.sizes == [6, 4] && b.k == 2 && b.assignment.isEmpty)
         #expect(throws: ReportError.self) { try ReportData.clusters(try dir.write("c.json", #"{"k":2}"#)) }
         let v = try ReportData.validation(try dir.write("v.json", #"{"passed":true,"checks":{"b":{"value":1,"limit":0.1,"passed":true},"a":{"value":0.5,"threshold":0.1,"passed":true,"detail":"ok"}}}"#))
         #expect(v.passed == true)
-        #expect(v.checks == [ReportData.Check(name: "a", value: "0.5", limit: "0.1", passed: true, detail: "ok"),
-                             ReportData.Check(name: "b", value: "1", limit: "0.1", passed: true, detail: "")])
+        #expect(v.checks == [ReportData.Check(name: "a", key: "", value: "0.5", limit: "0.1", passed: true, detail: "ok"),
+                             ReportData.Check(name: "b", key: "", value: "1", limit: "0.1", passed: true, detail: "")])
     }
 
     @Test("difference fit recovers gain and offset; timings collect from engine events")

@@ -43,11 +43,13 @@ struct ReportTests {
             }
             locals.append(try dir.write("local/\(f).bin", LocalMetricsFile(tiles: tiles).encoded()))
         }
-        let clusters = #"{"method":"kmeans","k":3,"frames":["#
+        let clusters = #"{"method":"kmeans","reason":"k-means <best gain>","requested":"kmeans","k":3,"frames":["#
             + (0..<frames).map { #"{"index":\#($0),"cluster":\#($0 < 4 ? 0 : ($0 < 9 ? 1 : 2)),"state":[0.1,0.2]}"# }.joined(separator: ",") + "]}"
         let validation = #"""
         {"passed": false, "checks": [
-          {"name": "fwhm_improvement_percent", "value": 3.2, "limit": 5, "passed": false},
+          {"name": "fwhm_improvement_percent", "key": "validation.min_fwhm_improvement_percent", "value": 3.2, "limit": 5,
+           "comparison": ">=", "passed": false, "measured": true, "detail": "final 3.1 px vs classical 3.2 px"},
+          {"name": "runtime", "value": null, "limit": 2, "comparison": "<=", "passed": true, "measured": false, "detail": "not measurable in-node"},
           {"name": "background_rms_increase_percent", "value": -1.5, "limit": 0, "passed": true},
           {"name": "tile_pattern", "value": "<none>", "limit": "none", "passed": true}]}
         """#
@@ -133,12 +135,15 @@ struct ReportTests {
         // Validation verdict and its failing row.
         let validation = Self.section(html, "validation")
         #expect(validation.contains("Validation FAILED"))
-        #expect(try Self.matches(validation, #"<tr class="fail"><td>([a-z_]+)</td>"#) == ["fwhm_improvement_percent"])
+        #expect(try Self.matches(validation, #"<tr class="fail"><td>([a-z_]+)<"#) == ["fwhm_improvement_percent"])
         #expect(validation.contains("&lt;none&gt;"))
+        #expect(validation.contains("<td>fwhm_improvement_percent<br><code>validation.min_fwhm_improvement_percent</code></td><td>3.2</td><td>≥ 5</td><td>NO</td><td>final 3.1 px vs classical 3.2 px</td>"))
+        #expect(validation.contains("<td>runtime</td><td>–</td><td>≤ 2</td><td>yes</td>"))
         // Cluster sizes 4, 5, 3 from the per-frame assignment.
         let clusters = Self.section(html, "clusters")
         #expect(clusters.contains("<title>00: 4</title>") && clusters.contains("<title>01: 5</title>") && clusters.contains("<title>02: 3</title>"))
         #expect(clusters.contains("<b>kmeans</b>, k = 3"))
+        #expect(clusters.contains("k-means &lt;best gain&gt;"))
         // Timings grouped by phase: register = 0.5 + 0.25 s over 2 nodes.
         let timings = Self.section(html, "timings")
         #expect(timings.contains("<td>register</td><td>2</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0.750 s</td>"))
