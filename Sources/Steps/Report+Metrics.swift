@@ -38,7 +38,7 @@ extension Report {
         ReportSVG.Series(label: label, points: ys.enumerated().map { (Double($0.offset), $0.element) }, color: ReportSVG.palette[color])
     }
 
-    static func fwhmSection(_ data: Loaded, _ images: ImageResults) -> String {
+    static func fwhmSection(_ inputs: ReportInputs, _ data: Loaded, _ images: ImageResults) -> String {
         guard let table = data.table else { return data.tableError ?? ReportHTML.missing("Frame metrics (phase 3)") }
         let frames = table.frames.compactMap(\.fwhm).filter { $0 > 0 }
         var markers: [ReportSVG.Marker] = []
@@ -54,6 +54,13 @@ extension Report {
                 cell += String(format: " (%+.1f %% vs classical)", (c - v) / c * 100)
             }
             rows.append([name, cell])
+        }
+        // Validation's own comparison (stars matched in both stacks), when the artifact carries it.
+        if let path = ReportData.present(inputs.validation), let v = try? ReportJSON.read(path), let f = v["fwhm"],
+           f["stackMedian"]?.double != nil || f["improvementPercent"]?.double != nil {
+            let pct = f["improvementPercent"]?.double.map { String(format: " (%+.1f %%)", $0) } ?? ""
+            rows.append(["validation, \(f["matched"]?.int.map(String.init) ?? "?") stars matched in both stacks",
+                         "final \(f["stackMedian"]?.text ?? "n/a") vs classical \(f["classicalMedian"]?.text ?? "n/a")\(pct)"])
         }
         html += ReportHTML.table(["", "FWHM (px)"], rows)
         html += "<p class=\"note\">Stack FWHM: median over the stars of the image's luminance (same detection and ellipticity cut as the frame metrics). A positive percentage is an improvement.</p>"

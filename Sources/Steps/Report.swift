@@ -39,7 +39,7 @@ public enum Report {
             case "run": html = runSection(inputs, data)
             case "validation": html = validationSection(inputs)
             case "images": html = images.previewsHTML
-            case "fwhm": html = fwhmSection(data, images)
+            case "fwhm": html = fwhmSection(inputs, data, images)
             case "fieldmap": html = fieldMapSection(inputs, data)
             case "background": html = backgroundSection(data)
             case "quality": html = qualitySection(data)

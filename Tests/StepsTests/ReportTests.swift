@@ -51,7 +51,8 @@ struct ReportTests {
            "comparison": ">=", "passed": false, "measured": true, "detail": "final 3.1 px vs classical 3.2 px"},
           {"name": "runtime", "value": null, "limit": 2, "comparison": "<=", "passed": true, "measured": false, "detail": "not measurable in-node"},
           {"name": "background_rms_increase_percent", "value": -1.5, "limit": 0, "passed": true},
-          {"name": "tile_pattern", "value": "<none>", "limit": "none", "passed": true}]}
+          {"name": "tile_pattern", "value": "<none>", "limit": "none", "passed": true}],
+         "fwhm": {"stackStars": 6, "classicalStars": 6, "matched": 6, "stackMedian": 2.83, "classicalMedian": 4.24, "improvementPercent": 33.3}}
         """#
         // Stack (RGB), classical (mono, wider stars), reconstruction (mono, other units, sharper).
         let stack = starField(width: 96, height: 64, sigma: 1.2, scale: 1, offset: 0, channels: 3, seed: 1)
@@ -151,6 +152,7 @@ struct ReportTests {
         let fwhm = Self.section(html, "fwhm")
         let improvement = try #require(try Self.matches(fwhm, #"\(([+-][0-9.]+) % vs classical\)"#).last.flatMap(Double.init))
         #expect(improvement > 15, "reconstruction vs classical: \(improvement) %")
+        #expect(fwhm.contains("<td>validation, 6 stars matched in both stacks</td><td>final 2.83 vs classical 4.24 (+33.3 %)</td>"))
         // Measured stack FWHMs match the Gaussian truth 2.3548 sigma (1.8 px classical, 1.2 px reconstruction).
         let values = try Self.matches(fwhm, #"<td>(?:classical stack|reconstruction)</td><td>([0-9.]+)"#).compactMap(Double.init)
         #expect(values.count == 2)
