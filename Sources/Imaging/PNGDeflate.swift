@@ -56,53 +56,62 @@ public enum Zlib {
         var bits = BitWriter()
         bits.write(1, count: 1)  // BFINAL
         bits.write(1, count: 2)  // BTYPE = 01 (fixed Huffman)
-        let n = data.count
         var head = [Int](repeating: -1, count: 1 << hashBits)
         var prev = [Int](repeating: -1, count: window)
         data.withUnsafeBufferPointer { src in
-            func hash(_ i: Int) -> Int {
-                (Int(src[i]) << 10 ^ Int(src[i + 1]) << 5 ^ Int(src[i + 2])) & ((1 << hashBits) - 1)
-            }
-            func insert(_ i: Int) {
-                guard i + minMatch <= n else { return }
-                let h = hash(i)
-                prev[i & (window - 1)] = head[h]
-                head[h] = i
-            }
-            var i = 0
-            while i < n {
-                var bestLength = 0, bestDistance = 0
-                if i + minMatch <= n {
-                    var candidate = head[hash(i)]
-                    var chain = 0
-                    let limit = min(maxMatch, n - i)
-                    while candidate >= 0 && i - candidate <= window && chain < maxChain {
-                        if src[candidate + bestLength] == src[i + bestLength] || bestLength == 0 {
-                            var l = 0
-                            while l < limit && src[candidate + l] == src[i + l] { l += 1 }
-                            if l > bestLength { bestLength = l; bestDistance = i - candidate }
-                            if l == limit { break }
-                        }
-                        let next = prev[candidate & (window - 1)]
-                        if next >= candidate { break }  // slot reused by a newer position
-                        candidate = next
-                        chain += 1
-                    }
-                }
-                if bestLength >= minMatch {
-                    writeLength(bestLength, &bits)
-                    writeDistance(bestDistance, &bits)
-                    for k in 0..<bestLength { insert(i + k) }
-                    i += bestLength
-                } else {
-                    writeLiteral(Int(src[i]), &bits)
-                    insert(i)
-                    i += 1
-                }
+            head.withUnsafeMutableBufferPointer { head in
+                prev.withUnsafeMutableBufferPointer { prev in encodeFixed(src, head, prev, &bits) }
             }
         }
         writeLiteral(256, &bits)  // end of block
         out += bits.finish()
+    }
+
+    /// Greedy LZ77 over `src` with hash chains (`head`: newest position per hash, `prev`: previous
+    /// position with the same hash, per window slot), symbols written with the fixed code.
+    static func encodeFixed(_ src: UnsafeBufferPointer<UInt8>, _ head: UnsafeMutableBufferPointer<Int>,
+                            _ prev: UnsafeMutableBufferPointer<Int>, _ bits: inout BitWriter) {
+        let n = src.count
+        func hash(_ i: Int) -> Int {
+            (Int(src[i]) << 10 ^ Int(src[i + 1]) << 5 ^ Int(src[i + 2])) & ((1 << hashBits) - 1)
+        }
+        func insert(_ i: Int) {
+            guard i + minMatch <= n else { return }
+            let h = hash(i)
+            prev[i & (window - 1)] = head[h]
+            head[h] = i
+        }
+        var i = 0
+        while i < n {
+            var bestLength = 0, bestDistance = 0
+            if i + minMatch <= n {
+                var candidate = head[hash(i)]
+                var chain = 0
+                let limit = min(maxMatch, n - i)
+                while candidate >= 0 && i - candidate <= window && chain < maxChain {
+                    if src[candidate + bestLength] == src[i + bestLength] || bestLength == 0 {
+                        var l = 0
+                        while l < limit && src[candidate + l] == src[i + l] { l += 1 }
+                        if l > bestLength { bestLength = l; bestDistance = i - candidate }
+                        if l == limit { break }
+                    }
+                    let next = prev[candidate & (window - 1)]
+                    if next >= candidate { break }  // slot reused by a newer position
+                    candidate = next
+                    chain += 1
+                }
+            }
+            if bestLength >= minMatch {
+                writeLength(bestLength, &bits)
+                writeDistance(bestDistance, &bits)
+                for k in 0..<bestLength { insert(i + k) }
+                i += bestLength
+            } else {
+                writeLiteral(Int(src[i]), &bits)
+                insert(i)
+                i += 1
+            }
+        }
     }
 
     /// The fixed Huffman code of literal/length symbol `s` (RFC 1951 3.2.6), MSB-first.
