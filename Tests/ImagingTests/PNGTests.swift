@@ -1,0 +1,255 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Imaging
+
+/// A PNG reader for the tests: chunk walk with CRC checks, an inflater for stored and
+/// fixed-Huffman deflate blocks (all the encoder writes), and the five scanline filters.
+enum PNGReader {
+    struct Chunk { let type: String; let data: [UInt8]; let crcValid: Bool }
+    struct Decoded { let width: Int; let height: Int; let bitDepth: UInt8; let colorType: UInt8; let pixels: [UInt8]; let chunks: [String] }
+    enum Failure: Error { case bad(String) }
+
+    static func u32(_ b: [UInt8], _ o: Int) -> UInt32 {
+        UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3])
+    }
+
+    static func chunks(_ png: [UInt8]) throws -> [Chunk] {
+        guard png.count >= 8, Array(png[0..<8]) == PNG.signature else { throw Failure.bad("signature") }
+        var o = 8, out: [Chunk] = []
+        while o < png.count {
+            guard o + 12 <= png.count else { throw Failure.bad("truncated chunk header") }
+            let n = Int(u32(png, o))
+            guard o + 12 + n <= png.count else { throw Failure.bad("truncated chunk") }
+            let type = String(decoding: png[(o + 4)..<(o + 8)], as: UTF8.self)
+            let data = Array(png[(o + 8)..<(o + 8 + n)])
+            let crc = u32(png, o + 8 + n)
+            out.append(Chunk(type: type, data: data, crcValid: crc == PNGChecksum.crc32(Array(png[(o + 4)..<(o + 8 + n)]))))
+            o += 12 + n
+        }
+        return out
+    }
+
+    /// Inflates a zlib stream; returns the data and whether the Adler-32 trailer matches.
+    static func inflate(zlib z: [UInt8]) throws -> (data: [UInt8], adlerValid: Bool) {
+        guard z.count >= 6, z[0] & 0x0f == 8, (Int(z[0]) * 256 + Int(z[1])) % 31 == 0 else { throw Failure.bad("zlib header") }
+        var pos = 2 * 8  // bit position
+        func bit() throws -> Int {
+            guard pos / 8 < z.count else { throw Failure.bad("out of data") }
+            let b = Int(z[pos / 8] >> UInt8(pos % 8)) & 1
+            pos += 1
+            return b
+        }
+        func bits(_ n: Int) throws -> Int { var v = 0; for k in 0..<n { v |= try bit() << k }; return v }
+        func huff(_ n: Int) throws -> Int { var v = 0; for _ in 0..<n { v = v << 1 | (try bit()) }; return v }
+        func literal() throws -> Int {  // fixed code, RFC 1951 3.2.6
+            var v = try huff(7)
+            if v <= 0x17 { return 256 + v }
+            v = v << 1 | (try bit())
+            if v >= 0x30 && v <= 0xBF { return v - 0x30 }
+            if v >= 0xC0 && v <= 0xC7 { return 280 + v - 0xC0 }
+            v = v << 1 | (try bit())
+            guard v >= 0x190 && v <= 0x1FF else { throw Failure.bad("bad literal code") }
+            return 144 + v - 0x190
+        }
+        var out: [UInt8] = []
+        var final = 0
+        repeat {
+            final = try bit()
+            let type = try bits(2)
+            switch type {
+            case 0:
+                pos = (pos + 7) / 8 * 8
+                let o = pos / 8
+                let len = Int(z[o]) | Int(z[o + 1]) << 8, nlen = Int(z[o + 2]) | Int(z[o + 3]) << 8
+                guard len == (~nlen & 0xffff) else { throw Failure.bad("LEN/NLEN") }
+                out += z[(o + 4)..<(o + 4 + len)]
+                pos = (o + 4 + len) * 8
+            case 1:
+                while true {
+                    let s = try literal()
+                    if s < 256 { out.append(UInt8(s)); continue }
+                    if s == 256 { break }
+                    let code = s - 257
+                    let length = Zlib.lengthBase[code] + (try bits(Zlib.lengthExtra[code]))
+                    let dcode = try huff(5)
+                    let distance = Zlib.distanceBase[dcode] + (try bits(Zlib.distanceExtra[dcode]))
+                    guard distance <= out.count else { throw Failure.bad("distance too far") }
+                    for _ in 0..<length { out.append(out[out.count - distance]) }
+                }
+            default: throw Failure.bad("block type \(type) not written by the encoder")
+            }
+        } while final == 0
+        let o = (pos + 7) / 8
+        guard o + 4 == z.count else { throw Failure.bad("trailing bytes") }
+        return (out, u32(z, o) == PNGChecksum.adler32(out))
+    }
+
+    static func decode(_ png: [UInt8]) throws -> Decoded {
+        let cs = try chunks(png)
+        guard cs.allSatisfy(\.crcValid) else { throw Failure.bad("chunk CRC") }
+        guard let ihdr = cs.first, ihdr.type == "IHDR", ihdr.data.count == 13 else { throw Failure.bad("IHDR") }
+        let w = Int(u32(ihdr.data, 0)), h = Int(u32(ihdr.data, 4))
+        let idat = cs.filter { $0.type == "IDAT" }.flatMap(\.data)
+        let (raw, adler) = try inflate(zlib: idat)
+        guard adler else { throw Failure.bad("adler") }
+        let bpp = ihdr.data[9] == 2 ? 3 : 1, stride = w * bpp
+        guard raw.count == h * (stride + 1) else { throw Failure.bad("scanline bytes") }
+        var px = [UInt8](repeating: 0, count: w * h * bpp)
+        for y in 0..<h {
+            let type = raw[y * (stride + 1)]
+            for i in 0..<stride {
+                let r = Int(raw[y * (stride + 1) + 1 + i])
+                let a = i >= bpp ? Int(px[y * stride + i - bpp]) : 0
+                let b = y > 0 ? Int(px[(y - 1) * stride + i]) : 0
+                let c = (i >= bpp && y > 0) ? Int(px[(y - 1) * stride + i - bpp]) : 0
+                let p: Int
+                switch type {
+                case 0: p = 0
+                case 1: p = a
+                case 2: p = b
+                case 3: p = (a + b) / 2
+                case 4: p = PNG.paeth(a, b, c)
+                default: throw Failure.bad("filter \(type)")
+                }
+                px[y * stride + i] = UInt8((r + p) & 0xff)
+            }
+        }
+        return Decoded(width: w, height: h, bitDepth: ihdr.data[8], colorType: ihdr.data[9], pixels: px, chunks: cs.map(\.type))
+    }
+}
+
+@Suite("PNG encoder")
+struct PNGTests {
+    /// A deterministic test pattern: gradients plus noise, so every filter type gets used.
+    static func pattern(width: Int, height: Int, color: PNGImage.Color, seed: UInt64) throws -> PNGImage {
+        var rng = TestRNG(seed: seed)
+        var px: [UInt8] = []
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<color.samples {
+                    let smooth = (x * 3 + y * 2 + c * 40) & 0xff
+                    px.append(UInt8((smooth + Int(rng.next() % 7)) & 0xff))
+                }
+            }
+        }
+        return try PNGImage(width: width, height: height, color: color, pixels: px)
+    }
+
+    @Test("CRC-32 and Adler-32 match the published check values")
+    func checksums() {
+        #expect(PNGChecksum.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(PNGChecksum.crc32(Array("IEND".utf8)) == 0xAE42_6082)  // the constant CRC of every PNG's IEND
+        #expect(PNGChecksum.adler32(Array("Wikipedia".utf8)) == 0x11E6_0398)
+        #expect(PNGChecksum.adler32([UInt8]()) == 1)
+        // Continuing in parts equals one pass, across the 5552-byte reduction boundary.
+        let big = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }
+        #expect(PNGChecksum.adler32(big[10_000...], continuing: PNGChecksum.adler32(big[..<10_000])) == PNGChecksum.adler32(big))
+        #expect(PNGChecksum.crc32(big[10_000...], continuing: PNGChecksum.crc32(big[..<10_000])) == PNGChecksum.crc32(big))
+    }
+
+    @Test("zlib round trip: stored and fixed-Huffman streams inflate to the input with a valid Adler-32")
+    func zlibRoundTrip() throws {
+        var rng = TestRNG(seed: 5)
+        let repetitive = (0..<70_000).map { UInt8(($0 / 3) % 50) }  // long matches; > 65535 forces 2 stored blocks
+        let random = (0..<5000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let mixed: [UInt8] = Array(repetitive[0..<300]) + Array(random[0..<300]) + Array(repetitive[0..<300])
+        let inputs: [[UInt8]] = [[], [42], repetitive, random, mixed]
+        for input in inputs {
+            for mode in [PNGCompression.stored, .fixedHuffman] {
+                let z = Zlib.compress(input, mode)
+                let (out, adler) = try PNGReader.inflate(zlib: z)
+                #expect(out == input, Comment(rawValue: "mode \(mode), \(input.count) bytes"))
+                #expect(adler)
+            }
+        }
+        #expect(Zlib.compress(repetitive, .fixedHuffman).count < repetitive.count / 20)
+        #expect(Zlib.compress(repetitive, .stored).count == repetitive.count + 2 + 2 * 5 + 4)
+    }
+
+    @Test("PNG structure: signature, IHDR fields, chunk CRCs, pixels survive gray and RGB", arguments: [PNGImage.Color.gray, .rgb])
+    func structure(color: PNGImage.Color) throws {
+        let image = try Self.pattern(width: 37, height: 23, color: color, seed: 9)
+        for mode in [PNGCompression.stored, .fixedHuffman] {
+            let png = PNG.encode(image, compression: mode)
+            #expect(Array(png[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+            let decoded = try PNGReader.decode(png)
+            #expect(decoded.chunks == ["IHDR", "IDAT", "IEND"])
+            #expect(decoded.width == 37 && decoded.height == 23 && decoded.bitDepth == 8)
+            #expect(decoded.colorType == (color == .gray ? 0 : 2))
+            #expect(decoded.pixels == image.pixels)
+        }
+        // The encoding is deterministic.
+        #expect(PNG.encode(image) == PNG.encode(image))
+    }
+
+    @Test("a corrupted byte is caught by the chunk CRC")
+    func crcDetectsCorruption() throws {
+        var png = PNG.encode(try Self.pattern(width: 8, height: 8, color: .gray, seed: 1))
+        let chunks = try PNGReader.chunks(png)
+        #expect(chunks.allSatisfy { $0.crcValid })
+        png[8 + 8 + 5] ^= 0x01  // a byte inside IHDR's data
+        #expect(try PNGReader.chunks(png).first?.crcValid == false)
+    }
+
+    @Test("bad sizes are rejected with a message naming the size")
+    func badSizes() {
+        #expect(throws: PNGError.pixelCount(width: 2, height: 2, samples: 3, got: 4)) {
+            try PNGImage(width: 2, height: 2, color: .rgb, pixels: [1, 2, 3, 4])
+        }
+        #expect(throws: PNGError.badSize(width: 0, height: 5)) { try PNGImage(width: 0, height: 5, color: .gray, pixels: []) }
+        #expect(PNGError.pixelCount(width: 2, height: 2, samples: 3, got: 4).description.contains("needs 12 bytes, got 4"))
+    }
+
+    @Test("asinh stretch: sky near the target grey, stars bright, NaN black, monotone")
+    func stretch() throws {
+        var rng = TestRNG(seed: 3)
+        var image = Image(width: 64, height: 48, fill: 0)
+        for i in 0..<image.pixels.count { image.pixels[i] = 1000 + Float(rng.uniform() * 20 - 10) }
+        image[10, 10] = 60_000
+        image[11, 10] = 30_000
+        image[0, 0] = .nan
+        let stretch = AsinhStretch()
+        let png = stretch.png(image)
+        #expect(png.color == .gray && png.width == 64 && png.height == 48)
+        let sky = Statistics.median(png.pixels.map(Float.init))!
+        #expect(abs(Double(sky) - 0.15 * 255) < 6, "sky \(sky)")
+        #expect(png.pixels[10 * 64 + 10] == 255)
+        #expect(png.pixels[0] == 0)
+        // Monotone: a brighter linear value never gets a darker display value.
+        let (b, w, beta) = try #require(stretch.parameters(image.pixels))
+        #expect(b < 1000 && w > 1000 && beta > 1)
+        #expect(asinh(beta * 0.5) / asinh(beta) > asinh(beta * 0.25) / asinh(beta))
+        // The beta solve hits its target.
+        let solved = AsinhStretch.beta(midtone: 0.01, target: 0.15)
+        #expect(abs(asinh(solved * 0.01) / asinh(solved) - 0.15) < 1e-9)
+    }
+
+    @Test("RGB previews keep three planes; downscale box-averages ignoring NaN")
+    func rgbAndDownscale() throws {
+        var image = Image(width: 10, height: 4, channels: 3, fill: 1)
+        for c in 0..<3 { for y in 0..<4 { for x in 0..<10 { image[x, y, c] = Float(x + 10 * y + 100 * c) } } }
+        image[0, 0, 0] = .nan
+        let small = image.downscaled(maxWidth: 4)  // k = 3: 4 x 2
+        #expect(small.width == 4 && small.height == 2 && small.channels == 3)
+        // Block (0,0) of plane 0: x 0...2, y 0...2 without the NaN: mean of 8 values.
+        let expected = ([1, 2, 10, 11, 12, 20, 21, 22] as [Float]).reduce(0, +) / 8
+        #expect(small[0, 0, 0] == expected)
+        #expect(small[3, 1, 2] == Float(9 + 10 * 3 + 200))  // partial edge block: x 9, y 3 only
+        let png = AsinhStretch().png(image, maxWidth: 4)
+        #expect(png.color == .rgb && png.width == 4 && png.pixels.count == 4 * 2 * 3)
+        #expect(image.downscaled(maxWidth: nil) == image && image.downscaled(maxWidth: 10) == image)
+    }
+
+    @Test("diverging preview: zero is mid-grey, sign sets the side")
+    func diverging() {
+        var image = Image(width: 8, height: 1, fill: 0)
+        image.pixels = [0, 1, -1, 0.5, -0.5, 100, -100, .nan]
+        let png = AsinhStretch.diverging(image)
+        #expect(png.pixels[0] == 128)
+        #expect(png.pixels[1] > 128 && png.pixels[2] < 128)
+        #expect(png.pixels[5] > png.pixels[1] && png.pixels[6] < png.pixels[2])
+        #expect(Int(png.pixels[1]) - 128 == 128 - Int(png.pixels[2]))
+        #expect(png.pixels[7] == 0)
+    }
+}
