@@ -65,5 +65,6 @@ struct Demo: ParsableCommand {
         for path in shown.sorted() { print("  \(root)/\(path)") }
         print("rerun it, or edit \(root)/tile_compile.yaml and run 'tcbuild run -w \(root)': only what changed executes")
         if !r.succeeded { throw RunFailed(report: r) }
+        try concludeValidation(result.validation, quiet: quiet)
     }
 }

@@ -24,9 +24,28 @@ struct RunFailed: Error, CustomStringConvertible {
 enum ExitStatus {
     static func code(for error: Error) -> Int32? {
         switch error {
-        case is RunFailed: return 1
+        case is RunFailed, is ValidationAbort: return 1
         case is UsageError, is CacheError, is GraphError, is SQLiteError, is ConfigError, is StepError: return 2
         default: return nil
         }
     }
+}
+
+/// Validation failed with `pipeline.abort_on_fail`: exit status 1, every artifact kept.
+struct ValidationAbort: Error, CustomStringConvertible {
+    let failed: [String]
+    var description: String {
+        "validation FAILED (\(failed.joined(separator: ", "))); the run is marked FAILED and every artifact is kept "
+            + "(see validation.json and report.html; set pipeline.abort_on_fail: false to exit 0 anyway)"
+    }
+}
+
+/// Prints the validation verdict and throws `ValidationAbort` when it failed and aborting is on.
+func concludeValidation(_ validation: ValidationReport?, quiet: Bool) throws {
+    guard let v = validation else { return }
+    if !quiet || !v.passed {
+        print("validation: \(v.passed ? "passed" : "FAILED")")
+        for c in v.checks { print("  \(c.passed ? "ok  " : "FAIL") \(c.name): \(c.value.map { String(format: "%.4g", $0) } ?? "-") (limit \(String(format: "%.4g", c.limit)))") }
+    }
+    if !v.passed && v.abortOnFail { throw ValidationAbort(failed: v.checks.filter { !$0.passed }.map(\.name)) }
 }

@@ -65,6 +65,7 @@ struct Run: ParsableCommand {
             }
         }
         if !r.succeeded { throw RunFailed(report: r) }
+        try concludeValidation(result.validation, quiet: quiet)
     }
 }
 

@@ -15,6 +15,7 @@ import TestSupport
         var config = TCConfig()
         config.data.framesMin = 3
         config.registration.reference = .index(0)
+        config.pipeline.abortOnFail = false  // a tiny series need not pass validation; these tests are about the verbs
         try config.renderedYAML().write(toFile: dir.file("tile_compile.yaml"), atomically: true, encoding: .utf8)
         return dir
     }
@@ -48,7 +49,8 @@ import TestSupport
             l.hasPrefix("done  ") ? String(l.dropFirst(6).split(separator: " ").first ?? "") : nil })
         // Everything status said will run did run; everything else that ran was pending on it.
         #expect(predicted.isSubset(of: executed))
-        #expect(executed.allSatisfy { $0 == "tiles/geometry" || $0.hasPrefix("local/") || $0 == "tiles/metrics" })
+        let upstreamOfTiles: Set<String> = ["inspect", "scan", "stars", "reference", "register", "measure", "metrics"]
+        #expect(executed.allSatisfy { !upstreamOfTiles.contains(String($0.split(separator: "/")[0])) })
 
         let explain = try tcbuild(["explain", "-w", dir.path, "tiles/metrics"] + edit)
         #expect(explain.stdout.contains("tiles/metrics: cached now"))

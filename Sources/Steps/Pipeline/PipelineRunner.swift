@@ -10,6 +10,11 @@ public struct PipelineResult: Sendable {
     public var materialized: [String]
     /// The run id in the manifest.
     public var runID: Int64
+    /// Phase 10's verdict with the runtime checks filled in (nil when validation did not run).
+    public var validation: ValidationReport?
+
+    /// True when no node failed and validation (if it ran) passed.
+    public var passed: Bool { report.succeeded && (validation?.passed ?? true) }
 }
 
 /// Runs the pipeline in a workspace as one recorded run: the scan stage (inspect every frame,
@@ -35,8 +40,9 @@ public enum PipelineRunner {
         let sink: any EventSink = events.map { FanOutEventSink([log, $0]) } ?? log
         let engine = Engine(store: workspace, events: sink)
         let options = RunOptions(jobs: jobs)
-        var result = PipelineResult(report: RunReport(), materialized: [], runID: runID)
-        defer { try? workspace.finishRun(status: result.report.succeeded ? "ok" : "failed", report: result.report) }
+        let started = Date()
+        var result = PipelineResult(report: RunReport(), materialized: [], runID: runID, validation: nil)
+        defer { try? workspace.finishRun(status: result.passed ? "ok" : "FAILED", report: result.report) }
 
         let scanGraph = try Scan.graph(config: config, files: files)
         let scanTargets = until.filter { scanGraph.node($0) != nil }
@@ -53,10 +59,83 @@ public enum PipelineRunner {
         result.report = merge(result.report, second)
         for m in builder.materializations {
             guard let digest = result.report.outputs[m.node]?[m.output] else { continue }
-            try workspace.materialize(digest, at: m.path)
+            if m.node == "validation" {
+                result.validation = try finalizeValidation(digest, in: workspace, at: m.path, since: started)
+            } else if (try? FileManager.default.attributesOfItem(atPath: workspace.path(of: digest))[.size] as? Int) == 0 {
+                try? FileManager.default.removeItem(atPath: workspace.root + "/" + m.path)  // e.g. a synthetic frame beyond k
+                continue
+            } else {
+                try workspace.materialize(digest, at: m.path)
+            }
             result.materialized.append(m.path)
         }
+        if until.isEmpty {
+            try workspace.flush()
+            try writeReport(result, frames: frames, workspace: workspace, command: command)
+            result.materialized.append("report.html")
+        }
         return result
+    }
+
+    /// Writes `report.html` for a finished run (skipped when nothing executed and a report exists:
+    /// it would show the same artifacts). Timings come from the manifest: each node's latest
+    /// execution, marked executed or cached in this run.
+    static func writeReport(_ result: PipelineResult, frames: FrameList, workspace: Workspace, command: String) throws {
+        let dest = workspace.root + "/report.html"
+        if result.report.executed.isEmpty && FileManager.default.fileExists(atPath: dest) { return }
+        func path(_ node: String, _ output: String) -> String? {
+            result.report.outputs[node]?[output].map { workspace.path(of: $0) }
+        }
+        let executed = Set(result.report.executed)
+        let sql = "SELECT node, duration FROM executions e WHERE id = (SELECT MAX(id) FROM executions WHERE node = e.node)"
+        var durations: [String: Double] = [:]
+        for row in try workspace.manifest.select(sql) { durations[row[0].text] = row[1].double }
+        let timings = (result.report.executed + result.report.cached).sorted().map { node in
+            NodeTiming(node: node, group: String(node.split(separator: "/").first ?? Substring(node)),
+                       seconds: durations[node] ?? 0, state: executed.contains(node) ? "executed" : "cached")
+        }
+        let validationPath = result.validation != nil ? workspace.root + "/validation.json" : path("validation", "validation")
+        let inputs = ReportInputs(
+            frameMetrics: path("metrics", "metrics"), tileWeights: path("tiles/metrics", "weights"),
+            grid: path("tiles/geometry", "grid"),
+            localMetrics: frames.frames.compactMap { path(NodeName.frame("local", $0.index), "local") },
+            clusters: path("clusters", "clusters"), stack: path("stack", "image"),
+            classicalStack: path("stack/classical", "image"), reconstruction: path("reconstruct", "image"),
+            validation: validationPath, timings: timings,
+            summary: ReportSummary(runID: result.runID, status: result.passed ? "ok" : "FAILED", command: command,
+                                   workspace: workspace.root, seconds: result.report.seconds,
+                                   executed: result.report.executed.count, cached: result.report.cached.count,
+                                   failed: result.report.failed, notStarted: result.report.notStarted.count))
+        try Report.write(to: dest, inputs: inputs)
+    }
+
+    /// Fills the runtime checks (wall time of this run; tile phases vs registration + classical mean) into the
+    /// validation verdict and writes it to `path` as a plain file (the stored artifact stays as the
+    /// deterministic node wrote it).
+    static func finalizeValidation(_ digest: Digest, in workspace: Workspace, at path: String, since start: Date) throws -> ValidationReport {
+        var report = try ValidationReport.read(path: workspace.path(of: digest))
+        var tile = 0.0
+        for group in ["local", "tiles", "reconstruct", "synthetic", "clusters"] {
+            tile += try durations(workspace, like: group)
+        }
+        // A classical stack needs registration and a mean: that is the yardstick for the tile phases.
+        var classical = 0.0
+        for group in ["stars", "reference", "register", "stack/classical"] { classical += try durations(workspace, like: group) }
+        report.recordRuntime(elapsedHours: Date().timeIntervalSince(start) / 3600,
+                             tileAnalysisFactor: classical > 0 ? tile / classical : nil)
+        let dest = workspace.root + "/" + path
+        let temp = dest + ".tmp"
+        try Artifacts.encoder().encode(report).write(to: URL(fileURLWithPath: temp))
+        try? FileManager.default.removeItem(atPath: dest)
+        try FileManager.default.moveItem(atPath: temp, toPath: dest)
+        return report
+    }
+
+    /// Summed duration of the latest executions of nodes named `prefix` or `prefix/...`.
+    static func durations(_ workspace: Workspace, like prefix: String) throws -> Double {
+        let sql = "SELECT COALESCE(SUM(duration), 0) FROM executions e WHERE (node = ? OR node LIKE ?) "
+            + "AND id = (SELECT MAX(id) FROM executions WHERE node = e.node)"
+        return try workspace.manifest.select(sql, [.text(prefix), .text(prefix + "/%")]).first?.first?.double ?? 0
     }
 
     static func merge(_ a: RunReport, _ b: RunReport) -> RunReport {
