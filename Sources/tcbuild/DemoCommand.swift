@@ -50,6 +50,7 @@ struct Demo: ParsableCommand {
         config.data.framesMin = min(frames, config.data.framesMin)
         config.synthetic.framesMax = max(1, min(config.synthetic.framesMax, frames / 3))
         config.synthetic.framesMin = min(config.synthetic.framesMin, config.synthetic.framesMax)
+        config.pipeline.abortOnFail = false  // the demo shows the verdict; 'tcbuild run' aborts on it by default
         try config.renderedYAML().write(toFile: root + "/tile_compile.yaml", atomically: true, encoding: .utf8)
 
         let workspace = try Workspace(root: root)
