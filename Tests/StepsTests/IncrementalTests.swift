@@ -41,7 +41,7 @@ import TestSupport
     }
 
     @Test func tileSizeChangeRerunsOnlyTileNodesAndAddedFramesRegisterAlone() throws {
-        let dir = try series(total: 16, present: 10)
+        let dir = try series(total: 20, present: 10)
         var c = config()
         let first = try run(dir, c)
         #expect(first.executed.filter { $0.hasPrefix("register/") }.count == 10)
@@ -61,9 +61,9 @@ import TestSupport
         }
         let grown = try run(dir, c)
         let registered = grown.executed.filter { $0.hasPrefix("register/") }.sorted()
-        #expect(registered == (10..<16).map { NodeName.frame("register", $0) })
-        #expect(grown.executed.filter { $0.hasPrefix("stars/") }.count == 6)
-        #expect(grown.executed.filter { $0.hasPrefix("inspect/") }.count == 6)
+        #expect(registered == (10..<20).map { NodeName.frame("register", $0) })
+        #expect(grown.executed.filter { $0.hasPrefix("stars/") }.count == 10)
+        #expect(grown.executed.filter { $0.hasPrefix("inspect/") }.count == 10)
         #expect(!grown.executed.contains("reference"))
 
         // And the unchanged graph is a no-op.
