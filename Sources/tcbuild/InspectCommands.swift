@@ -15,7 +15,8 @@ private func currentPlan(_ options: WorkspaceOptions) throws -> (Workspace, Pipe
     return (workspace, graphs, Dictionary(entries.map { ($0.node, $0) }, uniquingKeysWith: { a, _ in a }))
 }
 
-private func humanBytes(_ n: Int64) -> String {
+/// `n` bytes in binary units with one decimal (`1.5 MB`), plain bytes below 1 KB.
+func humanBytes(_ n: Int64) -> String {
     let units = ["B", "KB", "MB", "GB", "TB"]
     var v = Double(n), u = 0
     while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
