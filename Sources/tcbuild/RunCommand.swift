@@ -69,9 +69,10 @@ struct Run: ParsableCommand {
     }
 }
 
-/// `tcbuild init`: a new workspace with a commented `tile_compile.yaml`.
+/// `tcbuild init`: a new workspace with a commented `tile_compile.yaml` and a `README.md` on how to
+/// iterate (the README is embedded in the binary, see `WorkspaceReadme`; an existing one is kept).
 struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a workspace with a tile_compile.yaml listing every key.")
+    static let configuration = CommandConfiguration(abstract: "Create a workspace with a tile_compile.yaml listing every key and a README.md on how to iterate.")
 
     @Argument(help: "Workspace directory to create.") var directory: String
     @Option(help: "Directory holding the input frames (written as data.input_dir).") var input: String?
@@ -87,6 +88,13 @@ struct Init: ParsableCommand {
         if let input { config.data.inputDir = (URL(fileURLWithPath: input).standardizedFileURL.path as NSString).standardizingPath }
         try config.renderedYAML().write(toFile: configPath, atomically: true, encoding: .utf8)
         print("created \(configPath)")
+        let readmePath = root + "/README.md"
+        if FileManager.default.fileExists(atPath: readmePath) {
+            print("kept the existing \(readmePath)")
+        } else {
+            try WorkspaceReadme.text.write(toFile: readmePath, atomically: true, encoding: .utf8)
+            print("created \(readmePath) (how to run, inspect and iterate)")
+        }
         print("next: edit data.input_dir if needed, then: tcbuild run -w \(directory)")
     }
 }
