@@ -51,7 +51,10 @@ struct Run: ParsableCommand {
         let config = try options.loadConfig()
         let workspace = try Workspace(root: options.root)
         defer { try? workspace.close() }
-        let progress = ProgressDisplay(quiet: quiet, verbose: verbose)
+        let until = self.until
+        let progress = ProgressDisplay(quiet: quiet, verbose: verbose,
+                                       groupTotals: { groupTotals(workspace: workspace, config: config, until: until) })
+        defer { progress.finish() }
         let result = try PipelineRunner.run(workspace: workspace, config: config, jobs: jobs, until: until,
                                             command: (["run"] + CommandLine.arguments.dropFirst(2)).joined(separator: " "),
                                             events: progress)
@@ -67,6 +70,20 @@ struct Run: ParsableCommand {
         if !r.succeeded { throw RunFailed(report: r) }
         try concludeValidation(result.validation, quiet: quiet)
     }
+}
+
+/// Nodes per phase group that a run with `until` builds: the scan stage, plus the main graph once
+/// the scan is cached (it is when the engine starts the main stage). Empty when the graphs cannot be
+/// built; the progress display then shows counts without totals.
+func groupTotals(workspace: Workspace, config: TCConfig, until: [String]) -> [String: Int] {
+    guard let graphs = try? PipelineRunner.graphs(workspace: workspace, config: config) else { return [:] }
+    var counts: [String: Int] = [:]
+    for graph in [graphs.scan] + (graphs.main.map { [$0] } ?? []) {
+        let targets = until.filter { graph.node($0) != nil }
+        let built = targets.isEmpty ? graph : ((try? graph.needed(for: targets)) ?? graph)
+        for node in built.nodes { counts[node.group, default: 0] += 1 }
+    }
+    return counts
 }
 
 /// `tcbuild init`: a new workspace with a commented `tile_compile.yaml` and a `README.md` on how to
