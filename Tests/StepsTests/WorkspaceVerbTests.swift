@@ -56,6 +56,13 @@ import TestSupport
         #expect(explain.stdout.contains("tiles/metrics: cached now"))
         #expect(explain.stdout.contains("param tile.overlap_fraction: 0.25 -> 0.3"))
         #expect(explain.stdout.contains("because upstream tiles/geometry ran:"))
+        // tiles/metrics also reran because every frame's local metrics did: only 3 upstream nodes are detailed.
+        let all = try tcbuild(["explain", "-w", dir.path, "tiles/metrics", "--all"] + edit)
+        let detailed = explain.stdout.components(separatedBy: "because upstream ").count - 1
+        let everyUpstream = all.stdout.components(separatedBy: "because upstream ").count - 1
+        #expect(detailed == 3)
+        #expect(everyUpstream == 1 + 8)  // tiles/geometry and local/00000...00007
+        #expect(explain.stdout.contains("... and \(everyUpstream - 3) more upstream node(s) ran (local/"))
         let log = try tcbuild(["log", "-w", dir.path])
         #expect(log.stdout.contains("tile.overlap_fraction: 0.25 -> 0.3"))
     }
