@@ -10,8 +10,9 @@ import Graph
 /// so a short run prints no progress. `quiet` prints nothing; `verbose` adds a line per node start
 /// and finish. Failures are always printed.
 ///
-/// Group totals come from `groupTotals`, asked again at every `runStarted` (the pipeline's main
-/// graph is known only once its scan stage has run); a group it does not name shows its count only.
+/// Group totals come from `groupTotals(stage)`, asked again at every `runStarted` with the number of
+/// stages started before it (the pipeline's main graph is known only once its scan stage has run);
+/// a group it does not name shows its count only.
 final class ProgressDisplay: EventSink, @unchecked Sendable {
     /// Counters of one phase group.
     struct Group: Equatable {
@@ -23,14 +24,14 @@ final class ProgressDisplay: EventSink, @unchecked Sendable {
     private let terminal: Bool
     private let quiet: Bool
     private let verbose: Bool
-    private let groupTotals: @Sendable () -> [String: Int]
+    private let groupTotals: @Sendable (Int) -> [String: Int]
     private let clock: @Sendable () -> Date
     private let output: @Sendable (String) -> Void
     private let width: Int
     private var totals: [String: Int] = [:]
     private var groups: [String: Group] = [:]
     private var order: [String] = []
-    private var total = 0, done = 0, executed = 0
+    private var total = 0, done = 0, executed = 0, stages = 0
     private var start: Date?
     private var lastDraw: Date?
     private var drawnLines = 0
@@ -40,7 +41,7 @@ final class ProgressDisplay: EventSink, @unchecked Sendable {
     /// A display writing to standard error. `terminal` defaults to whether stderr is a TTY;
     /// `heartbeat` redraws periodically between events (off in tests, which drive `clock`).
     init(quiet: Bool, verbose: Bool, terminal: Bool = isatty(STDERR_FILENO) != 0, heartbeat: Bool = true,
-         groupTotals: @escaping @Sendable () -> [String: Int] = { [:] },
+         groupTotals: @escaping @Sendable (Int) -> [String: Int] = { _ in [:] },
          clock: @escaping @Sendable () -> Date = { Date() },
          output: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
         self.quiet = quiet
@@ -66,7 +67,8 @@ final class ProgressDisplay: EventSink, @unchecked Sendable {
         case .runStarted(let t, _):
             total += t
             if start == nil { start = now }
-            totals = groupTotals()
+            totals = groupTotals(stages)
+            stages += 1
         case .nodeStarted(let node, let group):
             update(group) { $0.running += 1; if $0.firstStart == nil { $0.firstStart = now } }
             if verbose { line("start \(node)") }

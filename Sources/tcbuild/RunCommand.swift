@@ -53,7 +53,7 @@ struct Run: ParsableCommand {
         defer { try? workspace.close() }
         let until = self.until
         let progress = ProgressDisplay(quiet: quiet, verbose: verbose,
-                                       groupTotals: { groupTotals(workspace: workspace, config: config, until: until) })
+                                       groupTotals: { groupTotals(workspace: workspace, config: config, until: until, stage: $0) })
         defer { progress.finish() }
         let result = try PipelineRunner.run(workspace: workspace, config: config, jobs: jobs, until: until,
                                             command: (["run"] + CommandLine.arguments.dropFirst(2)).joined(separator: " "),
@@ -72,13 +72,22 @@ struct Run: ParsableCommand {
     }
 }
 
-/// Nodes per phase group that a run with `until` builds: the scan stage, plus the main graph once
-/// the scan is cached (it is when the engine starts the main stage). Empty when the graphs cannot be
+/// Nodes per phase group that a run with `until` builds in `stage`: 0 is the scan stage (counted
+/// from the frame list, without hashing anything), 1 the scan and main graphs (the scan is cached
+/// by then, so building the main graph reads its frame list). Empty when the graphs cannot be
 /// built; the progress display then shows counts without totals.
-func groupTotals(workspace: Workspace, config: TCConfig, until: [String]) -> [String: Int] {
-    guard let graphs = try? PipelineRunner.graphs(workspace: workspace, config: config) else { return [:] }
+func groupTotals(workspace: Workspace, config: TCConfig, until: [String], stage: Int) -> [String: Int] {
+    var graphs: [BuildGraph] = []
+    if stage == 0 {
+        guard let files = try? Scan.listFrames(config: config, workspace: workspace.root),
+              let scan = try? Scan.graph(config: config, files: files) else { return [:] }
+        graphs = [scan]
+    } else {
+        guard let both = try? PipelineRunner.graphs(workspace: workspace, config: config) else { return [:] }
+        graphs = [both.scan] + (both.main.map { [$0] } ?? [])
+    }
     var counts: [String: Int] = [:]
-    for graph in [graphs.scan] + (graphs.main.map { [$0] } ?? []) {
+    for graph in graphs {
         let targets = until.filter { graph.node($0) != nil }
         let built = targets.isEmpty ? graph : ((try? graph.needed(for: targets)) ?? graph)
         for node in built.nodes { counts[node.group, default: 0] += 1 }

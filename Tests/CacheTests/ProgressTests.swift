@@ -17,8 +17,16 @@ private final class Bench: @unchecked Sendable {
 
     func display(terminal: Bool, verbose: Bool = false, totals: [String: Int]) -> ProgressDisplay {
         ProgressDisplay(quiet: false, verbose: verbose, terminal: terminal, heartbeat: false,
-                        groupTotals: { totals }, clock: { self.now() }, output: { self.write($0) })
+                        groupTotals: { _ in totals }, clock: { self.now() }, output: { self.write($0) })
     }
+}
+
+/// The stage numbers a totals provider was called with.
+private final class Stages: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [Int] = []
+    func record(_ s: Int) { lock.withLock { list.append(s) } }
+    var seen: [Int] { lock.withLock { list } }
 }
 
 @Suite struct ProgressTests {
@@ -105,6 +113,21 @@ private final class Bench: @unchecked Sendable {
         display.finish()  // idempotent
         #expect(bench.written.count == count + 1)
         #expect(bench.written.last == "\u{1B}[1A\r\u{1B}[J")
+    }
+
+    @Test func groupTotalsAreAskedAgainAtEachStage() {
+        let bench = Bench()
+        let stages = Stages()
+        let display = ProgressDisplay(quiet: false, verbose: false, terminal: false, heartbeat: false,
+                                      groupTotals: { stage in stages.record(stage); return stage == 0 ? ["scan": 1] : ["scan": 1, "register": 5] },
+                                      clock: { bench.now() }, output: { bench.write($0) })
+        play(bench, display, [
+            (0, .runStarted(total: 1, jobs: 1)), (0, .nodeStarted(node: "scan", group: "scan")), (0.5, executed("scan", "scan")),
+            (0.5, .runStarted(total: 5, jobs: 1)), (1, .nodeStarted(node: "register/00000", group: "register")),
+            (6, .nodeCached(node: "register/00001", group: "register")),
+        ])
+        #expect(stages.seen == [0, 1])
+        #expect(bench.written == ["[6 s] register: 1/5, 1 running\n"])
     }
 
     @Test func durationsReadLikeAClock() {
