@@ -121,6 +121,6 @@ struct Init: ParsableCommand {
             try WorkspaceReadme.text.write(toFile: readmePath, atomically: true, encoding: .utf8)
             print("created \(readmePath) (how to run, inspect and iterate)")
         }
-        print("next: edit data.input_dir if needed, then: tcbuild run -w \(directory)")
+        print("next: edit data.input_dir (and data.frames_min) if needed, then: tcbuild run -w \(directory); README.md explains how to iterate")
     }
 }
