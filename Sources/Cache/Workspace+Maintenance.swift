@@ -11,6 +11,13 @@ public struct GCReport: Sendable, Equatable {
     public var bytesFreed: Int64 = 0
     /// Runs whose references were kept.
     public var keptRuns: [Int64] = []
+    /// Runs dropped by the size pass of `gc(keepRuns:maxBytes:)` (oldest first); empty without a size limit.
+    public var droppedForSize: [Int64] = []
+    /// Recorded artifact bytes after gc.
+    public var storeBytes: Int64 = 0
+    /// True when a size limit was given and the store is still above it: what is left is referenced
+    /// by the latest run, which gc never touches.
+    public var overLimit = false
 }
 
 /// One damaged artifact found by `verify`.
@@ -30,10 +37,18 @@ extension Workspace {
     /// from the cache), then deletes artifact files no remaining execution points at. A blob that a
     /// kept row points to is never deleted, so the latest run stays fully cached.
     public func gc(keepRuns: Int) throws -> GCReport {
-        var report = GCReport()
         let runs = try manifest.select("SELECT id FROM runs ORDER BY id DESC LIMIT ?", [.int(Int64(max(1, keepRuns)))])
-        report.keptRuns = runs.map { $0[0].int }
-        guard let oldestKept = report.keptRuns.last else { return report }
+        let kept = runs.map { $0[0].int }
+        guard let oldestKept = kept.last else { return GCReport() }
+        var report = try collect(keepingFrom: oldestKept)
+        report.keptRuns = kept
+        return report
+    }
+
+    /// Forgets executions that no run numbered `oldestKept` or later referenced, and deletes the
+    /// artifacts no remaining execution points at (manifest first, files after).
+    private func collect(keepingFrom oldestKept: Int64) throws -> GCReport {
+        var report = GCReport()
         var doomed: [(String, Int64)] = []
         try manifest.write { db in
             try db.exec("""
@@ -67,6 +82,31 @@ extension Workspace {
                 report.bytesFreed += size
             }
         }
+        report.storeBytes = try storeSize()
+        return report
+    }
+
+    /// `gc(keepRuns:)`, then, while the store holds more than `maxBytes` of artifacts, forgets the
+    /// oldest remaining run as well (its executions and the artifacts no newer run references), one
+    /// run at a time, stopping as soon as the store fits. The latest run is never dropped, so
+    /// everything it references stays and it remains fully cached; when that alone exceeds
+    /// `maxBytes`, the report says so with `overLimit`. Without `maxBytes` this is `gc(keepRuns:)`.
+    public func gc(keepRuns: Int, maxBytes: Int64?) throws -> GCReport {
+        var report = try gc(keepRuns: keepRuns)
+        report.storeBytes = try storeSize()
+        guard let maxBytes else { return report }
+        // Runs that still reference something (earlier gc passes emptied the older ones), oldest first.
+        var alive = try manifest.select("SELECT DISTINCT run_id FROM run_nodes ORDER BY run_id").map { $0[0].int }
+        while report.storeBytes > maxBytes && alive.count > 1 {
+            let pass = try collect(keepingFrom: alive[1])
+            report.droppedForSize.append(alive.removeFirst())
+            report.executionsRemoved += pass.executionsRemoved
+            report.blobsRemoved += pass.blobsRemoved
+            report.bytesFreed += pass.bytesFreed
+            report.storeBytes = try storeSize()
+        }
+        if !report.droppedForSize.isEmpty { report.keptRuns = alive.reversed() }
+        report.overLimit = report.storeBytes > maxBytes
         return report
     }
 

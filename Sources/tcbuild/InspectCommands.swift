@@ -2,6 +2,7 @@ import ArgumentParser
 import Cache
 import Foundation
 import Graph
+import Imaging
 import Steps
 
 /// The current plan of every node, by name (for ls, show, export).
@@ -15,7 +16,8 @@ private func currentPlan(_ options: WorkspaceOptions) throws -> (Workspace, Pipe
     return (workspace, graphs, Dictionary(entries.map { ($0.node, $0) }, uniquingKeysWith: { a, _ in a }))
 }
 
-private func humanBytes(_ n: Int64) -> String {
+/// `n` bytes in binary units with one decimal (`1.5 MB`), plain bytes below 1 KB.
+func humanBytes(_ n: Int64) -> String {
     let units = ["B", "KB", "MB", "GB", "TB"]
     var v = Double(n), u = 0
     while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
@@ -78,14 +80,28 @@ struct Show: ParsableCommand {
     }
 }
 
-/// `tcbuild export NODE [OUTPUT] DEST`: copies an intermediate out of the store.
+/// `tcbuild export NODE [OUTPUT] DEST`: copies an intermediate out of the store; with `--tile N` on
+/// `tiles/metrics`, writes that tile's weights across frames as FITS (see `TileWeightsExport`).
 struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Copy a node's output (e.g. one registered frame) out of the store.")
+    static let configuration = CommandConfiguration(
+        abstract: "Copy a node's output (e.g. one registered frame) out of the store, or one tile's weights as FITS.",
+        discussion: """
+        With --tile N (node tiles/metrics, output weights), DEST is a FITS cube of F x 1 x 3: \
+        column f is frame f (scan order); plane 1 is W = G_f * L, plane 2 is L = exp(Q_local), plane 3 is Q_local. \
+        Header: TILE, TILEMODE, TILEX/TILEY/TILEW/TILEH (tile box in registered pixels), NFRAMES, PLANE1..3.
+        """)
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "NODE [OUTPUT] DEST (OUTPUT may be omitted when the node has one output).") var arguments: [String]
+    @Option(help: "With tiles/metrics: export tile N's weights across frames as FITS (F x 1 x 3: W, L, Q).") var tile: Int?
 
     func validate() throws {
         guard (2...3).contains(arguments.count) else { throw ValidationError("usage: tcbuild export NODE [OUTPUT] DEST") }
+        if let tile {
+            guard tile >= 0 else { throw ValidationError("--tile must be a tile index >= 0 (see tiles/grid.json)") }
+            guard arguments[0] == "tiles/metrics", arguments.count == 2 || arguments[1] == "weights" else {
+                throw ValidationError("--tile \(tile) exports tile weights: tcbuild export tiles/metrics weights DEST --tile \(tile)")
+            }
+        }
     }
 
     func run() throws {
@@ -94,19 +110,34 @@ struct Export: ParsableCommand {
         guard let n = graphs.nodes.first(where: { $0.name == node }) else {
             throw GraphError.noSuchNode(node, suggestion: graphs.nodes.map(\.name).min { editDistance($0, node) < editDistance($1, node) })
         }
-        let output = arguments.count == 3 ? arguments[1] : (n.outputs.count == 1 ? n.outputs[0] : "")
+        let output = arguments.count == 3 ? arguments[1] : (tile != nil ? "weights" : (n.outputs.count == 1 ? n.outputs[0] : ""))
         guard n.outputs.contains(output) else {
             throw UsageError("node \(node) has outputs \(n.outputs.joined(separator: ", ")); name one: tcbuild export \(node) OUTPUT \(dest)")
         }
-        guard let fp = plan[node]?.fingerprint, case .hit(let outs) = try workspace.lookup(fingerprint: fp),
-              let rec = outs.first(where: { $0.name == output }) else {
+        guard let rec = try builtOutput(node, output, workspace, plan) else {
             throw UsageError("\(node) is not built for the current config; run 'tcbuild run' first")
         }
-        let target = FileManager.default.fileExists(atPath: dest) && (try? FileManager.default.attributesOfItem(atPath: dest)[.type] as? FileAttributeType) == .typeDirectory
-            ? dest + "/" + node.replacingOccurrences(of: "/", with: "_") + "_" + output : dest
+        let isDirectory = FileManager.default.fileExists(atPath: dest)
+            && (try? FileManager.default.attributesOfItem(atPath: dest)[.type] as? FileAttributeType) == .typeDirectory
+        let base = node.replacingOccurrences(of: "/", with: "_") + "_" + output
+        if let tile {
+            let target = isDirectory ? dest + "/" + base + "_tile\(tile).fits" : dest
+            let weights = try TileWeights(path: workspace.path(of: rec.digest))
+            let grid = try builtOutput("tiles/geometry", "grid", workspace, plan).flatMap { try? TileGrid.read(path: workspace.path(of: $0.digest)) }
+            try TileWeightsExport.write(weights, tile: tile, grid: grid, to: target)
+            print("exported tile \(tile) of \(node)#\(output) (\(weights.frameCount) frames: W, L, Q) to \(target)")
+            return
+        }
+        let target = isDirectory ? dest + "/" + base : dest
         try? FileManager.default.removeItem(atPath: target)
         try FileManager.default.copyItem(atPath: workspace.path(of: rec.digest), toPath: target)
         chmod(target, 0o644)
         print("exported \(node)#\(output) (\(humanBytes(rec.size))) to \(target)")
+    }
+
+    /// The stored output `node#output` for the current config, nil when it is not built.
+    private func builtOutput(_ node: String, _ output: String, _ workspace: Workspace, _ plan: [String: PlanEntry]) throws -> OutputRecord? {
+        guard let fp = plan[node]?.fingerprint, case .hit(let outs) = try workspace.lookup(fingerprint: fp) else { return nil }
+        return outs.first { $0.name == output }
     }
 }

@@ -46,11 +46,37 @@ struct Log: ParsableCommand {
     }
 }
 
-/// `tcbuild gc`: frees artifacts no recent run references.
+/// A byte count given on the command line: `500M`, `2G`, `1.5GB`, `800k`, `4096` (binary units:
+/// K = 1024 bytes, M = 1024^2, G = 1024^3, T = 1024^4; a trailing `B` or `iB` is accepted).
+struct ByteSize: ExpressibleByArgument, Equatable {
+    /// The size in bytes.
+    let bytes: Int64
+
+    init(bytes: Int64) { self.bytes = bytes }
+
+    init?(argument: String) {
+        var text = argument.trimmingCharacters(in: .whitespaces).uppercased()
+        for suffix in ["IB", "B"] where text.hasSuffix(suffix) && text.count > suffix.count {
+            text.removeLast(suffix.count)
+            break
+        }
+        let units: [Character: Double] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]
+        var factor = 1.0
+        if let last = text.last, let f = units[last] { factor = f; text.removeLast() }
+        guard let value = Double(text), value.isFinite, value >= 0, value * factor < 9e18 else { return nil }
+        bytes = Int64((value * factor).rounded())
+    }
+
+    static var defaultValueDescription: String { "e.g. 500M or 2G" }
+}
+
+/// `tcbuild gc`: frees artifacts no recent run references, optionally down to a size.
 struct GC: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "gc", abstract: "Delete artifacts that none of the last N runs used.")
+    static let configuration = CommandConfiguration(commandName: "gc", abstract: "Delete artifacts that none of the last N runs used (and, with --max-size, older runs' artifacts until the store fits).")
     @Option(name: [.short, .long], help: "Workspace directory.") var workspace: String = "."
     @Option(help: "Keep everything the last N runs executed or reused.") var keepRuns: Int = 1
+    @Option(help: ArgumentHelp("Then drop the oldest runs' artifacts until the store is at most this size (500M, 2G); the latest run is never touched.",
+                               valueName: "size")) var maxSize: ByteSize?
 
     func validate() throws { guard keepRuns >= 1 else { throw ValidationError("--keep-runs must be at least 1") } }
 
@@ -58,9 +84,19 @@ struct GC: ParsableCommand {
         let ws = try Workspace(root: workspace)
         defer { try? ws.close() }
         let before = try ws.storeSize()
-        let report = try ws.gc(keepRuns: keepRuns)
+        let report = try ws.gc(keepRuns: keepRuns, maxBytes: maxSize?.bytes)
         print("gc: kept runs \(report.keptRuns.map(String.init).joined(separator: ", ")); removed \(report.executionsRemoved) executions "
-              + "and \(report.blobsRemoved) artifacts, freed \(report.bytesFreed) bytes (store \(before) -> \(try ws.storeSize()) bytes)")
+              + "and \(report.blobsRemoved) artifacts, freed \(report.bytesFreed) bytes (store \(before) -> \(report.storeBytes) bytes)")
+        guard let maxSize else { return }
+        if !report.droppedForSize.isEmpty {
+            print("gc: to fit --max-size \(humanBytes(maxSize.bytes)) also dropped runs \(report.droppedForSize.map(String.init).joined(separator: ", "))")
+        }
+        if report.overLimit {
+            print("gc: the store (\(humanBytes(report.storeBytes))) is still above --max-size \(humanBytes(maxSize.bytes)): "
+                  + "all of it is what the latest run references; raise the limit or remove the workspace's .tcbuild to start over")
+        } else {
+            print("gc: store \(humanBytes(report.storeBytes)) fits --max-size \(humanBytes(maxSize.bytes))")
+        }
     }
 }
 

@@ -51,7 +51,10 @@ struct Run: ParsableCommand {
         let config = try options.loadConfig()
         let workspace = try Workspace(root: options.root)
         defer { try? workspace.close() }
-        let progress = ProgressDisplay(quiet: quiet, verbose: verbose)
+        let until = self.until
+        let progress = ProgressDisplay(quiet: quiet, verbose: verbose,
+                                       groupTotals: { groupTotals(workspace: workspace, config: config, until: until, stage: $0) })
+        defer { progress.finish() }
         let result = try PipelineRunner.run(workspace: workspace, config: config, jobs: jobs, until: until,
                                             command: (["run"] + CommandLine.arguments.dropFirst(2)).joined(separator: " "),
                                             events: progress)
@@ -69,9 +72,33 @@ struct Run: ParsableCommand {
     }
 }
 
-/// `tcbuild init`: a new workspace with a commented `tile_compile.yaml`.
+/// Nodes per phase group that a run with `until` builds in `stage`: 0 is the scan stage (counted
+/// from the frame list, without hashing anything), 1 the scan and main graphs (the scan is cached
+/// by then, so building the main graph reads its frame list). Empty when the graphs cannot be
+/// built; the progress display then shows counts without totals.
+func groupTotals(workspace: Workspace, config: TCConfig, until: [String], stage: Int) -> [String: Int] {
+    var graphs: [BuildGraph] = []
+    if stage == 0 {
+        guard let files = try? Scan.listFrames(config: config, workspace: workspace.root),
+              let scan = try? Scan.graph(config: config, files: files) else { return [:] }
+        graphs = [scan]
+    } else {
+        guard let both = try? PipelineRunner.graphs(workspace: workspace, config: config) else { return [:] }
+        graphs = [both.scan] + (both.main.map { [$0] } ?? [])
+    }
+    var counts: [String: Int] = [:]
+    for graph in graphs {
+        let targets = until.filter { graph.node($0) != nil }
+        let built = targets.isEmpty ? graph : ((try? graph.needed(for: targets)) ?? graph)
+        for node in built.nodes { counts[node.group, default: 0] += 1 }
+    }
+    return counts
+}
+
+/// `tcbuild init`: a new workspace with a commented `tile_compile.yaml` and a `README.md` on how to
+/// iterate (the README is embedded in the binary, see `WorkspaceReadme`; an existing one is kept).
 struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a workspace with a tile_compile.yaml listing every key.")
+    static let configuration = CommandConfiguration(abstract: "Create a workspace with a tile_compile.yaml listing every key and a README.md on how to iterate.")
 
     @Argument(help: "Workspace directory to create.") var directory: String
     @Option(help: "Directory holding the input frames (written as data.input_dir).") var input: String?
@@ -87,6 +114,13 @@ struct Init: ParsableCommand {
         if let input { config.data.inputDir = (URL(fileURLWithPath: input).standardizedFileURL.path as NSString).standardizingPath }
         try config.renderedYAML().write(toFile: configPath, atomically: true, encoding: .utf8)
         print("created \(configPath)")
-        print("next: edit data.input_dir if needed, then: tcbuild run -w \(directory)")
+        let readmePath = root + "/README.md"
+        if FileManager.default.fileExists(atPath: readmePath) {
+            print("kept the existing \(readmePath)")
+        } else {
+            try WorkspaceReadme.text.write(toFile: readmePath, atomically: true, encoding: .utf8)
+            print("created \(readmePath) (how to run, inspect and iterate)")
+        }
+        print("next: edit data.input_dir (and data.frames_min) if needed, then: tcbuild run -w \(directory); README.md explains how to iterate")
     }
 }

@@ -45,6 +45,10 @@ struct Explain: ParsableCommand {
 
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "Node name, e.g. tiles/geometry or register/00017.") var node: String
+    @Flag(help: "List the reasons of every upstream node that ran, not only the first \(Explain.upstreamShown).") var all = false
+
+    /// Upstream nodes whose reasons are listed under "last executed" without `--all`.
+    static let upstreamShown = 3
 
     func run() throws {
         let config = try options.loadConfig()
@@ -75,7 +79,21 @@ struct Explain: ParsableCommand {
         if let last = try Explainer.whyLastRan(node, store: workspace),
            let record = try workspace.executions(of: node, limit: 1).first {
             print("last executed in run \(record.runID) (\(String(format: "%.2f", record.duration)) s), because:")
-            for line in Explainer.lines(last, indent: "  ") { print(line) }
+            // An aggregate (tiles/metrics) reran because hundreds of per-frame nodes did: show a few.
+            var upstream: [String] = [], shown: [Reason] = []
+            for reason in last {
+                if case .upstream(let name, _) = reason {
+                    upstream.append(name)
+                    if !all && upstream.count > Self.upstreamShown { continue }
+                }
+                shown.append(reason)
+            }
+            for line in Explainer.lines(shown, indent: "  ") { print(line) }
+            let hidden = Array(upstream.dropFirst(Self.upstreamShown))
+            if !all && !hidden.isEmpty {
+                let names = hidden.prefix(4).joined(separator: ", ") + (hidden.count > 4 ? ", ..." : "")
+                print("  ... and \(hidden.count) more upstream node(s) ran (\(names)); --all lists their reasons")
+            }
         } else {
             print("never executed in this workspace")
         }

@@ -41,4 +41,49 @@ import TestSupport
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("5 executed"))
     }
+
+    /// `workspace-template/README.md` in this source tree.
+    private static let templateReadme = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../workspace-template/README.md").standardizedFileURL.path
+
+    @Test func initWritesTheEmbeddedReadmeVerbatim() throws {
+        let dir = TemporaryDirectory("cli-readme")
+        let ws = dir.file("ws")
+        let result = try runProcess(tcbuildBinary(), ["init", ws, "--input", dir.file("frames")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let template = try #require(FileManager.default.contents(atPath: Self.templateReadme), "no \(Self.templateReadme)")
+        let written = try #require(FileManager.default.contents(atPath: ws + "/README.md"))
+        // On failure: regenerate Sources/tcbuild/WorkspaceReadme.swift (the command is in its header).
+        #expect(written == template, "the README embedded in tcbuild differs from workspace-template/README.md")
+        let text = String(decoding: written, as: UTF8.self)
+        for verb in ["tcbuild run", "tcbuild status", "tcbuild explain", "--set", "tcbuild log", "tcbuild gc"] {
+            #expect(text.contains(verb), "README does not mention \(verb)")
+        }
+        #expect(result.stdout.contains("README.md"))
+    }
+
+    @Test func initKeepsAnExistingReadme() throws {
+        let dir = TemporaryDirectory("cli-readme-keep")
+        try dir.write("README.md", "my notes\n")
+        #expect(try runProcess(tcbuildBinary(), ["init", dir.path]).status == 0)
+        #expect(try String(contentsOfFile: dir.file("README.md"), encoding: .utf8) == "my notes\n")
+        #expect(FileManager.default.fileExists(atPath: dir.file("tile_compile.yaml")))
+    }
+
+    @Test func gcMaxSizeRejectsABadSizeAndReportsWhatItFreed() throws {
+        let dir = TemporaryDirectory("cli-gc")
+        let bad = try runProcess(tcbuildBinary(), ["gc", "-w", dir.path, "--max-size", "lots"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--max-size"))
+        // A toy workspace: three runs of a two-node graph, then gc down to (almost) nothing.
+        for v in [1, 2, 3] {
+            try dir.write("spec.json", #"[{"name":"a","deps":[],"files":[],"value":\#(v),"sleepMs":0},{"name":"b","deps":["a"],"files":[],"value":7,"sleepMs":0}]"#)
+            let toy = try runProcess(tcbuildBinary(), ["_toy", "--workspace", dir.path, "--spec", dir.file("spec.json")])
+            #expect(toy.status == 0, "\(toy.stderr)")
+        }
+        let gc = try runProcess(tcbuildBinary(), ["gc", "-w", dir.path, "--keep-runs", "3", "--max-size", "1"])
+        #expect(gc.status == 0, "\(gc.stderr)")
+        #expect(gc.stdout.contains("also dropped runs 1, 2"), "\(gc.stdout)")
+        #expect(gc.stdout.contains("still above --max-size 1 B"), "\(gc.stdout)")
+    }
 }

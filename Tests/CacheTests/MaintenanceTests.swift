@@ -35,6 +35,58 @@ import TestSupport
         #expect(try ws.run(try graph(3), options: RunOptions(), command: "t").executed.isEmpty)
     }
 
+    /// Bytes of the artifacts `nodes` produced in `report`.
+    private func bytes(_ ws: Workspace, _ report: RunReport, _ nodes: [String]) -> Int64 {
+        nodes.reduce(0) { sum, n in
+            let p = ws.path(of: report.outputs[n]!["out"]!)
+            return sum + ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? 0)
+        }
+    }
+
+    @Test func gcMaxSizeDropsOldestRunsUntilTheStoreFits() throws {
+        let dir = TemporaryDirectory("gc-size")
+        let ws = try Workspace(root: dir.path, durable: false)
+        var reports: [RunReport] = []
+        for v in [1, 2, 3, 4] { reports.append(try ws.run(try graph(v), options: RunOptions(), command: "t")) }
+        let before = try ws.storeSize()
+        let run1 = bytes(ws, reports[0], ["a", "b", "c"]), run2 = bytes(ws, reports[1], ["a", "b", "c"])
+        #expect(run1 > 0 && run2 > 0)
+
+        // A limit that run 1's exclusive artifacts satisfy: only run 1 goes.
+        let first = try ws.gc(keepRuns: 10, maxBytes: before - run1)
+        #expect(first.droppedForSize == [1])
+        #expect(first.blobsRemoved == 3)
+        #expect(first.bytesFreed == run1)
+        #expect(first.storeBytes == before - run1)
+        #expect(!first.overLimit)
+        #expect(first.keptRuns == [4, 3, 2])
+
+        // One byte less: run 2 goes too, runs 3 and 4 stay cached.
+        let second = try ws.gc(keepRuns: 10, maxBytes: before - run1 - 1)
+        #expect(second.droppedForSize == [2])
+        #expect(second.bytesFreed == run2)
+        #expect(try ws.storeSize() <= before - run1 - 1)
+        #expect(try ws.run(try graph(3), options: RunOptions(), command: "t").executed.isEmpty)
+        #expect(try ws.run(try graph(4), options: RunOptions(), command: "t").executed.isEmpty)
+
+        // An impossible limit: everything but the latest run goes, and gc says it is still over.
+        let last = try ws.gc(keepRuns: 10, maxBytes: 0)
+        #expect(last.overLimit)
+        #expect(last.keptRuns.count == 1)
+        #expect(last.storeBytes == bytes(ws, reports[3], ["a", "b", "c", "z"]))
+        #expect(try ws.run(try graph(4), options: RunOptions(), command: "t").executed.isEmpty)
+        #expect(Set(try ws.run(try graph(1), options: RunOptions(), command: "t").executed) == ["a", "b", "c"])
+    }
+
+    @Test func gcWithoutMaxSizeIsTheKeepRunsPass() throws {
+        let dir = TemporaryDirectory("gc-nosize")
+        let ws = try Workspace(root: dir.path, durable: false)
+        for v in [1, 2] { _ = try ws.run(try graph(v), options: RunOptions(), command: "t") }
+        let report = try ws.gc(keepRuns: 5, maxBytes: nil)
+        #expect(report.droppedForSize.isEmpty && report.blobsRemoved == 0 && !report.overLimit)
+        #expect(report.storeBytes == (try ws.storeSize()))
+    }
+
     @Test func verifyFindsDamagedArtifactsAndOnlyTheirProducersRerun() throws {
         let dir = TemporaryDirectory("verify")
         let ws = try Workspace(root: dir.path, durable: false)

@@ -56,6 +56,13 @@ import TestSupport
         #expect(explain.stdout.contains("tiles/metrics: cached now"))
         #expect(explain.stdout.contains("param tile.overlap_fraction: 0.25 -> 0.3"))
         #expect(explain.stdout.contains("because upstream tiles/geometry ran:"))
+        // tiles/metrics also reran because every frame's local metrics did: only 3 upstream nodes are detailed.
+        let all = try tcbuild(["explain", "-w", dir.path, "tiles/metrics", "--all"] + edit)
+        let detailed = explain.stdout.components(separatedBy: "because upstream ").count - 1
+        let everyUpstream = all.stdout.components(separatedBy: "because upstream ").count - 1
+        #expect(detailed == 3)
+        #expect(everyUpstream == 1 + 8)  // tiles/geometry and local/00000...00007
+        #expect(explain.stdout.contains("... and \(everyUpstream - 3) more upstream node(s) ran (local/"))
         let log = try tcbuild(["log", "-w", dir.path])
         #expect(log.stdout.contains("tile.overlap_fraction: 0.25 -> 0.3"))
     }
@@ -89,5 +96,51 @@ import TestSupport
         #expect(try FITS.readHeader(dir.file("r2.fits")).width == 256)
         let ls = try tcbuild(["ls", "-w", dir.path, "--set", "tile.overlap_fraction=0.3", "register/*"])
         #expect(ls.stdout.split(separator: "\n").count == 8)
+    }
+
+    @Test func exportTileWritesThatTilesWeightsAcrossFramesAsFITS() throws {
+        let dir = try workspace()
+        let run = try tcbuild(["run", "-w", dir.path, "-q", "--until", "tiles/metrics"])  // the later phases are not needed
+        #expect(run.status == 0, "\(run.stderr)")
+        // The raw artifact is the reference the FITS export must agree with, bit for bit.
+        #expect(try tcbuild(["export", "-w", dir.path, "tiles/metrics", "weights", dir.file("weights.bin")]).status == 0)
+        let weights = try TileWeights(path: dir.file("weights.bin"))
+        let grid = try TileGrid.read(path: dir.file("tiles/grid.json"))
+        #expect(weights.frameCount == 8)
+        #expect(weights.tileCount == grid.tiles.count && weights.tileCount > 1)
+
+        let last = weights.tileCount - 1
+        for tile in [0, last] {
+            let dest = dir.file("tile\(tile).fits")
+            let export = try tcbuild(["export", "-w", dir.path, "tiles/metrics", "weights", dest, "--tile", "\(tile)"])
+            #expect(export.status == 0, "\(export.stderr)")
+            let image = try FITS.read(dest)
+            #expect(image.width == 8 && image.height == 1 && image.channels == 3)
+            let f = weights.frameCount
+            for frame in 0..<f {
+                #expect(image.pixels[frame].bitPattern == weights.weight(frame: frame, tile: tile).bitPattern)
+                #expect(image.pixels[f + frame].bitPattern == weights.local(frame: frame, tile: tile).bitPattern)
+                #expect(image.pixels[2 * f + frame].bitPattern == weights.quality(frame: frame, tile: tile).bitPattern)
+            }
+            let header = try FITS.readHeader(dest)
+            #expect(header.keywords["TILE"]?.intValue == tile)
+            #expect(header.keywords["TILEMODE"]?.stringValue == weights.modes[tile].description)
+            #expect(header.keywords["TILEX"]?.intValue == grid.tiles[tile].x)
+            #expect(header.keywords["TILEW"]?.intValue == grid.tiles[tile].w)
+            #expect(header.keywords["PLANE1"]?.stringValue == "W")
+        }
+        // Frames are weighted differently within a tile (otherwise the export would say nothing).
+        let w0 = (0..<weights.frameCount).map { weights.weight(frame: $0, tile: 0) }
+        #expect(Set(w0).count > 1)
+
+        // OUTPUT may be omitted with --tile; a directory DEST gets a descriptive name.
+        #expect(try tcbuild(["export", "-w", dir.path, "tiles/metrics", dir.path, "--tile", "1"]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: dir.file("tiles_metrics_weights_tile1.fits")))
+        let outOfRange = try tcbuild(["export", "-w", dir.path, "tiles/metrics", "weights", dir.file("x.fits"), "--tile", "\(weights.tileCount)"])
+        #expect(outOfRange.status == 2)
+        #expect(outOfRange.stderr.contains("has \(weights.tileCount) tiles"))
+        let wrongNode = try tcbuild(["export", "-w", dir.path, "register/00001", "frame", dir.file("x.fits"), "--tile", "0"])
+        #expect(wrongNode.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x.fits")))
     }
 }
