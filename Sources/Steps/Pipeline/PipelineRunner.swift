@@ -77,12 +77,17 @@ public enum PipelineRunner {
         return result
     }
 
-    /// Writes `report.html` for a finished run (skipped when nothing executed and a report exists:
-    /// it would show the same artifacts). Timings come from the manifest: each node's latest
-    /// execution, marked executed or cached in this run.
+    /// Writes `report.html` for a finished run. Skipped only when the report on disk was built from
+    /// exactly the same artifacts (their digests are kept in `.tcbuild/report.key`), so a no-op run
+    /// stays cheap and switching back to an earlier config rewrites it. Timings come from the
+    /// manifest: each node's latest execution, marked executed or cached in this run.
     static func writeReport(_ result: PipelineResult, frames: FrameList, workspace: Workspace, command: String) throws {
         let dest = workspace.root + "/report.html"
-        if result.report.executed.isEmpty && FileManager.default.fileExists(atPath: dest) { return }
+        let keyPath = workspace.stateDir + "/report.key"
+        let key = result.report.outputs.keys.sorted().flatMap { node in
+            result.report.outputs[node]!.sorted { $0.key < $1.key }.map { "\(node)#\($0.key)=\($0.value.hex)" }
+        }.joined(separator: "\n")
+        if FileManager.default.fileExists(atPath: dest), (try? String(contentsOfFile: keyPath, encoding: .utf8)) == key { return }
         func path(_ node: String, _ output: String) -> String? {
             result.report.outputs[node]?[output].map { workspace.path(of: $0) }
         }
@@ -107,6 +112,7 @@ public enum PipelineRunner {
                                    executed: result.report.executed.count, cached: result.report.cached.count,
                                    failed: result.report.failed, notStarted: result.report.notStarted.count))
         try Report.write(to: dest, inputs: inputs)
+        try? key.write(toFile: keyPath, atomically: true, encoding: .utf8)
     }
 
     /// Fills the runtime checks (wall time of this run; tile phases vs registration + classical mean) into the
