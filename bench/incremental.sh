@@ -21,7 +21,7 @@ now() { date +%s.%N; }
 lastlog() { ls "$W/.tcbuild/runs" | sort -n | tail -1 | sed "s|^|$W/.tcbuild/runs/|"; }
 executed() { python3 -c "import json,sys; print(' '.join(sorted(json.loads(l)['node'] for l in open(sys.argv[1]) if '\"event\":\"finished\"' in l)))" "$(lastlog)"; }
 count() { local pat="$1"; executed | tr ' ' '\n' | grep -c "$pat" || true; }
-run() { local t0 t1; t0=$(now); "$BIN" run -w "$W" "${COMMON[@]}" "$@"; t1=$(now); echo "$t1 - $t0" | bc -l; }
+run() { local t0 t1; t0=$(now); "$BIN" run -w "$W" "${COMMON[@]}" "$@" > /dev/null; t1=$(now); echo "$t1 - $t0" | bc -l; }
 
 FULL=$(run); echo "full run ($((N - ADD)) frames): $FULL s, $(executed | wc -w) nodes executed"
 NOOP=$(run); echo "no-op rerun: $NOOP s, $(executed | wc -w) nodes executed (target < 0.5 s, 0)"
@@ -45,7 +45,7 @@ DONE_BEFORE=$(grep -c '"event":"finished"' "$(lastlog)" || true)
 RES=$(run "${KILLSET[@]}")
 echo "kill -9 during local metrics after $DONE_BEFORE finished nodes; resume: $RES s, register nodes executed: $(count '^register/') (target 0), local nodes executed: $(count '^local/')"
 mkdir -p "$R"; cp -r "$W/frames" "$R/frames"; cp "$W/tile_compile.yaml" "$R/"
-"$BIN" run -w "$R" "${COMMON[@]}" "${KILLSET[@]}"
+"$BIN" run -w "$R" "${COMMON[@]}" "${KILLSET[@]}" > /dev/null
 if cmp -s "$W/stacked.fit" "$R/stacked.fit" && cmp -s "$W/validation.json" "$R/validation.json"; then
     echo "resumed output identical to an uninterrupted run: yes (stacked.fit byte-identical)"
 else
