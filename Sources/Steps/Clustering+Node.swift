@@ -16,8 +16,8 @@ public struct ClusteringParams: Codable, Sendable, Equatable {
 }
 
 extension PipelineBuilder {
-    /// Code version of `clusters`.
-    public static let clusteringVersion = 1
+    /// Code version of `clusters` (2: weight-balanced k-means).
+    public static let clusteringVersion = 2
 
     /// Adds `clusters`: reads `metrics#metrics` and `tiles/metrics#weights`, builds the state vectors,
     /// clusters them (`Clustering.cluster`) and writes `clusters` (JSON `FrameClusters`) and `csv`

@@ -140,7 +140,8 @@ public enum Clustering {
     }
 
     /// Clusters the frames: `state` raw state vectors (frame order), `files` names, per `section`.
-    /// k-means (`synthetic.clustering: kmeans`) unless the state is stable; then quantiles of G_f when G
+    /// Weight-balanced k-means (`KMeans.bestBalanced`, mass = G_f, so every synthetic frame carries
+    /// about the same share of the global weight; `synthetic.clustering: kmeans`) unless the state is stable; then quantiles of G_f when G
     /// takes at least k distinct values, else time buckets. `quantile` and `time_buckets` force those.
     public static func cluster(state: [[Double]], files: [String], section: TCConfig.SyntheticSection) -> FrameClusters {
         let n = state.count
@@ -153,7 +154,7 @@ public enum Clustering {
         case .kmeans where !isStable(state):
             var results: [Int: KMeansResult] = [:]
             for kk in range {
-                let r = KMeans.best(z, k: kk, restarts: section.kmeansRestarts, seed: section.seed)
+                let r = KMeans.bestBalanced(z, mass: g, k: kk, restarts: section.kmeansRestarts, seed: section.seed)
                 results[kk] = r
                 scan.append(KInertia(k: kk, inertia: r.inertia))
             }
@@ -161,7 +162,7 @@ public enum Clustering {
             let chosen = chooseK(scan, total: total)
             labels = results[chosen]!.labels
             k = Set(labels).count
-            reason = "smallest k in \(range.lowerBound)...\(range.upperBound) whose next cluster lowers the inertia by < \(gainThreshold * 100) % of the total sum of squares"
+            reason = "weight-balanced k-means (cluster G sum <= \(Int(KMeans.balanceSlack * 100 + 100)) % of the equal share); smallest k in \(range.lowerBound)...\(range.upperBound) whose next cluster lowers the inertia by < \(gainThreshold * 100) % of the total sum of squares"
         case .kmeans, .quantile:
             k = fixedK(frameCount: n, range: range)
             if section.clustering == .kmeans { reason = "state stable (every spread < \(stableSpread))" }
