@@ -92,6 +92,20 @@ struct ClusteringTests {
         #expect(c.k == 4 && c.frames.filter { $0.cluster == c.frames[30].cluster }.count > 1)
     }
 
+    @Test("weight shares: mean over tiles of W / mean W; equal weights give 1; shares average to 1")
+    func weightShares() {
+        var w = TileWeights(frameCount: 3, tileCount: 2)
+        #expect(Clustering.weightShares(w) == [1, 1, 1])
+        // Tile 0: W = 1, 1, 4 (mean 2); tile 1: W = 2, 1, 0 (mean 1).
+        for (f, v) in [Float(1), 1, 4].enumerated() { w.set(frame: f, tile: 0, q: 0, l: 1, w: v) }
+        for (f, v) in [Float(2), 1, 0].enumerated() { w.set(frame: f, tile: 1, q: 0, l: 1, w: v) }
+        let s = Clustering.weightShares(w)
+        let expected: [Double] = [1.25, 0.75, 1.0]  // (1/2 + 2/1) / 2, (1/2 + 1/1) / 2, (4/2 + 0/1) / 2
+        for f in 0..<3 { #expect(abs(s[f] - expected[f]) < 1e-12) }
+        let meanShare = s.reduce(0.0, +) / 3
+        #expect(abs(meanShare - 1) < 1e-12)
+    }
+
     @Test("stable state falls back to quantiles of G, then to time buckets")
     func fallbacks() {
         // Stable: every component varies by < 0.1 %, G still takes distinct values.
