@@ -53,6 +53,29 @@ public enum KMeans {
     /// One k-means run from a k-means++ initialization drawn with `seed`.
     public static func run(_ points: [[Double]], k: Int, seed: UInt64, restart: Int = 0) -> KMeansResult {
         let n = points.count
+        var centres = plusPlus(points, k: k, seed: seed)
+        var labels = [Int](repeating: -1, count: n)
+        for _ in 0..<maxIterations {
+            var changed = false
+            for i in 0..<n {
+                var bi = 0, bd = Double.infinity
+                for (j, c) in centres.enumerated() {
+                    let d = dist2(points[i], c)
+                    if d < bd { bd = d; bi = j }
+                }
+                if labels[i] != bi { labels[i] = bi; changed = true }
+            }
+            if !changed { break }
+            centres = update(points, labels: labels, k: k, previous: centres)
+        }
+        let inertia = (0..<n).reduce(0.0) { $0 + dist2(points[$1], centres[labels[$1]]) }
+        return KMeansResult(labels: renumber(labels), inertia: inertia, restart: restart)
+    }
+
+    /// k-means++ centres drawn with `seed`: the first uniform, then each proportional to the squared
+    /// distance to the nearest centre already chosen (the farthest point when every distance is 0).
+    static func plusPlus(_ points: [[Double]], k: Int, seed: UInt64) -> [[Double]] {
+        let n = points.count
         var rng = SplitMix64(seed: seed)
         // k-means++: first centre uniform, then proportional to the squared distance to the nearest centre.
         var centres: [[Double]] = [points[Int(rng.unit() * Double(n)) % n]]
@@ -75,22 +98,7 @@ public enum KMeans {
             centres.append(points[pick])
             for i in 0..<n { nearest[i] = min(nearest[i], dist2(points[i], points[pick])) }
         }
-        var labels = [Int](repeating: -1, count: n)
-        for _ in 0..<maxIterations {
-            var changed = false
-            for i in 0..<n {
-                var bi = 0, bd = Double.infinity
-                for (j, c) in centres.enumerated() {
-                    let d = dist2(points[i], c)
-                    if d < bd { bd = d; bi = j }
-                }
-                if labels[i] != bi { labels[i] = bi; changed = true }
-            }
-            if !changed { break }
-            centres = update(points, labels: labels, k: k, previous: centres)
-        }
-        let inertia = (0..<n).reduce(0.0) { $0 + dist2(points[$1], centres[labels[$1]]) }
-        return KMeansResult(labels: renumber(labels), inertia: inertia, restart: restart)
+        return centres
     }
 
     /// New centres = means of their points; an empty cluster takes the point farthest from its centre.

@@ -16,8 +16,8 @@ public struct ClusteringParams: Codable, Sendable, Equatable {
 }
 
 extension PipelineBuilder {
-    /// Code version of `clusters`.
-    public static let clusteringVersion = 1
+    /// Code version of `clusters` (3: k-means balanced on the frames' tile-weight shares).
+    public static let clusteringVersion = 3
 
     /// Adds `clusters`: reads `metrics#metrics` and `tiles/metrics#weights`, builds the state vectors,
     /// clusters them (`Clustering.cluster`) and writes `clusters` (JSON `FrameClusters`) and `csv`
@@ -35,7 +35,8 @@ extension PipelineBuilder {
                                                 + "\(weights.frameCount), the series \(p.frames.count)")
             }
             let state = Clustering.stateVectors(metrics: table, weights: weights)
-            let result = Clustering.cluster(state: state, files: p.frames, section: p.synthetic)
+            let result = Clustering.cluster(state: state, files: p.frames, section: p.synthetic,
+                                            mass: Clustering.weightShares(weights))
             ctx.log("\(result.method) (\(result.reason)): k = \(result.k)")
             try Artifacts.writeJSON(result, ctx, "clusters")
             try Artifacts.writeText(result.csv(), ctx, "csv")

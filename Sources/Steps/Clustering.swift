@@ -76,6 +76,23 @@ public enum Clustering {
         }
     }
 
+    /// Each frame's mean share of the tile weights: `mean_t (W_f,t / mean_g W_g,t)` (1 for every frame
+    /// when all weights are equal). This is the mass the weight-balanced k-means spreads evenly over
+    /// the clusters: a synthetic frame's tile t is normalized by its cluster's weight sum in t, so the
+    /// final equal-weight average keeps W's proportions when every cluster carries the same share in
+    /// every tile; the mean over tiles is the best single number per frame for that.
+    public static func weightShares(_ weights: TileWeights) -> [Double] {
+        let n = weights.frameCount, t = weights.tileCount
+        var share = [Double](repeating: 0, count: n)
+        guard n > 0, t > 0 else { return [Double](repeating: 1, count: n) }
+        for i in 0..<t {
+            let column = (0..<n).map { Double(weights.weight(frame: $0, tile: i)) }
+            let mean = column.reduce(0, +) / Double(n)
+            for f in 0..<n { share[f] += mean > 0 && column[f].isFinite ? column[f] / mean : 1 }
+        }
+        return share.map { $0 / Double(t) }
+    }
+
     /// Standardizes each component: (x - mean) / std (population); a component with std 0 gives 0.
     public static func standardize(_ v: [[Double]]) -> [[Double]] {
         guard let dim = v.first?.count else { return [] }
@@ -140,9 +157,13 @@ public enum Clustering {
     }
 
     /// Clusters the frames: `state` raw state vectors (frame order), `files` names, per `section`.
-    /// k-means (`synthetic.clustering: kmeans`) unless the state is stable; then quantiles of G_f when G
+    /// Weight-balanced k-means (`KMeans.bestBalanced` with `mass`, so every synthetic frame carries
+    /// about the same share of the weight; `synthetic.clustering: kmeans`) unless the state is stable; then quantiles of G_f when G
     /// takes at least k distinct values, else time buckets. `quantile` and `time_buckets` force those.
-    public static func cluster(state: [[Double]], files: [String], section: TCConfig.SyntheticSection) -> FrameClusters {
+    /// `mass` (one per frame, default G_f) is what the balanced k-means spreads evenly; the node passes
+    /// `weightShares`.
+    public static func cluster(state: [[Double]], files: [String], section: TCConfig.SyntheticSection,
+                               mass: [Double]? = nil) -> FrameClusters {
         let n = state.count
         let z = standardize(state)
         let range = kRange(section: section, frameCount: n)
@@ -153,7 +174,7 @@ public enum Clustering {
         case .kmeans where !isStable(state):
             var results: [Int: KMeansResult] = [:]
             for kk in range {
-                let r = KMeans.best(z, k: kk, restarts: section.kmeansRestarts, seed: section.seed)
+                let r = KMeans.bestBalanced(z, mass: mass ?? g, k: kk, restarts: section.kmeansRestarts, seed: section.seed)
                 results[kk] = r
                 scan.append(KInertia(k: kk, inertia: r.inertia))
             }
@@ -161,7 +182,7 @@ public enum Clustering {
             let chosen = chooseK(scan, total: total)
             labels = results[chosen]!.labels
             k = Set(labels).count
-            reason = "smallest k in \(range.lowerBound)...\(range.upperBound) whose next cluster lowers the inertia by < \(gainThreshold * 100) % of the total sum of squares"
+            reason = "weight-balanced k-means (cluster weight share <= \(Int(KMeans.balanceSlack * 100 + 100)) % of 1/k); smallest k in \(range.lowerBound)...\(range.upperBound) whose next cluster lowers the inertia by < \(gainThreshold * 100) % of the total sum of squares"
         case .kmeans, .quantile:
             k = fixedK(frameCount: n, range: range)
             if section.clustering == .kmeans { reason = "state stable (every spread < \(stableSpread))" }

@@ -3,8 +3,8 @@ import Graph
 import Imaging
 
 extension PipelineBuilder {
-    /// Code version of `local/NNNNN`.
-    public static let localMetricsVersion = 1
+    /// Code version of `local/NNNNN` (2: SNR-weighted median of the tile's stars).
+    public static let localMetricsVersion = 2
 
     /// Adds `local/NNNNN` for every frame: reads `register/NNNNN#frame` once, normalizes it with the
     /// backgrounds of `measure/NNNNN#measure`, and measures every tile of `tiles/geometry#grid`;

@@ -6,11 +6,11 @@ import Imaging
 public struct TileLocalMetrics: Sendable, Equatable {
     /// Unsaturated stars whose centre lies in the tile.
     public var starCount: Int
-    /// Median FWHM of those stars, px.
+    /// SNR-weighted median FWHM of those stars, px (`LocalMetrics.snrWeightedMedian`).
     public var fwhm: Double
-    /// Median roundness (minor/major FWHM) of those stars.
+    /// SNR-weighted median roundness (minor/major FWHM) of those stars.
     public var roundness: Double
-    /// Median contrast (peak / background noise) of those stars.
+    /// SNR-weighted median contrast (peak / background noise) of those stars.
     public var contrast: Double
     /// Mean Sobel |grad I|^2 over the tile (normalized units).
     public var gradient: Double
@@ -55,14 +55,39 @@ public enum LocalMetrics {
             let noise = Statistics.mad(diffs).map { Statistics.madToSigma * Double($0) / 2.0.squareRoot() } ?? .nan
             return TileLocalMetrics(
                 starCount: inTile.count,
-                fwhm: Statistics.median(inTile.map(\.fwhm)) ?? .nan,
-                roundness: Statistics.median(inTile.map(\.roundness)) ?? .nan,
-                contrast: Statistics.median(inTile.map(\.contrast)) ?? .nan,
+                fwhm: snrWeightedMedian(inTile, \.fwhm),
+                roundness: snrWeightedMedian(inTile, \.roundness),
+                contrast: snrWeightedMedian(inTile, \.contrast),
                 gradient: Kernels.gradientEnergy(luminance, x0: tile.x, y0: tile.y, width: tile.w, height: tile.h)?.mean ?? .nan,
                 noise: noise,
                 background: Statistics.median(values).map(Double.init) ?? .nan,
                 coverage: Double(values.count) / Double(max(1, tile.w * tile.h)))
         }
+    }
+
+    /// The robust aggregation of a star property over a tile's stars (METHOD: "log after robust
+    /// aggregation"): the weighted median of `value` with each star weighted by its SNR (a star with a
+    /// non-finite or non-positive SNR or value does not count). Guarantees: equal SNRs give the plain
+    /// median (the two middle values averaged for an even count); NaN when no star counts.
+    /// Why weighted: the detected star set changes from frame to frame (worse seeing loses faint stars),
+    /// so a plain median drifts to brighter stars exactly when seeing degrades; weighting by SNR keeps
+    /// the bright stars, which every frame detects, in charge. Measured on 200 synthetic frames: the
+    /// per-tile correlation of the contrast metric with the true seeing went from -0.41 to -0.95, of
+    /// log FWHM from 0.982 to 0.994 (`docs/method.md`).
+    public static func snrWeightedMedian(_ stars: [MeasuredStar], _ value: KeyPath<MeasuredStar, Double>) -> Double {
+        let pairs = stars.compactMap { s -> (Double, Double)? in
+            let v = s[keyPath: value]
+            return v.isFinite && s.snr.isFinite && s.snr > 0 ? (v, s.snr) : nil
+        }.sorted { $0.0 < $1.0 }
+        guard !pairs.isEmpty else { return .nan }
+        let half = pairs.reduce(0.0) { $0 + $1.1 } / 2
+        var cumulative = 0.0
+        for (i, p) in pairs.enumerated() {
+            cumulative += p.1
+            if cumulative > half * (1 + 1e-12) { return p.0 }
+            if cumulative >= half * (1 - 1e-12) { return i + 1 < pairs.count ? (p.0 + pairs[i + 1].0) / 2 : p.0 }
+        }
+        return pairs[pairs.count - 1].0
     }
 
     /// The finite pixels of a tile and the horizontal differences of finite neighbours.

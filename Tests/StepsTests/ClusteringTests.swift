@@ -59,12 +59,51 @@ struct ClusteringTests {
         #expect(Clustering.chooseK(Array(scan.prefix(3)), total: 100) == 4)
         #expect(Clustering.kRange(section: Self.section(min: 15, max: 30), frameCount: 10) == 10...10)
         #expect(Clustering.kRange(section: Self.section(min: 3, max: 30), frameCount: 12) == 3...12)
-        // Four separated blobs with k allowed in 2...8: the rule finds 4.
-        let pts = Self.blobs(groups: 4, per: 8, seed: 4)
+        // Four separated blobs of equal G (equal weight, so the weight balance does not split them)
+        // with k allowed in 2...8: the rule finds 4.
+        var pts = Self.blobs(groups: 4, per: 8, seed: 4)
+        for i in pts.indices { pts[i][0] = 1 }
         let c = Clustering.cluster(state: pts, files: pts.indices.map { "f\($0)" }, section: Self.section(min: 2, max: 8))
         #expect(c.method == "kmeans" && c.k == 4)
         #expect(c.inertia.map(\.k) == Array(2...8))
         #expect(Set(c.frames.map(\.cluster)) == Set(0..<4))
+    }
+
+    @Test("weight-balanced k-means: a lone low-G outlier is not a cluster of its own; no cluster exceeds its share of G")
+    func balanced() {
+        // 30 clear frames (G ~ 1) and one cloud frame (G = 0.05, far away in B and sigma).
+        var rng = TestRNG(seed: 11)
+        var pts: [[Double]] = (0..<30).map { _ in [1 + 0.2 * rng.normal(), rng.normal(), rng.normal(), rng.normal(), rng.normal()] }
+        pts.append([0.05, -4, 6, 12, 9])
+        let g = pts.map { $0[0] }
+        let z = Clustering.standardize(pts)
+        // Plain k-means isolates the outlier: it alone would be 1/k of the final stack.
+        let plain = KMeans.best(z, k: 4, restarts: 8, seed: 5)
+        #expect(plain.labels.filter { $0 == plain.labels[30] }.count == 1)
+        let a = KMeans.bestBalanced(z, mass: g, k: 4, restarts: 8, seed: 5)
+        #expect(a == KMeans.bestBalanced(z, mass: g, k: 4, restarts: 8, seed: 5))
+        #expect(Set(a.labels) == Set(0..<4))
+        #expect(a.labels.filter { $0 == a.labels[30] }.count > 1)
+        let capacity = (1 + KMeans.balanceSlack) * g.reduce(0, +) / 4
+        let load = KMeans.clusterMass(labels: a.labels, mass: g, k: 4)
+        for c in 0..<4 { #expect(load[c] <= capacity + 1e-9, "cluster \(c) carries \(load[c]) > \(capacity)") }
+        // The node path uses it: the outlier is not alone there either.
+        let c = Clustering.cluster(state: pts, files: pts.indices.map { "f\($0)" }, section: Self.section(min: 4, max: 4))
+        #expect(c.k == 4 && c.frames.filter { $0.cluster == c.frames[30].cluster }.count > 1)
+    }
+
+    @Test("weight shares: mean over tiles of W / mean W; equal weights give 1; shares average to 1")
+    func weightShares() {
+        var w = TileWeights(frameCount: 3, tileCount: 2)
+        #expect(Clustering.weightShares(w) == [1, 1, 1])
+        // Tile 0: W = 1, 1, 4 (mean 2); tile 1: W = 2, 1, 0 (mean 1).
+        for (f, v) in [Float(1), 1, 4].enumerated() { w.set(frame: f, tile: 0, q: 0, l: 1, w: v) }
+        for (f, v) in [Float(2), 1, 0].enumerated() { w.set(frame: f, tile: 1, q: 0, l: 1, w: v) }
+        let s = Clustering.weightShares(w)
+        let expected: [Double] = [1.25, 0.75, 1.0]  // (1/2 + 2/1) / 2, (1/2 + 1/1) / 2, (4/2 + 0/1) / 2
+        for f in 0..<3 { #expect(abs(s[f] - expected[f]) < 1e-12) }
+        let meanShare = s.reduce(0.0, +) / 3
+        #expect(abs(meanShare - 1) < 1e-12)
     }
 
     @Test("stable state falls back to quantiles of G, then to time buckets")

@@ -20,6 +20,25 @@ struct LocalMetricsTests {
         #expect(g.tiles.filter { LocalMetrics.stars(in: $0, stars).contains { $0.x == 80 } }.count >= 1)
     }
 
+    @Test("SNR-weighted median: equal SNRs give the plain median, faint stars cannot move it, NaN when no star counts")
+    func snrWeightedMedian() {
+        func s(_ fwhm: Double, snr: Double) -> MeasuredStar {
+            MeasuredStar(x: 0, y: 0, fwhm: fwhm, roundness: 0.9, ellipticity: 0.1, contrast: 40, snr: snr, saturated: false)
+        }
+        // Equal SNRs: the plain median, odd and even counts.
+        #expect(LocalMetrics.snrWeightedMedian([s(5, snr: 50), s(2, snr: 50), s(3, snr: 50)], \.fwhm) == 3)
+        #expect(LocalMetrics.snrWeightedMedian([s(5, snr: 50), s(2, snr: 50), s(3, snr: 50), s(4, snr: 50)], \.fwhm) == 3.5)
+        // Two bright stars at 3.0 (SNR 150) and 3.2 (SNR 200), three faint ones at 6: the plain median is 6,
+        // the weighted one 3.2 (cumulative SNR 150, then 350 > 383 / 2).
+        let mixed = [s(3.0, snr: 150), s(3.2, snr: 200), s(6, snr: 12), s(6, snr: 11), s(6, snr: 10)]
+        #expect(Statistics.median(mixed.map(\.fwhm)) == 6)
+        #expect(LocalMetrics.snrWeightedMedian(mixed, \.fwhm) == 3.2)
+        // Stars with unusable SNR or value do not count.
+        #expect(LocalMetrics.snrWeightedMedian([s(.nan, snr: 100), s(4, snr: 0), s(2.5, snr: 30)], \.fwhm) == 2.5)
+        #expect(LocalMetrics.snrWeightedMedian([], \.fwhm).isNaN)
+        #expect(LocalMetrics.snrWeightedMedian([s(4, snr: .nan)], \.fwhm).isNaN)
+    }
+
     @Test("tile metrics: star medians, background = median, noise from pixel differences ignores smooth structure")
     func tileMetrics() throws {
         // Left half: flat 1.0 + noise 0.01. Right half: a steep smooth ramp + the same noise.
