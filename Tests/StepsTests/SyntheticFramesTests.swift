@@ -20,16 +20,9 @@ struct SyntheticFramesTests {
         sc.seeingRange = 2.0...5.0
         let series = try SynthSeries(sc)
         try series.write(to: dir.path + "/series", concurrency: 2)
-        var infos: [FrameInfo] = []
-        for i in 0..<frameCount {
-            let path = dir.path + "/series/" + SynthSeries.framePath(i)
-            let h = try FITS.readHeader(path)
-            infos.append(FrameInfo(index: i, path: path, name: (path as NSString).lastPathComponent, width: h.width,
-                                   height: h.height, channels: h.channels, bitpix: h.bitpix, bayer: nil,
-                                   exposure: h.exposure, dateObs: h.dateObs))
-        }
+        let frameList = try PipelineFixture.frameList(PipelineFixture.seriesPaths(dir.path + "/series", count: frameCount))
         try FileManager.default.createDirectory(atPath: dir.path + "/ws", withIntermediateDirectories: true)
-        return FrameList(frames: infos)
+        return frameList
     }
 
     static func config(_ clustering: TCConfig.Clustering) -> TCConfig {
@@ -47,13 +40,7 @@ struct SyntheticFramesTests {
 
     static func graph(_ frames: FrameList, _ config: TCConfig, workspace: String) throws -> (BuildGraph, [Materialization]) {
         var b = PipelineBuilder(config: config, frames: frames, workspace: workspace)
-        for f in frames.frames {
-            b.add(Node(name: NodeName.frame("register", f.index), kind: "test.register.copy", version: 1,
-                       params: EmptyParams(), inputs: ["raw": .file(f.path)], outputs: ["frame", "transform"]) { ctx in
-                try Artifacts.writeImage(try FITS.read(try ctx.input("raw")), ctx, "frame")
-                try Artifacts.writeText(#"{"matches":0,"residualRMS":0,"starCount":0}"#, ctx, "transform")
-            })
-        }
+        b.addCopyRegistration()
         try b.addMetrics()
         try b.addReconstruction()
         return (try b.graph(), b.materializations)

@@ -28,16 +28,9 @@ struct TileMetricsPipelineTests {
         sc.starCount = 1400
         let series = try SynthSeries(sc)
         try series.write(to: dir.path + "/series", concurrency: 2)
-        var infos: [FrameInfo] = []
-        for i in 0..<frameCount {
-            let path = dir.path + "/series/" + SynthSeries.framePath(i)
-            let h = try FITS.readHeader(path)
-            infos.append(FrameInfo(index: i, path: path, name: (path as NSString).lastPathComponent, width: h.width,
-                                   height: h.height, channels: h.channels, bitpix: h.bitpix, bayer: nil,
-                                   exposure: h.exposure, dateObs: h.dateObs))
-        }
+        let frameList = try PipelineFixture.frameList(PipelineFixture.seriesPaths(dir.path + "/series", count: frameCount))
         try FileManager.default.createDirectory(atPath: dir.path + "/ws", withIntermediateDirectories: true)
-        return Fixture(dir: dir, series: series, frames: FrameList(frames: infos))
+        return Fixture(dir: dir, series: series, frames: frameList)
     }
 
     static func config(sizeFactor: Double) -> TCConfig {
@@ -52,13 +45,7 @@ struct TileMetricsPipelineTests {
 
     static func graph(_ fx: Fixture, _ config: TCConfig) throws -> (BuildGraph, [Materialization]) {
         var b = PipelineBuilder(config: config, frames: fx.frames, workspace: fx.workspace)
-        for f in fx.frames.frames {
-            b.add(Node(name: NodeName.frame("register", f.index), kind: "test.register.copy", version: 1,
-                       params: EmptyParams(), inputs: ["raw": .file(f.path)], outputs: ["frame", "transform"]) { ctx in
-                try Artifacts.writeImage(try FITS.read(try ctx.input("raw")), ctx, "frame")
-                try Artifacts.writeText(#"{"matches":0,"residualRMS":0,"starCount":0}"#, ctx, "transform")
-            })
-        }
+        b.addCopyRegistration()
         try b.addMetrics()
         return (try b.graph(), b.materializations)
     }

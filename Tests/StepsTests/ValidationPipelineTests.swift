@@ -17,13 +17,7 @@ struct ValidationPipelineTests {
 
     static func graph(_ frames: FrameList, workspace: String, config: TCConfig) throws -> (BuildGraph, [Materialization]) {
         var b = PipelineBuilder(config: config, frames: frames, workspace: workspace)
-        for f in frames.frames {
-            b.add(Node(name: NodeName.frame("register", f.index), kind: "test.register.copy", version: 1,
-                       params: EmptyParams(), inputs: ["raw": .file(f.path)], outputs: ["frame", "transform"]) { ctx in
-                try Artifacts.writeImage(try FITS.read(try ctx.input("raw")), ctx, "frame")
-                try Artifacts.writeText(#"{"matches":0,"residualRMS":0,"starCount":0}"#, ctx, "transform")
-            })
-        }
+        b.addCopyRegistration()
         try b.addMetrics()
         for k in 0..<config.synthetic.framesMax {
             let members = frames.frames.map(\.index).filter { $0 % 3 == k }
@@ -55,14 +49,7 @@ struct ValidationPipelineTests {
         sc.starCount = 900
         let series = try SynthSeries(sc)
         try series.write(to: dir.path + "/series", concurrency: 2)
-        var infos: [FrameInfo] = []
-        for i in 0..<Self.frameCount {
-            let path = dir.path + "/series/" + SynthSeries.framePath(i)
-            let h = try FITS.readHeader(path)
-            infos.append(FrameInfo(index: i, path: path, name: (path as NSString).lastPathComponent, width: h.width,
-                                   height: h.height, channels: h.channels, bitpix: h.bitpix, bayer: nil,
-                                   exposure: h.exposure, dateObs: h.dateObs))
-        }
+        let frameList = try PipelineFixture.frameList(PipelineFixture.seriesPaths(dir.path + "/series", count: Self.frameCount))
         let ws = try Workspace(root: dir.path + "/ws", durable: false)
         var config = TCConfig()
         config.data.framesMin = 10
@@ -72,7 +59,7 @@ struct ValidationPipelineTests {
         config.registration.starThresholdSigma = 8
         config.synthetic.framesMin = 1
         config.synthetic.framesMax = 4
-        let (g, mats) = try Self.graph(FrameList(frames: infos), workspace: ws.root, config: config)
+        let (g, mats) = try Self.graph(frameList, workspace: ws.root, config: config)
         #expect(Set(mats.map(\.path)).isSuperset(of: ["classical.fit", "stacked.fit", "validation.json"]))
         let start = Date()
         let r = try ws.run(g, options: RunOptions(jobs: 2), command: "test")
@@ -96,7 +83,7 @@ struct ValidationPipelineTests {
 
         // Lowering the FWHM limit reruns validation alone, and it now passes that check.
         config.validation.minFwhmImprovementPercent = -5
-        let (g2, _) = try Self.graph(FrameList(frames: infos), workspace: ws.root, config: config)
+        let (g2, _) = try Self.graph(frameList, workspace: ws.root, config: config)
         let r2 = try ws.run(g2, options: RunOptions(jobs: 2), command: "test")
         #expect(r2.executed == ["validation"])
         let report2 = try ValidationReport.read(path: ws.path(of: try #require(r2.outputs["validation"]?["validation"])))
