@@ -119,14 +119,9 @@ public func matchAsterisms(reference: [SIMD2<Double>], frame: [SIMD2<Double>],
     }
     if hypotheses.count > options.maxHypotheses {
         // Seeded partial Fisher-Yates shuffle: a deterministic sample.
-        var state = options.seed
+        var rng = SplitMix64(seed: options.seed)
         for i in 0..<options.maxHypotheses {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            let j = i + Int(z % UInt64(hypotheses.count - i))
+            let j = i + Int(rng.next() % UInt64(hypotheses.count - i))
             hypotheses.swapAt(i, j)
         }
         hypotheses.removeLast(hypotheses.count - options.maxHypotheses)

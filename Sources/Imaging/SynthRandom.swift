@@ -91,17 +91,30 @@ public struct SynthRandom: RandomNumberGenerator, Sendable {
     }
 }
 
-/// SplitMix64, used only to expand a seed into xoshiro state and to hash integers.
-struct SplitMix64: Sendable {
-    var state: UInt64
+/// SplitMix64: a tiny seeded generator. Expands seeds into xoshiro state, hashes integers, and is the
+/// deterministic generator of the seeded algorithms (asterism sampling, k-means++): same seed, same
+/// sequence on every platform and thread count.
+public struct SplitMix64: Sendable, RandomNumberGenerator {
+    /// The generator state (the seed before the first draw).
+    public var state: UInt64
 
-    mutating func next() -> UInt64 {
+    /// A generator at `state`.
+    public init(state: UInt64) { self.state = state }
+
+    /// A generator seeded with `seed`.
+    public init(seed: UInt64) { self.state = seed }
+
+    /// Next 64 random bits.
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// Uniform in [0, 1) from the top 53 bits.
+    public mutating func unit() -> Double { Double(next() >> 11) / 9_007_199_254_740_992.0 }
 
     /// A well-mixed 64-bit hash of `values` under `seed` (stateless; used for lattice noise).
     static func hash(_ seed: UInt64, _ a: Int64, _ b: Int64) -> UInt64 {

@@ -1,20 +1,5 @@
 import Foundation
-
-/// A small deterministic generator (SplitMix64) for the k-means++ seeding: same seed, same sequence,
-/// on every platform and thread count.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) from the top 53 bits.
-    mutating func unit() -> Double { Double(next() >> 11) / 9_007_199_254_740_992.0 }
-}
+import Imaging
 
 /// One k-means solution.
 public struct KMeansResult: Sendable, Equatable {
