@@ -55,6 +55,14 @@ public struct ReferenceParams: Codable, Sendable, Equatable {
     public var needsWCS: Bool
     /// Auto choice: frames with at least this fraction of the best star count compete on FWHM.
     public var minStarFraction: Double
+
+    enum CodingKeys: String, CodingKey {
+        case reference = "registration.reference"
+        case width = "width"
+        case height = "height"
+        case needsWCS = "needs_wcs"
+        case minStarFraction = "min_star_fraction"
+    }
 }
 
 /// The auto reference choice.

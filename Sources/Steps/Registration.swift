@@ -39,6 +39,14 @@ public struct RegisterParams: Codable, Sendable, Equatable {
     public var bayer: String?
     /// Frame index; only set for the siril engine (it picks the frame's transform from siril's list).
     public var sirilIndex: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case engine = "registration.engine"
+        case interpolation = "registration.interpolation"
+        case minStarMatches = "registration.min_star_matches"
+        case bayer = "bayer"
+        case sirilIndex = "siril_index"
+    }
 }
 
 /// Registered-frame file names.

@@ -50,6 +50,14 @@ public enum Scan {
         var maxExposureSpreadPercent: Double
         var maxNonfiniteFraction: Double
         var maxBackgroundPosition: Double
+
+        enum CodingKeys: String, CodingKey {
+            case names = "names"
+            case paths = "paths"
+            case maxExposureSpreadPercent = "data.max_exposure_spread_percent"
+            case maxNonfiniteFraction = "data.max_nonfinite_fraction"
+            case maxBackgroundPosition = "max_background_position"
+        }
     }
 
     /// Where a stretched frame's background starts (see `Inspection.backgroundPosition`).

@@ -34,6 +34,15 @@ public struct StarListParams: Codable, Sendable, Equatable {
     /// Detections more elongated than this (1 - minor/major) are not stars.
     public var maxEllipticity: Double
 
+    enum CodingKeys: String, CodingKey {
+        case thresholdSigma = "registration.star_threshold_sigma"
+        case bayer = "bayer"
+        case saturationLevel = "saturation_level"
+        case maxStars = "max_stars"
+        case backgroundMesh = "background_mesh"
+        case maxEllipticity = "max_ellipticity"
+    }
+
     /// Params for a frame of `bitpix` with `bayer` under `config`.
     public init(config: TCConfig, bayer: String?, bitpix: Int, maxStars: Int = 300) {
         thresholdSigma = config.registration.starThresholdSigma

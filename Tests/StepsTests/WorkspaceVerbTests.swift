@@ -63,6 +63,16 @@ import TestSupport
         #expect(detailed == 3)
         #expect(everyUpstream == 1 + 8)  // tiles/geometry and local/00000...00007
         #expect(explain.stdout.contains("... and \(everyUpstream - 3) more upstream node(s) ran (local/"))
+        let text = try tcbuild(["graph", "-w", dir.path])
+        #expect(text.stdout.contains("register (8 nodes) <- reference, stars"))
+        #expect(text.stdout.contains("stack (2 nodes)"))
+        let dot = try tcbuild(["graph", "-w", dir.path, "--format", "dot"])
+        #expect(dot.stdout.hasPrefix("digraph tcbuild {"))
+        #expect(dot.stdout.contains("\"tiles/geometry\" -> \"tiles/metrics\";"))
+        let json = try tcbuild(["graph", "-w", dir.path, "--format", "json"])
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let nodes = try #require(parsed?["nodes"] as? [[String: Any]])
+        #expect(nodes.contains { $0["name"] as? String == "validation" && ($0["upstreams"] as? [String])?.contains("stack") == true })
         let log = try tcbuild(["log", "-w", dir.path])
         #expect(log.stdout.contains("tile.overlap_fraction: 0.25 -> 0.3"))
     }

@@ -1,0 +1,29 @@
+import Foundation
+import Graph
+
+extension PipelineRunner {
+    /// Which nodes read each config key: built from the params of a pipeline graph over a stand-in
+    /// two-frame series (param key paths mirror config key paths), so it is exactly what explain
+    /// shows. Node names are given as patterns (`register/NNNNN`). Keys no node reads map to `[]`.
+    public static func configReaders(_ config: TCConfig = TCConfig()) throws -> [String: [String]] {
+        let frames = FrameList(frames: (0..<2).map {
+            FrameInfo(index: $0, path: "/frames/f\($0).fits", name: "f\($0).fits", width: 640, height: 480, channels: 1,
+                      bitpix: 16, bayer: nil, exposure: 60, dateObs: nil)
+        })
+        var builder = PipelineBuilder(config: config, frames: frames, workspace: "/workspace")
+        try addPhases(&builder)
+        var readers: [String: Set<String>] = [:]
+        let keys = Set(ConfigLoader.keyPaths())
+        for node in try Scan.graph(config: config, files: frames.frames.map(\.path)).nodes + builder.nodes {
+            let pattern = node.name.replacingOccurrences(of: #"/\d+$"#, with: "/NNNNN", options: .regularExpression)
+                .replacingOccurrences(of: #"^synthetic/NNNNN$"#, with: "synthetic/NN", options: .regularExpression)
+            for (path, _) in node.params.flattened {
+                // A param path may sit under a node-specific prefix; match the longest config key suffix.
+                if let key = keys.first(where: { path == $0 || path.hasSuffix("." + $0) }) {
+                    readers[key, default: []].insert(pattern)
+                }
+            }
+        }
+        return Dictionary(uniqueKeysWithValues: keys.map { ($0, readers[$0].map { Array($0).sorted() } ?? []) })
+    }
+}
