@@ -203,8 +203,10 @@ enum ReportData {
     /// Median FWHM (px) of the stars of an image's luminance, with the same star selection as the
     /// frame metrics (32 px background mesh, ellipticity <= 0.4); nil without stars.
     static func fwhm(_ image: Image) -> Double? {
-        let lum = Measure.luminance(image)
-        let stars = Measure.stars(luminance: lum, raw: lum, thresholdSigma: 5, saturation: nil)
+        // The 80 brightest stars are plenty for a median and keep the report cheap on deep stacks
+        // (fitting every star of a stack costs seconds per image).
+        let options = StarDetectionOptions(thresholdSigma: 5, background: .map(mesh: 32), maxStars: 80)
+        let stars = detectStars(in: Measure.luminance(image), options: options)
         return Statistics.median(stars.filter { $0.ellipticity <= TileGeometry.maxEllipticity }.map(\.fwhm))
     }
 }
