@@ -10,8 +10,7 @@ extension PipelineRunner {
             FrameInfo(index: $0, path: "/frames/f\($0).fits", name: "f\($0).fits", width: 640, height: 480, channels: 1,
                       bitpix: 16, bayer: nil, exposure: 60, dateObs: nil)
         })
-        var builder = PipelineBuilder(config: config, frames: frames, workspace: "/workspace")
-        try addPhases(&builder)
+        let builder = try mainBuilder(config: config, frames: frames, workspace: "/workspace")
         var readers: [String: Set<String>] = [:]
         let keys = Set(ConfigLoader.keyPaths())
         for node in try Scan.graph(config: config, files: frames.frames.map(\.path)).nodes + builder.nodes {

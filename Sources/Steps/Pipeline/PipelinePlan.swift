@@ -28,8 +28,7 @@ extension PipelineRunner {
             return PipelineGraphs(scan: scan, main: nil, materializations: [])
         }
         let list = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: frames.digest), node: "scan")
-        var builder = PipelineBuilder(config: config, frames: list, workspace: workspace.root)
-        try addPhases(&builder)
+        let builder = try mainBuilder(config: config, frames: list, workspace: workspace.root)
         return PipelineGraphs(scan: scan, main: try builder.graph(), materializations: builder.materializations)
     }
 

@@ -22,6 +22,13 @@ public struct PipelineResult: Sendable {
 /// materialization of human-facing outputs (`registered/`, `frame_metrics.csv`, ...).
 public enum PipelineRunner {
     /// The phases present in this build, in order. Each adds its nodes to the builder.
+    /// The main graph's builder for `frames` under `config`, with every phase added.
+    static func mainBuilder(config: TCConfig, frames: FrameList, workspace: String) throws -> PipelineBuilder {
+        var builder = PipelineBuilder(config: config, frames: frames, workspace: workspace)
+        try addPhases(&builder)
+        return builder
+    }
+
     static func addPhases(_ builder: inout PipelineBuilder) throws {
         try builder.addRegistration()   // phase 1
         try builder.addMetrics()        // phases 2-5
@@ -51,8 +58,7 @@ public enum PipelineRunner {
         if !until.isEmpty && until.allSatisfy({ scanGraph.node($0) != nil }) { return result }
 
         let frames = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: framesDigest), node: "scan")
-        var builder = PipelineBuilder(config: config, frames: frames, workspace: workspace.root)
-        try addPhases(&builder)
+        let builder = try mainBuilder(config: config, frames: frames, workspace: workspace.root)
         let main = try builder.graph()
         let mainTargets = until.filter { scanGraph.node($0) == nil }
         let second = engine.run(mainTargets.isEmpty ? main : try main.needed(for: mainTargets), options: options)
@@ -92,9 +98,7 @@ public enum PipelineRunner {
             result.report.outputs[node]?[output].map { workspace.path(of: $0) }
         }
         let executed = Set(result.report.executed)
-        let sql = "SELECT node, duration FROM executions e WHERE id = (SELECT MAX(id) FROM executions WHERE node = e.node)"
-        var durations: [String: Double] = [:]
-        for row in try workspace.manifest.select(sql) { durations[row[0].text] = row[1].double }
+        let durations = try latestDurations(workspace)
         let timings = (result.report.executed + result.report.cached).sorted().map { node in
             NodeTiming(node: node, group: String(node.split(separator: "/").first ?? Substring(node)),
                        seconds: durations[node] ?? 0, state: executed.contains(node) ? "executed" : "cached")
@@ -120,13 +124,14 @@ public enum PipelineRunner {
     /// deterministic node wrote it).
     static func finalizeValidation(_ digest: Digest, in workspace: Workspace, at path: String, since start: Date) throws -> ValidationReport {
         var report = try ValidationReport.read(path: workspace.path(of: digest))
-        var tile = 0.0
-        for group in ["local", "tiles", "reconstruct", "synthetic", "clusters"] {
-            tile += try durations(workspace, like: group)
+        let durations = try latestDurations(workspace)
+        /// Summed duration of the nodes named `prefix` or `prefix/...`.
+        func total(_ prefixes: [String]) -> Double {
+            durations.filter { node, _ in prefixes.contains { node == $0 || node.hasPrefix($0 + "/") } }.values.reduce(0, +)
         }
+        let tile = total(["local", "tiles", "reconstruct", "synthetic", "clusters"])
         // A classical stack needs registration and a mean: that is the yardstick for the tile phases.
-        var classical = 0.0
-        for group in ["stars", "reference", "register", "stack/classical"] { classical += try durations(workspace, like: group) }
+        let classical = total(["stars", "reference", "register", "stack/classical"])
         report.recordRuntime(elapsedHours: Date().timeIntervalSince(start) / 3600,
                              tileAnalysisFactor: classical > 0 ? tile / classical : nil)
         let dest = workspace.root + "/" + path
@@ -137,11 +142,12 @@ public enum PipelineRunner {
         return report
     }
 
-    /// Summed duration of the latest executions of nodes named `prefix` or `prefix/...`.
-    static func durations(_ workspace: Workspace, like prefix: String) throws -> Double {
-        let sql = "SELECT COALESCE(SUM(duration), 0) FROM executions e WHERE (node = ? OR node LIKE ?) "
-            + "AND id = (SELECT MAX(id) FROM executions WHERE node = e.node)"
-        return try workspace.manifest.select(sql, [.text(prefix), .text(prefix + "/%")]).first?.first?.double ?? 0
+    /// The duration of each node's latest execution, by node name (one query).
+    static func latestDurations(_ workspace: Workspace) throws -> [String: Double] {
+        let sql = "SELECT node, duration FROM executions e WHERE id = (SELECT MAX(id) FROM executions WHERE node = e.node)"
+        var durations: [String: Double] = [:]
+        for row in try workspace.manifest.select(sql) { durations[row[0].text] = row[1].double }
+        return durations
     }
 
     static func merge(_ a: RunReport, _ b: RunReport) -> RunReport {
