@@ -25,7 +25,7 @@ enum ExitStatus {
     static func code(for error: Error) -> Int32? {
         switch error {
         case is RunFailed, is ValidationAbort: return 1
-        case is UsageError, is CacheError, is GraphError, is SQLiteError, is ConfigError, is StepError: return 2
+        case is UsageError, is CacheError, is GraphError, is SQLiteError, is ConfigError, is StepError, is ProcessError: return 2
         default: return nil
         }
     }

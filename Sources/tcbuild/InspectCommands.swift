@@ -9,7 +9,7 @@ import Steps
 private func currentPlan(_ options: WorkspaceOptions) throws -> (Workspace, PipelineGraphs, [String: PlanEntry]) {
     let config = try options.loadConfig()
     let workspace = try Workspace(root: options.root, writable: false)
-    let graphs = try PipelineRunner.graphs(workspace: workspace, config: config)
+    let graphs = try PipelineRunner.graphs(workspace: workspace, config: config, process: try options.loadProcess())
     let planner = Planner(store: workspace)
     var entries = try planner.plan(graphs.scan)
     if let main = graphs.main { entries += try planner.plan(main) }

@@ -121,20 +121,26 @@ struct Verify: ParsableCommand {
     }
 }
 
-/// `tcbuild graph`: the DAG, grouped by phase.
+/// `tcbuild graph`: the process's steps and the DAG, grouped by phase.
 struct GraphCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "graph", abstract: "Print the graph (text, Graphviz dot or JSON), grouped by phase.")
+    static let configuration = CommandConfiguration(commandName: "graph", abstract: "Print the process (steps and their nodes) and the graph (text, Graphviz dot, JSON), or the process description (proc).")
     @OptionGroup var options: WorkspaceOptions
-    @Option(help: "text, dot or json.") var format: String = "text"
+    @Option(help: "text, dot, json or proc (the tile_compile.proc in effect).") var format: String = "text"
 
     func validate() throws {
-        guard ["text", "dot", "json"].contains(format) else { throw ValidationError("--format must be text, dot or json") }
+        guard ["text", "dot", "json", "proc"].contains(format) else { throw ValidationError("--format must be text, dot, json or proc") }
     }
 
     func run() throws {
+        let process = try options.loadProcess()
+        if format == "proc" {
+            let path = options.root + "/" + ProcessDescription.fileName
+            print((try? String(contentsOfFile: path, encoding: .utf8)) ?? ProcessDescription.defaultText, terminator: "")
+            return
+        }
         let config = try options.loadConfig()
         let workspace = try Workspace(root: options.root, writable: false)
-        let graphs = try PipelineRunner.graphs(workspace: workspace, config: config)
+        let graphs = try PipelineRunner.graphs(workspace: workspace, config: config, process: process)
         let nodes = graphs.nodes
         var groups: [String] = []
         for n in nodes where !groups.contains(n.group) { groups.append(n.group) }
@@ -153,10 +159,16 @@ struct GraphCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: ["nodes": list], options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         default:
+            print("process (\(process.file)):")
+            for use in process.steps {
+                let nodes = use.step.nodes.isEmpty ? "(after the run)" : use.step.nodes.joined(separator: ", ")
+                print("  \(use.step.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(nodes)")
+            }
+            print("graph:")
             for g in groups {
                 let members = nodes.filter { $0.group == g }
                 let ups = Set(members.flatMap(\.upstreams).compactMap { u in nodes.first { $0.name == u }?.group }).subtracting([g])
-                print("\(g) (\(members.count) node\(members.count == 1 ? "" : "s"))" + (ups.isEmpty ? "" : " <- " + ups.sorted().joined(separator: ", ")))
+                print("  \(g) (\(members.count) node\(members.count == 1 ? "" : "s"))" + (ups.isEmpty ? "" : " <- " + ups.sorted().joined(separator: ", ")))
             }
             if graphs.main == nil { print("(the scan will run first; the main graph depends on its frame list)") }
         }

@@ -25,6 +25,10 @@ struct WorkspaceOptions: ParsableArguments {
         }
         return try ConfigLoader.load(path: path, overrides: overrides)
     }
+
+    /// The workspace's `tile_compile.proc`, or the built-in process when it has none (exit 2 with
+    /// file:line on errors).
+    func loadProcess() throws -> ProcessDescription { try ProcessDescription.load(workspace: root) }
 }
 
 /// `tcbuild run`: builds everything that is out of date.
@@ -52,10 +56,11 @@ struct Run: ParsableCommand {
         let workspace = try Workspace(root: options.root)
         defer { try? workspace.close() }
         let until = self.until
+        let process = try options.loadProcess()
         let progress = ProgressDisplay(quiet: quiet, verbose: verbose,
-                                       groupTotals: { groupTotals(workspace: workspace, config: config, until: until, stage: $0) })
+                                       groupTotals: { groupTotals(workspace: workspace, config: config, process: process, until: until, stage: $0) })
         defer { progress.finish() }
-        let result = try PipelineRunner.run(workspace: workspace, config: config, jobs: jobs, until: until,
+        let result = try PipelineRunner.run(workspace: workspace, config: config, process: process, jobs: jobs, until: until,
                                             command: (["run"] + CommandLine.arguments.dropFirst(2)).joined(separator: " "),
                                             events: progress)
         progress.finish()
@@ -76,14 +81,14 @@ struct Run: ParsableCommand {
 /// from the frame list, without hashing anything), 1 the scan and main graphs (the scan is cached
 /// by then, so building the main graph reads its frame list). Empty when the graphs cannot be
 /// built; the progress display then shows counts without totals.
-func groupTotals(workspace: Workspace, config: TCConfig, until: [String], stage: Int) -> [String: Int] {
+func groupTotals(workspace: Workspace, config: TCConfig, process: ProcessDescription, until: [String], stage: Int) -> [String: Int] {
     var graphs: [BuildGraph] = []
     if stage == 0 {
         guard let files = try? Scan.listFrames(config: config, workspace: workspace.root),
               let scan = try? Scan.graph(config: config, files: files) else { return [:] }
         graphs = [scan]
     } else {
-        guard let both = try? PipelineRunner.graphs(workspace: workspace, config: config) else { return [:] }
+        guard let both = try? PipelineRunner.graphs(workspace: workspace, config: config, process: process) else { return [:] }
         graphs = [both.scan] + (both.main.map { [$0] } ?? [])
     }
     var counts: [String: Int] = [:]
@@ -95,10 +100,11 @@ func groupTotals(workspace: Workspace, config: TCConfig, until: [String], stage:
     return counts
 }
 
-/// `tcbuild init`: a new workspace with a commented `tile_compile.yaml` and a `README.md` on how to
-/// iterate (the README is embedded in the binary, see `WorkspaceReadme`; an existing one is kept).
+/// `tcbuild init`: a new workspace with a commented `tile_compile.yaml`, the default process
+/// description `tile_compile.proc` and a `README.md` on how to iterate (the README is embedded in the
+/// binary, see `WorkspaceReadme`; an existing README or process file is kept).
 struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a workspace with a tile_compile.yaml listing every key and a README.md on how to iterate.")
+    static let configuration = CommandConfiguration(abstract: "Create a workspace with a tile_compile.yaml listing every key, its tile_compile.proc and a README.md on how to iterate.")
 
     @Argument(help: "Workspace directory to create.") var directory: String
     @Option(help: "Directory holding the input frames (written as data.input_dir).") var input: String?
@@ -114,6 +120,13 @@ struct Init: ParsableCommand {
         if let input { config.data.inputDir = (URL(fileURLWithPath: input).standardizedFileURL.path as NSString).standardizingPath }
         try config.renderedYAML().write(toFile: configPath, atomically: true, encoding: .utf8)
         print("created \(configPath)")
+        let procPath = root + "/" + ProcessDescription.fileName
+        if FileManager.default.fileExists(atPath: procPath) {
+            print("kept the existing \(procPath)")
+        } else {
+            try ProcessDescription.defaultText.write(toFile: procPath, atomically: true, encoding: .utf8)
+            print("created \(procPath) (the step order and directories; optional steps may be removed)")
+        }
         let readmePath = root + "/README.md"
         if FileManager.default.fileExists(atPath: readmePath) {
             print("kept the existing \(readmePath)")

@@ -14,7 +14,7 @@ struct Status: ParsableCommand {
     func run() throws {
         let config = try options.loadConfig()
         let workspace = try Workspace(root: options.root, writable: false)
-        let entries = try PipelineRunner.status(workspace: workspace, config: config)
+        let entries = try PipelineRunner.status(workspace: workspace, config: config, process: try options.loadProcess())
         var groups: [String] = []
         var byGroup: [String: [PlanEntry]] = [:]
         for e in entries {
@@ -53,7 +53,7 @@ struct Explain: ParsableCommand {
     func run() throws {
         let config = try options.loadConfig()
         let workspace = try Workspace(root: options.root, writable: false)
-        let entries = try PipelineRunner.status(workspace: workspace, config: config)
+        let entries = try PipelineRunner.status(workspace: workspace, config: config, process: try options.loadProcess())
         let byName = Dictionary(entries.map { ($0.node, $0) }, uniquingKeysWith: { a, _ in a })
         guard let entry = byName[node] else {
             let names = entries.map(\.node)

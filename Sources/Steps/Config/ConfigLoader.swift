@@ -87,13 +87,15 @@ public enum ConfigLoader {
 
     // MARK: - overrides
 
-    private static func applyOverride(_ override: String, to config: inout TCConfig,
-                                      origins: inout [String: ConfigLocation]) throws(ConfigError) {
+    /// Applies `override` (`key.path=value`); `location` names where it was written (a
+    /// `tile_compile.proc` line), else it is reported as a `--set` override.
+    static func applyOverride(_ override: String, to config: inout TCConfig, origins: inout [String: ConfigLocation],
+                              location: ConfigLocation? = nil) throws(ConfigError) {
         guard let eq = override.firstIndex(of: "=") else { throw .malformedOverride(override) }
         let path = override[..<eq].trimmingCharacters(in: .whitespaces)
         let valueText = String(override[override.index(after: eq)...])
         guard !path.isEmpty else { throw .malformedOverride(override) }
-        let at = ConfigLocation(override: override)
+        let at = location ?? ConfigLocation(override: override)
         guard let key = ConfigSchema.key(path) else {
             if ConfigSchema.sectionPaths.contains(path) {
                 let names = ConfigSchema.children(of: path).map { "\(path).\($0)" }.joined(separator: ", ")

@@ -49,11 +49,3 @@ public enum Artifacts {
         try context.writeOutput(name, Data(text.utf8))
     }
 }
-
-/// Node naming: per-frame nodes are `phase/NNNNN` with the frame's index in the sorted frame list.
-public enum NodeName {
-    /// `phase/00017`.
-    public static func frame(_ phase: String, _ index: Int) -> String {
-        "\(phase)/\(String(format: "%05d", index))"
-    }
-}

@@ -14,8 +14,7 @@ extension PipelineRunner {
         var readers: [String: Set<String>] = [:]
         let keys = Set(ConfigLoader.keyPaths())
         for node in try Scan.graph(config: config, files: frames.frames.map(\.path)).nodes + builder.nodes {
-            let pattern = node.name.replacingOccurrences(of: #"/\d+$"#, with: "/NNNNN", options: .regularExpression)
-                .replacingOccurrences(of: #"^synthetic/NNNNN$"#, with: "synthetic/NN", options: .regularExpression)
+            let pattern = NodeName.pattern(node.name)
             for (path, _) in node.params.flattened {
                 // A param path may sit under a node-specific prefix; match the longest config key suffix.
                 if let key = keys.first(where: { path == $0 || path.hasSuffix("." + $0) }) {

@@ -18,8 +18,8 @@ public struct Materialization: Sendable, Equatable {
     }
 }
 
-/// Collects the nodes of the main pipeline graph (everything after the scan). Each phase adds its
-/// nodes through an extension in its own file (`Registration.swift`: `addRegistration()`, ...).
+/// Collects the nodes of the main pipeline graph (everything after the scan). Each step of the
+/// process (`Pipeline.steps`, `ProcessDescription`) adds its nodes (`PipelineStep.add(to:)`).
 ///
 /// Contract between phases (node names and outputs):
 /// - `stars/NNNNN`: `stars` (JSON `[StarMeasurement]`, raw frame coordinates)
@@ -39,20 +39,28 @@ public struct PipelineBuilder: Sendable {
     public let frames: FrameList
     /// The workspace root (config-relative paths such as a reference frame path resolve against it).
     public let workspace: String
+    /// The process description (where frame-writing steps materialize).
+    public let process: ProcessDescription
     /// Nodes added so far.
     public private(set) var nodes: [Node] = []
     /// Outputs to materialize after the run.
     public private(set) var materializations: [Materialization] = []
 
     /// A builder for `frames` under `config`.
-    public init(config: TCConfig, frames: FrameList, workspace: String) {
+    public init(config: TCConfig, frames: FrameList, workspace: String, process: ProcessDescription = .default) {
         self.config = config
         self.frames = frames
         self.workspace = workspace
+        self.process = process
     }
 
     /// Adds a node.
     public mutating func add(_ node: Node) { nodes.append(node) }
+
+    /// Adds the nodes of `steps`, in order.
+    public mutating func add(_ steps: any PipelineStep...) throws {
+        for step in steps { try step.add(to: &self) }
+    }
 
     /// Materializes `node`'s `output` at `path` (relative to the workspace) after the run.
     public mutating func materialize(_ node: String, _ output: String, at path: String) {

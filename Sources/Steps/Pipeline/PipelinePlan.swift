@@ -18,7 +18,9 @@ public struct PipelineGraphs: Sendable {
 
 extension PipelineRunner {
     /// Builds the graphs for `config` in `workspace` (reads the cached frame list if there is one).
-    public static func graphs(workspace: Workspace, config: TCConfig) throws -> PipelineGraphs {
+    public static func graphs(workspace: Workspace, config: TCConfig,
+                              process: ProcessDescription = .default) throws -> PipelineGraphs {
+        let config = try process.configure(config)
         let files = try Scan.listFrames(config: config, workspace: workspace.root)
         let scan = try Scan.graph(config: config, files: files)
         let plan = try Planner(store: workspace).plan(scan)
@@ -27,22 +29,23 @@ extension PipelineRunner {
               let frames = outputs.first(where: { $0.name == "frames" }) else {
             return PipelineGraphs(scan: scan, main: nil, materializations: [])
         }
-        let list = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: frames.digest), node: "scan")
-        let builder = try mainBuilder(config: config, frames: list, workspace: workspace.root)
+        let list = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: frames.digest), node: NodeName.scan)
+        let builder = try mainBuilder(config: config, frames: list, workspace: workspace.root, process: process)
         return PipelineGraphs(scan: scan, main: try builder.graph(), materializations: builder.materializations)
     }
 
     /// What a run would do now, node by node (scan stage first). When the scan would run, the main
     /// graph is reported as one pending entry.
-    public static func status(workspace: Workspace, config: TCConfig) throws -> [PlanEntry] {
-        let g = try graphs(workspace: workspace, config: config)
+    public static func status(workspace: Workspace, config: TCConfig,
+                              process: ProcessDescription = .default) throws -> [PlanEntry] {
+        let g = try graphs(workspace: workspace, config: config, process: process)
         let planner = Planner(store: workspace)
         var entries = try planner.plan(g.scan)
         if let main = g.main {
             entries += try planner.plan(main)
         } else {
             entries.append(PlanEntry(node: "(pipeline)", group: "pipeline", state: .pending,
-                                     reasons: [.upstreamWillRun(["scan"])], fingerprint: nil))
+                                     reasons: [.upstreamWillRun([NodeName.scan])], fingerprint: nil))
         }
         return entries
     }

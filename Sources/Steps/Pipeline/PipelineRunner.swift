@@ -21,25 +21,19 @@ public struct PipelineResult: Sendable {
 /// validate the series), then the main graph built from the scan's frame list, then the
 /// materialization of human-facing outputs (`registered/`, `frame_metrics.csv`, ...).
 public enum PipelineRunner {
-    /// The phases present in this build, in order. Each adds its nodes to the builder.
-    /// The main graph's builder for `frames` under `config`, with every phase added.
-    static func mainBuilder(config: TCConfig, frames: FrameList, workspace: String) throws -> PipelineBuilder {
-        var builder = PipelineBuilder(config: config, frames: frames, workspace: workspace)
-        try addPhases(&builder)
+    /// The main graph's builder for `frames` under `config`: every main-stage step of `process`, in order.
+    static func mainBuilder(config: TCConfig, frames: FrameList, workspace: String,
+                            process: ProcessDescription = .default) throws -> PipelineBuilder {
+        var builder = PipelineBuilder(config: config, frames: frames, workspace: workspace, process: process)
+        for use in process.steps where use.step.stage == .main { try use.step.add(to: &builder) }
         return builder
-    }
-
-    static func addPhases(_ builder: inout PipelineBuilder) throws {
-        try builder.addRegistration()   // phase 1
-        try builder.addMetrics()        // phases 2-5
-        try builder.addReconstruction() // phases 6-8
-        try builder.addStacking()       // classical reference, phase 9, phase 10
     }
 
     /// Runs everything (or only what `until` needs) with `jobs` workers. Throws for setup errors
     /// (`StepError` about the input directory, `CacheError`); node failures are in the result.
-    public static func run(workspace: Workspace, config: TCConfig, jobs: Int, until: [String] = [],
-                           command: String, events: (any EventSink)? = nil) throws -> PipelineResult {
+    public static func run(workspace: Workspace, config: TCConfig, process: ProcessDescription = .default, jobs: Int,
+                           until: [String] = [], command: String, events: (any EventSink)? = nil) throws -> PipelineResult {
+        let config = try process.configure(config)
         let files = try Scan.listFrames(config: config, workspace: workspace.root)
         let configJSON = String(decoding: try Artifacts.encoder().encode(config), as: UTF8.self)
         let runID = try workspace.beginRun(jobs: jobs, command: command, config: configJSON)
@@ -54,18 +48,24 @@ public enum PipelineRunner {
         let scanGraph = try Scan.graph(config: config, files: files)
         let scanTargets = until.filter { scanGraph.node($0) != nil }
         result.report = engine.run(scanTargets.isEmpty ? scanGraph : try scanGraph.needed(for: scanTargets), options: options)
-        guard result.report.succeeded, let framesDigest = result.report.outputs["scan"]?["frames"] else { return result }
+        guard result.report.succeeded, let framesDigest = result.report.outputs[NodeName.scan]?["frames"] else { return result }
         if !until.isEmpty && until.allSatisfy({ scanGraph.node($0) != nil }) { return result }
 
-        let frames = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: framesDigest), node: "scan")
-        let builder = try mainBuilder(config: config, frames: frames, workspace: workspace.root)
+        let frames = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: framesDigest), node: NodeName.scan)
+        let builder = try mainBuilder(config: config, frames: frames, workspace: workspace.root, process: process)
+        for key in process.ensuredDirectories {
+            if let dir = ProcessDescription.value(of: key, in: config) {
+                try FileManager.default.createDirectory(atPath: (workspace.root as NSString).appendingPathComponent(dir),
+                                                        withIntermediateDirectories: true)
+            }
+        }
         let main = try builder.graph()
         let mainTargets = until.filter { scanGraph.node($0) == nil }
         let second = engine.run(mainTargets.isEmpty ? main : try main.needed(for: mainTargets), options: options)
         result.report = merge(result.report, second)
         for m in builder.materializations {
             guard let digest = result.report.outputs[m.node]?[m.output] else { continue }
-            if m.node == "validation" {
+            if m.node == NodeName.validation {
                 result.validation = try finalizeValidation(digest, in: workspace, at: m.path, since: started)
             } else if (try? FileManager.default.attributesOfItem(atPath: workspace.path(of: digest))[.size] as? Int) == 0 {
                 try? FileManager.default.removeItem(atPath: workspace.root + "/" + m.path)  // e.g. a synthetic frame beyond k
@@ -75,7 +75,7 @@ public enum PipelineRunner {
             }
             result.materialized.append(m.path)
         }
-        if until.isEmpty {
+        if until.isEmpty && process.includes(ReportStep().name) {
             try workspace.flush()
             try writeReport(result, frames: frames, workspace: workspace, command: command)
             result.materialized.append("report.html")
@@ -103,13 +103,13 @@ public enum PipelineRunner {
             NodeTiming(node: node, group: String(node.split(separator: "/").first ?? Substring(node)),
                        seconds: durations[node] ?? 0, state: executed.contains(node) ? "executed" : "cached")
         }
-        let validationPath = result.validation != nil ? workspace.root + "/validation.json" : path("validation", "validation")
+        let validationPath = result.validation != nil ? workspace.root + "/validation.json" : path(NodeName.validation, "validation")
         let inputs = ReportInputs(
-            frameMetrics: path("metrics", "metrics"), tileWeights: path("tiles/metrics", "weights"),
-            grid: path("tiles/geometry", "grid"),
-            localMetrics: frames.frames.compactMap { path(NodeName.frame("local", $0.index), "local") },
-            clusters: path("clusters", "clusters"), stack: path("stack", "image"),
-            classicalStack: path("stack/classical", "image"), reconstruction: path("reconstruct", "image"),
+            frameMetrics: path(NodeName.metrics, "metrics"), tileWeights: path(NodeName.tileMetrics, "weights"),
+            grid: path(NodeName.tileGeometry, "grid"),
+            localMetrics: frames.frames.compactMap { path(NodeName.local($0.index), "local") },
+            clusters: path(NodeName.clusters, "clusters"), stack: path(NodeName.stack, "image"),
+            classicalStack: path(NodeName.classicalStack, "image"), reconstruction: path(NodeName.reconstruct, "image"),
             validation: validationPath, timings: timings,
             summary: ReportSummary(runID: result.runID, status: result.passed ? "ok" : "FAILED", command: command,
                                    workspace: workspace.root, seconds: result.report.seconds,
@@ -125,13 +125,14 @@ public enum PipelineRunner {
     static func finalizeValidation(_ digest: Digest, in workspace: Workspace, at path: String, since start: Date) throws -> ValidationReport {
         var report = try ValidationReport.read(path: workspace.path(of: digest))
         let durations = try latestDurations(workspace)
-        /// Summed duration of the nodes named `prefix` or `prefix/...`.
-        func total(_ prefixes: [String]) -> Double {
-            durations.filter { node, _ in prefixes.contains { node == $0 || node.hasPrefix($0 + "/") } }.values.reduce(0, +)
+        /// Summed duration of the nodes of the steps named `steps`.
+        func total(_ steps: [String]) -> Double {
+            let patterns = Set(steps.compactMap(Pipeline.step).flatMap(\.nodes))
+            return durations.filter { node, _ in patterns.contains(NodeName.pattern(node)) }.values.reduce(0, +)
         }
-        let tile = total(["local", "tiles", "reconstruct", "synthetic", "clusters"])
+        let tile = total(["tiles/geometry", "local", "tiles/metrics", "reconstruct", "clusters", "synthetic"])
         // A classical stack needs registration and a mean: that is the yardstick for the tile phases.
-        let classical = total(["stars", "reference", "register", "stack/classical"])
+        let classical = total(["stars", "reference", "register", "classical"])
         report.recordRuntime(elapsedHours: Date().timeIntervalSince(start) / 3600,
                              tileAnalysisFactor: classical > 0 ? tile / classical : nil)
         let dest = workspace.root + "/" + path

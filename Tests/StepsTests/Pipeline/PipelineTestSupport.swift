@@ -22,11 +22,16 @@ enum PipelineFixture {
 }
 
 extension PipelineBuilder {
+    /// Phases 2-5: `measure/NNNNN`, `metrics`, `tiles/geometry`, `local/NNNNN`, `tiles/metrics`.
+    mutating func addMetrics() throws {
+        try add(MeasureStep(), GlobalMetricsStep(), TileGeometryStep(), LocalMetricsStep(), TileMetricsStep())
+    }
+
     /// A stand-in for registration: `register/NNNNN` copies the raw frame as float32 (for series
     /// generated without rotation) and writes a transform record with zero matches.
     mutating func addCopyRegistration() {
         for f in frames.frames {
-            add(Node(name: NodeName.frame("register", f.index), kind: "test.register.copy", version: 1,
+            add(Node(name: NodeName.register(f.index), kind: "test.register.copy", version: 1,
                      params: EmptyParams(), inputs: ["raw": .file(f.path)], outputs: ["frame", "transform"]) { ctx in
                 try Artifacts.writeImage(try FITS.read(try ctx.input("raw")), ctx, "frame")
                 try Artifacts.writeText(#"{"matches":0,"residualRMS":0,"starCount":0}"#, ctx, "transform")

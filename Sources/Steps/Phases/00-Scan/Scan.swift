@@ -63,31 +63,6 @@ public enum Scan {
     /// Where a stretched frame's background starts (see `Inspection.backgroundPosition`).
     public static let stretchThreshold = 0.12
 
-    /// The scan stage: one `inspect/NNNNN` per file and the `scan` aggregate.
-    public static func graph(config: TCConfig, files: [String]) throws -> BuildGraph {
-        var nodes: [Node] = []
-        var inputs: [String: InputSource] = [:]
-        for (i, path) in files.enumerated() {
-            let name = NodeName.frame("inspect", i)
-            nodes.append(Node(name: name, kind: "inspect", version: 1, params: EmptyParams(),
-                              inputs: ["frame": .file(path)], outputs: ["info"]) { ctx in
-                let path = try ctx.input("frame")
-                try Artifacts.writeJSON(try inspect(path), ctx, "info")
-            })
-            inputs[String(format: "f%05d", i)] = .node(name, output: "info")
-        }
-        let params = ScanParams(names: files.map { ($0 as NSString).lastPathComponent }, paths: files,
-                                maxExposureSpreadPercent: config.data.maxExposureSpreadPercent,
-                                maxNonfiniteFraction: config.data.maxNonfiniteFraction,
-                                maxBackgroundPosition: stretchThreshold)
-        nodes.append(Node(name: "scan", kind: "scan", version: 1, params: params, inputs: inputs, outputs: ["frames"]) { ctx in
-            let p = try ctx.params(ScanParams.self)
-            let infos = try ctx.inputNames.map { try Artifacts.readJSON(Inspection.self, ctx, $0) }
-            try Artifacts.writeJSON(try validate(infos, params: p), ctx, "frames")
-        })
-        return try BuildGraph(nodes)
-    }
-
     /// Reads one frame: header, and pixels in bands of rows (never more than a band in memory
     /// besides a 1-in-16 subsample).
     public static func inspect(_ path: String) throws -> Inspection {

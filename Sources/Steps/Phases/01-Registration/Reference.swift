@@ -88,52 +88,9 @@ public enum ReferenceChoice {
     }
 }
 
-extension PipelineBuilder {
-    /// Adds the `reference` node (and `stars/ref` for a path reference).
-    ///
-    /// Inputs: `auto` -> every `stars/NNNNN`; an index -> only that frame's `stars/NNNNN` (adding
-    /// frames does not change it); a path -> `stars/ref` on that file plus the file (for its size).
-    /// With the wcs_anchor engine the candidate frame files are inputs too (their WCS is read).
-    mutating func addReferenceNode() throws {
-        let reg = config.registration
-        let needsWCS = reg.engine == .wcsAnchor
-        var inputs: [String: InputSource] = [:]
-        switch reg.reference {
-        case .auto:
-            for f in frames.frames {
-                inputs["stars\(String(format: "%05d", f.index))"] = .node(Self.starsNode(f.index), output: "stars")
-                if needsWCS { inputs["frame\(String(format: "%05d", f.index))"] = .file(f.path) }
-            }
-        case .index(let n):
-            guard let f = frames.frames.first(where: { $0.index == n }) else {
-                throw StepError.badConfig(key: "registration.reference",
-                                          message: "frame index \(n) does not exist (the series has \(frames.frames.count) frames, 0...\(max(0, frames.frames.count - 1))); use auto or a valid index")
-            }
-            inputs["stars\(String(format: "%05d", n))"] = .node(Self.starsNode(n), output: "stars")
-            if needsWCS { inputs["frame\(String(format: "%05d", n))"] = .file(f.path) }
-        case .path(let p):
-            let abs = p.hasPrefix("/") ? p : (workspace as NSString).appendingPathComponent(p)
-            let header: FITSHeader
-            do { header = try FITS.readHeader(abs) } catch {
-                throw StepError.badConfig(key: "registration.reference",
-                                          message: "cannot read the reference frame \(abs): \(error); give a FITS file relative to the workspace, an index, or auto")
-            }
-            let bayer = header.bayerPattern
-            add(starsNode(name: "stars/ref", file: abs,
-                          params: StarListParams(config: config, bayer: bayer, bitpix: header.bitpix)))
-            inputs["starsref"] = .node("stars/ref", output: "stars")
-            inputs["frameref"] = .file(abs)
-        }
-        let params = ReferenceParams(reference: reg.reference, width: frames.width, height: frames.height,
-                                     needsWCS: needsWCS, minStarFraction: 0.5)
-        add(Node(name: "reference", kind: "reference", version: 1, params: params, inputs: inputs,
-                 outputs: ["reference"]) { ctx in
-            try Artifacts.writeJSON(try Self.runReference(ctx), ctx, "reference")
-        })
-    }
-
+extension ReferenceChoice {
     /// The `reference` node's action.
-    static func runReference(_ ctx: NodeContext) throws -> ReferenceInfo {
+    static func run(_ ctx: NodeContext) throws -> ReferenceInfo {
         let p = try ctx.params(ReferenceParams.self)
         func wcs(of input: String) throws -> WCSRecord? {
             guard p.needsWCS else { return nil }

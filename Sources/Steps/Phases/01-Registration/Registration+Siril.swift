@@ -106,29 +106,14 @@ public enum SirilLog {
     }
 }
 
-extension PipelineBuilder {
-    /// Name of the siril aggregate node.
-    public static let sirilNode = "siril/register"
-
-    /// Adds `siril/register`: one siril-cli run over every frame.
-    mutating func addSirilNode() {
-        var inputs: [String: InputSource] = [:]
-        for f in frames.frames { inputs["frame\(String(format: "%05d", f.index))"] = .file(f.path) }
-        let params = SirilParams(registration: config.registration, bayer: frames.bayer,
-                                 height: frames.height, width: frames.width)
-        add(Node(name: Self.sirilNode, kind: "siril.register", version: 1, params: params, inputs: inputs,
-                 outputs: ["transforms", "log"], group: "register") { ctx in
-            try Self.runSiril(ctx)
-        })
-    }
-
+extension Registration {
     /// Runs `siril-cli -d WORK -s script.ssf` in a private temporary directory (HOME set to a temp
     /// dir so no user configuration is read or written) and converts what it found.
     static func runSiril(_ ctx: NodeContext) throws {
         let p = try ctx.params(SirilParams.self)
         let names = ctx.inputNames.filter { $0.hasPrefix("frame") }
         let paths = try names.map { try ctx.input($0) }
-        guard let siril = findExecutable("siril-cli") else {
+        guard let siril = ExternalTool.find("siril-cli") else {
             throw StepError.externalTool(tool: "siril-cli", message: "not found in PATH; install it (apt-get install siril) or use registration.engine: relative")
         }
         let fm = FileManager.default
@@ -154,7 +139,7 @@ extension PipelineBuilder {
         let scriptPath = work + "/script.ssf"
         try? (script.joined(separator: "\n") + "\n").write(toFile: scriptPath, atomically: true, encoding: .utf8)
 
-        let (status, log) = runTool(siril, ["-d", work, "-s", scriptPath], environment: ["HOME": work + "/home"])
+        let (status, log) = ExternalTool.run(siril, ["-d", work, "-s", scriptPath], environment: ["HOME": work + "/home"])
         try Artifacts.writeText(log, ctx, "log")
         let tail = log.split(whereSeparator: \.isNewline).suffix(15).joined(separator: "\n")
         let parsed = SirilLog.parse(log)
@@ -192,7 +177,7 @@ extension PipelineBuilder {
                                file: String) throws -> RegistrationResult {
         let s = try Artifacts.readJSON(SirilRegistration.self, ctx, "siril")
         guard let mine = s.frames.first(where: { $0.index == index }) else {
-            throw StepError.badArtifact(node: sirilNode, message: "no transform for frame \(index) (\(file))")
+            throw StepError.badArtifact(node: NodeName.sirilRegister, message: "no transform for frame \(index) (\(file))")
         }
         var t = mine.transform
         if let r = reference.index, r != s.referenceIndex, let rt = s.frames.first(where: { $0.index == r }) {
@@ -201,31 +186,5 @@ extension PipelineBuilder {
         if reference.index == index { t = .identity }
         return RegistrationResult(transform: t, residualRMS: 0, matches: mine.matches, starCount: starCount,
                                   engine: reference.index == index ? "identity" : "siril")
-    }
-
-    /// The first executable named `name` in PATH (plus /usr/bin and /usr/local/bin).
-    static func findExecutable(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let dirs = path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/usr/bin"]
-        return dirs.map { ($0 as NSString).appendingPathComponent(name) }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// Runs a tool to completion; returns its exit status and merged stdout + stderr.
-    static func runTool(_ executable: String, _ arguments: [String], environment: [String: String]) -> (Int32, String) {
-        let proc = Process()
-        proc.executableURL = URL(fileURLWithPath: executable)
-        proc.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        proc.environment = env
-        let pipe = Pipe()
-        proc.standardOutput = pipe
-        proc.standardError = pipe
-        proc.standardInput = FileHandle.nullDevice
-        do { try proc.run() } catch { return (127, "cannot start \(executable): \(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        proc.waitUntilExit()
-        return (proc.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -29,13 +29,13 @@ public enum WCSAnchor {
     }
 }
 
-extension PipelineBuilder {
+extension Registration {
     /// wcs_anchor for one frame: its header's TAN WCS against the reference's (recorded by the
     /// `reference` node).
     /// - Throws: `StepError.registrationFailed` naming the frame when it has no usable WCS.
     static func wcsTransform(path: String, reference: ReferenceInfo, starCount: Int, file: String) throws -> RegistrationResult {
         guard let refWCS = reference.wcs?.wcs else {
-            throw StepError.badArtifact(node: "reference", message: "no WCS recorded for the wcs_anchor engine")
+            throw StepError.badArtifact(node: NodeName.reference, message: "no WCS recorded for the wcs_anchor engine")
         }
         let header: FITSHeader
         do { header = try FITS.readHeader(path) } catch { throw StepError.unreadable(file: file, message: "\(error)") }

@@ -75,46 +75,13 @@ public enum RegisteredName {
     }
 }
 
-extension PipelineBuilder {
-    /// Adds phase 1: `stars/NNNNN` per frame, `reference`, for the siril engine `siril/register`,
-    /// and `register/NNNNN` per frame (outputs `frame` and `transform`), with every registered frame
-    /// materialized at `registration.output_dir/` + `registration.registered_filename_pattern`.
-    ///
-    /// - Throws: `StepError.badConfig` for a reference index outside the series, an unreadable
-    ///   reference path, or a path reference with the siril engine.
-    public mutating func addRegistration() throws {
-        let reg = config.registration
-        addStarNodes()
-        try addReferenceNode()
-        if reg.engine == .siril {
-            if case .path = reg.reference {
-                throw StepError.badConfig(key: "registration.reference",
-                                          message: "the siril engine registers against a frame of the series; use auto or a frame index, or registration.engine: relative")
-            }
-            addSirilNode()
-        }
-        for f in frames.frames {
-            let name = NodeName.frame("register", f.index)
-            var inputs: [String: InputSource] = [
-                "frame": .file(f.path),
-                "stars": .node(Self.starsNode(f.index), output: "stars"),
-                "reference": .node("reference", output: "reference"),
-            ]
-            if reg.engine == .siril { inputs["siril"] = .node(Self.sirilNode, output: "transforms") }
-            let params = RegisterParams(engine: reg.engine, interpolation: reg.interpolation,
-                                        minStarMatches: reg.minStarMatches, bayer: f.bayer,
-                                        sirilIndex: reg.engine == .siril ? f.index : nil)
-            add(Node(name: name, kind: "register.\(reg.engine.rawValue)", version: 1, params: params,
-                     inputs: inputs, outputs: ["frame", "transform"], group: "register") { ctx in
-                try Self.runRegister(ctx)
-            })
-            let file = RegisteredName.expand(reg.registeredFilenamePattern, index: f.index)
-            materialize(name, "frame", at: (reg.outputDir as NSString).appendingPathComponent(file))
-        }
-    }
+/// Phase 1's kernels: the transform of one frame (relative, siril, wcs_anchor) and its warp into the
+/// reference geometry. The nodes are added by `RegisterStep`.
+public enum Registration {}
 
+extension Registration {
     /// The `register/NNNNN` action: find the transform (engine), then warp into the reference geometry.
-    static func runRegister(_ ctx: NodeContext) throws {
+    static func run(_ ctx: NodeContext) throws {
         let p = try ctx.params(RegisterParams.self)
         let path = try ctx.input("frame")
         let file = (path as NSString).lastPathComponent

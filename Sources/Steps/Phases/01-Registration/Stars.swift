@@ -100,32 +100,3 @@ public enum StarList {
         return f.count % 2 == 1 ? f[f.count / 2] : 0.5 * (f[f.count / 2 - 1] + f[f.count / 2])
     }
 }
-
-extension PipelineBuilder {
-    /// Name of the star-detection node of frame `index`.
-    public static func starsNode(_ index: Int) -> String { NodeName.frame("stars", index) }
-
-    /// A star-detection node `name` on `file` (kind `stars`, version 1, output `stars`).
-    func starsNode(name: String, file: String, params: StarListParams) -> Node {
-        Node(name: name, kind: "stars", version: 1, params: params, inputs: ["frame": .file(file)],
-             outputs: ["stars"], group: "stars") { ctx in
-            let p = try ctx.params(StarListParams.self)
-            let path = try ctx.input("frame")
-            let image: Image
-            do { image = try FITS.read(path) } catch {
-                throw StepError.unreadable(file: (path as NSString).lastPathComponent, message: "\(error)")
-            }
-            let stars = try StarList.detect(in: image, params: p, file: (path as NSString).lastPathComponent)
-            ctx.log("\(stars.count) stars, median FWHM \(String(format: "%.2f", StarList.medianFWHM(stars))) px")
-            try Artifacts.writeJSON(stars, ctx, "stars")
-        }
-    }
-
-    /// Adds `stars/NNNNN` for every frame.
-    mutating func addStarNodes() {
-        for f in frames.frames {
-            add(starsNode(name: Self.starsNode(f.index), file: f.path,
-                          params: StarListParams(config: config, bayer: f.bayer, bitpix: f.bitpix)))
-        }
-    }
-}

@@ -33,20 +33,26 @@ public struct MeasureParams: Codable, Sendable, Equatable {
     }
 }
 
-extension PipelineBuilder {
+public struct MeasureStep: PipelineStep {
+    public var name: String { "measure" }
+    public var summary: String { "normalize every registered frame by its background (phase 2) and measure B, sigma, E and its stars" }
+    public var prerequisites: [String] { ["register"] }
+    public var configSections: [String] { ["normalization", "registration"] }
+    public var nodes: [String] { [NodeName.pattern(NodeName.measure(0))] }
+
     /// Code version of `measure/NNNNN`; bump when the measurement changes.
-    public static let measureVersion = 1
+    public static let version = 1
 
     /// Adds `measure/NNNNN` for every frame: reads `register/NNNNN#frame` once, normalizes each channel
     /// (phase 2), measures B, sigma, E per channel and the stars on the normalized luminance, and
     /// writes the `measure` JSON (`FrameMeasurement`).
-    public mutating func addMeasure() throws {
-        let params = MeasureParams(config: config, frames: frames)
-        let width = frames.width, height = frames.height
-        for f in frames.frames {
+    public func add(to builder: inout PipelineBuilder) throws {
+        let params = MeasureParams(config: builder.config, frames: builder.frames)
+        let width = builder.frames.width, height = builder.frames.height
+        for f in builder.frames.frames {
             let file = f.name  // for messages only; not part of the fingerprint
-            add(Node(name: NodeName.frame("measure", f.index), kind: "measure", version: Self.measureVersion,
-                     params: params, inputs: ["frame": .node(NodeName.frame("register", f.index), output: "frame")],
+            builder.add(Node(name: NodeName.measure(f.index), kind: "measure", version: Self.version,
+                     params: params, inputs: ["frame": .node(NodeName.register(f.index), output: "frame")],
                      outputs: ["measure"]) { ctx in
                 let p = try ctx.params(MeasureParams.self)
                 let path = try ctx.input("frame")
@@ -64,16 +70,5 @@ extension PipelineBuilder {
                 try Artifacts.writeJSON(m, ctx, "measure")
             })
         }
-    }
-
-    /// Adds every node of phases 2-5: `measure/NNNNN`, `metrics`, `tiles/geometry`, `local/NNNNN` and
-    /// `tiles/metrics`, and materializes `frame_metrics.csv`, `tiles/grid.json` and
-    /// `tiles/tile_weights.csv`. Needs `register/NNNNN` (outputs `frame`, `transform`) in the graph.
-    public mutating func addMetrics() throws {
-        try addMeasure()
-        try addGlobalMetrics()
-        try addTileGeometry()
-        try addLocalMetrics()
-        try addTileMetrics()
     }
 }

@@ -16,27 +16,33 @@ public struct GlobalMetricsParams: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case globalMetrics = "global_metrics", frames }
 }
 
-extension PipelineBuilder {
+public struct GlobalMetricsStep: PipelineStep {
+    public var name: String { "metrics" }
+    public var summary: String { "scale the frames' B, sigma, E across the series: Q_f, G_f (phase 3); frame_metrics.csv" }
+    public var prerequisites: [String] { ["measure", "register"] }
+    public var configSections: [String] { ["global_metrics"] }
+    public var nodes: [String] { [NodeName.metrics] }
+
     /// Code version of `metrics`.
-    public static let globalMetricsVersion = 1
+    public static let version = 1
 
     /// Adds `metrics`: reads every `measure/NNNNN#measure` and `register/NNNNN#transform`, scales the
     /// metrics across frames and writes `metrics` (`FrameMetricsTable` JSON) and `csv`
     /// (materialized at `frame_metrics.csv`).
-    public mutating func addGlobalMetrics() throws {
+    public func add(to builder: inout PipelineBuilder) throws {
         var inputs: [String: InputSource] = [:]
-        for f in frames.frames {
-            inputs[NodeName.frame("measure", f.index)] = .node(NodeName.frame("measure", f.index), output: "measure")
-            inputs[NodeName.frame("transform", f.index)] = .node(NodeName.frame("register", f.index), output: "transform")
+        for f in builder.frames.frames {
+            inputs[NodeName.measure(f.index)] = .node(NodeName.measure(f.index), output: "measure")
+            inputs[NodeName.frame("transform", f.index)] = .node(NodeName.register(f.index), output: "transform")
         }
-        let count = frames.frames.count
-        add(Node(name: "metrics", kind: "metrics.global", version: Self.globalMetricsVersion,
-                 params: GlobalMetricsParams(config: config, frames: frames), inputs: inputs,
+        let count = builder.frames.frames.count
+        builder.add(Node(name: NodeName.metrics, kind: "metrics.global", version: Self.version,
+                 params: GlobalMetricsParams(config: builder.config, frames: builder.frames), inputs: inputs,
                  outputs: ["metrics", "csv"]) { ctx in
             let p = try ctx.params(GlobalMetricsParams.self)
             var measures: [FrameMeasurement] = [], registration: [RegistrationSummary] = []
             for i in 0..<count {
-                measures.append(try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.frame("measure", i)))
+                measures.append(try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(i)))
                 registration.append(try Artifacts.readJSON(RegistrationSummary.self, ctx, NodeName.frame("transform", i)))
             }
             if let k = measures.first?.channels.count, measures.contains(where: { $0.channels.count != k }) {
@@ -47,6 +53,6 @@ extension PipelineBuilder {
             try Artifacts.writeJSON(table, ctx, "metrics")
             try Artifacts.writeText(table.csv(), ctx, "csv")
         })
-        materialize("metrics", "csv", at: "frame_metrics.csv")
+        builder.materialize(NodeName.metrics, "csv", at: "frame_metrics.csv")
     }
 }

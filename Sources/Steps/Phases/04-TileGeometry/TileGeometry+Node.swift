@@ -45,26 +45,32 @@ public struct TileGeometryParams: Codable, Sendable, Equatable {
     }
 }
 
-extension PipelineBuilder {
+public struct TileGeometryStep: PipelineStep {
+    public var name: String { "tiles/geometry" }
+    public var summary: String { "seeing-adaptive tile grid from the median FWHM of the registered frames (phase 4)" }
+    public var prerequisites: [String] { ["measure"] }
+    public var configSections: [String] { ["tile"] }
+    public var nodes: [String] { [NodeName.tileGeometry] }
+
     /// Code version of `tiles/geometry`.
-    public static let tileGeometryVersion = 1
+    public static let version = 1
 
     /// Adds `tiles/geometry`: F from the stars of every `measure/NNNNN#measure`, then T, O, S and the
     /// grid; output `grid` (`TileGrid` JSON), materialized at `tiles/grid.json`.
-    public mutating func addTileGeometry() throws {
+    public func add(to builder: inout PipelineBuilder) throws {
         var inputs: [String: InputSource] = [:]
-        for f in frames.frames {
-            inputs[NodeName.frame("measure", f.index)] = .node(NodeName.frame("measure", f.index), output: "measure")
+        for f in builder.frames.frames {
+            inputs[NodeName.measure(f.index)] = .node(NodeName.measure(f.index), output: "measure")
         }
-        let count = frames.frames.count
-        add(Node(name: "tiles/geometry", kind: "tiles.geometry", version: Self.tileGeometryVersion,
-                 params: TileGeometryParams(config: config, frames: frames), inputs: inputs,
+        let count = builder.frames.frames.count
+        builder.add(Node(name: NodeName.tileGeometry, kind: "tiles.geometry", version: Self.version,
+                 params: TileGeometryParams(config: builder.config, frames: builder.frames), inputs: inputs,
                  outputs: ["grid"], group: "tiles") { ctx in
             let p = try ctx.params(TileGeometryParams.self)
             var stars: [[MeasuredStar]] = []
             for i in 0..<count {
                 // Keep only the stars that can enter F: memory stays bounded on long, crowded series.
-                let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.frame("measure", i))
+                let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(i))
                 stars.append(m.stars.filter(TileGeometry.acceptsForSeeing))
             }
             let (fwhm, used) = TileGeometry.seeingFWHM(stars)
@@ -75,6 +81,6 @@ extension PipelineBuilder {
             if fwhm == nil { ctx.log("no star qualified for F; tile size \(t) px from tile.min_size") }
             try Artifacts.writeJSON(grid, ctx, "grid")
         })
-        materialize("tiles/geometry", "grid", at: "tiles/grid.json")
+        builder.materialize(NodeName.tileGeometry, "grid", at: "tiles/grid.json")
     }
 }

@@ -2,22 +2,28 @@ import Foundation
 import Graph
 import Imaging
 
-extension PipelineBuilder {
+public struct LocalMetricsStep: PipelineStep {
+    public var name: String { "local" }
+    public var summary: String { "per-tile star FWHM, roundness, contrast or structure of every frame (phase 5)" }
+    public var prerequisites: [String] { ["register", "measure", "tiles/geometry"] }
+    public var configSections: [String] { [] }
+    public var nodes: [String] { [NodeName.pattern(NodeName.local(0))] }
+
     /// Code version of `local/NNNNN` (2: SNR-weighted median of the tile's stars).
-    public static let localMetricsVersion = 2
+    public static let version = 2
 
     /// Adds `local/NNNNN` for every frame: reads `register/NNNNN#frame` once, normalizes it with the
     /// backgrounds of `measure/NNNNN#measure`, and measures every tile of `tiles/geometry#grid`;
     /// output `local` (`LocalMetricsFile`, binary). No params: the node depends on the config only
     /// through its inputs (normalization via `measure`, geometry via `grid`).
-    public mutating func addLocalMetrics() throws {
-        for f in frames.frames {
+    public func add(to builder: inout PipelineBuilder) throws {
+        for f in builder.frames.frames {
             let file = f.name  // for messages only
-            add(Node(name: NodeName.frame("local", f.index), kind: "local", version: Self.localMetricsVersion,
+            builder.add(Node(name: NodeName.local(f.index), kind: "local", version: Self.version,
                      params: EmptyParams(),
-                     inputs: ["frame": .node(NodeName.frame("register", f.index), output: "frame"),
-                              "measure": .node(NodeName.frame("measure", f.index), output: "measure"),
-                              "grid": .node("tiles/geometry", output: "grid")],
+                     inputs: ["frame": .node(NodeName.register(f.index), output: "frame"),
+                              "measure": .node(NodeName.measure(f.index), output: "measure"),
+                              "grid": .node(NodeName.tileGeometry, output: "grid")],
                      outputs: ["local"]) { ctx in
                 let measure = try Artifacts.readJSON(FrameMeasurement.self, ctx, "measure")
                 let grid = try Artifacts.readJSON(TileGrid.self, ctx, "grid")

@@ -142,7 +142,7 @@ public struct LocalMetricsFile: Sendable, Equatable {
     }
 
     /// Decodes `data`; throws `MetricsError.inconsistent` naming `node` when it is not a version-1 local file.
-    public init(data: Data, node: String = "local") throws {
+    public init(data: Data, node: String = NodeName.local(0)) throws {
         let b = [UInt8](data)
         func u32(_ o: Int) -> UInt32 { UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24 }
         guard b.count >= 16, Array(b[0..<4]) == Self.magic, u32(4) == Self.version, u32(12) == UInt32(Self.fields) else {
@@ -160,7 +160,7 @@ public struct LocalMetricsFile: Sendable, Equatable {
     }
 
     /// Reads the file at `path`.
-    public init(path: String, node: String = "local") throws {
+    public init(path: String, node: String = NodeName.local(0)) throws {
         guard let d = FileManager.default.contents(atPath: path) else {
             throw StepError.badArtifact(node: node, message: "cannot read \(path)")
         }

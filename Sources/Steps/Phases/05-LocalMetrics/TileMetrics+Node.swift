@@ -27,28 +27,34 @@ public struct TileMetricsParams: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case localMetrics = "local_metrics", tile, frames }
 }
 
-extension PipelineBuilder {
+public struct TileMetricsStep: PipelineStep {
+    public var name: String { "tiles/metrics" }
+    public var summary: String { "scale the local metrics per tile across frames: L_f,t and W_f,t = G_f L_f,t (phase 5); tile_weights.csv" }
+    public var prerequisites: [String] { ["metrics", "tiles/geometry", "local"] }
+    public var configSections: [String] { ["local_metrics", "tile"] }
+    public var nodes: [String] { [NodeName.tileMetrics] }
+
     /// Code version of `tiles/metrics`.
-    public static let tileMetricsVersion = 1
+    public static let version = 1
 
     /// Adds `tiles/metrics`: reads every `local/NNNNN#local`, `metrics#metrics` and the grid; writes
     /// `weights` (`TileWeights`, binary) and `csv` (materialized at `tiles/tile_weights.csv`).
-    public mutating func addTileMetrics() throws {
-        var inputs: [String: InputSource] = ["metrics": .node("metrics", output: "metrics"),
-                                             "grid": .node("tiles/geometry", output: "grid")]
-        for f in frames.frames {
-            inputs[NodeName.frame("local", f.index)] = .node(NodeName.frame("local", f.index), output: "local")
+    public func add(to builder: inout PipelineBuilder) throws {
+        var inputs: [String: InputSource] = ["metrics": .node(NodeName.metrics, output: "metrics"),
+                                             "grid": .node(NodeName.tileGeometry, output: "grid")]
+        for f in builder.frames.frames {
+            inputs[NodeName.local(f.index)] = .node(NodeName.local(f.index), output: "local")
         }
-        let count = frames.frames.count
-        add(Node(name: "tiles/metrics", kind: "tiles.metrics", version: Self.tileMetricsVersion,
-                 params: TileMetricsParams(config: config, frames: frames), inputs: inputs,
+        let count = builder.frames.frames.count
+        builder.add(Node(name: NodeName.tileMetrics, kind: "tiles.metrics", version: Self.version,
+                 params: TileMetricsParams(config: builder.config, frames: builder.frames), inputs: inputs,
                  outputs: ["weights", "csv"], group: "tiles") { ctx in
             let p = try ctx.params(TileMetricsParams.self)
             let table = try Artifacts.readJSON(FrameMetricsTable.self, ctx, "metrics")
             let grid = try Artifacts.readJSON(TileGrid.self, ctx, "grid")
             var local: [[TileLocalMetrics]] = []
             for i in 0..<count {
-                let name = NodeName.frame("local", i)
+                let name = NodeName.local(i)
                 let file = try LocalMetricsFile(path: try ctx.input(name), node: name)
                 guard file.tiles.count == grid.tiles.count else {
                     throw MetricsError.inconsistent(node: ctx.name, message: "\(name) has \(file.tiles.count) tiles, the grid \(grid.tiles.count)")
@@ -63,6 +69,6 @@ extension PipelineBuilder {
             try ctx.writeOutput("weights", weights.encoded())
             try Artifacts.writeText(weights.csv(files: p.frames), ctx, "csv")
         })
-        materialize("tiles/metrics", "csv", at: "tiles/tile_weights.csv")
+        builder.materialize(NodeName.tileMetrics, "csv", at: "tiles/tile_weights.csv")
     }
 }

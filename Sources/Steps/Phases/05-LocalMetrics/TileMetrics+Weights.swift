@@ -64,12 +64,12 @@ public struct TileWeights: Sendable, Equatable {
         let b = [UInt8](data)
         func u32(_ o: Int) -> UInt32 { UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24 }
         guard b.count >= 16, Array(b[0..<4]) == Self.magic, u32(4) == Self.version else {
-            throw MetricsError.inconsistent(node: "tiles/metrics", message: "not a tile-weights file (TCTW version \(Self.version))")
+            throw MetricsError.inconsistent(node: NodeName.tileMetrics, message: "not a tile-weights file (TCTW version \(Self.version))")
         }
         let frames = Int(u32(8)), tiles = Int(u32(12))
         let modeBytes = tiles + (4 - tiles % 4) % 4
         guard b.count == 16 + modeBytes + 3 * 4 * frames * tiles else {
-            throw MetricsError.inconsistent(node: "tiles/metrics", message: "tile-weights file of \(b.count) bytes for \(frames) frames x \(tiles) tiles")
+            throw MetricsError.inconsistent(node: NodeName.tileMetrics, message: "tile-weights file of \(b.count) bytes for \(frames) frames x \(tiles) tiles")
         }
         self.init(frameCount: frames, tileCount: tiles)
         modes = (0..<tiles).map { TileMode(rawValue: b[16 + $0]) ?? .structure }
@@ -84,7 +84,7 @@ public struct TileWeights: Sendable, Equatable {
     /// Reads the `weights` artifact at `path`.
     public init(path: String) throws {
         guard let d = FileManager.default.contents(atPath: path) else {
-            throw StepError.badArtifact(node: "tiles/metrics", message: "cannot read \(path)")
+            throw StepError.badArtifact(node: NodeName.tileMetrics, message: "cannot read \(path)")
         }
         try self.init(data: d)
     }

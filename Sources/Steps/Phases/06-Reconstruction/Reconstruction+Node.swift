@@ -21,37 +21,40 @@ extension TCConfig.Window {
     }
 }
 
-extension PipelineBuilder {
+/// Phase 6: `reconstruct`, the tile reconstruction over every frame (output `image`, materialized at
+/// `reconstruction.fit`).
+public struct ReconstructionStep: PipelineStep {
+    public var name: String { "reconstruct" }
+    public var summary: String { "weighted tile means with window and overlap-add over every frame (phase 6); reconstruction.fit" }
+    public var prerequisites: [String] { ["register", "measure", "tiles/geometry", "tiles/metrics"] }
+    public var configSections: [String] { ["reconstruction"] }
+    public var nodes: [String] { [NodeName.reconstruct] }
+
     /// Code version of `reconstruct` and `synthetic/NN` (they share the kernel).
-    public static let reconstructionVersion = 1
+    public static let version = 1
 
     /// Inputs every reconstruction node reads: `frame/NNNNN` (registered frame), `measure/NNNNN`
     /// (B_f per channel), `weights` and `grid`.
-    func reconstructionInputs() -> [String: InputSource] {
-        var inputs: [String: InputSource] = ["weights": .node("tiles/metrics", output: "weights"),
-                                             "grid": .node("tiles/geometry", output: "grid")]
+    static func inputs(_ frames: FrameList) -> [String: InputSource] {
+        var inputs: [String: InputSource] = ["weights": .node(NodeName.tileMetrics, output: "weights"),
+                                             "grid": .node(NodeName.tileGeometry, output: "grid")]
         for f in frames.frames {
-            inputs[NodeName.frame("frame", f.index)] = .node(NodeName.frame("register", f.index), output: "frame")
-            inputs[NodeName.frame("measure", f.index)] = .node(NodeName.frame("measure", f.index), output: "measure")
+            inputs[NodeName.frame("frame", f.index)] = .node(NodeName.register(f.index), output: "frame")
+            inputs[NodeName.measure(f.index)] = .node(NodeName.measure(f.index), output: "measure")
         }
         return inputs
     }
 
-    /// Adds phases 6-8: `reconstruct` (materialized at `reconstruction.fit`), `clusters` (`clusters.csv`)
-    /// and `synthetic/NN` for NN in 0 ..< `synthetic.frames_max` (`stacking.input_dir/syn_NN.fits`).
-    /// Needs `register/*`, `measure/*`, `metrics`, `tiles/geometry` and `tiles/metrics` in the graph.
-    public mutating func addReconstruction() throws {
-        let names = frames.frames.map(\.name)
-        add(Node(name: "reconstruct", kind: "reconstruct", version: Self.reconstructionVersion,
-                 params: ReconstructionParams(config: config), inputs: reconstructionInputs(),
-                 outputs: ["image"], group: "reconstruct") { ctx in
+    public func add(to builder: inout PipelineBuilder) throws {
+        let names = builder.frames.frames.map(\.name)
+        builder.add(Node(name: NodeName.reconstruct, kind: "reconstruct", version: Self.version,
+                         params: ReconstructionParams(config: builder.config), inputs: Self.inputs(builder.frames),
+                         outputs: ["image"], group: "reconstruct") { ctx in
             let p = try ctx.params(ReconstructionParams.self)
             let image = try Reconstruction.run(ctx, members: Array(names.indices), files: names, section: p.reconstruction)
             try Artifacts.writeImage(image, ctx, "image")
         })
-        materialize("reconstruct", "image", at: "reconstruction.fit")
-        try addClusters()
-        try addSyntheticFrames()
+        builder.materialize(NodeName.reconstruct, "image", at: "reconstruction.fit")
     }
 }
 
@@ -67,7 +70,7 @@ extension Reconstruction {
         }
         var frames: [ReconstructionFrame] = []
         for i in members {
-            let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.frame("measure", i))
+            let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(i))
             frames.append(ReconstructionFrame(index: i, name: files[i], source: .file(try ctx.input(NodeName.frame("frame", i))),
                                               backgrounds: m.channels.map(\.background)))
         }

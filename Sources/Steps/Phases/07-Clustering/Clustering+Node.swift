@@ -15,17 +15,25 @@ public struct ClusteringParams: Codable, Sendable, Equatable {
     }
 }
 
-extension PipelineBuilder {
+/// Phase 7: `clusters`, the frames' state clustering (outputs `clusters`, JSON `FrameClusters`, and
+/// `csv`, materialized at `clusters.csv`).
+public struct ClusteringStep: PipelineStep {
+    public var name: String { "clusters" }
+    public var summary: String { "cluster the frames by state vector into k in [synthetic.frames_min, frames_max] (phase 7); clusters.csv" }
+    public var prerequisites: [String] { ["metrics", "tiles/metrics"] }
+    public var configSections: [String] { ["synthetic"] }
+    public var nodes: [String] { [NodeName.clusters] }
+
     /// Code version of `clusters` (3: k-means balanced on the frames' tile-weight shares).
-    public static let clusteringVersion = 3
+    public static let version = 3
 
     /// Adds `clusters`: reads `metrics#metrics` and `tiles/metrics#weights`, builds the state vectors,
     /// clusters them (`Clustering.cluster`) and writes `clusters` (JSON `FrameClusters`) and `csv`
     /// (materialized at `clusters.csv`).
-    public mutating func addClusters() throws {
-        add(Node(name: "clusters", kind: "clusters", version: Self.clusteringVersion,
-                 params: ClusteringParams(config: config, frames: frames),
-                 inputs: ["metrics": .node("metrics", output: "metrics"), "weights": .node("tiles/metrics", output: "weights")],
+    public func add(to builder: inout PipelineBuilder) throws {
+        builder.add(Node(name: NodeName.clusters, kind: "clusters", version: Self.version,
+                 params: ClusteringParams(config: builder.config, frames: builder.frames),
+                 inputs: ["metrics": .node(NodeName.metrics, output: "metrics"), "weights": .node(NodeName.tileMetrics, output: "weights")],
                  outputs: ["clusters", "csv"]) { ctx in
             let p = try ctx.params(ClusteringParams.self)
             let table = try Artifacts.readJSON(FrameMetricsTable.self, ctx, "metrics")
@@ -41,6 +49,6 @@ extension PipelineBuilder {
             try Artifacts.writeJSON(result, ctx, "clusters")
             try Artifacts.writeText(result.csv(), ctx, "csv")
         })
-        materialize("clusters", "csv", at: "clusters.csv")
+        builder.materialize(NodeName.clusters, "csv", at: "clusters.csv")
     }
 }

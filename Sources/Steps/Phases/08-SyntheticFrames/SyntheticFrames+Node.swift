@@ -17,28 +17,30 @@ public struct SyntheticFrameParams: Codable, Sendable, Equatable {
     }
 }
 
-/// METHOD phase 8: one synthetic frame per cluster.
-public enum SyntheticFrames {
-    /// `synthetic/NN` (two digits, as `syn_NN.fits`).
-    public static func nodeName(_ cluster: Int) -> String { "synthetic/" + String(format: "%02d", cluster) }
-    /// `syn_NN.fits`.
-    public static func fileName(_ cluster: Int) -> String { "syn_" + String(format: "%02d", cluster) + ".fits" }
-}
+/// Phase 8: `synthetic/NN` for NN in 0 ..< `synthetic.frames_max`.
+public struct SyntheticFramesStep: PipelineStep {
+    public var name: String { "synthetic" }
+    public var summary: String { "one synthetic frame per cluster, reconstructed from that cluster's frames (phase 8); stacking.input_dir/syn_NN.fits" }
+    public var prerequisites: [String] { ["clusters", "register", "measure", "tiles/geometry", "tiles/metrics"] }
+    public var configSections: [String] { ["reconstruction", "stacking"] }
+    public var nodes: [String] { [NodeName.pattern(NodeName.synthetic(0))] }
+    public var frameWrite: ProcessDescription.FrameWrite? { .init(directoryKey: "stacking.input_dir", pattern: "syn_XX.fits") }
+    public var defaultDirectives: [String] {
+        ["ENSURE_DIR stacking.input_dir", "STEP synthetic", "WRITE stacking.input_dir/syn_XX.fits"]
+    }
 
-extension PipelineBuilder {
     /// Adds `synthetic/NN` for NN in 0 ..< `synthetic.frames_max`: each reads the `clusters` artifact and
     /// reconstructs (phase 6 kernel) from the frames of cluster NN only; output `frame`, a float32 FITS in
     /// normalized units, or a zero-byte file when the chosen k has no cluster NN (the runner does not
     /// materialize empty artifacts). Materialized at `stacking.input_dir/syn_NN.fits`.
-    public mutating func addSyntheticFrames() throws {
-        let names = frames.frames.map(\.name)
-        var inputs = reconstructionInputs()
-        inputs["clusters"] = .node("clusters", output: "clusters")
-        let dir = config.stacking.inputDir
-        for nn in 0..<max(1, config.synthetic.framesMax) {
-            let name = SyntheticFrames.nodeName(nn)
-            add(Node(name: name, kind: "synthetic", version: Self.reconstructionVersion,
-                     params: SyntheticFrameParams(config: config, cluster: nn), inputs: inputs,
+    public func add(to builder: inout PipelineBuilder) throws {
+        let names = builder.frames.frames.map(\.name)
+        var inputs = ReconstructionStep.inputs(builder.frames)
+        inputs["clusters"] = .node(NodeName.clusters, output: "clusters")
+        for nn in 0..<SyntheticFrames.count(builder.config) {
+            let name = NodeName.synthetic(nn)
+            builder.add(Node(name: name, kind: "synthetic", version: ReconstructionStep.version,
+                     params: SyntheticFrameParams(config: builder.config, cluster: nn), inputs: inputs,
                      outputs: ["frame"], group: "synthetic") { ctx in
                 let p = try ctx.params(SyntheticFrameParams.self)
                 let clusters = try Artifacts.readJSON(FrameClusters.self, ctx, "clusters")
@@ -57,7 +59,9 @@ extension PipelineBuilder {
                     FITSKeyword("NCOMBINE", .int(members.count), comment: "frames combined"),
                 ])
             })
-            materialize(name, "frame", at: dir + "/" + SyntheticFrames.fileName(nn))
+            if let path = builder.process.framePath(step: self.name, index: nn, config: builder.config) {
+                builder.materialize(name, "frame", at: path)
+            }
         }
     }
 }

@@ -21,8 +21,6 @@ public struct ClassicalStackParams: Codable, Sendable, Equatable {
 /// registered frame, each normalized per channel by its phase-2 background (`I' = I / B_f`, B_f from
 /// `measure/NNNNN#measure`), so it is in the same units as the reconstruction and the final stack.
 public enum ClassicalStack {
-    /// Node name.
-    public static let node = "stack/classical"
     /// Code version; bump when the computation changes.
     public static let version = 1
 
@@ -31,7 +29,7 @@ public enum ClassicalStack {
     /// `StepError.badArtifact` when a measurement has a different channel count than its frame or a
     /// background <= 0, or a frame is unreadable.
     public static func mean(frames: [(path: String, measurement: FrameMeasurement, name: String)],
-                            node: String = node) throws -> Image {
+                            node: String = NodeName.classicalStack) throws -> Image {
         guard let first = frames.first else { throw StepError.badArtifact(node: node, message: "no registered frame to stack") }
         let header: FITSHeader
         do { header = try FITS.readHeader(first.path) } catch {
@@ -51,33 +49,5 @@ public enum ClassicalStack {
         }
         return try StreamingMean.average(inputs, width: header.width, height: header.height,
                                          channels: header.channels, node: node).image
-    }
-}
-
-extension PipelineBuilder {
-    /// Adds `stack/classical` (inputs `register/NNNNN#frame` and `measure/NNNNN#measure` of every frame,
-    /// output `image`, materialized at `classical.fit`). It has no tile-phase input, so the scheduler
-    /// runs it concurrently with phases 4-8.
-    public mutating func addClassicalStack() {
-        var inputs: [String: InputSource] = [:]
-        for f in frames.frames {
-            inputs[NodeName.frame("register", f.index)] = .node(NodeName.frame("register", f.index), output: "frame")
-            inputs[NodeName.frame("measure", f.index)] = .node(NodeName.frame("measure", f.index), output: "measure")
-        }
-        let files = frames.frames.map { ($0.index, $0.name) }  // for messages only
-        add(Node(name: ClassicalStack.node, kind: "stack.classical", version: ClassicalStack.version,
-                 params: ClassicalStackParams(frames: frames), inputs: inputs, outputs: ["image"], group: "stack") { ctx in
-            var list: [(path: String, measurement: FrameMeasurement, name: String)] = []
-            for (index, name) in files {
-                let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.frame("measure", index))
-                list.append((try ctx.input(NodeName.frame("register", index)), m, name))
-            }
-            let image = try ClassicalStack.mean(frames: list, node: ctx.name)
-            try Artifacts.writeImage(image, ctx, "image", keywords: [
-                FITSKeyword("NFRAMES", .int(list.count), comment: "registered frames averaged"),
-                FITSKeyword("TCBUNIT", .string("I/B_f"), comment: "each frame divided by its background"),
-            ])
-        })
-        materialize(ClassicalStack.node, "image", at: "classical.fit")
     }
 }

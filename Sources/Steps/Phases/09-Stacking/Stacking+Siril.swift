@@ -28,8 +28,8 @@ extension Stacking {
     /// every pixel where all frames are finite; where some are not, the NaN-aware native mean (siril's
     /// value there would count the zeros). Throws `StepError.externalTool` when siril-cli is missing
     /// (with the apt-get hint) or fails (with its log tail).
-    public static func sirilAverage(_ paths: [String], threads: Int = 1, node: String = node) throws -> (image: Image, log: [String]) {
-        guard let siril = PipelineBuilder.findExecutable("siril-cli") else {
+    public static func sirilAverage(_ paths: [String], threads: Int = 1, node: String = NodeName.stack) throws -> (image: Image, log: [String]) {
+        guard let siril = ExternalTool.find("siril-cli") else {
             throw StepError.externalTool(tool: "siril-cli", message: "not found in PATH; install it (apt-get install siril) "
                 + "or set stacking.engine: native")
         }
@@ -67,7 +67,7 @@ extension Stacking {
         do { try sirilScript(threads: threads).write(toFile: scriptPath, atomically: true, encoding: .utf8) } catch {
             throw StepError.externalTool(tool: "siril-cli", message: "cannot write \(scriptPath): \(error)")
         }
-        let (status, log) = PipelineBuilder.runTool(siril, ["-d", work, "-s", scriptPath], environment: ["HOME": work + "/home"])
+        let (status, log) = ExternalTool.run(siril, ["-d", work, "-s", scriptPath], environment: ["HOME": work + "/home"])
         let tail = log.split(whereSeparator: \.isNewline).filter { !$0.contains("progress:") }.suffix(15).joined(separator: "\n")
         let resultPath = work + "/result.fit"
         guard status == 0, fm.fileExists(atPath: resultPath) else {

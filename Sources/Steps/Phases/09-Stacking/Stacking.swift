@@ -2,7 +2,8 @@ import Foundation
 import Graph
 import Imaging
 
-/// Parameters of `stack` (phase 9): `stacking.engine` and `stacking.method` only. The input directory,
+/// Parameters of `stack` (phase 9): `stacking.engine`, `stacking.method` and `synthetic.frames_max`
+/// (the number of synthetic inputs, so explain names it when it changes). The input directory,
 /// pattern and output file name only decide where artifacts are materialized, so editing them does
 /// not rerun the stack.
 public struct StackingParams: Codable, Sendable, Equatable {
@@ -18,25 +19,29 @@ public struct StackingParams: Codable, Sendable, Equatable {
             self.method = method
         }
     }
+    /// `synthetic.frames_max`: how many `synthetic/NN` inputs the stack has (it shapes the node).
+    public struct SyntheticCount: Codable, Sendable, Equatable {
+        /// `synthetic.frames_max`, clamped as `SyntheticFrames.count` clamps it.
+        public var framesMax: Int
+        enum CodingKeys: String, CodingKey { case framesMax = "frames_max" }
+    }
     /// `stacking.engine`, `stacking.method`.
     public var stacking: Combination
+    /// `synthetic.frames_max`.
+    public var synthetic: SyntheticCount
 
     /// Parameters from `config`.
     public init(config: TCConfig) {
         stacking = Combination(engine: config.stacking.engine, method: config.stacking.method)
+        synthetic = SyntheticCount(framesMax: SyntheticFrames.count(config))
     }
 }
 
 /// Phase 9: the final stack, a plain linear average of the synthetic frames (no weighting, no
 /// rejection, no normalization, no drizzle).
 public enum Stacking {
-    /// Node name.
-    public static let node = "stack"
     /// Code version; bump when the computation changes.
     public static let version = 1
-
-    /// Input name of synthetic frame `k` (`synthetic/07`), also the producing node's name.
-    public static func syntheticNode(_ k: Int) -> String { "synthetic/\(String(format: "%02d", k))" }
 
     /// The non-empty files among `paths` (a zero-byte artifact means "cluster k does not exist").
     public static func nonEmpty(_ paths: [String]) -> [String] {
@@ -46,7 +51,7 @@ public enum Stacking {
     /// The native engine: NaN-aware mean of `paths` (float32 FITS of one size), streamed in row bands,
     /// in the given order. With `trackComplete`, also which pixels had a finite value in every input.
     /// Throws `StepError.badArtifact` when `paths` is empty or the frames differ in size or planes.
-    public static func nativeAverage(_ paths: [String], trackComplete: Bool = false, node: String = node) throws -> MeanResult {
+    public static func nativeAverage(_ paths: [String], trackComplete: Bool = false, node: String = NodeName.stack) throws -> MeanResult {
         guard let first = paths.first else {
             throw StepError.badArtifact(node: node, message: "no synthetic frame to stack: every synthetic/NN artifact is empty; "
                 + "check the clusters node (synthetic.frames_min / frames_max)")
@@ -73,46 +78,12 @@ public enum Stacking {
     /// Stacks `paths` with `engine`: `.native` is `nativeAverage`; `.siril` runs siril-cli
     /// (`Stacking.sirilAverage`). Returns the image and lines for the run log.
     public static func stack(_ paths: [String], engine: TCConfig.StackingEngine,
-                             node: String = node) throws -> (image: Image, log: [String]) {
+                             node: String = NodeName.stack) throws -> (image: Image, log: [String]) {
         switch engine {
         case .native:
             return (try nativeAverage(paths, node: node).image, ["native average of \(paths.count) synthetic frames"])
         case .siril:
             return try sirilAverage(paths, node: node)
         }
-    }
-}
-
-extension PipelineBuilder {
-    /// Adds `stack/classical`, `stack` (phase 9) and `validation` (phase 10), and materializes
-    /// `classical.fit`, `stacking.output_file` and `validation.json`. `stack` reads
-    /// `synthetic/NN#frame` for NN in 0 ..< `synthetic.frames_max`; `validation` reads `stack`,
-    /// `stack/classical`, `tiles/metrics`, `tiles/geometry` and `metrics`.
-    public mutating func addStacking() throws {
-        addClassicalStack()
-        addFinalStack()
-        addValidation()
-    }
-
-    /// Adds `stack`: output `image` (float32 FITS, as many planes as the synthetic frames: 1 mono,
-    /// 3 RGB), materialized at `stacking.output_file`. Zero-byte synthetic artifacts are skipped.
-    public mutating func addFinalStack() {
-        var inputs: [String: InputSource] = [:]
-        for k in 0..<max(0, config.synthetic.framesMax) {
-            inputs[Stacking.syntheticNode(k)] = .node(Stacking.syntheticNode(k), output: "frame")
-        }
-        add(Node(name: Stacking.node, kind: "stack.average", version: Stacking.version,
-                 params: StackingParams(config: config), inputs: inputs, outputs: ["image"], group: "stack") { ctx in
-            let p = try ctx.params(StackingParams.self)
-            let all = try ctx.inputNames.map { try ctx.input($0) }  // sorted by name: synthetic/00, 01, ...
-            let paths = Stacking.nonEmpty(all)
-            let (image, log) = try Stacking.stack(paths, engine: p.stacking.engine, node: ctx.name)
-            for line in log { ctx.log(line) }
-            try Artifacts.writeImage(image, ctx, "image", keywords: [
-                FITSKeyword("NSYNTH", .int(paths.count), comment: "synthetic frames averaged"),
-                FITSKeyword("STACKENG", .string(p.stacking.engine.rawValue), comment: "stacking.engine"),
-            ])
-        })
-        materialize(Stacking.node, "image", at: config.stacking.outputFile)
     }
 }

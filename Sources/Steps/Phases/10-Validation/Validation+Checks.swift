@@ -5,8 +5,6 @@ import Imaging
 /// `tileWeightVariance`, `tileUsability`) and `evaluate`, which turns them into checks. Nothing here
 /// reads a clock: the same images and weights give the same report, byte for byte.
 public enum Validation {
-    /// Node name.
-    public static let node = "validation"
     /// Code version; bump when a check changes.
     public static let version = 1
 

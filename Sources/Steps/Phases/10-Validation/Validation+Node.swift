@@ -20,21 +20,30 @@ public struct ValidationParams: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case validation, runtimeLimits = "runtime_limits", pipeline }
 }
 
-extension PipelineBuilder {
+/// Phase 10: `validation`, the verdict against the classical stack (materialized at `validation.json`;
+/// the runner fills in the runtime checks). Optional.
+public struct ValidationStep: PipelineStep {
+    public var name: String { "validation" }
+    public var summary: String { "phase 10: FWHM, background noise, tile weight variance, tile pattern vs the classical stack; validation.json" }
+    public var prerequisites: [String] { ["stack", "classical", "tiles/metrics", "tiles/geometry", "metrics"] }
+    public var isOptional: Bool { true }
+    public var configSections: [String] { ["validation", "runtime_limits", "pipeline"] }
+    public var nodes: [String] { [NodeName.validation] }
+
     /// Adds `validation` (phase 10): inputs `stack#image`, `stack/classical#image`,
     /// `tiles/metrics#weights`, `tiles/geometry#grid`, `metrics#metrics`; output `validation`
     /// (`ValidationReport` JSON), materialized at `validation.json`. A failed check does not fail the
     /// node: the runner reads `passed`. The node fails only on unreadable or inconsistent inputs.
-    public mutating func addValidation() {
+    public func add(to builder: inout PipelineBuilder) throws {
         let inputs: [String: InputSource] = [
-            "stack": .node(Stacking.node, output: "image"),
-            "classical": .node(ClassicalStack.node, output: "image"),
-            "weights": .node("tiles/metrics", output: "weights"),
-            "grid": .node("tiles/geometry", output: "grid"),
-            "metrics": .node("metrics", output: "metrics"),
+            "stack": .node(NodeName.stack, output: "image"),
+            "classical": .node(NodeName.classicalStack, output: "image"),
+            "weights": .node(NodeName.tileMetrics, output: "weights"),
+            "grid": .node(NodeName.tileGeometry, output: "grid"),
+            "metrics": .node(NodeName.metrics, output: "metrics"),
         ]
-        add(Node(name: Validation.node, kind: "validation", version: Validation.version,
-                 params: ValidationParams(config: config), inputs: inputs, outputs: ["validation"]) { ctx in
+        builder.add(Node(name: NodeName.validation, kind: "validation", version: Validation.version,
+                 params: ValidationParams(config: builder.config), inputs: inputs, outputs: ["validation"]) { ctx in
             let p = try ctx.params(ValidationParams.self)
             func image(_ name: String) throws -> Image {
                 do { return try FITS.read(try ctx.input(name)) } catch let e as StepError { throw e } catch {
@@ -61,6 +70,6 @@ extension PipelineBuilder {
             for c in report.checks where !c.passed { ctx.log("validation check \(c.name) failed: \(c.detail)") }
             try Artifacts.writeJSON(report, ctx, "validation")
         })
-        materialize(Validation.node, "validation", at: "validation.json")
+        builder.materialize(NodeName.validation, "validation", at: "validation.json")
     }
 }

@@ -93,7 +93,7 @@ public struct ValidationReport: Codable, Sendable, Equatable {
 
     /// Reads a `validation` artifact.
     public static func read(path: String) throws -> ValidationReport {
-        try Artifacts.readJSON(ValidationReport.self, path: path, node: "validation")
+        try Artifacts.readJSON(ValidationReport.self, path: path, node: NodeName.validation)
     }
 
     /// Fills the runtime checks, which the node cannot measure without a wall clock (it must stay

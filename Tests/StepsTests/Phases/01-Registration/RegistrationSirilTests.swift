@@ -39,7 +39,7 @@ import TestSupport
     }
 
     @Test func sirilEngineMatchesTruthWithinAQuarterPixel() throws {
-        guard PipelineBuilder.findExecutable("siril-cli") != nil else {
+        guard ExternalTool.find("siril-cli") != nil else {
             Issue.record("siril-cli is not installed (apt-get install siril); the siril engine test cannot run")
             return
         }
@@ -56,13 +56,13 @@ import TestSupport
         let (worst, r) = try worstCornerError(s, ws, report)
         #expect(r == 0)
         #expect(worst < 0.25, "worst corner error \(worst) px")
-        let sirilOut = try readJSON(SirilRegistration.self, ws, report, PipelineBuilder.sirilNode, "transforms")
+        let sirilOut = try readJSON(SirilRegistration.self, ws, report, NodeName.sirilRegister, "transforms")
         #expect(sirilOut.referenceIndex == 0 && sirilOut.frames.count == 6)
         #expect(sirilOut.frames.dropFirst().allSatisfy { $0.matches >= config.registration.minStarMatches })
     }
 
     @Test func sirilEngineOnCFADebayersAndMatchesTruth() throws {
-        guard PipelineBuilder.findExecutable("siril-cli") != nil else {
+        guard ExternalTool.find("siril-cli") != nil else {
             Issue.record("siril-cli is not installed (apt-get install siril); the siril engine test cannot run")
             return
         }
@@ -78,7 +78,7 @@ import TestSupport
         #expect(report.failed.isEmpty, "\(report.failed)")
         let (worst, r) = try worstCornerError(s, ws, report)
         #expect(r == 2)
-        let sirilOut = try readJSON(SirilRegistration.self, ws, report, PipelineBuilder.sirilNode, "transforms")
+        let sirilOut = try readJSON(SirilRegistration.self, ws, report, NodeName.sirilRegister, "transforms")
         #expect(sirilOut.referenceIndex == 2)  // setref: siril registers against tcbuild's reference
         // Looser than mono: siril finds only 16-34 stars on the debayered green plane here and its
         // transforms are good to ~0.25 px (measured 0.250 px worst; relative gets < 0.1 px on OSC).
@@ -88,7 +88,7 @@ import TestSupport
     }
 
     @Test func sirilFailureNamesTheFrame() throws {
-        guard PipelineBuilder.findExecutable("siril-cli") != nil else {
+        guard ExternalTool.find("siril-cli") != nil else {
             Issue.record("siril-cli is not installed (apt-get install siril); the siril engine test cannot run")
             return
         }
@@ -100,7 +100,7 @@ import TestSupport
         config.registration.reference = .index(0)
         config.registration.minStarMatches = 500
         let (_, report, _) = try s.run(config)
-        let message = try #require(report.failed[PipelineBuilder.sirilNode])
+        let message = try #require(report.failed[NodeName.sirilRegister])
         #expect(message.contains("frame_00001.fits") || message.contains("frame_00002.fits"), "\(message)")
     }
 }

@@ -43,7 +43,7 @@ struct RegSeries {
     /// Builds the registration graph for `config` and runs it in a workspace inside the temp dir.
     func run(_ config: TCConfig) throws -> (Workspace, RunReport, PipelineBuilder) {
         var b = PipelineBuilder(config: config, frames: frames, workspace: dir.path)
-        try b.addRegistration()
+        try b.add(StarsStep(), ReferenceStep(), RegisterStep())
         let ws = try Workspace(root: dir.path + "/ws", durable: false)
         let report = try ws.run(try b.graph(), options: RunOptions(jobs: 2), command: "test")
         return (ws, report, b)
@@ -146,7 +146,7 @@ func worstCornerError(_ s: RegSeries, _ ws: Workspace, _ report: RunReport) thro
         config.registration.reference = .index(2)
         func referenceInputs(_ frames: FrameList) throws -> [NodeInput] {
             var b = PipelineBuilder(config: config, frames: frames, workspace: s.dir.path)
-            try b.addRegistration()
+            try b.add(StarsStep(), ReferenceStep(), RegisterStep())
             return try #require(try b.graph().node("reference")).inputs
         }
         let all = try referenceInputs(s.frames)

@@ -42,7 +42,7 @@ struct SyntheticFramesTests {
         var b = PipelineBuilder(config: config, frames: frames, workspace: workspace)
         b.addCopyRegistration()
         try b.addMetrics()
-        try b.addReconstruction()
+        try b.add(ReconstructionStep(), ClusteringStep(), SyntheticFramesStep())
         return (try b.graph(), b.materializations)
     }
 
@@ -80,7 +80,7 @@ struct SyntheticFramesTests {
         print("synthetic pipeline: \(clusters.method) k = \(clusters.k) (\(clusters.reason)); sizes \((0..<clusters.k).map { clusters.members($0).count })")
         var nonEmpty = 0
         for nn in 0..<8 {
-            let path = ws.path(of: try #require(r1.outputs[SyntheticFrames.nodeName(nn)]?["frame"]))
+            let path = ws.path(of: try #require(r1.outputs[NodeName.synthetic(nn)]?["frame"]))
             let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? -1
             if nn < clusters.k {
                 #expect(size > 0)
@@ -116,7 +116,7 @@ struct SyntheticFramesTests {
         let c2 = try Artifacts.readJSON(FrameClusters.self, path: ws.path(of: try #require(r2.outputs["clusters"]?["clusters"])), node: "clusters")
         #expect(c2.method == "time_buckets" && c2.k == 6 && c2.members(0) == Array(0..<6))
         for nn in 6..<8 {
-            let path = ws.path(of: try #require(r2.outputs[SyntheticFrames.nodeName(nn)]?["frame"]))
+            let path = ws.path(of: try #require(r2.outputs[NodeName.synthetic(nn)]?["frame"]))
             #expect((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) == 0)
         }
         try ws.close()

@@ -123,7 +123,7 @@ struct ClassicalStackTests {
                 try Artifacts.writeJSON(Self.measurement([bg], width: 8, height: 6), ctx, "measure")
             })
         }
-        b.addClassicalStack()
+        try b.add(ClassicalStackStep())
         #expect(b.materializations.contains(Materialization(node: "stack/classical", output: "image", path: "classical.fit")))
         let ws = try Workspace(root: dir.file("ws"), durable: false)
         let r = try ws.run(try b.graph(), options: RunOptions(jobs: 2), command: "test")

@@ -39,12 +39,12 @@ struct StackingTests {
         var b = PipelineBuilder(config: config, frames: FrameList(frames: []), workspace: workspace)
         for k in 0..<framesMax {
             let img = frames[k]
-            b.add(Node(name: Stacking.syntheticNode(k), kind: "test.synthetic", version: 1, params: ["k": k, "present": img == nil ? 0 : 1],
+            b.add(Node(name: NodeName.synthetic(k), kind: "test.synthetic", version: 1, params: ["k": k, "present": img == nil ? 0 : 1],
                        outputs: ["frame"]) { ctx in
                 if let img { try Artifacts.writeImage(img, ctx, "frame") } else { try ctx.writeOutput("frame", Data()) }
             })
         }
-        b.addFinalStack()
+        try b.add(StackingStep())
         return (try b.graph(), b)
     }
 
@@ -86,7 +86,7 @@ struct StackingTests {
     @Test("siril engine equals the native average within float tolerance (mono and RGB, values > 1, NaN)",
           arguments: [1, 3])
     func siril(channels: Int) throws {
-        #expect(PipelineBuilder.findExecutable("siril-cli") != nil, "siril-cli must be installed (apt-get install siril)")
+        #expect(ExternalTool.find("siril-cli") != nil, "siril-cli must be installed (apt-get install siril)")
         let dir = TemporaryDirectory("stack-siril")
         var paths: [String] = [], frames: [Image] = []
         for k in 0..<4 {

@@ -26,7 +26,7 @@ struct ValidationPipelineTests {
                 inputs[NodeName.frame("register", i)] = .node(NodeName.frame("register", i), output: "frame")
                 inputs[NodeName.frame("measure", i)] = .node(NodeName.frame("measure", i), output: "measure")
             }
-            b.add(Node(name: Stacking.syntheticNode(k), kind: "test.synthetic.mean", version: 1, params: ["k": k],
+            b.add(Node(name: NodeName.synthetic(k), kind: "test.synthetic.mean", version: 1, params: ["k": k],
                        inputs: inputs, outputs: ["frame"]) { ctx in
                 guard !members.isEmpty else { return try ctx.writeOutput("frame", Data()) }
                 let list = try members.map { i in
@@ -36,7 +36,7 @@ struct ValidationPipelineTests {
                 try Artifacts.writeImage(try ClassicalStack.mean(frames: list, node: ctx.name), ctx, "frame")
             })
         }
-        try b.addStacking()
+        try b.add(ClassicalStackStep(), StackingStep(), ValidationStep())
         return (try b.graph(), b.materializations)
     }
 

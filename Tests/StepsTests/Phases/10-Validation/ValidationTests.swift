@@ -184,7 +184,7 @@ struct ValidationTests {
         b.add(Node(name: "metrics", kind: "test.metrics", version: 1, params: EmptyParams(), outputs: ["metrics"]) { ctx in
             try Artifacts.writeJSON(table, ctx, "metrics")
         })
-        b.addValidation()
+        try b.add(ValidationStep())
         #expect(b.materializations == [Materialization(node: "validation", output: "validation", path: "validation.json")])
         let ws = try Workspace(root: dir.path, durable: false)
         let r = try ws.run(try b.graph(), options: RunOptions(jobs: 2), command: "test")

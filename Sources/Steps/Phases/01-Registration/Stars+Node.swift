@@ -1,0 +1,36 @@
+import Foundation
+import Graph
+import Imaging
+
+/// Phase 1, star detection: `stars/NNNNN` per input frame (output `stars`, JSON `[StarMeasurement]`
+/// in raw frame coordinates).
+public struct StarsStep: PipelineStep {
+    public var name: String { "stars" }
+    public var summary: String { "detect and fit the stars of every input frame (registration's star lists)" }
+    public var prerequisites: [String] { ["scan"] }
+    public var configSections: [String] { ["registration"] }
+    public var nodes: [String] { [NodeName.pattern(NodeName.stars(0))] }
+
+    public func add(to builder: inout PipelineBuilder) throws {
+        for f in builder.frames.frames {
+            builder.add(Self.node(name: NodeName.stars(f.index), file: f.path,
+                                  params: StarListParams(config: builder.config, bayer: f.bayer, bitpix: f.bitpix)))
+        }
+    }
+
+    /// A star-detection node `name` on `file` (kind `stars`, version 1, output `stars`).
+    static func node(name: String, file: String, params: StarListParams) -> Node {
+        Node(name: name, kind: "stars", version: 1, params: params, inputs: ["frame": .file(file)],
+             outputs: ["stars"], group: "stars") { ctx in
+            let p = try ctx.params(StarListParams.self)
+            let path = try ctx.input("frame")
+            let image: Image
+            do { image = try FITS.read(path) } catch {
+                throw StepError.unreadable(file: (path as NSString).lastPathComponent, message: "\(error)")
+            }
+            let stars = try StarList.detect(in: image, params: p, file: (path as NSString).lastPathComponent)
+            ctx.log("\(stars.count) stars, median FWHM \(String(format: "%.2f", StarList.medianFWHM(stars))) px")
+            try Artifacts.writeJSON(stars, ctx, "stars")
+        }
+    }
+}
