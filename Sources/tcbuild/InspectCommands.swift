@@ -98,7 +98,7 @@ struct Export: ParsableCommand {
         guard (2...3).contains(arguments.count) else { throw ValidationError("usage: tcbuild export NODE [OUTPUT] DEST") }
         if let tile {
             guard tile >= 0 else { throw ValidationError("--tile must be a tile index >= 0 (see tiles/grid.json)") }
-            guard arguments[0] == "tiles/metrics", arguments.count == 2 || arguments[1] == "weights" else {
+            guard arguments[0] == NodeName.tileMetrics, arguments.count == 2 || arguments[1] == "weights" else {
                 throw ValidationError("--tile \(tile) exports tile weights: tcbuild export tiles/metrics weights DEST --tile \(tile)")
             }
         }
@@ -123,7 +123,7 @@ struct Export: ParsableCommand {
         if let tile {
             let target = isDirectory ? dest + "/" + base + "_tile\(tile).fits" : dest
             let weights = try TileWeights(path: workspace.path(of: rec.digest))
-            let grid = try builtOutput("tiles/geometry", "grid", workspace, plan).flatMap { try? TileGrid.read(path: workspace.path(of: $0.digest)) }
+            let grid = try builtOutput(NodeName.tileGeometry, "grid", workspace, plan).flatMap { try? TileGrid.read(path: workspace.path(of: $0.digest)) }
             try TileWeightsExport.write(weights, tile: tile, grid: grid, to: target)
             print("exported tile \(tile) of \(node)#\(output) (\(weights.frameCount) frames: W, L, Q) to \(target)")
             return

@@ -28,7 +28,7 @@ enum TileWeightsExport {
     static func write(_ weights: TileWeights, tile: Int, grid: TileGrid?, to path: String) throws {
         let image = try image(weights, tile: tile)
         var keywords: [FITSKeyword] = [
-            FITSKeyword("TCBNODE", .string("tiles/metrics"), comment: "tcbuild node the weights come from"),
+            FITSKeyword("TCBNODE", .string(NodeName.tileMetrics), comment: "tcbuild node the weights come from"),
             FITSKeyword("TILE", .int(tile), comment: "tile index (grid order)"),
             FITSKeyword("TILEMODE", .string(weights.modes[tile].description), comment: "star or structure metrics"),
             FITSKeyword("NFRAMES", .int(weights.frameCount), comment: "columns: frames in scan order"),

@@ -73,6 +73,10 @@ public struct TestRNG: RandomNumberGenerator {
 
 /// The built `tcbuild` executable next to the test bundle (SwiftPM builds it for the tests),
 /// or `$TCBUILD_BIN`.
+/// The package's root directory (holds Package.swift, docs/, workspace-template/).
+public let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
 public func tcbuildBinary() -> String {
     if let p = ProcessInfo.processInfo.environment["TCBUILD_BIN"] { return p }
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

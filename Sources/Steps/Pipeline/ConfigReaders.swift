@@ -6,10 +6,7 @@ extension PipelineRunner {
     /// two-frame series (param key paths mirror config key paths), so it is exactly what explain
     /// shows. Node names are given as patterns (`register/NNNNN`). Keys no node reads map to `[]`.
     public static func configReaders(_ config: TCConfig = TCConfig()) throws -> [String: [String]] {
-        let frames = FrameList(frames: (0..<2).map {
-            FrameInfo(index: $0, path: "/frames/f\($0).fits", name: "f\($0).fits", width: 640, height: 480, channels: 1,
-                      bitpix: 16, bayer: nil, exposure: 60, dateObs: nil)
-        })
+        let frames = FrameList.standIn()
         let builder = try mainBuilder(config: config, frames: frames, workspace: "/workspace")
         var readers: [String: Set<String>] = [:]
         let keys = Set(ConfigLoader.keyPaths())

@@ -130,9 +130,9 @@ public enum PipelineRunner {
             let patterns = Set(steps.compactMap(Pipeline.step).flatMap(\.nodes))
             return durations.filter { node, _ in patterns.contains(NodeName.pattern(node)) }.values.reduce(0, +)
         }
-        let tile = total(["tiles/geometry", "local", "tiles/metrics", "reconstruct", "clusters", "synthetic"])
+        let tile = total([NodeName.tileGeometry, "local", NodeName.tileMetrics, NodeName.reconstruct, NodeName.clusters, "synthetic"])
         // A classical stack needs registration and a mean: that is the yardstick for the tile phases.
-        let classical = total(["stars", "reference", "register", "classical"])
+        let classical = total(["stars", NodeName.reference, "register", "classical"])
         report.recordRuntime(elapsedHours: Date().timeIntervalSince(start) / 3600,
                              tileAnalysisFactor: classical > 0 ? tile / classical : nil)
         let dest = workspace.root + "/" + path

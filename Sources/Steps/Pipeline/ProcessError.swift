@@ -20,6 +20,6 @@ public struct ProcessError: Error, CustomStringConvertible, Sendable, Equatable 
     public let message: String
 
     public var description: String {
-        "\(file)\(line > 0 ? ":\(line)" : ""): \(kind.rawValue): \(message)"
+        "\(file)\(line > 0 ? ":\(line)" : ""): \(message)"
     }
 }

@@ -3,7 +3,7 @@
 public struct ReportStep: PipelineStep {
     public var name: String { "report" }
     public var summary: String { "self-contained report.html: METHOD's diagnostics, previews, validation, node timings" }
-    public var prerequisites: [String] { ["scan"] }
+    public var prerequisites: [String] { [NodeName.scan] }
     public var isOptional: Bool { true }
     public var configSections: [String] { [] }
     public var nodes: [String] { [] }

@@ -1,10 +1,7 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Steps
-
-/// The package root, found from this file's path (Tests/StepsTests/ConfigTests.swift).
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
 
 private func parse(_ lines: [String], overrides: [String] = []) throws -> TCConfig {
     try ConfigLoader.parse(yaml: lines.joined(separator: "\n"), file: "tile_compile.yaml", overrides: overrides)

@@ -4,7 +4,7 @@ import Graph
 /// The scan step (phase 0): `inspect/NNNNN` per input file and the `scan` aggregate. It runs as its
 /// own stage before the main graph exists (the main graph is built from its frame list).
 public struct ScanStep: PipelineStep {
-    public var name: String { "scan" }
+    public var name: String { NodeName.scan }
     public var summary: String { "inspect every input frame, validate the series, write the frame list" }
     public var prerequisites: [String] { [] }
     public var configSections: [String] { ["data"] }

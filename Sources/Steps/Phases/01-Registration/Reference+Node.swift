@@ -5,7 +5,7 @@ import Imaging
 /// Phase 1, the reference frame: `reference` (output `reference`, JSON `ReferenceInfo`), and
 /// `stars/ref` for a reference given as a path.
 public struct ReferenceStep: PipelineStep {
-    public var name: String { "reference" }
+    public var name: String { NodeName.reference }
     public var summary: String { "choose the reference frame (auto: best median FWHM with enough stars; an index; a path)" }
     public var prerequisites: [String] { ["stars"] }
     public var configSections: [String] { ["registration"] }

@@ -9,7 +9,7 @@ import Imaging
 public struct RegisterStep: PipelineStep {
     public var name: String { "register" }
     public var summary: String { "register every frame on the reference (transform, Lanczos-3 warp with NaN coverage)" }
-    public var prerequisites: [String] { ["stars", "reference"] }
+    public var prerequisites: [String] { ["stars", NodeName.reference] }
     public var configSections: [String] { ["registration"] }
     public var nodes: [String] { [NodeName.sirilRegister, NodeName.pattern(NodeName.register(0))] }
     public var arguments: [String: String] {

@@ -7,7 +7,7 @@ import Imaging
 public struct StarsStep: PipelineStep {
     public var name: String { "stars" }
     public var summary: String { "detect and fit the stars of every input frame (registration's star lists)" }
-    public var prerequisites: [String] { ["scan"] }
+    public var prerequisites: [String] { [NodeName.scan] }
     public var configSections: [String] { ["registration"] }
     public var nodes: [String] { [NodeName.pattern(NodeName.stars(0))] }
 

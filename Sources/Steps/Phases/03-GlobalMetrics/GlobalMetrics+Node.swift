@@ -17,7 +17,7 @@ public struct GlobalMetricsParams: Codable, Sendable, Equatable {
 }
 
 public struct GlobalMetricsStep: PipelineStep {
-    public var name: String { "metrics" }
+    public var name: String { NodeName.metrics }
     public var summary: String { "scale the frames' B, sigma, E across the series: Q_f, G_f (phase 3); frame_metrics.csv" }
     public var prerequisites: [String] { ["measure", "register"] }
     public var configSections: [String] { ["global_metrics"] }

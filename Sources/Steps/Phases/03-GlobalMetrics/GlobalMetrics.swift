@@ -53,7 +53,7 @@ public struct FrameMetricsTable: Codable, Sendable, Equatable {
 
     /// Reads a `metrics` artifact.
     public static func read(path: String) throws -> FrameMetricsTable {
-        try Artifacts.readJSON(FrameMetricsTable.self, path: path, node: "metrics")
+        try Artifacts.readJSON(FrameMetricsTable.self, path: path, node: NodeName.metrics)
     }
 
     /// `frame_metrics.csv`: header `file,B,sigma,E,Q,G,residual,stars,fwhm`, one row per frame in

@@ -46,7 +46,7 @@ public struct TileGeometryParams: Codable, Sendable, Equatable {
 }
 
 public struct TileGeometryStep: PipelineStep {
-    public var name: String { "tiles/geometry" }
+    public var name: String { NodeName.tileGeometry }
     public var summary: String { "seeing-adaptive tile grid from the median FWHM of the registered frames (phase 4)" }
     public var prerequisites: [String] { ["measure"] }
     public var configSections: [String] { ["tile"] }

@@ -62,7 +62,7 @@ public struct TileGrid: Codable, Sendable, Equatable {
 
     /// Reads a `grid` artifact.
     public static func read(path: String) throws -> TileGrid {
-        try Artifacts.readJSON(TileGrid.self, path: path, node: "tiles/geometry")
+        try Artifacts.readJSON(TileGrid.self, path: path, node: NodeName.tileGeometry)
     }
 }
 

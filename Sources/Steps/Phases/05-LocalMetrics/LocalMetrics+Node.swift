@@ -5,7 +5,7 @@ import Imaging
 public struct LocalMetricsStep: PipelineStep {
     public var name: String { "local" }
     public var summary: String { "per-tile star FWHM, roundness, contrast or structure of every frame (phase 5)" }
-    public var prerequisites: [String] { ["register", "measure", "tiles/geometry"] }
+    public var prerequisites: [String] { ["register", "measure", NodeName.tileGeometry] }
     public var configSections: [String] { [] }
     public var nodes: [String] { [NodeName.pattern(NodeName.local(0))] }
 

@@ -28,9 +28,9 @@ public struct TileMetricsParams: Codable, Sendable, Equatable {
 }
 
 public struct TileMetricsStep: PipelineStep {
-    public var name: String { "tiles/metrics" }
+    public var name: String { NodeName.tileMetrics }
     public var summary: String { "scale the local metrics per tile across frames: L_f,t and W_f,t = G_f L_f,t (phase 5); tile_weights.csv" }
-    public var prerequisites: [String] { ["metrics", "tiles/geometry", "local"] }
+    public var prerequisites: [String] { [NodeName.metrics, NodeName.tileGeometry, "local"] }
     public var configSections: [String] { ["local_metrics", "tile"] }
     public var nodes: [String] { [NodeName.tileMetrics] }
 

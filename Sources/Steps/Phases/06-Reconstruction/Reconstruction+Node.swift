@@ -24,9 +24,9 @@ extension TCConfig.Window {
 /// Phase 6: `reconstruct`, the tile reconstruction over every frame (output `image`, materialized at
 /// `reconstruction.fit`).
 public struct ReconstructionStep: PipelineStep {
-    public var name: String { "reconstruct" }
+    public var name: String { NodeName.reconstruct }
     public var summary: String { "weighted tile means with window and overlap-add over every frame (phase 6); reconstruction.fit" }
-    public var prerequisites: [String] { ["register", "measure", "tiles/geometry", "tiles/metrics"] }
+    public var prerequisites: [String] { ["register", "measure", NodeName.tileGeometry, NodeName.tileMetrics] }
     public var configSections: [String] { ["reconstruction"] }
     public var nodes: [String] { [NodeName.reconstruct] }
 

@@ -86,16 +86,16 @@ public enum Reconstruction {
                                    window: WindowFunction, eps: Double, threads: Int,
                                    log: (String) -> Void = { _ in }) throws -> ReconstructionResult {
         guard let first = frames.first else {
-            throw StepError.badArtifact(node: "reconstruct", message: "no frames to reconstruct")
+            throw StepError.badArtifact(node: NodeName.reconstruct, message: "no frames to reconstruct")
         }
         let channels = first.backgrounds.count
         let width = grid.width, height = grid.height
         for f in frames where f.backgrounds.count != channels || f.index >= weights.frameCount {
-            throw MetricsError.inconsistent(node: "reconstruct", message: "\(f.name): \(f.backgrounds.count) backgrounds "
+            throw MetricsError.inconsistent(node: NodeName.reconstruct, message: "\(f.name): \(f.backgrounds.count) backgrounds "
                                             + "(expected \(channels)) or frame index \(f.index) beyond \(weights.frameCount) weights")
         }
         guard weights.tileCount == grid.tiles.count else {
-            throw MetricsError.inconsistent(node: "reconstruct", message: "weights have \(weights.tileCount) tiles, the grid \(grid.tiles.count)")
+            throw MetricsError.inconsistent(node: NodeName.reconstruct, message: "weights have \(weights.tileCount) tiles, the grid \(grid.tiles.count)")
         }
         var canvas = OverlapCanvas(width: width, height: height, channels: channels)
         var fallback: [Int] = []
@@ -126,7 +126,7 @@ public enum Reconstruction {
                                                     expectedWidth: width, expectedHeight: height)
                 }
                 guard rows.channels == channels else {
-                    throw MetricsError.inconsistent(node: "reconstruct", message: "\(frame.name) has \(rows.channels) planes, "
+                    throw MetricsError.inconsistent(node: NodeName.reconstruct, message: "\(frame.name) has \(rows.channels) planes, "
                                                     + "its measurement \(channels) backgrounds")
                 }
                 let inv = frame.backgrounds.map { 1 / $0 }

@@ -18,9 +18,9 @@ public struct ClusteringParams: Codable, Sendable, Equatable {
 /// Phase 7: `clusters`, the frames' state clustering (outputs `clusters`, JSON `FrameClusters`, and
 /// `csv`, materialized at `clusters.csv`).
 public struct ClusteringStep: PipelineStep {
-    public var name: String { "clusters" }
+    public var name: String { NodeName.clusters }
     public var summary: String { "cluster the frames by state vector into k in [synthetic.frames_min, frames_max] (phase 7); clusters.csv" }
-    public var prerequisites: [String] { ["metrics", "tiles/metrics"] }
+    public var prerequisites: [String] { [NodeName.metrics, NodeName.tileMetrics] }
     public var configSections: [String] { ["synthetic"] }
     public var nodes: [String] { [NodeName.clusters] }
 

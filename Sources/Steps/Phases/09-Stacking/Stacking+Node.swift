@@ -5,7 +5,7 @@ import Imaging
 /// Phase 9: `stack`, the plain average of the synthetic frames (`stacking.engine` native or siril),
 /// materialized at `stacking.output_file`.
 public struct StackingStep: PipelineStep {
-    public var name: String { "stack" }
+    public var name: String { NodeName.stack }
     public var summary: String { "average the synthetic frames (phase 9, stacking.engine); stacking.output_file" }
     public var prerequisites: [String] { ["synthetic"] }
     public var configSections: [String] { ["stacking", "synthetic"] }

@@ -23,9 +23,9 @@ public struct ValidationParams: Codable, Sendable, Equatable {
 /// Phase 10: `validation`, the verdict against the classical stack (materialized at `validation.json`;
 /// the runner fills in the runtime checks). Optional.
 public struct ValidationStep: PipelineStep {
-    public var name: String { "validation" }
+    public var name: String { NodeName.validation }
     public var summary: String { "phase 10: FWHM, background noise, tile weight variance, tile pattern vs the classical stack; validation.json" }
-    public var prerequisites: [String] { ["stack", "classical", "tiles/metrics", "tiles/geometry", "metrics"] }
+    public var prerequisites: [String] { [NodeName.stack, "classical", NodeName.tileMetrics, NodeName.tileGeometry, NodeName.metrics] }
     public var isOptional: Bool { true }
     public var configSections: [String] { ["validation", "runtime_limits", "pipeline"] }
     public var nodes: [String] { [NodeName.validation] }
