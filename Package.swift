@@ -35,7 +35,8 @@ let package = Package(
         ]),
 
         // Helpers shared by the test targets (temporary directories, seeded RNG, child processes).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Imaging only for its SplitMix64, which TestRNG wraps.
+        .target(name: "TestSupport", dependencies: ["Imaging"], path: "Tests/TestSupport"),
         .testTarget(name: "GraphTests", dependencies: ["Graph", "TestSupport"]),
         .testTarget(name: "CacheTests", dependencies: ["Cache", "Graph", "TestSupport", "tcbuild"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
