@@ -20,13 +20,15 @@ let package = Package(
                        providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // The generic engine: nodes, fingerprints, planning, scheduling, explain. No SQLite, no astronomy.
         .target(name: "Graph", dependencies: ["CXXHash"]),
         // SQLite manifest, content-addressed store, stat cache, lock, gc, verify.
         .target(name: "Cache", dependencies: ["Graph", "CSQLite", "CXXHash"]),
-        // Image buffers and kernels: FITS I/O, statistics, stars/PSF, warp, CFA, synthetic series.
-        .target(name: "Imaging", dependencies: ["CFITSIO"]),
+        // Image buffers and kernels: FITS I/O, PNG, statistics, stars/PSF, warp, CFA, synthetic series.
+        .target(name: "Imaging", dependencies: ["CFITSIO", "CZlib"]),
         // The pipeline phases as graph nodes, and the typed config.
         .target(name: "Steps", dependencies: ["Graph", "Cache", "Imaging", "CYAML"]),
         .executableTarget(name: "tcbuild", dependencies: [
@@ -35,10 +37,11 @@ let package = Package(
         ]),
 
         // Helpers shared by the test targets (temporary directories, seeded RNG, child processes).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Imaging only for its SplitMix64, which TestRNG wraps.
+        .target(name: "TestSupport", dependencies: ["Imaging"], path: "Tests/TestSupport"),
         .testTarget(name: "GraphTests", dependencies: ["Graph", "TestSupport"]),
         .testTarget(name: "CacheTests", dependencies: ["Cache", "Graph", "TestSupport", "tcbuild"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib", "TestSupport"]),
         .testTarget(name: "StepsTests", dependencies: ["Steps", "Graph", "Cache", "Imaging", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

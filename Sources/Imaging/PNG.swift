@@ -1,3 +1,5 @@
+import CZlib
+
 /// Errors of the PNG encoder.
 public enum PNGError: Error, CustomStringConvertible, Equatable {
     /// The pixel buffer does not hold `width * height * samples` bytes.
@@ -56,25 +58,50 @@ public struct PNGImage: Sendable, Equatable {
     }
 }
 
-/// A minimal, dependency-free PNG writer (8-bit gray or RGB, non-interlaced).
+/// A minimal PNG writer (8-bit gray or RGB, non-interlaced) over the system zlib.
 ///
 /// Guarantees: the output is a valid PNG (signature, IHDR, one IDAT, IEND, each chunk with its
-/// CRC-32); each row uses the adaptive filter with the smallest sum of absolute signed residuals
-/// (libpng's heuristic; ties pick the lower filter type); the encoding is deterministic.
+/// CRC-32 from zlib's `crc32`); the IDAT is one zlib stream from `compress2` at `zlibLevel`; each
+/// row uses the adaptive filter with the smallest sum of absolute signed residuals (libpng's
+/// heuristic; ties pick the lower filter type); the encoding is deterministic for a given zlib build.
 public enum PNG {
     /// The 8-byte PNG file signature.
     public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
+    /// The zlib compression level of the IDAT stream: 6, zlib's default.
+    ///
+    /// Why not 9: measured on asinh-stretched 1024x768 synthetic frames (python3 zlib 1.2.13 on
+    /// the same filtered scanlines), level 9 gave the same size as 6 (within a byte) on noisy
+    /// light frames and CFA mosaics, and 1 % less on the noise-free reference, for 1.7x the deflate time
+    /// (115 ms vs 67 ms). Previews are inlined once into the report, so 1 % is not worth it; level
+    /// 1 would be 2.4-5.5 % larger.
+    static let zlibLevel: Int32 = 6
+
     /// The PNG file bytes of `image`.
-    public static func encode(_ image: PNGImage, compression: PNGCompression = .fixedHuffman) -> [UInt8] {
+    public static func encode(_ image: PNGImage) -> [UInt8] {
         var out = signature
         var ihdr: [UInt8] = []
         ihdr += bigEndian(UInt32(image.width))
         ihdr += bigEndian(UInt32(image.height))
         ihdr += [8, image.color.colorType, 0, 0, 0]  // bit depth, colour type, deflate, adaptive filters, no interlace
         appendChunk("IHDR", ihdr, to: &out)
-        appendChunk("IDAT", Zlib.compress(filtered(image), compression), to: &out)
+        appendChunk("IDAT", zlibStream(filtered(image)), to: &out)
         appendChunk("IEND", [], to: &out)
+        return out
+    }
+
+    /// `data` as one zlib (RFC 1950) stream, from zlib's `compress2` at `level`.
+    static func zlibStream(_ data: [UInt8], level: Int32 = zlibLevel) -> [UInt8] {
+        var size = compressBound(uLong(data.count))
+        var out = [UInt8](repeating: 0, count: Int(size))
+        let status = data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                compress2(dst.baseAddress, &size, src.baseAddress, uLong(src.count), level)
+            }
+        }
+        // compressBound sizes the buffer and the level is valid, so only Z_MEM_ERROR can remain.
+        precondition(status == Z_OK, "zlib compress2 failed with status \(status) (out of memory?)")
+        out.removeSubrange(Int(size)...)
         return out
     }
 
@@ -139,12 +166,18 @@ public enum PNG {
         return pb <= pc ? b : c
     }
 
+    /// Appends length, type, data and the CRC-32 of type and data (zlib's `crc32`, one pass over
+    /// the bytes just appended: the type is never empty, so the buffer pointer is never null).
     static func appendChunk(_ type: String, _ data: [UInt8], to out: inout [UInt8]) {
-        let typeBytes = Array(type.utf8)
         out += bigEndian(UInt32(data.count))
-        out += typeBytes
+        let start = out.count
+        out += Array(type.utf8)
         out += data
-        out += bigEndian(PNGChecksum.crc32(data, continuing: PNGChecksum.crc32(typeBytes)))
+        let crc = out.withUnsafeBufferPointer { all in
+            let body = UnsafeBufferPointer(rebasing: all[start...])
+            return UInt32(CZlib.crc32(0, body.baseAddress, uInt(body.count)))
+        }
+        out += bigEndian(crc)
     }
 
     static func bigEndian(_ v: UInt32) -> [UInt8] {

@@ -15,7 +15,7 @@ struct SynthConditions: Sendable {
     /// ADU added at the corner by the quadratic (vignetting-like) term.
     var skyCurvature: Double
     /// Reference -> frame transform.
-    var transform: SynthTransform
+    var transform: SimilarityTransform
     /// Satellite trail, if this is the trail frame.
     var trail: SynthTrail?
     /// Start of the exposure, seconds since 1970.
@@ -104,9 +104,11 @@ struct SynthConditions: Sendable {
             let dy = driftTotal * progress * sin(driftAngle) + config.jitterPixels * (2 * rng.uniform() - 1)
             let c = cos(rot), s = sin(rot)
             // Rotation about the frame centre, then shift: x = R (X - c) + c + d.
-            let transform = SynthTransform(rotation: rot, scale: 1,
-                                           tx: cx - (c * cx - s * cy) + dx,
-                                           ty: cy - (s * cx + c * cy) + dy)
+            // The initializer folds the rotation into (-pi, pi]: `rot` passes unchanged while
+            // |totalRotationDegrees| < 180 (default 3).
+            let transform = SimilarityTransform(rotation: rot, scale: 1,
+                                                tx: cx - (c * cx - s * cy) + dx,
+                                                ty: cy - (s * cx + c * cy) + dy)
             var trail: SynthTrail?
             if f == trailFrame {
                 let px = rng.uniform(0.25...0.75) * w, py = rng.uniform(0.25...0.75) * h

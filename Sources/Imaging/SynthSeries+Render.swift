@@ -89,7 +89,7 @@ extension SynthSeries {
     }
 
     /// Stars and nebula of one plane, in frame geometry, in ADU.
-    func renderSignal(transform: SynthTransform, seeing: Double, transparency: Double,
+    func renderSignal(transform: SimilarityTransform, seeing: Double, transparency: Double,
                       sampling: Sampling, options: SynthRenderOptions) -> [Float] {
         let w = config.width, h = config.height
         var pixels = [Float](repeating: 0, count: w * h)
@@ -99,7 +99,7 @@ extension SynthSeries {
             }
             if options.contains(.stars) {
                 for star in scene.stars {
-                    let p = transform.apply(star.x, star.y)
+                    let p = transform.apply(x: star.x, y: star.y)
                     if p.x < -130 || p.y < -130 || p.x > Double(w) + 130 || p.y > Double(h) + 130 { continue }
                     let shape = psf.shape(atX: p.x, y: p.y, seeing: seeing)
                     var flux = star.flux * transparency
@@ -118,7 +118,7 @@ extension SynthSeries {
     }
 
     /// Bilinear samples of the coarse nebula map through the inverse transform, row by row.
-    private func addNebula(into buf: UnsafeMutableBufferPointer<Float>, transform: SynthTransform,
+    private func addNebula(into buf: UnsafeMutableBufferPointer<Float>, transform: SimilarityTransform,
                            transparency: Double, sampling: Sampling) {
         let w = config.width, h = config.height
         let map = scene.nebula
@@ -137,7 +137,7 @@ extension SynthSeries {
         map.planes[sitePlanes[2]].withUnsafeBufferPointer { p2 in
         map.planes[sitePlanes[3]].withUnsafeBufferPointer { p3 in
             for y in 0..<h {
-                let start = transform.inverse(0, Double(y))
+                let start = transform.preimage(x: 0, y: Double(y))
                 var gx = (start.x - map.originX) / map.step
                 var gy = (start.y - map.originY) / map.step
                 let even = (y & 1) == 0

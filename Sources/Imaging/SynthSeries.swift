@@ -59,7 +59,7 @@ public struct SynthSeries: Sendable {
         for c in conditions {
             for (x, y) in [(0.0, 0.0), (Double(config.width), 0), (0, Double(config.height)),
                            (Double(config.width), Double(config.height))] {
-                let p = c.transform.inverse(x, y)
+                let p = c.transform.preimage(x: x, y: y)
                 minX = min(minX, p.x); maxX = max(maxX, p.x)
                 minY = min(minY, p.y); maxY = max(maxY, p.y)
             }

@@ -1,46 +1,5 @@
 import Foundation
 
-/// A similarity transform from reference sky coordinates (X, Y) to frame (sensor) coordinates (x, y):
-/// `x = scale * (cos(rotation) * X - sin(rotation) * Y) + tx`,
-/// `y = scale * (sin(rotation) * X + cos(rotation) * Y) + ty`.
-///
-/// Pixel coordinates are 0-based with (0, 0) at the centre of the first pixel; `rotation` is in
-/// radians, counter-clockwise in the (x right, y down the rows) pixel grid's own sense.
-public struct SynthTransform: Sendable, Equatable, Codable {
-    /// Rotation angle, radians.
-    public var rotation: Double
-    /// Isotropic scale factor (1 for this generator).
-    public var scale: Double
-    /// Translation along x, px.
-    public var tx: Double
-    /// Translation along y, px.
-    public var ty: Double
-
-    /// A transform with the given parameters.
-    public init(rotation: Double, scale: Double, tx: Double, ty: Double) {
-        self.rotation = rotation
-        self.scale = scale
-        self.tx = tx
-        self.ty = ty
-    }
-
-    /// The identity transform.
-    public static let identity = SynthTransform(rotation: 0, scale: 1, tx: 0, ty: 0)
-
-    /// Maps a reference point to frame coordinates.
-    public func apply(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
-        let c = scale * cos(rotation), s = scale * sin(rotation)
-        return (c * x - s * y + tx, s * x + c * y + ty)
-    }
-
-    /// Maps a frame point back to reference coordinates (exact inverse of `apply`).
-    public func inverse(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
-        let c = cos(rotation) / scale, s = sin(rotation) / scale
-        let dx = x - tx, dy = y - ty
-        return (c * dx + s * dy, -s * dx + c * dy)
-    }
-}
-
 /// An axis-aligned rectangle in pixel coordinates: `x <= px < x + width`, `y <= py < y + height`.
 public struct SynthRect: Sendable, Equatable, Codable {
     /// Left edge (first column), px.
@@ -116,8 +75,9 @@ public struct SynthFrameTruth: Sendable, Equatable, Codable {
     public var transparency: Double
     /// Sky background at the frame centre, ADU above the pedestal (includes cloud glow).
     public var background: Double
-    /// Reference -> frame transform.
-    public var transform: SynthTransform
+    /// Reference -> frame transform (`SimilarityTransform`'s convention; JSON keys `rotation`,
+    /// `scale`, `tx`, `ty`).
+    public var transform: SimilarityTransform
     /// True for the single frame with a satellite trail.
     public var hasTrail: Bool
     /// The trail's geometry when `hasTrail`.

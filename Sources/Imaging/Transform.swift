@@ -76,6 +76,16 @@ public struct SimilarityTransform: Sendable, Codable, Equatable, Hashable {
     /// The image of the point `p`.
     @inlinable public func apply(_ p: SIMD2<Double>) -> SIMD2<Double> { apply(x: p.x, y: p.y) }
 
+    /// The point that `apply` takes to (x, y), computed directly as `R(-rotation) (p - t) / scale`
+    /// without building `inverse`. Rounds differently from `inverse.apply(x:y:)`; the synthetic
+    /// series generator maps frame pixels back to the reference with this exact formula, so its
+    /// output bytes depend on it.
+    @inlinable public func preimage(x: Double, y: Double) -> SIMD2<Double> {
+        let c = cos(rotation) / scale, s = sin(rotation) / scale
+        let dx = x - tx, dy = y - ty
+        return SIMD2(c * dx + s * dy, -s * dx + c * dy)
+    }
+
     /// The inverse map: `inverse.apply(apply(p)) == p` up to rounding.
     public var inverse: SimilarityTransform {
         let s = 1 / scale

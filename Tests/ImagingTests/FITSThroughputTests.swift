@@ -62,8 +62,5 @@ struct FITSThroughputTests {
         var e: GradientEnergy? = nil
         Self.report("Sobel gradient energy", pixels: n, seconds: Self.medianSeconds { e = Kernels.gradientEnergy(img) })
         #expect(e != nil && e!.count == (w - 2) * (h - 2))
-        var acc = WeightedAccumulator(width: w, height: h)
-        Self.report("accumulator add", pixels: n, seconds: Self.medianSeconds { acc.add(img, weight: 0.5) })
-        #expect(acc.weightSum[0] == 3.0)  // warm-up + 5 runs, 0.5 each
     }
 }

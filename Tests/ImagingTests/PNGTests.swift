@@ -1,10 +1,11 @@
+import CZlib
 import Foundation
 import Testing
 import TestSupport
 @testable import Imaging
 
-/// A PNG reader for the tests: chunk walk with CRC checks, an inflater for stored and
-/// fixed-Huffman deflate blocks (all the encoder writes), and the five scanline filters.
+/// A PNG reader for the tests: chunk walk with CRCs checked by zlib's `crc32`, the IDAT inflated
+/// by zlib's `uncompress2` (which checks the Adler-32 trailer), and the five scanline filters.
 enum PNGReader {
     struct Chunk { let type: String; let data: [UInt8]; let crcValid: Bool }
     struct Decoded { let width: Int; let height: Int; let bitDepth: UInt8; let colorType: UInt8; let pixels: [UInt8]; let chunks: [String] }
@@ -12,6 +13,11 @@ enum PNGReader {
 
     static func u32(_ b: [UInt8], _ o: Int) -> UInt32 {
         UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3])
+    }
+
+    /// zlib's CRC-32 of `bytes` (non-empty).
+    static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.withUnsafeBufferPointer { UInt32(CZlib.crc32(0, $0.baseAddress, uInt($0.count))) }
     }
 
     static func chunks(_ png: [UInt8]) throws -> [Chunk] {
@@ -24,65 +30,24 @@ enum PNGReader {
             let type = String(decoding: png[(o + 4)..<(o + 8)], as: UTF8.self)
             let data = Array(png[(o + 8)..<(o + 8 + n)])
             let crc = u32(png, o + 8 + n)
-            out.append(Chunk(type: type, data: data, crcValid: crc == PNGChecksum.crc32(Array(png[(o + 4)..<(o + 8 + n)]))))
+            out.append(Chunk(type: type, data: data, crcValid: crc == crc32(png[(o + 4)..<(o + 8 + n)])))
             o += 12 + n
         }
         return out
     }
 
-    /// Inflates a zlib stream; returns the data and whether the Adler-32 trailer matches.
-    static func inflate(zlib z: [UInt8]) throws -> (data: [UInt8], adlerValid: Bool) {
-        guard z.count >= 6, z[0] & 0x0f == 8, (Int(z[0]) * 256 + Int(z[1])) % 31 == 0 else { throw Failure.bad("zlib header") }
-        var pos = 2 * 8  // bit position
-        func bit() throws -> Int {
-            guard pos / 8 < z.count else { throw Failure.bad("out of data") }
-            let b = Int(z[pos / 8] >> UInt8(pos % 8)) & 1
-            pos += 1
-            return b
+    /// Inflates the zlib stream `z` whose decoded size is exactly `size`; throws unless zlib
+    /// accepts it (header, deflate data, Adler-32) and it has no trailing bytes.
+    static func inflate(zlib z: [UInt8], size: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: size + 1)  // one spare byte: a longer stream is caught
+        var outLen = uLongf(out.count), inLen = uLong(z.count)
+        let status = z.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in uncompress2(dst.baseAddress, &outLen, src.baseAddress, &inLen) }
         }
-        func bits(_ n: Int) throws -> Int { var v = 0; for k in 0..<n { v |= try bit() << k }; return v }
-        func huff(_ n: Int) throws -> Int { var v = 0; for _ in 0..<n { v = v << 1 | (try bit()) }; return v }
-        func literal() throws -> Int {  // fixed code, RFC 1951 3.2.6
-            var v = try huff(7)
-            if v <= 0x17 { return 256 + v }
-            v = v << 1 | (try bit())
-            if v >= 0x30 && v <= 0xBF { return v - 0x30 }
-            if v >= 0xC0 && v <= 0xC7 { return 280 + v - 0xC0 }
-            v = v << 1 | (try bit())
-            guard v >= 0x190 && v <= 0x1FF else { throw Failure.bad("bad literal code") }
-            return 144 + v - 0x190
-        }
-        var out: [UInt8] = []
-        var final = 0
-        repeat {
-            final = try bit()
-            let type = try bits(2)
-            switch type {
-            case 0:
-                pos = (pos + 7) / 8 * 8
-                let o = pos / 8
-                let len = Int(z[o]) | Int(z[o + 1]) << 8, nlen = Int(z[o + 2]) | Int(z[o + 3]) << 8
-                guard len == (~nlen & 0xffff) else { throw Failure.bad("LEN/NLEN") }
-                out += z[(o + 4)..<(o + 4 + len)]
-                pos = (o + 4 + len) * 8
-            case 1:
-                while true {
-                    let s = try literal()
-                    if s < 256 { out.append(UInt8(s)); continue }
-                    if s == 256 { break }
-                    let code = s - 257
-                    let length = Zlib.lengthBase[code] + (try bits(Zlib.lengthExtra[code]))
-                    let dcode = try huff(5)
-                    let distance = Zlib.distanceBase[dcode] + (try bits(Zlib.distanceExtra[dcode]))
-                    guard distance <= out.count else { throw Failure.bad("distance too far") }
-                    for _ in 0..<length { out.append(out[out.count - distance]) }
-                }
-            default: throw Failure.bad("block type \(type) not written by the encoder")
-            }
-        } while final == 0
-        let o = (pos + 7) / 8
-        guard o + 4 == z.count else { throw Failure.bad("trailing bytes") }
-        return (out, u32(z, o) == PNGChecksum.adler32(out))
+        guard status == Z_OK else { throw Failure.bad("zlib uncompress2 status \(status)") }
+        guard Int(outLen) == size else { throw Failure.bad("inflated \(outLen) bytes, expected \(size)") }
+        guard Int(inLen) == z.count else { throw Failure.bad("trailing bytes after the zlib stream") }
+        return Array(out[0..<size])
     }
 
     static func decode(_ png: [UInt8]) throws -> Decoded {
@@ -91,10 +56,8 @@ enum PNGReader {
         guard let ihdr = cs.first, ihdr.type == "IHDR", ihdr.data.count == 13 else { throw Failure.bad("IHDR") }
         let w = Int(u32(ihdr.data, 0)), h = Int(u32(ihdr.data, 4))
         let idat = cs.filter { $0.type == "IDAT" }.flatMap(\.data)
-        let (raw, adler) = try inflate(zlib: idat)
-        guard adler else { throw Failure.bad("adler") }
         let bpp = ihdr.data[9] == 2 ? 3 : 1, stride = w * bpp
-        guard raw.count == h * (stride + 1) else { throw Failure.bad("scanline bytes") }
+        let raw = try inflate(zlib: idat, size: h * (stride + 1))
         var px = [UInt8](repeating: 0, count: w * h * bpp)
         for y in 0..<h {
             let type = raw[y * (stride + 1)]
@@ -136,51 +99,54 @@ struct PNGTests {
         return try PNGImage(width: width, height: height, color: color, pixels: px)
     }
 
-    @Test("CRC-32 and Adler-32 match the published check values")
-    func checksums() {
-        #expect(PNGChecksum.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
-        #expect(PNGChecksum.crc32(Array("IEND".utf8)) == 0xAE42_6082)  // the constant CRC of every PNG's IEND
-        #expect(PNGChecksum.adler32(Array("Wikipedia".utf8)) == 0x11E6_0398)
-        #expect(PNGChecksum.adler32([UInt8]()) == 1)
-        // Continuing in parts equals one pass, across the 5552-byte reduction boundary.
-        let big = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }
-        #expect(PNGChecksum.adler32(big[10_000...], continuing: PNGChecksum.adler32(big[..<10_000])) == PNGChecksum.adler32(big))
-        #expect(PNGChecksum.crc32(big[10_000...], continuing: PNGChecksum.crc32(big[..<10_000])) == PNGChecksum.crc32(big))
+    @Test("chunk CRCs: zlib's crc32 as called here gives the published check values")
+    func checksums() throws {
+        #expect(PNGReader.crc32(ArraySlice("123456789".utf8)) == 0xCBF4_3926)
+        // Every PNG ends with IEND and its constant CRC AE 42 60 82.
+        let png = PNG.encode(try Self.pattern(width: 5, height: 3, color: .rgb, seed: 2))
+        #expect(Array(png.suffix(12)) == [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82])
+        #expect(try PNGReader.chunks(png).allSatisfy(\.crcValid))
     }
 
-    @Test("zlib round trip: stored and fixed-Huffman streams inflate to the input with a valid Adler-32")
+    @Test("zlib stream: compress2 at level 6 round-trips through uncompress2")
     func zlibRoundTrip() throws {
         var rng = TestRNG(seed: 5)
-        let repetitive = (0..<70_000).map { UInt8(($0 / 3) % 50) }  // long matches; > 65535 forces 2 stored blocks
+        let repetitive = (0..<70_000).map { UInt8(($0 / 3) % 50) }
         let random = (0..<5000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let mixed: [UInt8] = Array(repetitive[0..<300]) + Array(random[0..<300]) + Array(repetitive[0..<300])
-        let inputs: [[UInt8]] = [[], [42], repetitive, random, mixed]
-        for input in inputs {
-            for mode in [PNGCompression.stored, .fixedHuffman] {
-                let z = Zlib.compress(input, mode)
-                let (out, adler) = try PNGReader.inflate(zlib: z)
-                #expect(out == input, Comment(rawValue: "mode \(mode), \(input.count) bytes"))
-                #expect(adler)
-            }
+        for input in [[], [42], repetitive, random, mixed] {
+            let z = PNG.zlibStream(input)
+            // CMF 0x78 (deflate, 32 KiB window), FLEVEL 2 (default level), header check mod 31.
+            #expect(z[0] == 0x78 && z[1] >> 6 == 2 && (Int(z[0]) * 256 + Int(z[1])) % 31 == 0)
+            #expect(try PNGReader.inflate(zlib: z, size: input.count) == input, Comment(rawValue: "\(input.count) bytes"))
         }
-        #expect(Zlib.compress(repetitive, .fixedHuffman).count < repetitive.count / 20)
-        #expect(Zlib.compress(repetitive, .stored).count == repetitive.count + 2 + 2 * 5 + 4)
+        #expect(PNG.zlibStream(repetitive).count < repetitive.count / 100)
+        #expect(PNG.zlibLevel == 6)
     }
 
-    @Test("PNG structure: signature, IHDR fields, chunk CRCs, pixels survive gray and RGB", arguments: [PNGImage.Color.gray, .rgb])
+    @Test("PNG structure: signature, IHDR fields, chunk CRCs, exact pixels for gray and RGB", arguments: [PNGImage.Color.gray, .rgb])
     func structure(color: PNGImage.Color) throws {
-        let image = try Self.pattern(width: 37, height: 23, color: color, seed: 9)
-        for mode in [PNGCompression.stored, .fixedHuffman] {
-            let png = PNG.encode(image, compression: mode)
+        for (w, h) in [(37, 23), (1, 1), (300, 7)] {
+            let image = try Self.pattern(width: w, height: h, color: color, seed: 9)
+            let png = PNG.encode(image)
             #expect(Array(png[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
             let decoded = try PNGReader.decode(png)
             #expect(decoded.chunks == ["IHDR", "IDAT", "IEND"])
-            #expect(decoded.width == 37 && decoded.height == 23 && decoded.bitDepth == 8)
+            #expect(decoded.width == w && decoded.height == h && decoded.bitDepth == 8)
             #expect(decoded.colorType == (color == .gray ? 0 : 2))
             #expect(decoded.pixels == image.pixels)
+            // The encoding is deterministic.
+            #expect(PNG.encode(image) == png)
         }
-        // The encoding is deterministic.
-        #expect(PNG.encode(image) == PNG.encode(image))
+    }
+
+    @Test("the adaptive filters are all used and the pixels survive them")
+    func filtersRoundTrip() throws {
+        let image = try Self.pattern(width: 64, height: 40, color: .rgb, seed: 4)
+        let raw = PNG.filtered(image)
+        let types = Set(stride(from: 0, to: raw.count, by: 64 * 3 + 1).map { raw[$0] })
+        #expect(types.count >= 2 && types.isSubset(of: [0, 1, 2, 3, 4]), "filter types \(types.sorted())")
+        #expect(try PNGReader.decode(PNG.encode(image)).pixels == image.pixels)
     }
 
     @Test("a corrupted byte is caught by the chunk CRC")

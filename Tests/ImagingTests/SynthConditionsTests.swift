@@ -34,9 +34,9 @@ struct SynthConditionsTests {
         #expect(zip(pf, pf.dropFirst()).allSatisfy { $0.transform.rotation < $1.transform.rotation })
         for t in pf.map(\.transform) {
             #expect(t.scale == 1)
-            let c = t.apply(511.5, 383.5)
+            let c = t.apply(x: 511.5, y: 383.5)
             #expect(abs(c.x - 511.5) <= 9.1 && abs(c.y - 383.5) <= 9.1, "centre moved to \(c)")
-            let back = t.inverse(c.x, c.y)
+            let back = t.preimage(x: c.x, y: c.y)
             #expect(abs(back.x - 511.5) < 1e-9 && abs(back.y - 383.5) < 1e-9)
         }
         // Exactly one trail frame, and it is not the best frame.

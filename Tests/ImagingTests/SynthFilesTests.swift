@@ -97,7 +97,7 @@ struct SynthFilesTests {
         var sums = [0.0, 0.0, 0.0], counts = [0.0, 0.0, 0.0]
         for y in 0..<config.height {
             for x in 0..<config.width {
-                let p = t.inverse(Double(x), Double(y))
+                let p = t.preimage(x: Double(x), y: Double(y))
                 if !r.contains(p.x, p.y, margin: -2) { continue }
                 let site = (y & 1) * 2 + (x & 1)
                 let ch = site == 0 ? 0 : (site == 3 ? 2 : 1)

@@ -102,7 +102,7 @@ enum SynthMeasure {
             let a = model.alpha(forFWHM: series.config.seeingRange.lowerBound)
             let peak = s.flux * 2 / (Double.pi * a * a)
             if peak > 30_000 { continue }
-            let p = t.transform.apply(s.x, s.y)
+            let p = t.transform.apply(x: s.x, y: s.y)
             if p.x < edge || p.y < edge || p.x > w - 1 - edge || p.y > h - 1 - edge { continue }
             let crowded = stars.enumerated().contains { j, o in
                 let d2 = (o.x - s.x) * (o.x - s.x) + (o.y - s.y) * (o.y - s.y)

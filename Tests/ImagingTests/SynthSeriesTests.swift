@@ -104,7 +104,7 @@ struct SynthSeriesTests {
         var fc = 0.0, fk = 0.0
         for (star, x, y) in stars.prefix(4) {
             fc += SynthMeasure.apertureFlux(cs, x: x, y: y, radius: 12)
-            let p = clear.transform.apply(star.x, star.y)
+            let p = clear.transform.apply(x: star.x, y: star.y)
             fk += SynthMeasure.apertureFlux(ks, x: p.x, y: p.y, radius: 12)
         }
         let ratio = fc / fk
@@ -182,7 +182,7 @@ struct SynthSeriesTests {
                 var isMax = true
                 for dy in -1...1 { for dx in -1...1 where (dx != 0 || dy != 0) && stars[x + dx, y + dy] >= v { isMax = false } }
                 if !isMax { continue }
-                let p = t.inverse(Double(x), Double(y))
+                let p = t.preimage(x: Double(x), y: Double(y))
                 if r.contains(p.x, p.y) { inside += 1 } else { outside += 1 }
             }
         }

@@ -38,39 +38,6 @@ public final class TemporaryDirectory: @unchecked Sendable {
     }
 }
 
-/// A small deterministic RNG for tests (SplitMix64).
-public struct TestRNG: RandomNumberGenerator {
-    private var state: UInt64
-    /// Seeded generator.
-    public init(seed: UInt64) { state = seed }
-    /// Next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in the open interval (0, 1): the top 53 bits of one `next()`, centred in their cell,
-    /// so the value is never 0 or 1 (safe for `log`).
-    public mutating func uniform() -> Double {
-        (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0  // 2^53
-    }
-
-    /// Uniform in [lo, hi] as a `Float`, from one `uniform()` (the rounding to `Float` may reach `hi`).
-    public mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
-        lo + (hi - lo) * Float(uniform())
-    }
-
-    /// Standard normal (mean 0, variance 1) by Box-Muller from two `uniform()` draws, the first giving
-    /// the radius and the second the angle; consumes exactly two `next()` values.
-    public mutating func normal() -> Double {
-        let u1 = uniform(), u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
-}
-
 /// The built `tcbuild` executable next to the test bundle (SwiftPM builds it for the tests),
 /// or `$TCBUILD_BIN`.
 /// The package's root directory (holds Package.swift, docs/, workspace-template/).

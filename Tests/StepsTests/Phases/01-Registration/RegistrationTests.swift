@@ -34,10 +34,7 @@ struct RegSeries {
 
     /// Truth reference -> frame transform of frame `k` relative to frame `r` as the reference.
     func truth(_ k: Int, reference r: Int) -> SimilarityTransform {
-        let a = series.truth.perFrame[r].transform, b = series.truth.perFrame[k].transform
-        let ta = SimilarityTransform(rotation: a.rotation, scale: a.scale, tx: a.tx, ty: a.ty)
-        let tb = SimilarityTransform(rotation: b.rotation, scale: b.scale, tx: b.tx, ty: b.ty)
-        return ta.inverse.then(tb)
+        series.truth.perFrame[r].transform.inverse.then(series.truth.perFrame[k].transform)
     }
 
     /// Builds the registration graph for `config` and runs it in a workspace inside the temp dir.

@@ -8,7 +8,7 @@ import TestSupport
 
 /// TAN WCS keywords for a frame whose pixels relate to the reference sky by `t` (reference -> frame):
 /// the reference sky has CD = diag(-s, s) around (150, 30); the frame's CD and CRPIX follow from t.
-private func wcsKeywords(_ t: SynthTransform) -> [FITSKeyword] {
+private func wcsKeywords(_ t: SimilarityTransform) -> [FITSKeyword] {
     let s = 1.0 / 3600
     let crpix0 = SIMD2(160.5, 120.5)
     let c = cos(t.rotation), sn = sin(t.rotation)
