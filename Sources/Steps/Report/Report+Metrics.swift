@@ -2,7 +2,8 @@ import Foundation
 import Imaging
 
 extension Report {
-    /// The metric artifacts, each read once; a read failure is kept as the section's message.
+    /// The metric, cluster and validation artifacts (not the images), each read once; a read failure
+    /// is kept as the section's message.
     struct Loaded {
         var table: FrameMetricsTable?
         var tableError: String?
@@ -12,6 +13,10 @@ extension Report {
         var gridError: String?
         var local: ReportData.LocalSummary?
         var localError: String?
+        var clusters: FrameClusters?
+        var clustersError: String?
+        var validation: ValidationReport?
+        var validationError: String?
 
         init(_ inputs: ReportInputs) {
             func load<T>(_ path: String?, _ read: (String) throws -> T) -> (T?, String?) {
@@ -21,6 +26,8 @@ extension Report {
             (table, tableError) = load(inputs.frameMetrics, ReportData.frameMetrics)
             (weights, weightsError) = load(inputs.tileWeights) { try TileWeights(path: $0) }
             (grid, gridError) = load(inputs.grid) { try TileGrid.read(path: $0) }
+            (clusters, clustersError) = load(inputs.clusters) { try Artifacts.readJSON(FrameClusters.self, path: $0, node: NodeName.clusters) }
+            (validation, validationError) = load(inputs.validation) { try ValidationReport.read(path: $0) }
             let locals = inputs.localMetrics.compactMap(ReportData.present)
             if !locals.isEmpty {
                 do { local = try ReportData.local(locals) } catch { localError = ReportHTML.unreadable(locals[0], error) }
@@ -38,7 +45,7 @@ extension Report {
         ReportSVG.Series(label: label, points: ys.enumerated().map { (Double($0.offset), $0.element) }, color: ReportSVG.palette[color])
     }
 
-    static func fwhmSection(_ inputs: ReportInputs, _ data: Loaded, _ images: ImageResults) -> String {
+    static func fwhmSection(_ data: Loaded, _ images: ImageResults) -> String {
         guard let table = data.table else { return data.tableError ?? ReportHTML.missing("Frame metrics (phase 3)") }
         let frames = table.frames.compactMap(\.fwhm).filter { $0 > 0 }
         var markers: [ReportSVG.Marker] = []
@@ -56,11 +63,10 @@ extension Report {
             rows.append([name, cell])
         }
         // Validation's own comparison (stars matched in both stacks), when the artifact carries it.
-        if let path = ReportData.present(inputs.validation), let v = try? ReportJSON.read(path), let f = v["fwhm"],
-           f["stackMedian"]?.double != nil || f["improvementPercent"]?.double != nil {
-            let pct = f["improvementPercent"]?.double.map { String(format: " (%+.1f %%)", $0) } ?? ""
-            rows.append(["validation, \(f["matched"]?.int.map(String.init) ?? "?") stars matched in both stacks",
-                         "final \(f["stackMedian"]?.text ?? "n/a") vs classical \(f["classicalMedian"]?.text ?? "n/a")\(pct)"])
+        if let f = data.validation?.fwhm, f.stackMedian != nil || f.improvementPercent != nil {
+            let pct = f.improvementPercent.map { String(format: " (%+.1f %%)", $0) } ?? ""
+            rows.append(["validation, \(f.matched) stars matched in both stacks",
+                         "final \(f.stackMedian.map(ReportHTML.number) ?? "n/a") vs classical \(f.classicalMedian.map(ReportHTML.number) ?? "n/a")\(pct)"])
         }
         html += ReportHTML.table(["", "FWHM (px)"], rows)
         html += "<p class=\"note\">Stack FWHM: median over the stars of the image's luminance (same detection and ellipticity cut as the frame metrics). A positive percentage is an improvement.</p>"

@@ -37,16 +37,16 @@ public enum Report {
             let html: String
             switch id {
             case "run": html = runSection(inputs, data)
-            case "validation": html = validationSection(inputs)
+            case "validation": html = validationSection(data)
             case "images": html = images.previewsHTML
-            case "fwhm": html = fwhmSection(inputs, data, images)
+            case "fwhm": html = fwhmSection(data, images)
             case "fieldmap": html = fieldMapSection(inputs, data)
             case "background": html = backgroundSection(data)
             case "quality": html = qualitySection(data)
             case "weights": html = weightsSection(data)
             case "difference": html = images.differenceHTML
             case "snr": html = snrSection(data)
-            case "clusters": html = clustersSection(inputs, data)
+            case "clusters": html = clustersSection(data)
             default: html = timingsSection(inputs.timings)
             }
             body += ReportHTML.section(id, title, html)
@@ -82,38 +82,32 @@ public enum Report {
         return html
     }
 
-    static func validationSection(_ inputs: ReportInputs) -> String {
-        guard let path = ReportData.present(inputs.validation) else { return ReportHTML.missing("Validation (phase 10)") }
-        do {
-            let v = try ReportData.validation(path)
-            let verdict = v.passed.map { $0 ? "PASSED" : "FAILED" } ?? "NO VERDICT"
-            var html = "<p><span class=\"verdict \(v.passed == true ? "pass" : "fail")\">Validation \(verdict)</span></p>"
-            guard !v.checks.isEmpty else { return html + "<p class=\"missing\">The validation artifact lists no checks.</p>" }
-            html += ReportHTML.table(["check", "value", "limit", "passed", "detail"], v.checks.map { c in
-                [ReportHTML.escape(c.name) + (c.key.isEmpty ? "" : "<br><code>\(ReportHTML.escape(c.key))</code>"),
-                 ReportHTML.escape(c.value), ReportHTML.escape(c.limit),
-                 c.passed.map { $0 ? "yes" : "NO" } ?? "–", ReportHTML.escape(c.detail)]
-            }, rowClasses: v.checks.map { $0.passed == false ? "fail" : ($0.passed == true ? "pass" : "") })
-            return html
-        } catch { return ReportHTML.unreadable(path, error) }
+    static func validationSection(_ data: Loaded) -> String {
+        guard let v = data.validation else { return data.validationError ?? ReportHTML.missing("Validation (phase 10)") }
+        var html = "<p><span class=\"verdict \(v.passed ? "pass" : "fail")\">Validation \(v.passed ? "PASSED" : "FAILED")</span></p>"
+        guard !v.checks.isEmpty else { return html + "<p class=\"missing\">The validation artifact lists no checks.</p>" }
+        html += ReportHTML.table(["check", "value", "limit", "passed", "detail"], v.checks.map { c in
+            [ReportHTML.escape(c.name) + (c.key.isEmpty ? "" : "<br><code>\(ReportHTML.escape(c.key))</code>"),
+             ReportHTML.escape(ReportData.value(c)), ReportHTML.escape(ReportData.limit(c)),
+             c.passed ? "yes" : "NO", ReportHTML.escape(c.detail)]
+        }, rowClasses: v.checks.map { $0.passed ? "pass" : "fail" })
+        return html
     }
 
-    static func clustersSection(_ inputs: ReportInputs, _ data: Loaded) -> String {
-        guard let path = ReportData.present(inputs.clusters) else { return ReportHTML.missing("Frame clusters (phase 7)") }
-        do {
-            let c = try ReportData.clusters(path)
-            var html = "<p>Method: <b>\(ReportHTML.escape(c.method ?? "not stated"))</b>, k = \(c.k.map(String.init) ?? "n/a"), "
-                + "\(c.sizes.reduce(0, +)) frames; sizes \(c.sizes.min() ?? 0) … \(c.sizes.max() ?? 0).</p>"
-            if let reason = c.reason, !reason.isEmpty { html += "<p class=\"note\">\(ReportHTML.escape(reason))</p>" }
-            html += ReportSVG.bars(c.sizes.enumerated().map { (String(format: "%02d", $0.offset), Double($0.element)) },
-                                   title: "Frames per cluster (synthetic frame syn_NN)", yLabel: "frames")
-            if !c.assignment.isEmpty {
-                let pts = c.assignment.enumerated().map { (x: Double($0.offset), y: Double($0.element)) }
-                html += ReportSVG.scatter([ReportSVG.Series(label: "", points: pts, color: ReportSVG.palette[3])],
-                                          title: "Cluster of each frame over time", xLabel: "frame index", yLabel: "cluster")
-            }
-            return html
-        } catch { return ReportHTML.unreadable(path, error) }
+    static func clustersSection(_ data: Loaded) -> String {
+        guard let c = data.clusters else { return data.clustersError ?? ReportHTML.missing("Frame clusters (phase 7)") }
+        let sizes = ReportData.clusterSizes(c)
+        var html = "<p>Method: <b>\(ReportHTML.escape(c.method))</b>, k = \(c.k), "
+            + "\(sizes.reduce(0, +)) frames; sizes \(sizes.min() ?? 0) … \(sizes.max() ?? 0).</p>"
+        if !c.reason.isEmpty { html += "<p class=\"note\">\(ReportHTML.escape(c.reason))</p>" }
+        html += ReportSVG.bars(sizes.enumerated().map { (String(format: "%02d", $0.offset), Double($0.element)) },
+                               title: "Frames per cluster (synthetic frame syn_NN)", yLabel: "frames")
+        if !c.frames.isEmpty {
+            let pts = c.frames.map { (x: Double($0.index), y: Double($0.cluster)) }
+            html += ReportSVG.scatter([ReportSVG.Series(label: "", points: pts, color: ReportSVG.palette[3])],
+                                      title: "Cluster of each frame over time", xLabel: "frame index", yLabel: "cluster")
+        }
+        return html
     }
 
     static func timingsSection(_ timings: [NodeTiming]) -> String {

@@ -115,7 +115,7 @@ public struct ReportInputs: Sendable {
     /// `local/NNNNN#local` in frame order (binary `LocalMetricsFile`): FWHM field map and local SNR
     /// vs FWHM. Read one at a time. Empty: those plots fall back to frame-level data or say so.
     public var localMetrics: [String]
-    /// `clusters#clusters` (JSON).
+    /// `clusters#clusters` (JSON `FrameClusters`).
     public var clusters: String?
     /// `stack#image` (float32 FITS).
     public var stack: String?
@@ -123,7 +123,7 @@ public struct ReportInputs: Sendable {
     public var classicalStack: String?
     /// `reconstruct#image` (float32 FITS).
     public var reconstruction: String?
-    /// `validation#validation` (JSON).
+    /// `validation#validation` (JSON `ValidationReport`): verdict table and the matched-star FWHM row.
     public var validation: String?
     /// Per-node timings of the run.
     public var timings: [NodeTiming]

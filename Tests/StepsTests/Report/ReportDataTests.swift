@@ -24,18 +24,45 @@ struct ReportDataTests {
         #expect(throws: ReportError.self) { try ReportData.frameMetrics(try dir.write("x.csv", "file,B\nq,1\n")) }
     }
 
-    @Test("cluster and validation artifacts in their accepted shapes")
-    func clusterAndValidationShapes() throws {
+    @Test("cluster and validation artifacts are read as their typed values; other shapes are unreadable")
+    func clusterAndValidationArtifacts() throws {
         let dir = TemporaryDirectory("report")
-        let a = try ReportData.clusters(try dir.write("a.json", #"{"method":"gmm","assignments":[2,0,2,2]}"#))
-        #expect(a == ReportData.Clusters(method: "gmm", reason: nil, k: 3, assignment: [2, 0, 2, 2], sizes: [1, 0, 3]))
-        let b = try ReportData.clusters(try dir.write("b.json", #"{"method":"time buckets","k":2,"sizes":[6,4]}"#))
-        #expect(b.sizes == [6, 4] && b.k == 2 && b.assignment.isEmpty)
-        #expect(throws: ReportError.self) { try ReportData.clusters(try dir.write("c.json", #"{"k":2}"#)) }
-        let v = try ReportData.validation(try dir.write("v.json", #"{"passed":true,"checks":{"b":{"value":1,"limit":0.1,"passed":true},"a":{"value":0.5,"threshold":0.1,"passed":true,"detail":"ok"}}}"#))
-        #expect(v.passed == true)
-        #expect(v.checks == [ReportData.Check(name: "a", key: "", value: "0.5", limit: "0.1", passed: true, detail: "ok"),
-                             ReportData.Check(name: "b", key: "", value: "1", limit: "0.1", passed: true, detail: "")])
+        let clusters = FrameClusters(
+            requested: "kmeans", method: "time_buckets", reason: "stable state", k: 3, inertia: [],
+            frames: [2, 0, 2, 2].enumerated().map {
+                ClusteredFrame(index: $0.offset, file: "f\($0.offset).fit", cluster: $0.element, state: [1, 0, 0, 100, 0.01], standardized: [0, 0, 0, 0, 0])
+            })
+        #expect(ReportData.clusterSizes(clusters) == [1, 0, 3])
+        let checks = [
+            ValidationCheck(name: Validation.fwhmImprovement, key: "validation.min_fwhm_improvement_percent", value: 12.345678,
+                            limit: 5, comparison: ">=", quantum: 1e-4, detail: "ok"),
+            ValidationCheck(name: Validation.runtimeHours, key: "runtime_limits.hard_abort_hours", value: nil, limit: 0.1,
+                            comparison: "<=", measured: false, detail: "not measured"),
+        ]
+        #expect(checks.map(ReportData.value) == ["12.35", "–"])
+        #expect(checks.map(ReportData.limit) == ["≥ 5", "≤ 0.1"])
+        let validation = ValidationReport(
+            abortOnFail: false, checks: checks,
+            fwhm: FWHMComparison(stackStars: 3, classicalStars: 4, matched: 0, stackMedian: nil, classicalMedian: nil, improvementPercent: nil, fluxRatio: nil),
+            background: BackgroundComparison(stackNoise: nil, classicalNoise: 2, fluxScale: 1, fluxScaleSource: "assumed 1", increasePercent: nil),
+            tilePattern: TilePatternMeasurement(boundaryMedian: nil, besideMedian: nil, ratio: nil, boundarySamples: 0, besideSamples: 0,
+                                                threshold: 1.05, pattern: false),
+            tiles: TileUsability(tiles: 4, signalCarrying: 0, usable: 0, fraction: nil, unusableIDs: []), tileWeightVariance: 0)
+        let summary = ReportSummary(status: "ok")
+        let good = Report.Loaded(ReportInputs(clusters: try dir.write("clusters.json", try Artifacts.encoder().encode(clusters)),
+                                              validation: try dir.write("validation.json", try Artifacts.encoder().encode(validation)), summary: summary))
+        #expect(good.clusters == clusters && good.clustersError == nil)
+        #expect(good.validation == validation && good.validationError == nil)
+        // Untyped shapes the report used to accept, and a file that is not JSON, are unreadable; a
+        // zero-byte artifact is absent, not unreadable.
+        let untyped = Report.Loaded(ReportInputs(clusters: try dir.write("a.json", #"{"method":"gmm","assignments":[2,0,2,2]}"#),
+                                                 validation: try dir.write("v.json", #"{"passed":true,"checks":{"a":{"value":0.5,"threshold":0.1,"passed":true}}}"#),
+                                                 summary: summary))
+        #expect(untyped.clusters == nil && untyped.clustersError?.contains("Could not read") == true)
+        #expect(untyped.validation == nil && untyped.validationError?.contains("ValidationReport") == true)
+        let broken = Report.Loaded(ReportInputs(clusters: try dir.write("b.json", "{not json"), validation: try dir.write("empty.json", Data()), summary: summary))
+        #expect(broken.clusters == nil && broken.clustersError?.contains("b.json") == true)
+        #expect(broken.validation == nil && broken.validationError == nil)
     }
 
     @Test("difference fit recovers gain and offset; timings collect from engine events")

@@ -43,17 +43,34 @@ struct ReportTests {
             }
             locals.append(try dir.write("local/\(f).bin", LocalMetricsFile(tiles: tiles).encoded()))
         }
-        let clusters = #"{"method":"kmeans","reason":"k-means <best gain>","requested":"kmeans","k":3,"frames":["#
-            + (0..<frames).map { #"{"index":\#($0),"cluster":\#($0 < 4 ? 0 : ($0 < 9 ? 1 : 2)),"state":[0.1,0.2]}"# }.joined(separator: ",") + "]}"
-        let validation = #"""
-        {"passed": false, "checks": [
-          {"name": "fwhm_improvement_percent", "key": "validation.min_fwhm_improvement_percent", "value": 3.2, "limit": 5,
-           "comparison": ">=", "passed": false, "measured": true, "detail": "final 3.1 px vs classical 3.2 px"},
-          {"name": "runtime", "value": null, "limit": 2, "comparison": "<=", "passed": true, "measured": false, "detail": "not measurable in-node"},
-          {"name": "background_rms_increase_percent", "value": -1.5, "limit": 0, "passed": true},
-          {"name": "tile_pattern", "value": "<none>", "limit": "none", "passed": true}],
-         "fwhm": {"stackStars": 6, "classicalStars": 6, "matched": 6, "stackMedian": 2.83, "classicalMedian": 4.24, "improvementPercent": 33.3}}
-        """#
+        // The typed artifacts of the clusters and validation nodes, encoded as those nodes write them.
+        let states = rows.map { [$0.g, 0.1 * Double($0.index % 3), 0.01, $0.background, $0.noise] }
+        let z = Clustering.standardize(states)
+        let clusters = FrameClusters(
+            requested: "kmeans", method: "kmeans", reason: "k-means <best gain>", k: 3,
+            inertia: [KInertia(k: 1, inertia: 48), KInertia(k: 2, inertia: 20), KInertia(k: 3, inertia: 6), KInertia(k: 4, inertia: 5.9)],
+            frames: rows.map { ClusteredFrame(index: $0.index, file: $0.file, cluster: $0.index < 4 ? 0 : ($0.index < 9 ? 1 : 2),
+                                              state: states[$0.index], standardized: z[$0.index]) })
+        let validation = ValidationReport(
+            abortOnFail: true,
+            checks: [
+                ValidationCheck(name: Validation.fwhmImprovement, key: "validation.min_fwhm_improvement_percent", value: 3.2, limit: 5,
+                                comparison: ">=", quantum: 1e-4, detail: "final 3.1 px vs classical 3.2 px"),
+                ValidationCheck(name: "runtime", key: "", value: nil, limit: 2, comparison: "<=", measured: false,
+                                detail: "not measurable in-node"),
+                ValidationCheck(name: Validation.backgroundIncrease, key: "validation.max_background_rms_increase_percent", value: -1.5,
+                                limit: 0, comparison: "<=", quantum: 1e-4, detail: "background noise 1.97 vs classical 2"),
+                ValidationCheck(name: Validation.tilePatternRatio, key: "validation.require_no_tile_pattern", value: 1.01, limit: 1.12,
+                                comparison: "<=", detail: "ratio 1.01 <= threshold 1.12"),
+            ],
+            fwhm: FWHMComparison(stackStars: 6, classicalStars: 6, matched: 6, stackMedian: 2.83, classicalMedian: 4.24,
+                                 improvementPercent: 33.3, fluxRatio: 1.02),
+            background: BackgroundComparison(stackNoise: 1.97, classicalNoise: 2, fluxScale: 1.02, fluxScaleSource: "matched stars",
+                                             increasePercent: -1.5),
+            tilePattern: TilePatternMeasurement(boundaryMedian: 1.01, besideMedian: 1, ratio: 1.01, boundarySamples: 1200,
+                                                besideSamples: 7200, threshold: 1.12, pattern: false),
+            tiles: TileUsability(tiles: 12, signalCarrying: 10, usable: 10, fraction: 1, unusableIDs: []),
+            tileWeightVariance: 0.2)
         // Stack (RGB), classical (mono, wider stars), reconstruction (mono, other units, sharper).
         let stack = starField(width: 96, height: 64, sigma: 1.2, scale: 1, offset: 0, channels: 3, seed: 1)
         let classical = starField(width: 96, height: 64, sigma: 1.8, scale: 1, offset: 0, channels: 1, seed: 2)
@@ -70,9 +87,9 @@ struct ReportTests {
             frameMetrics: try dir.write("metrics.json", try Artifacts.encoder().encode(table)),
             tileWeights: try dir.write("weights.bin", weights.encoded()),
             grid: try dir.write("grid.json", try Artifacts.encoder().encode(grid)),
-            localMetrics: locals, clusters: try dir.write("clusters.json", clusters), stack: dir.file("a <dir> & co/stack<1>.fit"),
+            localMetrics: locals, clusters: try dir.write("clusters.json", try Artifacts.encoder().encode(clusters)), stack: dir.file("a <dir> & co/stack<1>.fit"),
             classicalStack: dir.file("classical.fit"), reconstruction: dir.file("reconstruction.fit"),
-            validation: try dir.write("validation.json", validation), timings: timings,
+            validation: try dir.write("validation.json", try Artifacts.encoder().encode(validation)), timings: timings,
             summary: ReportSummary(runID: 7, status: "validation failed", command: "tcbuild run --set a=<b>", workspace: dir.path,
                                    seconds: 12.5, executed: 3, cached: 1, notes: ["weight sum < eps in tile 4: unweighted mean"]))
     }
@@ -137,13 +154,15 @@ struct ReportTests {
         let validation = Self.section(html, "validation")
         #expect(validation.contains("Validation FAILED"))
         #expect(try Self.matches(validation, #"<tr class="fail"><td>([a-z_]+)<"#) == ["fwhm_improvement_percent"])
-        #expect(validation.contains("&lt;none&gt;"))
+        #expect(validation.contains("ratio 1.01 &lt;= threshold 1.12"))
         #expect(validation.contains("<td>fwhm_improvement_percent<br><code>validation.min_fwhm_improvement_percent</code></td><td>3.2</td><td>≥ 5</td><td>NO</td><td>final 3.1 px vs classical 3.2 px</td>"))
         #expect(validation.contains("<td>runtime</td><td>–</td><td>≤ 2</td><td>yes</td>"))
+        #expect(validation.contains("<td>-1.5</td><td>≤ 0</td><td>yes</td>"))
+        #expect(validation.contains("<td>1.01</td><td>≤ 1.12</td><td>yes</td>"))
         // Cluster sizes 4, 5, 3 from the per-frame assignment.
         let clusters = Self.section(html, "clusters")
         #expect(clusters.contains("<title>00: 4</title>") && clusters.contains("<title>01: 5</title>") && clusters.contains("<title>02: 3</title>"))
-        #expect(clusters.contains("<b>kmeans</b>, k = 3"))
+        #expect(clusters.contains("<b>kmeans</b>, k = 3, 12 frames; sizes 3 … 5."))
         #expect(clusters.contains("k-means &lt;best gain&gt;"))
         // Timings grouped by phase: register = 0.5 + 0.25 s over 2 nodes.
         let timings = Self.section(html, "timings")
@@ -194,12 +213,21 @@ struct ReportTests {
         #expect(html.contains("tcbuild run --set a=&lt;b&gt;"))
         #expect(!html.contains("a=<b>"))
         #expect(ReportHTML.escape(Self.odd) == "a&lt;b&gt;&amp;&quot;c&quot;.fit")
-        // A broken artifact is named (escaped) in its section instead of failing the report.
+        // A broken artifact is named (escaped) in its section instead of failing the report; a JSON file
+        // that is not the typed artifact (here an old untyped shape) is unreadable too.
         let bad = try dir.write("bad <x>.json", "{not json")
+        let untyped = try dir.write("untyped.json", #"{"method":"gmm","assignments":[2,0,2,2]}"#)
         var inputs = try Self.artifacts(dir)
         inputs.validation = bad
-        let broken = Self.section(Report.render(inputs), "validation")
+        inputs.clusters = untyped
+        let brokenHTML = Report.render(inputs)
+        let broken = Self.section(brokenHTML, "validation")
         #expect(broken.contains("Could not read <code>") && broken.contains("bad &lt;x&gt;.json"))
+        let clusters = Self.section(brokenHTML, "clusters")
+        #expect(clusters.contains("Could not read <code>") && clusters.contains("untyped.json") && clusters.contains("FrameClusters"))
+        #expect(!clusters.contains("<svg"))
+        // Without a readable validation artifact the FWHM table has no matched-star row.
+        #expect(!Self.section(brokenHTML, "fwhm").contains("stars matched in both stacks"))
     }
 
     @Test("missing inputs: every data section says 'not produced by this run'; zero-byte artifacts count as missing")
