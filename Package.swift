@@ -40,9 +40,11 @@ let package = Package(
         // Imaging only for its SplitMix64, which TestRNG wraps.
         .target(name: "TestSupport", dependencies: ["Imaging"], path: "Tests/TestSupport"),
         .testTarget(name: "GraphTests", dependencies: ["Graph", "TestSupport"]),
-        .testTarget(name: "CacheTests", dependencies: ["Cache", "Graph", "TestSupport", "tcbuild"]),
+        .testTarget(name: "CacheTests", dependencies: ["Cache", "Graph", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib", "TestSupport"]),
         .testTarget(name: "StepsTests", dependencies: ["Steps", "Graph", "Cache", "Imaging", "TestSupport"]),
+        // The CLI: exit statuses, verbs and progress through the real binary, and the engine harness (_toy).
+        .testTarget(name: "tcbuildTests", dependencies: ["tcbuild", "Steps", "Cache", "Graph", "Imaging", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,8 +6,7 @@ extension FrameList {
     /// of the main graph for documentation and the config-readers table.
     static func standIn(count: Int = 2) -> FrameList {
         FrameList(frames: (0..<count).map {
-            FrameInfo(index: $0, path: "/frames/f\($0).fits", name: "f\($0).fits", width: 640, height: 480, channels: 1,
-                      bitpix: 16, bayer: nil, exposure: 60, dateObs: nil)
+            FrameInfo(index: $0, path: "/frames/f\($0).fits", properties: FrameProperties(width: 640, height: 480, exposure: 60))
         })
     }
 }

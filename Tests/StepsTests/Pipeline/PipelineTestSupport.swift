@@ -9,9 +9,7 @@ enum PipelineFixture {
     static func frameList(_ paths: [String]) throws -> FrameList {
         FrameList(frames: try paths.enumerated().map { k, path in
             let h = try FITS.readHeader(path)
-            return FrameInfo(index: k, path: path, name: (path as NSString).lastPathComponent, width: h.width,
-                             height: h.height, channels: h.channels, bitpix: h.bitpix, bayer: h.bayerPattern,
-                             exposure: h.exposure, dateObs: h.dateObs)
+            return FrameInfo(index: k, path: path, properties: FrameProperties(header: h))
         })
     }
 

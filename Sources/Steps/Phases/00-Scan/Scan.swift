@@ -26,21 +26,43 @@ public enum Scan {
         return matching.map { standardized + "/" + $0 }
     }
 
-    /// What `inspect/NNNNN` records about one frame. Holds no path: the node is keyed by content.
+    /// What `inspect/NNNNN` records about one frame: its header's `FrameProperties` (read through:
+    /// `inspection.width`) and two pixel statistics. Holds no path: the node is keyed by content.
+    @dynamicMemberLookup
     public struct Inspection: Codable, Sendable, Equatable {
-        public var width: Int
-        public var height: Int
-        public var channels: Int
-        public var bitpix: Int
-        /// Bayer pattern with XBAYROFF/YBAYROFF applied.
-        public var bayer: String?
-        public var exposure: Double?
-        public var dateObs: String?
+        /// What its header says.
+        public var properties: FrameProperties
         /// Fraction of NaN/Inf pixels.
         public var nonfiniteFraction: Double
         /// Where the median sits in the used range: (median - p0.1) / (max - p0.1). Linear frames
         /// have their sky near the bottom (a few 1e-3); a stretch lifts it to 0.1-0.3.
         public var backgroundPosition: Double
+
+        /// An inspection.
+        public init(properties: FrameProperties, nonfiniteFraction: Double, backgroundPosition: Double) {
+            self.properties = properties
+            self.nonfiniteFraction = nonfiniteFraction
+            self.backgroundPosition = backgroundPosition
+        }
+
+        /// The header fields, read through.
+        public subscript<T>(dynamicMember keyPath: KeyPath<FrameProperties, T>) -> T { properties[keyPath: keyPath] }
+
+        private enum CodingKeys: String, CodingKey { case nonfiniteFraction, backgroundPosition }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            properties = try FrameProperties(from: decoder)
+            nonfiniteFraction = try c.decode(Double.self, forKey: .nonfiniteFraction)
+            backgroundPosition = try c.decode(Double.self, forKey: .backgroundPosition)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            try properties.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(nonfiniteFraction, forKey: .nonfiniteFraction)
+            try c.encode(backgroundPosition, forKey: .backgroundPosition)
+        }
     }
 
     /// Parameters of `scan` (the thresholds of `data.*` and the frame files, for messages).
@@ -68,10 +90,6 @@ public enum Scan {
     public static func inspect(_ path: String) throws -> Inspection {
         let header: FITSHeader
         do { header = try FITS.readHeader(path) } catch { throw StepError.unreadable(file: path, message: "\(error)") }
-        var bayer: String?
-        if let pat = header.bayerPattern {
-            bayer = (try? BayerPattern(bayerpat: pat, xOffset: header.bayerOffset.x, yOffset: header.bayerOffset.y))?.rawValue ?? pat
-        }
         var nonfinite = 0, total = 0
         var sample: [Float] = []
         var maxValue = -Float.infinity
@@ -95,8 +113,7 @@ public enum Scan {
         if let median = Statistics.median(sample), let low = Statistics.quantile(sample, 0.001), maxValue > low {
             position = Double(median - low) / Double(maxValue - low)
         }
-        return Inspection(width: header.width, height: header.height, channels: header.channels, bitpix: header.bitpix,
-                          bayer: bayer, exposure: header.exposure, dateObs: header.dateObs,
+        return Inspection(properties: FrameProperties(header: header),
                           nonfiniteFraction: total > 0 ? Double(nonfinite) / Double(total) : 1,
                           backgroundPosition: position)
     }
@@ -126,9 +143,6 @@ public enum Scan {
             throw StepError.exposureSpread(shortest: p.names[lo.0], shortestSeconds: lo.1, longest: p.names[hi.0],
                                            longestSeconds: hi.1, allowedPercent: p.maxExposureSpreadPercent)
         }
-        return FrameList(frames: infos.enumerated().map { k, i in
-            FrameInfo(index: k, path: p.paths[k], name: p.names[k], width: i.width, height: i.height, channels: i.channels,
-                      bitpix: i.bitpix, bayer: i.bayer, exposure: i.exposure, dateObs: i.dateObs)
-        })
+        return FrameList(frames: infos.enumerated().map { k, i in FrameInfo(index: k, path: p.paths[k], properties: i.properties) })
     }
 }

@@ -25,9 +25,7 @@ struct RegSeries {
                 try FITS.write(image, to: path, as: .uint16, keywords: series.frameKeywords(k) + more)
             }
             let h = try FITS.readHeader(path)
-            infos.append(FrameInfo(index: k, path: path, name: (path as NSString).lastPathComponent, width: h.width,
-                                   height: h.height, channels: h.channels, bitpix: h.bitpix, bayer: h.bayerPattern,
-                                   exposure: h.exposure, dateObs: h.dateObs))
+            infos.append(FrameInfo(index: k, path: path, properties: FrameProperties(header: h)))
         }
         frames = FrameList(frames: infos)
     }

@@ -69,8 +69,7 @@ struct MetricNodesContractTests {
     @Test("addMetrics declares the contract's nodes, inputs and outputs; params show config key paths")
     func contract() throws {
         let frames = FrameList(frames: (0..<3).map {
-            FrameInfo(index: $0, path: "/data/f\($0).fits", name: "f\($0).fits", width: 300, height: 200, channels: 1,
-                      bitpix: 16, bayer: nil, exposure: 60, dateObs: nil)
+            FrameInfo(index: $0, path: "/data/f\($0).fits", properties: FrameProperties(width: 300, height: 200, exposure: 60))
         })
         var b = PipelineBuilder(config: TCConfig(), frames: frames, workspace: "/ws")
         try b.addMetrics()

@@ -107,8 +107,7 @@ struct ClassicalStackTests {
             try FileManager.default.createDirectory(atPath: dir.file("raw"), withIntermediateDirectories: true)
             try FITS.write(img, to: path)
             frames.append(img); bgs.append([Double(50 * (k + 1))])
-            infos.append(FrameInfo(index: k, path: path, name: "frame_\(k).fit", width: 8, height: 6, channels: 1,
-                                   bitpix: -32, bayer: nil, exposure: nil, dateObs: nil))
+            infos.append(FrameInfo(index: k, path: path, properties: FrameProperties(width: 8, height: 6, bitpix: -32)))
         }
         try FileManager.default.createDirectory(atPath: dir.file("ws"), withIntermediateDirectories: true)
         var b = PipelineBuilder(config: TCConfig(), frames: FrameList(frames: infos), workspace: dir.file("ws"))

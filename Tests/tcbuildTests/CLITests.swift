@@ -43,8 +43,7 @@ import TestSupport
     }
 
     /// `workspace-template/README.md` in this source tree.
-    private static let templateReadme = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../workspace-template/README.md").standardizedFileURL.path
+    private static let templateReadme = packageRoot.appendingPathComponent("workspace-template/README.md").path
 
     @Test func initWritesTheEmbeddedReadmeVerbatim() throws {
         let dir = TemporaryDirectory("cli-readme")
