@@ -6,16 +6,10 @@ extension PipelineRunner {
     /// two-frame series (param key paths mirror config key paths), so it is exactly what explain
     /// shows. Node names are given as patterns (`register/NNNNN`). Keys no node reads map to `[]`.
     public static func configReaders(_ config: TCConfig = TCConfig()) throws -> [String: [String]] {
-        let frames = FrameList(frames: (0..<2).map {
-            FrameInfo(index: $0, path: "/frames/f\($0).fits", name: "f\($0).fits", width: 640, height: 480, channels: 1,
-                      bitpix: 16, bayer: nil, exposure: 60, dateObs: nil)
-        })
-        let builder = try mainBuilder(config: config, frames: frames, workspace: "/workspace")
         var readers: [String: Set<String>] = [:]
         let keys = Set(ConfigLoader.keyPaths())
-        for node in try Scan.graph(config: config, files: frames.frames.map(\.path)).nodes + builder.nodes {
-            let pattern = node.name.replacingOccurrences(of: #"/\d+$"#, with: "/NNNNN", options: .regularExpression)
-                .replacingOccurrences(of: #"^synthetic/NNNNN$"#, with: "synthetic/NN", options: .regularExpression)
+        for node in try standInNodes(config) {
+            let pattern = namePattern(node.name)
             for (path, _) in node.params.flattened {
                 // A param path may sit under a node-specific prefix; match the longest config key suffix.
                 if let key = keys.first(where: { path == $0 || path.hasSuffix("." + $0) }) {
@@ -24,5 +18,28 @@ extension PipelineRunner {
             }
         }
         return Dictionary(uniqueKeysWithValues: keys.map { ($0, readers[$0].map { Array($0).sorted() } ?? []) })
+    }
+
+    /// Every node of both stages for `config` over a stand-in two-frame series.
+    static func standInNodes(_ config: TCConfig) throws -> [Node] {
+        let frames = FrameList(frames: (0..<2).map {
+            FrameInfo(index: $0, path: "/frames/f\($0).fits", name: "f\($0).fits", width: 640, height: 480, channels: 1,
+                      bitpix: 16, bayer: nil, exposure: 60, dateObs: nil)
+        })
+        let builder = try mainBuilder(config: config, frames: frames, workspace: "/workspace")
+        return try Scan.graph(config: config, files: frames.frames.map(\.path)).nodes + builder.nodes
+    }
+
+    /// A node name with its frame or cluster index replaced (`register/NNNNN`, `synthetic/NN`).
+    static func namePattern(_ name: String) -> String {
+        name.replacingOccurrences(of: #"/\d+$"#, with: "/NNNNN", options: .regularExpression)
+            .replacingOccurrences(of: #"^synthetic/NNNNN$"#, with: "synthetic/NN", options: .regularExpression)
+    }
+
+    /// Whether `name` can name a node of the pipeline under `config` (per-frame and per-cluster
+    /// nodes by their pattern), known before the scan has produced the frame list.
+    public static func isPipelineNode(_ name: String, config: TCConfig) -> Bool {
+        let patterns = Set(((try? standInNodes(config)) ?? []).map { namePattern($0.name) })
+        return patterns.contains(namePattern(name))
     }
 }
