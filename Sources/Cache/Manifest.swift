@@ -87,6 +87,8 @@ public final class Manifest: @unchecked Sendable {
                 }
             } else if !present.isEmpty {
                 throw CacheError.manifestDamaged(path: path, detail: "not a tcbuild manifest (no meta table)")
+            } else if readOnly {
+                throw CacheError.manifestDamaged(path: path, detail: "the file is empty")
             }
             foundVersion = version
             hasChecks = version >= 2 || !readOnly

@@ -51,8 +51,13 @@ public final class Workspace: BuildStore, @unchecked Sendable {
             workspaceLock = try WorkspaceLock(path: stateDir + "/lock", workspace: self.root)
             objects = try ObjectStore(root: stateDir + "/objects", durable: durable)
             hasManifest = true
+            var st = stat()
+            let emptyFile = stat(manifestPath, &st) == 0 && st.st_size == 0
             do {
                 manifest = try Manifest(path: manifestPath)
+                if emptyFile && !objects.allArtifacts().isEmpty {  // emptied, not a new workspace killed while creating it
+                    recovery = ManifestRecovery(movedTo: "(nothing moved: the file was empty)", detail: "the file is empty", adopted: 0, dropped: 0)
+                }
             } catch CacheError.manifestDamaged(_, let detail) {
                 let (fresh, recovery) = try Workspace.recover(manifestPath, detail: detail, objects: objects)
                 manifest = fresh
