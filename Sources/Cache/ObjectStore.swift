@@ -36,10 +36,8 @@ final class ObjectStore: @unchecked Sendable {
         if durable { try fsyncPath(path) }
         let dest = self.path(of: digest)
         let dir = (dest as NSString).deletingLastPathComponent
-        if let existing = fileSize(dest), existing == size {
-            unlink(path)  // identical content already stored
-            return (digest, size)
-        }
+        // A file already at `dest` is replaced, not trusted: it may be a damaged copy (same size,
+        // other bytes) of what was just computed; rename over it is atomic and costs no read.
         chmod(path, 0o444)  // artifacts are immutable; a hard-linked materialization is read-only too
         var moved = rename(path, dest) == 0
         if !moved && errno == ENOENT {  // first artifact of this fan-out directory
