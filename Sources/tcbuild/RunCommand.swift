@@ -124,6 +124,9 @@ struct Run: ParsableCommand {
                                             configSource: options.configSource, events: progress)
         progress.finish()
         let r = result.report
+        for d in result.duplicates {
+            FileHandle.standardError.write(Data("note: \(d.copy) has the same content as \(d.of): counted once (remove the copy)\n".utf8))
+        }
         if !quiet {
             print("run \(result.runID): \(r.executed.count) executed, \(r.cached.count) cached, \(r.failed.count) failed"
                   + String(format: " in %.1f s", r.seconds))

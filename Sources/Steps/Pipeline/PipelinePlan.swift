@@ -19,7 +19,8 @@ public struct PipelineGraphs: Sendable {
 extension PipelineRunner {
     /// Builds the graphs for `config` in `workspace` (reads the cached frame list if there is one).
     public static func graphs(workspace: Workspace, config: TCConfig) throws -> PipelineGraphs {
-        let files = try Scan.listFrames(config: config, workspace: workspace.root)
+        let files = try Scan.distinctFrames(Scan.listFrames(config: config, workspace: workspace.root),
+                                            digest: workspace.digest(ofFile:)).frames
         let scan = try Scan.graph(config: config, files: files)
         let plan = try Planner(store: workspace).plan(scan)
         guard plan.allSatisfy({ $0.state == .cached }), let scanFP = plan.last?.fingerprint,

@@ -12,6 +12,8 @@ public struct PipelineResult: Sendable {
     public var runID: Int64
     /// Phase 10's verdict with the runtime checks filled in (nil when validation did not run).
     public var validation: ValidationReport?
+    /// Frames left out because another frame has the same content: (copy, original) file names.
+    public var duplicates: [(copy: String, of: String)] = []
 
     /// True when no node failed and validation (if it ran) passed.
     public var passed: Bool { report.succeeded && (validation?.passed ?? true) }
@@ -43,13 +45,15 @@ public enum PipelineRunner {
     /// (`StepError` about the input directory, `CacheError`); node failures are in the result.
     public static func run(workspace: Workspace, config: TCConfig, jobs: Int, until: [String] = [],
                            command: String, configSource: String = "", events: (any EventSink)? = nil) throws -> PipelineResult {
-        let files = try Scan.listFrames(config: config, workspace: workspace.root)
+        let (files, duplicates) = try Scan.distinctFrames(Scan.listFrames(config: config, workspace: workspace.root),
+                                                          digest: workspace.digest(ofFile:))
         let configJSON = String(decoding: try Artifacts.encoder().encode(config), as: UTF8.self)
         let run = try workspace.startRun(jobs: jobs, command: command, config: configJSON, configSource: configSource, events: events)
         let engine = run.engine, runID = run.id
         let options = RunOptions(jobs: jobs)
         let started = Date()
         var result = PipelineResult(report: RunReport(), materialized: [], runID: runID, validation: nil)
+        result.duplicates = duplicates.map { (($0.copy as NSString).lastPathComponent, ($0.of as NSString).lastPathComponent) }
         defer { try? workspace.finishRun(status: result.status, report: result.report) }
 
         let scanGraph = try Scan.graph(config: config, files: files)
