@@ -121,6 +121,41 @@ import TestSupport
         #expect(gc.status == 2 && gc.stderr.contains("lock"), "\(gc.stderr)")  // writing needs write access, and says why
     }
 
+    /// The pipeline after its manifest was truncated, extended or bit-flipped: a read-only verb
+    /// refuses (naming the file and the fix) or works, and the next run gives the byte-identical stack.
+    @Test func aDamagedManifestGivesTheByteIdenticalStackOrARefusal() throws {
+        let dir = try workspace()
+        let sets = ["--set", "data.frames_min=8", "--set", "pipeline.abort_on_fail=false"]
+        #expect(try tcbuild(["run", "-w", dir.path, "-q"] + sets).status == 0)
+        let stack = try Data(contentsOf: URL(fileURLWithPath: dir.file("stacked.fit")))
+        let manifestPath = dir.file(".tcbuild/manifest.sqlite")
+        let pristine = try Data(contentsOf: URL(fileURLWithPath: manifestPath))
+        var rng = TestRNG(seed: 99)
+        var flipped = pristine
+        for _ in 0..<5 { flipped[Int(rng.next() % UInt64(flipped.count))] ^= UInt8(1) << UInt8(rng.next() % 8) }
+        let damages: [(String, Data)] = [("cut to half", pristine.prefix(pristine.count / 2)),
+                                         ("cut by 100 bytes", pristine.prefix(pristine.count - 100)),
+                                         ("extended by 100 bytes", pristine + Data(repeating: 7, count: 100)),
+                                         ("5 bits flipped", flipped)]
+        var rebuilt = 0
+        for (label, bytes) in damages {
+            try bytes.write(to: URL(fileURLWithPath: manifestPath))
+            for suffix in ["-wal", "-shm"] { unlink(manifestPath + suffix) }
+            let status = try tcbuild(["status", "-w", dir.path])
+            #expect(status.status == 0 || (status.status == 2 && status.stderr.contains("manifest.sqlite is damaged")
+                                           && status.stderr.contains("'tcbuild run'")), "\(label): \(status.stderr)")
+            let run = try tcbuild(["run", "-w", dir.path, "-q"] + sets)
+            #expect(run.status == 0, "\(label): \(run.stderr)")
+            if run.stderr.contains("warning: the manifest was damaged") { rebuilt += 1 }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir.file("stacked.fit"))) == stack, "\(label): the stack differs")
+            // Back to the pristine manifest, and the damaged ones out of the way.
+            for name in try FileManager.default.contentsOfDirectory(atPath: dir.file(".tcbuild")) where name.contains(".damaged-") {
+                try FileManager.default.removeItem(atPath: dir.file(".tcbuild/" + name))
+            }
+        }
+        #expect(rebuilt >= 3)  // the cuts and the extension are always noticed
+    }
+
     @Test func symlinkedFramesAreReadThroughTheirTargets() throws {
         let source = try workspace()
         let dir = TemporaryDirectory("everyday-links")
