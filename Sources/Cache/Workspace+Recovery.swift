@@ -33,11 +33,34 @@ extension Workspace {
         for suffix in ["-wal", "-shm"] { _ = rename(path + suffix, aside + suffix) }
         let fresh = try Manifest(path: path)
         let (adopted, dropped) = fresh.adopt(from: aside, objects: objects)
+        fresh.adoptRunHistory(from: aside)
         return (fresh, ManifestRecovery(movedTo: aside, detail: detail, adopted: adopted, dropped: dropped))
     }
 }
 
 extension Manifest {
+    /// Copies the run history (what `log` shows, and the configurations the inspection verbs reuse)
+    /// from the damaged manifest, if its `runs` table can still be read; nothing otherwise. Run rows
+    /// carry no results, so they need no verification; a run still marked running is interrupted.
+    func adoptRunHistory(from path: String) {
+        guard let old = try? Database(path: path, readOnly: true, immutable: true),
+              let rows = try? old.query("""
+                  SELECT id, started_at, finished_at, status, jobs, command, config, executed, cached, failed, seconds, pid, config_source
+                  FROM runs ORDER BY id
+                  """) else { return }
+        try? locked {
+            try db.transaction {
+                for var r in rows {
+                    if r[3].text == RunStatus.running.rawValue { r[3] = .text(RunStatus.interrupted.rawValue) }
+                    try db.run("""
+                        INSERT OR IGNORE INTO runs(id, started_at, finished_at, status, jobs, command, config, executed, cached, failed, seconds, pid, config_source)
+                        VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)
+                        """, r)
+                }
+            }
+        }
+    }
+
     /// Copies into this (new) manifest the executions of the damaged manifest at `path` that verify
     /// (see `Workspace.recover`). Rows that cannot be read count as dropped. Returns (adopted, dropped).
     func adopt(from path: String, objects: ObjectStore) -> (Int, Int) {

@@ -132,6 +132,9 @@ import TestSupport
         #expect(aside.count == 1)
         let verify = try tcbuild(["verify", "-w", ws, "--rehash"])
         #expect(verify.status == 0, "\(verify.stdout)")
+        // The run history survives the rebuild: run 1 (before the damage) and run 2 (the rebuilding run).
+        let log = try tcbuild(["log", "-w", ws])
+        #expect(log.stdout.split(separator: "\n").map { $0.prefix(6) } == ["run 1 ", "run 2 "], "\(log.stdout)")
     }
 
     @Test func logMarksAKilledRunInterruptedAndNamesNodeFailures() throws {
