@@ -1,3 +1,5 @@
+import Foundation
+
 /// Errors of the workspace and its manifest; each says what happened and what to do.
 public enum CacheError: Error, CustomStringConvertible, Equatable {
     /// Another live process holds the workspace lock.
@@ -8,6 +10,8 @@ public enum CacheError: Error, CustomStringConvertible, Equatable {
     case io(path: String, message: String)
     /// The directory is not a tcbuild workspace.
     case notAWorkspace(String)
+    /// The manifest file fails SQLite's integrity check or cannot be read as a database.
+    case manifestDamaged(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -16,7 +20,10 @@ public enum CacheError: Error, CustomStringConvertible, Equatable {
         case .schemaTooNew(let p, let f, let s):
             return "\(p): manifest schema version \(f) is newer than this tcbuild supports (\(s)); upgrade tcbuild"
         case .io(let p, let m): return "\(p): \(m)"
-        case .notAWorkspace(let p): return "\(p) is not a tcbuild workspace (no .tcbuild/manifest.sqlite); run 'tcbuild run' or 'tcbuild init' first"
+        case .manifestDamaged(let p, let d):
+            return "\(p) is damaged (\(d)); 'tcbuild run' moves it aside (to \((p as NSString).lastPathComponent).damaged-TIME) "
+                + "and rebuilds it: artifacts whose record and content still verify are reused, every other node reruns"
+        case .notAWorkspace(let p): return "\(p) is not a tcbuild workspace (no tile_compile.yaml, no .tcbuild/); create one with 'tcbuild init \(p)'"
         }
     }
 }

@@ -13,10 +13,11 @@ final class ObjectStore: @unchecked Sendable {
     private let lock = NSLock()
     private var counter = 0
 
-    init(root: String, durable: Bool) throws {
+    /// The store at `root`, created unless `create` is false (read-only opening creates nothing).
+    init(root: String, durable: Bool, create: Bool = true) throws {
         self.root = root
         self.durable = durable
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        if create { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
     }
 
     func path(of digest: Digest) -> String {
@@ -35,10 +36,8 @@ final class ObjectStore: @unchecked Sendable {
         if durable { try fsyncPath(path) }
         let dest = self.path(of: digest)
         let dir = (dest as NSString).deletingLastPathComponent
-        if let existing = fileSize(dest), existing == size {
-            unlink(path)  // identical content already stored
-            return (digest, size)
-        }
+        // A file already at `dest` is replaced, not trusted: it may be a damaged copy (same size,
+        // other bytes) of what was just computed; rename over it is atomic and costs no read.
         chmod(path, 0o444)  // artifacts are immutable; a hard-linked materialization is read-only too
         var moved = rename(path, dest) == 0
         if !moved && errno == ENOENT {  // first artifact of this fan-out directory
@@ -56,6 +55,19 @@ final class ObjectStore: @unchecked Sendable {
     func fileSize(_ path: String) -> Int64? {
         var st = stat()
         return stat(path, &st) == 0 ? Int64(st.st_size) : nil
+    }
+
+    /// Every artifact file in the store (`objects/ab/<digest>`), by digest, with its size.
+    func allArtifacts() -> [(Digest, Int64)] {
+        let fm = FileManager.default
+        var result: [(Digest, Int64)] = []
+        for dir in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where dir.utf8.count == 2 {
+            for name in (try? fm.contentsOfDirectory(atPath: root + "/" + dir)) ?? [] {
+                guard let d = Digest(hex: name), name.hasPrefix(dir), let size = fileSize(root + "/" + dir + "/" + name) else { continue }
+                result.append((d, size))
+            }
+        }
+        return result
     }
 
     /// Removes leftover temporary files (from killed runs). Returns how many.

@@ -10,7 +10,13 @@ public struct SQLiteError: Error, CustomStringConvertible {
     /// SQLite's message and the statement or action that failed.
     public let message: String
 
-    public var description: String { "\(path): SQLite error \(code): \(message)" }
+    public var description: String {
+        "\(path): SQLite error \(code): \(message)"
+            + (isDamage ? "; the manifest is damaged: 'tcbuild run' moves it aside and rebuilds it (docs/cli.md, damaged manifest)" : "")
+    }
+
+    /// True for the result codes of a damaged database file (malformed, not a database, short read).
+    public var isDamage: Bool { code & 0xff == SQLITE_CORRUPT || code & 0xff == SQLITE_NOTADB || code == 522 /* SQLITE_IOERR_SHORT_READ */ }
 }
 
 /// A value bound to or read from a statement.
@@ -27,11 +33,15 @@ final class Database {
     private(set) var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
 
-    init(path: String, readOnly: Bool = false) throws {
+    /// Opens `path`. `readOnly` opens it with `mode=ro`; `immutable` also tells SQLite the file
+    /// cannot change while open, so it needs no `-shm` file or lock (read-only storage, another
+    /// user's workspace).
+    init(path: String, readOnly: Bool = false, immutable: Bool = false) throws {
         self.path = path
-        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let flags = readOnly ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let name = readOnly ? "file:" + Database.uriEscaped(path) + (immutable ? "?immutable=1" : "?mode=ro") : path
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         handle = db
         guard rc == SQLITE_OK else {
             let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
@@ -40,6 +50,19 @@ final class Database {
             throw SQLiteError(path: path, code: rc, message: msg)
         }
         sqlite3_busy_timeout(db, 5000)
+    }
+
+    /// `path` with the characters a SQLite URI reserves percent-encoded.
+    static func uriEscaped(_ path: String) -> String {
+        var out = ""
+        for u in path.utf8 {
+            if u == UInt8(ascii: "%") || u == UInt8(ascii: "?") || u == UInt8(ascii: "#") || u < 0x20 || u >= 0x7f {
+                out += String(format: "%%%02X", u)
+            } else {
+                out.unicodeScalars.append(Unicode.Scalar(u))
+            }
+        }
+        return out
     }
 
     deinit {

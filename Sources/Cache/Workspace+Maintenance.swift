@@ -11,6 +11,10 @@ public struct GCReport: Sendable, Equatable {
     public var bytesFreed: Int64 = 0
     /// Runs whose references were kept.
     public var keptRuns: [Int64] = []
+    /// Files in the object store that no manifest row references (left by a moved-aside manifest,
+    /// a crash between commit and record, or an older tcbuild), deleted by gc; counted in
+    /// `blobsRemoved` and `bytesFreed` too.
+    public var unreferencedRemoved = 0
     /// Runs dropped by the size pass of `gc(keepRuns:maxBytes:)` (oldest first); empty without a size limit.
     public var droppedForSize: [Int64] = []
     /// Recorded artifact bytes after gc.
@@ -39,9 +43,17 @@ extension Workspace {
     public func gc(keepRuns: Int) throws -> GCReport {
         let runs = try manifest.select("SELECT id FROM runs ORDER BY id DESC LIMIT ?", [.int(Int64(max(1, keepRuns)))])
         let kept = runs.map { $0[0].int }
-        guard let oldestKept = kept.last else { return GCReport() }
+        guard let oldestKept = kept.last else { return GCReport() }  // no run yet: everything may still be adopted
         var report = try collect(keepingFrom: oldestKept)
         report.keptRuns = kept
+        let referenced = try Set(manifest.select("SELECT digest FROM blobs UNION SELECT digest FROM exec_outputs").compactMap { Digest(hex: $0[0].text) })
+        for (digest, size) in objects.allArtifacts() where !referenced.contains(digest) {
+            if unlink(path(of: digest)) == 0 {
+                report.unreferencedRemoved += 1
+                report.blobsRemoved += 1
+                report.bytesFreed += size
+            }
+        }
         return report
     }
 

@@ -5,7 +5,9 @@ import Graph
 /// run logs. Implements `BuildStore` for the engine.
 ///
 /// Opening for writing takes the lock and sweeps what a killed run may have left: temporary files,
-/// and blob rows whose file is missing (their run-cache entries then miss, so those nodes rerun).
+/// and runs still marked running (now `interrupted`). Blob rows whose file is missing are counted,
+/// never dropped silently: lookups report them (those nodes rerun) and `verify` names them.
+/// A manifest that fails its integrity check is moved aside and rebuilt (see `ManifestRecovery`).
 public final class Workspace: BuildStore, @unchecked Sendable {
     /// The workspace directory (where human-facing outputs are materialized).
     public let root: String
@@ -21,11 +23,22 @@ public final class Workspace: BuildStore, @unchecked Sendable {
     private var cachedRows: [(node: String, fingerprint: Digest, state: String)] = []
     private var stats = StoreCounters()
     private var runID: Int64 = 0
-    /// What the startup sweep removed: temporary files and blob rows with a missing file.
-    public private(set) var swept = (temporaries: 0, missingBlobs: 0)
+    /// What the startup sweep found: temporary files removed, recorded artifacts whose file is
+    /// missing (kept recorded: `verify` reports them, their nodes rerun), runs marked interrupted.
+    public private(set) var swept = (temporaries: 0, missingBlobs: 0, interruptedRuns: 0)
+    /// Set when the manifest was damaged and has been moved aside and rebuilt by this opening.
+    public private(set) var recovery: ManifestRecovery?
+    /// False when the workspace has no manifest yet (read-only opening before the first run: an
+    /// empty manifest in memory stands in, so every node reads as never executed).
+    public let hasManifest: Bool
 
-    /// Opens (creating) the workspace at `root`. `writable` takes the lock and sweeps; read-only
-    /// opening (status, explain, ls) takes no lock and changes nothing. `durable: false` skips fsync
+    /// The manifest file of the workspace at `root`.
+    public static func manifestPath(root: String) -> String { (root as NSString).standardizingPath + "/.tcbuild/manifest.sqlite" }
+
+    /// Opens (creating) the workspace at `root`. `writable` takes the lock and sweeps; a damaged
+    /// manifest is then moved aside and rebuilt (`recovery` says so). Read-only opening (status,
+    /// explain, ls) takes no lock, changes and creates nothing, works on read-only storage, and
+    /// throws `CacheError.manifestDamaged` for a damaged manifest. `durable: false` skips fsync
     /// (tests only).
     public init(root: String, writable: Bool = true, durable: Bool = true) throws {
         self.root = (root as NSString).standardizingPath
@@ -36,12 +49,26 @@ public final class Workspace: BuildStore, @unchecked Sendable {
                 throw CacheError.io(path: stateDir, message: "cannot create workspace state: \(error.localizedDescription)")
             }
             workspaceLock = try WorkspaceLock(path: stateDir + "/lock", workspace: self.root)
+            objects = try ObjectStore(root: stateDir + "/objects", durable: durable)
+            hasManifest = true
+            var st = stat()
+            let emptyFile = stat(manifestPath, &st) == 0 && st.st_size == 0
+            do {
+                manifest = try Manifest(path: manifestPath)
+                if emptyFile && !objects.allArtifacts().isEmpty {  // emptied, not a new workspace killed while creating it
+                    recovery = ManifestRecovery(movedTo: "(nothing moved: the file was empty)", detail: "the file is empty", adopted: 0, dropped: 0)
+                }
+            } catch CacheError.manifestDamaged(_, let detail) {
+                let (fresh, recovery) = try Workspace.recover(manifestPath, detail: detail, objects: objects)
+                manifest = fresh
+                self.recovery = recovery
+            }
         } else {
-            guard FileManager.default.fileExists(atPath: manifestPath) else { throw CacheError.notAWorkspace(self.root) }
             workspaceLock = nil
+            objects = try ObjectStore(root: stateDir + "/objects", durable: durable, create: false)
+            hasManifest = FileManager.default.fileExists(atPath: manifestPath)
+            manifest = try Manifest(path: hasManifest ? manifestPath : ":memory:", readOnly: hasManifest)
         }
-        manifest = try Manifest(path: manifestPath, readOnly: !writable)
-        objects = try ObjectStore(root: stateDir + "/objects", durable: durable)
         statCache = try manifest.loadStatCache()
         if writable { try sweep() }
     }
@@ -53,36 +80,31 @@ public final class Workspace: BuildStore, @unchecked Sendable {
         if workspaceLock != nil { try flush() }
     }
 
-    /// Removes temporary files and forgets blobs whose file is gone.
+    /// Removes temporary files, marks runs left `running` by a killed process `interrupted` (this
+    /// process holds the lock, so none is alive), and counts recorded artifacts whose file is gone.
+    /// Those stay recorded on purpose: a lookup reports them as missing (the node reruns, and
+    /// `status`/`explain` say why), `verify` names them; nothing is forgotten silently.
     private func sweep() throws {
         let temporaries = objects.sweepTemporaries()
-        var missing: [String] = []
+        var missing = 0
         for row in try manifest.select("SELECT digest FROM blobs") {
-            let hex = row[0].text
-            guard let d = Digest(hex: hex), objects.fileSize(objects.path(of: d)) != nil else { missing.append(hex); continue }
+            if Digest(hex: row[0].text).map({ objects.fileSize(objects.path(of: $0)) == nil }) ?? true { missing += 1 }
         }
-        if !missing.isEmpty {
-            try manifest.write { db in
-                for hex in missing {
-                    try db.run("DELETE FROM blobs WHERE digest=?", [.text(hex)])
-                    try db.run("DELETE FROM run_cache WHERE exec_id IN (SELECT exec_id FROM exec_outputs WHERE digest=?)", [.text(hex)])
-                }
-            }
-        }
-        swept = (temporaries, missing.count)
+        swept = (temporaries, missing, try manifest.markInterrupted())
     }
 
     // MARK: runs
 
-    /// Starts a run: a row in `runs`; executions recorded from now on belong to it.
-    public func beginRun(jobs: Int, command: String, config: String = "") throws -> Int64 {
-        let id = try manifest.beginRun(jobs: jobs, command: command, config: config)
+    /// Starts a run: a row in `runs` with the effective configuration (JSON) and where it came from;
+    /// executions recorded from now on belong to it.
+    public func beginRun(jobs: Int, command: String, config: String = "", configSource: String = "") throws -> Int64 {
+        let id = try manifest.beginRun(jobs: jobs, command: command, config: config, configSource: configSource)
         lock.withLock { runID = id }
         return id
     }
 
     /// Ends the current run: flushes cached-node rows and the stat cache, stores the counts.
-    public func finishRun(status: String, report: RunReport) throws {
+    public func finishRun(status: RunStatus, report: RunReport) throws {
         try flush()
         try manifest.finishRun(currentRunID, status: status, executed: report.executed.count, cached: report.cached.count,
                                failed: report.failed.count, seconds: report.seconds)
@@ -125,7 +147,12 @@ public final class Workspace: BuildStore, @unchecked Sendable {
     }
 
     public func lookup(fingerprint: Digest) throws -> CacheLookup {
-        guard let outputs = try manifest.cachedOutputs(fingerprint) else { return .miss }
+        let outputs: [OutputRecord]
+        switch try manifest.cachedOutputs(fingerprint) {
+        case .none: return .miss
+        case .damaged(let problem): return .broken([ArtifactProblem(output: "(manifest row)", digest: fingerprint, problem: problem)])
+        case .outputs(let outs): outputs = outs
+        }
         var problems: [ArtifactProblem] = []
         for o in outputs {
             switch objects.fileSize(objects.path(of: o.digest)) {

@@ -46,6 +46,15 @@ public final class WorkspaceLock: @unchecked Sendable {
         pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
     }
 
+    /// The PID written in the lock file at `path` (nil when there is none: free, or released cleanly).
+    public static func holder(path: String) -> Int32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let pid = readPID(fd)
+        return pid > 0 ? pid : nil
+    }
+
     private static func readPID(_ fd: Int32) -> Int32 {
         var buffer = [UInt8](repeating: 0, count: 32)
         let n = pread(fd, &buffer, 31, 0)

@@ -105,7 +105,8 @@ public enum FITS {
         var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
         ffghadll(file.pointer, &headStart, &dataStart, &dataEnd, &status)
         try file.check(status) { .readFailed(path: file.path, status: $0, cfitsio: $1) }
-        let size = ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size]) as? NSNumber)?.int64Value
+        var st = stat()  // stat, not lstat: a symlinked frame is measured by its target
+        let size: Int64? = stat(file.path, &st) == 0 ? Int64(st.st_size) : nil
         if let size, size < dataEnd - 2879 {
             var text = [CChar](repeating: 0, count: 96)
             ffgerr(END_OF_FILE, &text)

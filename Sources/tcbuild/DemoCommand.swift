@@ -55,8 +55,10 @@ struct Demo: ParsableCommand {
 
         let workspace = try Workspace(root: root)
         defer { try? workspace.close() }
+        warnAboutRecovery(workspace)
         let progress = ProgressDisplay(quiet: quiet, verbose: false)
-        let result = try PipelineRunner.run(workspace: workspace, config: config, jobs: jobs, command: "demo", events: progress)
+        let result = try PipelineRunner.run(workspace: workspace, config: config, jobs: jobs, command: "demo",
+                                            configSource: "tile_compile.yaml (written by demo)", events: progress)
         progress.finish()
         let r = result.report
         print("demo run \(result.runID): \(r.executed.count) nodes executed, \(r.cached.count) cached, \(r.failed.count) failed"

@@ -7,8 +7,7 @@ import Steps
 
 /// The current plan of every node, by name (for ls, show, export).
 private func currentPlan(_ options: WorkspaceOptions) throws -> (Workspace, PipelineGraphs, [String: PlanEntry]) {
-    let config = try options.loadConfig()
-    let workspace = try Workspace(root: options.root, writable: false)
+    let (workspace, config) = try options.openForInspection()
     let graphs = try PipelineRunner.graphs(workspace: workspace, config: config, process: try options.loadProcess())
     let planner = Planner(store: workspace)
     var entries = try planner.plan(graphs.scan)
@@ -128,11 +127,29 @@ struct Export: ParsableCommand {
             print("exported tile \(tile) of \(node)#\(output) (\(weights.frameCount) frames: W, L, Q) to \(target)")
             return
         }
-        let target = isDirectory ? dest + "/" + base : dest
+        let target = isDirectory ? dest + "/" + base + artifactExtension(node, output, workspace.path(of: rec.digest), graphs) : dest
         try? FileManager.default.removeItem(atPath: target)
         try FileManager.default.copyItem(atPath: workspace.path(of: rec.digest), toPath: target)
         chmod(target, 0o644)
         print("exported \(node)#\(output) (\(humanBytes(rec.size))) to \(target)")
+    }
+
+    /// The file name extension for an exported artifact: the one of its materialized path
+    /// (`stack#image` -> `stacked.fit` -> `.fit`), else from its first bytes (FITS, PNG, JSON,
+    /// HTML), else none.
+    private func artifactExtension(_ node: String, _ output: String, _ path: String, _ graphs: PipelineGraphs) -> String {
+        if let m = graphs.materializations.first(where: { $0.node == node && $0.output == output }) {
+            let ext = (m.path as NSString).pathExtension
+            if !ext.isEmpty { return "." + ext }
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? handle.close() }
+        let head = String(decoding: handle.readData(ofLength: 16), as: UTF8.self)
+        if head.hasPrefix("SIMPLE  =") { return ".fits" }
+        if head.hasPrefix("\u{FFFD}PNG") || head.dropFirst().hasPrefix("PNG") { return ".png" }
+        if head.lowercased().hasPrefix("<!doctype html") || head.hasPrefix("<html") { return ".html" }
+        if let first = head.trimmingCharacters(in: .whitespacesAndNewlines).first, first == "{" || first == "[" { return ".json" }
+        return ""
     }
 
     /// The stored output `node#output` for the current config, nil when it is not built.

@@ -12,18 +12,16 @@ struct Log: ParsableCommand {
 
     func run() throws {
         let ws = try Workspace(root: workspace, writable: false)
-        let rows = try ws.manifest.select(
-            "SELECT id, started_at, status, executed, cached, failed, seconds, command, config FROM runs ORDER BY id DESC LIMIT ?",
-            [.int(Int64(limit) + 1)]).reversed()
+        let runs = try ws.runs(limit: limit + 1)
+        if runs.isEmpty { print("no runs yet in \(ws.root)"); return }
         var previous: [String: String]?
-        for (k, r) in rows.enumerated() {
-            let config = flatten(r[8])
+        for (k, r) in runs.enumerated() {
+            let config = ConfigDiff.flatten(json: r.config)
             defer { previous = config }
-            if k == 0 && rows.count > limit { continue }  // only the baseline for the first diff
-            let date = Date(timeIntervalSince1970: r[1].double)
-            print(String(format: "run %lld  %@  %@  %.1f s  executed %lld, cached %lld, failed %lld  [%@]",
-                         r[0].int, ISO8601DateFormatter().string(from: date), r[2].text, r[6].double,
-                         r[3].int, r[4].int, r[5].int, r[7].text))
+            if k == 0 && runs.count > limit { continue }  // only the baseline for the first diff
+            print(String(format: "run %lld  %@  %@  %.1f s  executed %d, cached %d, failed %d  [%@]",
+                         r.id, ISO8601DateFormatter().string(from: r.startedAt), describe(r), r.seconds,
+                         r.executed, r.cached, r.failed, r.command))
             if let previous {
                 for key in Set(previous.keys).union(config.keys).sorted() where previous[key] != config[key] {
                     print("    \(key): \(previous[key] ?? "(absent)") -> \(config[key] ?? "(absent)")")
@@ -32,18 +30,28 @@ struct Log: ParsableCommand {
         }
     }
 
-    private func flatten(_ value: SQLValue) -> [String: String] {
-        guard let data = value.text.data(using: .utf8), !data.isEmpty,
-              let object = try? JSONSerialization.jsonObject(with: data) else { return [:] }
-        var out: [String: String] = [:]
-        func walk(_ v: Any, _ path: String) {
-            if let d = v as? [String: Any] { for (k, x) in d { walk(x, path.isEmpty ? k : path + "." + k) } }
-            else if let a = v as? [Any] { out[path] = "[" + a.map { "\($0)" }.joined(separator: ", ") + "]" }
-            else { out[path] = "\(v)" }
+    /// The status column: `ok`, `nodes failed`, `validation failed` (every node succeeded),
+    /// `interrupted` (killed: no end recorded), `running`.
+    private func describe(_ r: RunRecord) -> String {
+        switch r.status {
+        case .validationFailed: return "validation failed (all nodes ok)"
+        case .interrupted: return "interrupted (killed before it ended; 'tcbuild run' resumes)"
+        case .nodesFailed where r.storedStatus != RunStatus.nodesFailed.rawValue: return "failed"  // older tcbuild: not told apart
+        default: return r.status.rawValue
         }
-        walk(object, "")
-        return out
     }
+}
+
+/// Opens an existing workspace for writing (gc, verify). Nil, after saying so, when the directory
+/// holds a config but no run yet (nothing to do; nothing is created); exit 2 when it is no workspace.
+func openExisting(_ directory: String, verb: String) throws -> Workspace? {
+    let root = (URL(fileURLWithPath: directory).standardizedFileURL.path as NSString).standardizingPath
+    if !FileManager.default.fileExists(atPath: Workspace.manifestPath(root: root)) {
+        guard FileManager.default.fileExists(atPath: root + "/tile_compile.yaml") else { throw CacheError.notAWorkspace(root) }
+        print("\(verb): no run yet in \(root): nothing to \(verb)")
+        return nil
+    }
+    return try Workspace(root: root)
 }
 
 /// A byte count given on the command line: `500M`, `2G`, `1.5GB`, `800k`, `4096` (binary units:
@@ -81,12 +89,16 @@ struct GC: ParsableCommand {
     func validate() throws { guard keepRuns >= 1 else { throw ValidationError("--keep-runs must be at least 1") } }
 
     func run() throws {
-        let ws = try Workspace(root: workspace)
+        guard let ws = try openExisting(workspace, verb: "collect") else { return }
         defer { try? ws.close() }
+        warnAboutRecovery(ws)
         let before = try ws.storeSize()
         let report = try ws.gc(keepRuns: keepRuns, maxBytes: maxSize?.bytes)
         print("gc: kept runs \(report.keptRuns.map(String.init).joined(separator: ", ")); removed \(report.executionsRemoved) executions "
               + "and \(report.blobsRemoved) artifacts, freed \(report.bytesFreed) bytes (store \(before) -> \(report.storeBytes) bytes)")
+        if report.unreferencedRemoved > 0 {
+            print("gc: \(report.unreferencedRemoved) of those artifacts were files no manifest row referenced")
+        }
         guard let maxSize else { return }
         if !report.droppedForSize.isEmpty {
             print("gc: to fit --max-size \(humanBytes(maxSize.bytes)) also dropped runs \(report.droppedForSize.map(String.init).joined(separator: ", "))")
@@ -107,10 +119,15 @@ struct Verify: ParsableCommand {
     @Flag(help: "Rehash every artifact's content (slower; finds in-place modifications).") var rehash = false
 
     func run() throws {
-        let ws = try Workspace(root: workspace)
+        guard let ws = try openExisting(workspace, verb: "verify") else { return }
         defer { try? ws.close() }
+        if let recovery = ws.recovery {
+            print("damaged: manifest: \(recovery)")
+            print("verify: the manifest was rebuilt; the next 'tcbuild run' reruns what could not be verified")
+            throw ExitCode(1)
+        }
         let problems = try ws.verify(rehash: rehash)
-        let count = try ws.manifest.select("SELECT COUNT(*) FROM blobs").first?.first?.int ?? 0
+        let count = try ws.artifactCount()
         if problems.isEmpty {
             print("verify: \(count) artifacts ok" + (rehash ? " (content rehashed)" : " (presence and size; --rehash checks content)"))
             return
@@ -138,8 +155,7 @@ struct GraphCommand: ParsableCommand {
             print((try? String(contentsOfFile: path, encoding: .utf8)) ?? ProcessDescription.defaultText, terminator: "")
             return
         }
-        let config = try options.loadConfig()
-        let workspace = try Workspace(root: options.root, writable: false)
+        let (workspace, config) = try options.openForInspection()
         let graphs = try PipelineRunner.graphs(workspace: workspace, config: config, process: process)
         let nodes = graphs.nodes
         var groups: [String] = []

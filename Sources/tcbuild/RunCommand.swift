@@ -17,9 +17,20 @@ struct WorkspaceOptions: ParsableArguments {
 
     var root: String { (URL(fileURLWithPath: workspace).standardizedFileURL.path as NSString).standardizingPath }
 
+    /// The config file this invocation reads (`--config`, else `WORKSPACE/tile_compile.yaml`).
+    var configPath: String { config ?? root + "/tile_compile.yaml" }
+
+    /// Where the configuration comes from, as recorded with a run and shown by the inspection verbs:
+    /// `tile_compile.yaml + --set data.frames_min=10`.
+    var configSource: String {
+        let file = config.map { (URL(fileURLWithPath: $0).standardizedFileURL.path as NSString).standardizingPath } ?? root + "/tile_compile.yaml"
+        let shown = file == root + "/tile_compile.yaml" ? "tile_compile.yaml" : file
+        return ([shown] + overrides.map { "--set " + $0 }).joined(separator: " + ")
+    }
+
     /// Loads and checks the config (exit 2 with file:line on errors).
     func loadConfig() throws -> TCConfig {
-        let path = config ?? root + "/tile_compile.yaml"
+        let path = configPath
         guard FileManager.default.fileExists(atPath: path) else {
             throw UsageError("no config at \(path); create one with 'tcbuild init \(workspace)' or pass --config FILE")
         }
@@ -29,6 +40,58 @@ struct WorkspaceOptions: ParsableArguments {
     /// The workspace's `tile_compile.proc`, or the built-in process when it has none (exit 2 with
     /// file:line on errors).
     func loadProcess() throws -> ProcessDescription { try ProcessDescription.load(workspace: root) }
+
+    /// Opens the workspace read-only for an inspection verb (status, explain, ls, show, export,
+    /// graph) and picks its configuration: with `--config` or `--set`, that file with those
+    /// overrides (as `run` would read them); otherwise the configuration the latest run used
+    /// (file + its `--set` overrides, as recorded); before the first run, the file. Says on
+    /// standard error which one it uses, and when the file now differs from the run's.
+    func openForInspection() throws -> (Workspace, TCConfig) {
+        let workspace = try Workspace(root: root, writable: false)
+        if config == nil && overrides.isEmpty, let run = try workspace.latestConfiguredRun(),
+           let recorded = try? JSONDecoder().decode(TCConfig.self, from: Data(run.config.utf8)) {
+            var note = "config: as run \(run.id) used it (\(run.configSource.isEmpty ? "recorded in the manifest" : run.configSource))"
+            if let current = try? ConfigLoader.load(path: configPath), current != recorded {
+                let changed = ConfigDiff.keys(from: recorded, to: current)
+                note += "; tile_compile.yaml now differs in \(changed.prefix(3).joined(separator: ", "))\(changed.count > 3 ? ", ..." : "")"
+                    + " (pass --config or --set to inspect another configuration)"
+            }
+            FileHandle.standardError.write(Data((note + "\n").utf8))
+            return (workspace, recorded)
+        }
+        let loaded = try loadConfig()
+        let when = workspace.hasManifest ? "" : " (no run yet: every node will run)"
+        FileHandle.standardError.write(Data("config: \(configSource)\(when)\n".utf8))
+        return (workspace, loaded)
+    }
+}
+
+/// Differences between two configurations, by config key path.
+enum ConfigDiff {
+    /// Every key path of a config, flattened from its JSON form (`tile.size_factor` -> `40`).
+    static func flatten(json: String) -> [String: String] {
+        guard let data = json.data(using: .utf8), !data.isEmpty,
+              let object = try? JSONSerialization.jsonObject(with: data) else { return [:] }
+        var out: [String: String] = [:]
+        func walk(_ v: Any, _ path: String) {
+            if let d = v as? [String: Any] { for (k, x) in d { walk(x, path.isEmpty ? k : path + "." + k) } }
+            else if let a = v as? [Any] { out[path] = "[" + a.map { "\($0)" }.joined(separator: ", ") + "]" }
+            else { out[path] = "\(v)" }
+        }
+        walk(object, "")
+        return out
+    }
+
+    /// Flattened form of a config.
+    static func flatten(_ config: TCConfig) -> [String: String] {
+        flatten(json: (try? JSONEncoder().encode(config)).map { String(decoding: $0, as: UTF8.self) } ?? "")
+    }
+
+    /// The key paths whose values differ, sorted.
+    static func keys(from a: TCConfig, to b: TCConfig) -> [String] {
+        let x = flatten(a), y = flatten(b)
+        return Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }.sorted()
+    }
 }
 
 /// `tcbuild run`: builds everything that is out of date.
@@ -55,6 +118,7 @@ struct Run: ParsableCommand {
         let config = try options.loadConfig()
         let workspace = try Workspace(root: options.root)
         defer { try? workspace.close() }
+        warnAboutRecovery(workspace)
         let until = self.until
         let process = try options.loadProcess()
         let progress = ProgressDisplay(quiet: quiet, verbose: verbose,
@@ -62,9 +126,12 @@ struct Run: ParsableCommand {
         defer { progress.finish() }
         let result = try PipelineRunner.run(workspace: workspace, config: config, process: process, jobs: jobs, until: until,
                                             command: (["run"] + CommandLine.arguments.dropFirst(2)).joined(separator: " "),
-                                            events: progress)
+                                            configSource: options.configSource, events: progress)
         progress.finish()
         let r = result.report
+        for d in result.duplicates {
+            FileHandle.standardError.write(Data("note: \(d.copy) has the same content as \(d.of): counted once (remove the copy)\n".utf8))
+        }
         if !quiet {
             print("run \(result.runID): \(r.executed.count) executed, \(r.cached.count) cached, \(r.failed.count) failed"
                   + String(format: " in %.1f s", r.seconds))
@@ -75,6 +142,12 @@ struct Run: ParsableCommand {
         if !r.succeeded { throw RunFailed(report: r) }
         try concludeValidation(result.validation, quiet: quiet)
     }
+}
+
+/// Prints on standard error what opening the workspace did about a damaged manifest, if anything.
+func warnAboutRecovery(_ workspace: Workspace) {
+    guard let recovery = workspace.recovery else { return }
+    FileHandle.standardError.write(Data("warning: \(recovery)\n".utf8))
 }
 
 /// Nodes per phase group that a run with `until` builds in `stage`: 0 is the scan stage (counted
@@ -112,6 +185,14 @@ struct Init: ParsableCommand {
     func run() throws {
         let root = (URL(fileURLWithPath: directory).standardizedFileURL.path as NSString).standardizingPath
         let configPath = root + "/tile_compile.yaml"
+        if let input {
+            var isDir: ObjCBool = false
+            let path = (URL(fileURLWithPath: input).standardizedFileURL.path as NSString).standardizingPath
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+                throw UsageError("--input \(path) \(FileManager.default.fileExists(atPath: path) ? "is not a directory" : "does not exist"); "
+                                 + "pass the directory that holds your light frames (or omit --input and set data.input_dir later)")
+            }
+        }
         if FileManager.default.fileExists(atPath: configPath) {
             throw UsageError("\(configPath) already exists; edit it, or choose another directory")
         }

@@ -12,8 +12,7 @@ struct Status: ParsableCommand {
     @Flag(name: .shortAndLong, help: "List every node, not one line per phase.") var verbose = false
 
     func run() throws {
-        let config = try options.loadConfig()
-        let workspace = try Workspace(root: options.root, writable: false)
+        let (workspace, config) = try options.openForInspection()
         let entries = try PipelineRunner.status(workspace: workspace, config: config, process: try options.loadProcess())
         var groups: [String] = []
         var byGroup: [String: [PlanEntry]] = [:]
@@ -51,10 +50,17 @@ struct Explain: ParsableCommand {
     static let upstreamShown = 3
 
     func run() throws {
-        let config = try options.loadConfig()
-        let workspace = try Workspace(root: options.root, writable: false)
+        let (workspace, config) = try options.openForInspection()
         let entries = try PipelineRunner.status(workspace: workspace, config: config, process: try options.loadProcess())
         let byName = Dictionary(entries.map { ($0.node, $0) }, uniquingKeysWith: { a, _ in a })
+        if byName[node] == nil, let scan = byName["scan"], scan.state != .cached, PipelineRunner.isPipelineNode(node, config: config) {
+            // The main graph is built from the scan's frame list, which does not exist (or will change) yet.
+            print("\(node): will run")
+            print("  it belongs to the main graph, which is built from the scan's frame list once the scan has run;")
+            print("  the scan will run: " + (scan.reasons.isEmpty ? "it never ran" : scan.reasons.map(\.description).joined(separator: "; ")))
+            if !workspace.hasManifest { print("  (no run yet in this workspace: every node will run)") }
+            return
+        }
         guard let entry = byName[node] else {
             let names = entries.map(\.node)
             let suggestion = names.min { editDistance($0, node) < editDistance($1, node) }

@@ -23,6 +23,7 @@ struct Toy: ParsableCommand {
         }
         let graph = try BuildGraph(ToyGraph.nodes(specs))
         let ws = try Workspace(root: workspace)
+        warnAboutRecovery(ws)
         let t0 = Date()
         let report = try ws.run(graph, options: RunOptions(jobs: jobs), command: "_toy")
         let counters = ws.counters

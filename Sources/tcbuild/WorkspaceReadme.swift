@@ -68,6 +68,10 @@ stopped, because every finished node is already recorded. Then open `report.html
     tcbuild export -w . tiles/metrics weights w_tile12.fits --tile 12
     tcbuild graph -w . --format dot | dot -Tsvg > graph.svg
 
+Without `--set` or `--config`, `status`, `explain`, `ls`, `show`, `export` and `graph` use the
+configuration the latest run used (its `--set` included) and say so; with them, the file plus the
+given overrides, as `tcbuild run` would read them.
+
 ## Keep the store small
 
     tcbuild gc -w .                          # keep what the latest run uses, delete the rest
@@ -76,7 +80,9 @@ stopped, because every finished node is already recorded. Then open `report.html
     tcbuild verify -w . --rehash             # check every artifact; damaged ones rerun next time
 
 `gc` never touches what the latest run references, so the next `tcbuild run` with the same
-configuration executes nothing.
+configuration executes nothing. If `.tcbuild/manifest.sqlite` is ever damaged (a full disk, a bad
+copy), read-only commands say so and `tcbuild run` moves it aside and rebuilds it, reusing every
+result it can verify.
 
 ## Exit statuses
 

@@ -40,7 +40,7 @@ import TestSupport
         #expect(try String(contentsOfFile: materialized, encoding: .utf8) == "41\n")
     }
 
-    @Test func startupSweepRemovesTemporariesAndRowsWithMissingBlobs() throws {
+    @Test func startupSweepRemovesTemporariesAndCountsMissingBlobsWithoutForgettingThem() throws {
         let dir = TemporaryDirectory("sweep")
         let graph = try toyGraph([.init(name: "a", value: 1), .init(name: "b", deps: ["a"], value: 2)])
         let digest: Digest
@@ -55,6 +55,9 @@ import TestSupport
         #expect(ws.swept.temporaries == 1)
         #expect(ws.swept.missingBlobs == 1)
         #expect(!FileManager.default.fileExists(atPath: ws.stateDir + "/objects/tmp.999.1"))
+        #expect(try ws.artifactCount() == 2)  // still recorded: verify names it, the lookup reports it
+        #expect(try ws.lookup(fingerprint: try #require(ws.executions(of: "b", limit: 1).first).fingerprint)
+                == .broken([ArtifactProblem(output: "out", digest: digest, problem: "missing from the store")]))
         let report = try ws.run(graph, options: RunOptions(), command: "t")
         #expect(report.executed == ["b"])
         #expect(report.outputs["b"]?["out"] == digest)

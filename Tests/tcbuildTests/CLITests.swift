@@ -48,6 +48,7 @@ import TestSupport
     @Test func initWritesTheEmbeddedReadmeVerbatim() throws {
         let dir = TemporaryDirectory("cli-readme")
         let ws = dir.file("ws")
+        try FileManager.default.createDirectory(atPath: dir.file("frames"), withIntermediateDirectories: true)
         let result = try runProcess(tcbuildBinary(), ["init", ws, "--input", dir.file("frames")])
         #expect(result.status == 0, "\(result.stderr)")
         let template = try #require(FileManager.default.contents(atPath: Self.templateReadme), "no \(Self.templateReadme)")

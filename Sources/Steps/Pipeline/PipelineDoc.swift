@@ -26,12 +26,27 @@ public enum PipelineDoc {
         <!-- Generated from Pipeline.steps (Sources/Steps/Pipeline/Pipeline.swift) by PipelineDoc; a test checks
              this file. After changing a step, regenerate it: `swift run tcbuild _pipeline-doc > docs/pipeline.md`. -->
 
-        A run has two stages in one recorded run. The **scan stage** (`inspect/NNNNN` per input file, keyed by
-        file content, and `scan`, which validates the series and writes the frame list) always runs first and
-        is cheap; listing errors (missing or empty directory, fewer than `data.frames_min` frames) stop before
-        anything runs, with exit status 2. The **main graph** is built from the scan's frame list, the config and
-        the workspace's process description `tile_compile.proc` (`tcbuild init` writes the default below; a
-        workspace without one uses it). NNNNN is the frame's position in the sorted file list; NN a cluster.
+        A run has two stages in one recorded run. The **scan stage** always runs first and is cheap: the
+        input files are the regular files (symlinks followed) of `data.input_dir` matching `data.pattern`;
+        a file with the same content as an earlier one is counted once (`run` names it). `inspect/NNNNN`
+        per input file (header, NaN/Inf count, a pixel subsample of at most 256k values for the linearity
+        check, or the reason the file cannot be read; keyed by file content, so adding frames inspects only
+        the new ones) and `scan`, which validates the series (one size, one Bayer pattern, exposures within
+        `data.max_exposure_spread_percent`, NaN/Inf within `data.max_nonfinite_fraction`, linear, not noise
+        only) and writes the frame list. Every bad frame is reported at once, in one table (file, problem,
+        fix). Listing errors (missing or empty directory, fewer than `data.frames_min` frames) stop before
+        anything runs, with exit status 2.
+
+        The linearity check flags a frame as stretched when its median sits above 12 % of its value range
+        (linear sky sits within a few per cent above the darkest pixels) or when more than 20 % of its
+        pixels sit 1 % of the range above the median (lifted midtones; linear synthetic frames have at most
+        16 %), and as noise only when no pixel stands 10 robust sigmas above the median. It is a heuristic
+        tuned on the synthetic series: a gentle stretch of a dark-sky frame can pass (the tests catch 4 or
+        more of 6 such frames), a noise frame with hot pixels passes as linear.
+
+        The **main graph** is built from the scan's frame list, the config and the workspace's process
+        description `tile_compile.proc` (`tcbuild init` writes the default below; a workspace without one
+        uses it). NNNNN is the frame's position in the sorted file list; NN a cluster.
 
         ## Steps, in order
 
@@ -95,8 +110,8 @@ public enum PipelineDoc {
         materialized). `validation.json` is a plain file because the runner adds the runtime checks (wall time
         of the run; the time of the tile phases divided by the time of registration plus the classical mean),
         then writes `report.html` (the `report` step; skipped when nothing changed and a report exists). A
-        failed validation marks the run FAILED in the manifest; with `pipeline.abort_on_fail` (the default)
-        `tcbuild run` exits 1, and every artifact stays inspectable.
+        failed validation marks the run `validation failed` in the manifest (`tcbuild log`); with
+        `pipeline.abort_on_fail` (the default) `tcbuild run` exits 1, and every artifact stays inspectable.
 
         Per-frame nodes never depend on other frames (except through the reference), so adding frames with a
         pinned `registration.reference` registers only the new ones. How often a registered frame is read: once

@@ -21,7 +21,8 @@ extension PipelineRunner {
     public static func graphs(workspace: Workspace, config: TCConfig,
                               process: ProcessDescription = .default) throws -> PipelineGraphs {
         let config = try process.configure(config)
-        let files = try Scan.listFrames(config: config, workspace: workspace.root)
+        let files = try Scan.distinctFrames(Scan.listFrames(config: config, workspace: workspace.root),
+                                            digest: workspace.digest(ofFile:)).frames
         let scan = try Scan.graph(config: config, files: files)
         let plan = try Planner(store: workspace).plan(scan)
         guard plan.allSatisfy({ $0.state == .cached }), let scanFP = plan.last?.fingerprint,

@@ -12,9 +12,14 @@ public struct PipelineResult: Sendable {
     public var runID: Int64
     /// Phase 10's verdict with the runtime checks filled in (nil when validation did not run).
     public var validation: ValidationReport?
+    /// Frames left out because another frame has the same content: (copy, original) file names.
+    public var duplicates: [(copy: String, of: String)] = []
 
     /// True when no node failed and validation (if it ran) passed.
     public var passed: Bool { report.succeeded && (validation?.passed ?? true) }
+
+    /// How the run is recorded: nodes failing and validation failing are told apart.
+    public var status: RunStatus { !report.succeeded ? .nodesFailed : (validation?.passed ?? true) ? .ok : .validationFailed }
 }
 
 /// Runs the pipeline in a workspace as one recorded run: the scan stage (inspect every frame,
@@ -32,18 +37,19 @@ public enum PipelineRunner {
     /// Runs everything (or only what `until` needs) with `jobs` workers. Throws for setup errors
     /// (`StepError` about the input directory, `CacheError`); node failures are in the result.
     public static func run(workspace: Workspace, config: TCConfig, process: ProcessDescription = .default, jobs: Int,
-                           until: [String] = [], command: String, events: (any EventSink)? = nil) throws -> PipelineResult {
+                           until: [String] = [], command: String, configSource: String = "",
+                           events: (any EventSink)? = nil) throws -> PipelineResult {
         let config = try process.configure(config)
-        let files = try Scan.listFrames(config: config, workspace: workspace.root)
+        let (files, duplicates) = try Scan.distinctFrames(Scan.listFrames(config: config, workspace: workspace.root),
+                                                          digest: workspace.digest(ofFile:))
         let configJSON = String(decoding: try Artifacts.encoder().encode(config), as: UTF8.self)
-        let runID = try workspace.beginRun(jobs: jobs, command: command, config: configJSON)
-        let log = try RunLog(workspace: workspace, runID: runID)
-        let sink: any EventSink = events.map { FanOutEventSink([log, $0]) } ?? log
-        let engine = Engine(store: workspace, events: sink)
+        let run = try workspace.startRun(jobs: jobs, command: command, config: configJSON, configSource: configSource, events: events)
+        let engine = run.engine, runID = run.id
         let options = RunOptions(jobs: jobs)
         let started = Date()
         var result = PipelineResult(report: RunReport(), materialized: [], runID: runID, validation: nil)
-        defer { try? workspace.finishRun(status: result.passed ? "ok" : "FAILED", report: result.report) }
+        result.duplicates = duplicates.map { (($0.copy as NSString).lastPathComponent, ($0.of as NSString).lastPathComponent) }
+        defer { try? workspace.finishRun(status: result.status, report: result.report) }
 
         let scanGraph = try Scan.graph(config: config, files: files)
         let scanTargets = until.filter { scanGraph.node($0) != nil }
@@ -98,7 +104,7 @@ public enum PipelineRunner {
             result.report.outputs[node]?[output].map { workspace.path(of: $0) }
         }
         let executed = Set(result.report.executed)
-        let durations = try latestDurations(workspace)
+        let durations = try workspace.latestDurations()
         let timings = (result.report.executed + result.report.cached).sorted().map { node in
             NodeTiming(node: node, group: String(node.split(separator: "/").first ?? Substring(node)),
                        seconds: durations[node] ?? 0, state: executed.contains(node) ? "executed" : "cached")
@@ -111,7 +117,7 @@ public enum PipelineRunner {
             clusters: path(NodeName.clusters, "clusters"), stack: path(NodeName.stack, "image"),
             classicalStack: path(NodeName.classicalStack, "image"), reconstruction: path(NodeName.reconstruct, "image"),
             validation: validationPath, timings: timings,
-            summary: ReportSummary(runID: result.runID, status: result.passed ? "ok" : "FAILED", command: command,
+            summary: ReportSummary(runID: result.runID, status: result.status.rawValue, command: command,
                                    workspace: workspace.root, seconds: result.report.seconds,
                                    executed: result.report.executed.count, cached: result.report.cached.count,
                                    failed: result.report.failed, notStarted: result.report.notStarted.count))
@@ -124,7 +130,7 @@ public enum PipelineRunner {
     /// deterministic node wrote it).
     static func finalizeValidation(_ digest: Digest, in workspace: Workspace, at path: String, since start: Date) throws -> ValidationReport {
         var report = try ValidationReport.read(path: workspace.path(of: digest))
-        let durations = try latestDurations(workspace)
+        let durations = try workspace.latestDurations()
         /// Summed duration of the nodes of the steps named `steps`.
         func total(_ steps: [String]) -> Double {
             let patterns = Set(steps.compactMap(Pipeline.step).flatMap(\.nodes))
@@ -141,14 +147,6 @@ public enum PipelineRunner {
         try? FileManager.default.removeItem(atPath: dest)
         try FileManager.default.moveItem(atPath: temp, toPath: dest)
         return report
-    }
-
-    /// The duration of each node's latest execution, by node name (one query).
-    static func latestDurations(_ workspace: Workspace) throws -> [String: Double] {
-        let sql = "SELECT node, duration FROM executions e WHERE id = (SELECT MAX(id) FROM executions WHERE node = e.node)"
-        var durations: [String: Double] = [:]
-        for row in try workspace.manifest.select(sql) { durations[row[0].text] = row[1].double }
-        return durations
     }
 
     static func merge(_ a: RunReport, _ b: RunReport) -> RunReport {

@@ -12,6 +12,8 @@ public enum StepError: Error, CustomStringConvertible, Equatable {
     case mixedBayer(first: String, firstPattern: String, other: String, otherPattern: String)
     /// Exposure times that differ by more than the allowed spread.
     case exposureSpread(shortest: String, shortestSeconds: Double, longest: String, longestSeconds: Double, allowedPercent: Double)
+    /// Frames the scan cannot use, all of them at once (`total` frames were scanned).
+    case badFrames([FrameProblem], total: Int)
     /// A frame whose histogram looks stretched (non-linear).
     case stretched(file: String, detail: String)
     /// Too many NaN/Inf pixels.
@@ -42,6 +44,13 @@ public enum StepError: Error, CustomStringConvertible, Equatable {
         case .exposureSpread(let s, let ss, let l, let ls, let allowed):
             return "exposure times differ by more than \(allowed) %: \(s) has \(ss) s but \(l) has \(ls) s; "
                 + "split the series by exposure or raise data.max_exposure_spread_percent"
+        case .badFrames(let problems, let total):
+            let width = min(40, problems.map(\.file.count).max() ?? 4)
+            func pad(_ s: String) -> String { s.padding(toLength: max(width, s.count), withPad: " ", startingAt: 0) }
+            return "\(problems.count) problem(s) in \(Set(problems.map(\.file)).count) of \(total) frames; nothing after the scan ran. "
+                + "Fix or remove these files (move them out of data.input_dir), then run again:\n"
+                + "  \(pad("file"))  problem  ->  fix\n"
+                + problems.map { "  \(pad($0.file))  \($0.problem)  ->  \($0.fix)" }.joined(separator: "\n")
         case .stretched(let f, let d):
             return "\(f) looks stretched, not linear (\(d)); tcbuild needs linear frames straight from the camera (no stretch, asinh or log)"
         case .nonFinite(let f, let x, let a):

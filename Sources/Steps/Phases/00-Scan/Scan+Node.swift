@@ -21,10 +21,15 @@ extension Scan {
         var inputs: [String: InputSource] = [:]
         for (i, path) in files.enumerated() {
             let name = NodeName.inspect(i)
-            nodes.append(Node(name: name, kind: "inspect", version: 1, params: EmptyParams(),
+            nodes.append(Node(name: name, kind: "inspect", version: 2, params: EmptyParams(),
                               inputs: ["frame": .file(path)], outputs: ["info"]) { ctx in
                 let path = try ctx.input("frame")
-                try Artifacts.writeJSON(try inspect(path), ctx, "info")
+                let info: Inspection
+                do { info = try inspect(path) } catch StepError.unreadable(_, let message) {
+                    info = Inspection(properties: FrameProperties(width: 0, height: 0, channels: 0, bitpix: 0),
+                                      nonfiniteFraction: 0, backgroundPosition: 0, unreadable: message)
+                }
+                try Artifacts.writeJSON(info, ctx, "info")
             })
             inputs[String(format: "f%05d", i)] = .node(name, output: "info")
         }
@@ -32,7 +37,7 @@ extension Scan {
                                 maxExposureSpreadPercent: config.data.maxExposureSpreadPercent,
                                 maxNonfiniteFraction: config.data.maxNonfiniteFraction,
                                 maxBackgroundPosition: stretchThreshold)
-        nodes.append(Node(name: NodeName.scan, kind: "scan", version: 1, params: params, inputs: inputs, outputs: ["frames"]) { ctx in
+        nodes.append(Node(name: NodeName.scan, kind: "scan", version: 2, params: params, inputs: inputs, outputs: ["frames"]) { ctx in
             let p = try ctx.params(ScanParams.self)
             let infos = try ctx.inputNames.map { try Artifacts.readJSON(Inspection.self, ctx, $0) }
             try Artifacts.writeJSON(try validate(infos, params: p), ctx, "frames")

@@ -18,7 +18,13 @@ public enum Scan {
               let names = try? FileManager.default.contentsOfDirectory(atPath: standardized) else {
             throw StepError.inputDirectoryMissing(path: standardized)
         }
-        let matching = names.filter { fnmatch(config.data.pattern, $0, 0) == 0 && !$0.hasPrefix(".") }.sorted()
+        // Regular files only, symlinks followed (a light folder of links is common): a directory named
+        // x.fits, a FIFO or a dangling link is not a frame.
+        let matching = names.filter { name in
+            var st = stat()
+            return fnmatch(config.data.pattern, name, 0) == 0 && !name.hasPrefix(".")
+                && stat(standardized + "/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        }.sorted()
         guard !matching.isEmpty else { throw StepError.noFrames(directory: standardized, pattern: config.data.pattern) }
         guard matching.count >= config.data.framesMin else {
             throw StepError.tooFewFrames(count: matching.count, minimum: config.data.framesMin, directory: standardized)
@@ -26,8 +32,23 @@ public enum Scan {
         return matching.map { standardized + "/" + $0 }
     }
 
+    /// Drops frames whose content is identical to an earlier one (by name order): the same exposure
+    /// under two names counts once. `digest` is the workspace's (stat-cached) file digest.
+    public static func distinctFrames(_ files: [String], digest: (String) throws -> Digest) throws
+        -> (frames: [String], duplicates: [(copy: String, of: String)]) {
+        var first: [Digest: String] = [:]
+        var frames: [String] = [], duplicates: [(copy: String, of: String)] = []
+        for file in files {
+            let d = try digest(file)
+            if let original = first[d] { duplicates.append((file, original)); continue }
+            first[d] = file
+            frames.append(file)
+        }
+        return (frames, duplicates)
+    }
+
     /// What `inspect/NNNNN` records about one frame: its header's `FrameProperties` (read through:
-    /// `inspection.width`) and two pixel statistics. Holds no path: the node is keyed by content.
+    /// `inspection.width`) and pixel statistics. Holds no path: the node is keyed by content.
     @dynamicMemberLookup
     public struct Inspection: Codable, Sendable, Equatable {
         /// What its header says.
@@ -37,24 +58,48 @@ public enum Scan {
         /// Where the median sits in the used range: (median - p0.1) / (max - p0.1). Linear frames
         /// have their sky near the bottom (a few 1e-3); a stretch lifts it to 0.1-0.3.
         public var backgroundPosition: Double
+        /// The median as a fraction of the value range above zero (or above the minimum, for data
+        /// with negative values): a linear frame's sky sits low unless the sky is bright.
+        public var medianLevel: Double = 0
+        /// Fraction of pixels more than 1 % of the range (max - median) above the median: star
+        /// cores in a linear frame (a few %), faint signal lifted into the midtones by a stretch
+        /// (13-47 % on the synthetic series).
+        public var liftedFraction: Double = 0
+        /// Fraction of pixels more than 10 robust sigmas above the median: 0 for a frame that holds
+        /// only noise (no star, no object), some 1e-3 or more for a light frame.
+        public var signalFraction: Double = 1
+        /// Why the frame cannot be used when it could not be read (nil for a readable frame); the
+        /// scan reports every such frame at once instead of stopping at the first.
+        public var unreadable: String? = nil
 
         /// An inspection.
-        public init(properties: FrameProperties, nonfiniteFraction: Double, backgroundPosition: Double) {
+        public init(properties: FrameProperties, nonfiniteFraction: Double, backgroundPosition: Double,
+                    medianLevel: Double = 0, liftedFraction: Double = 0, signalFraction: Double = 1, unreadable: String? = nil) {
             self.properties = properties
             self.nonfiniteFraction = nonfiniteFraction
             self.backgroundPosition = backgroundPosition
+            self.medianLevel = medianLevel
+            self.liftedFraction = liftedFraction
+            self.signalFraction = signalFraction
+            self.unreadable = unreadable
         }
 
         /// The header fields, read through.
         public subscript<T>(dynamicMember keyPath: KeyPath<FrameProperties, T>) -> T { properties[keyPath: keyPath] }
 
-        private enum CodingKeys: String, CodingKey { case nonfiniteFraction, backgroundPosition }
+        private enum CodingKeys: String, CodingKey {
+            case nonfiniteFraction, backgroundPosition, medianLevel, liftedFraction, signalFraction, unreadable
+        }
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             properties = try FrameProperties(from: decoder)
             nonfiniteFraction = try c.decode(Double.self, forKey: .nonfiniteFraction)
             backgroundPosition = try c.decode(Double.self, forKey: .backgroundPosition)
+            medianLevel = try c.decodeIfPresent(Double.self, forKey: .medianLevel) ?? 0
+            liftedFraction = try c.decodeIfPresent(Double.self, forKey: .liftedFraction) ?? 0
+            signalFraction = try c.decodeIfPresent(Double.self, forKey: .signalFraction) ?? 1
+            unreadable = try c.decodeIfPresent(String.self, forKey: .unreadable)
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -62,6 +107,10 @@ public enum Scan {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(nonfiniteFraction, forKey: .nonfiniteFraction)
             try c.encode(backgroundPosition, forKey: .backgroundPosition)
+            try c.encode(medianLevel, forKey: .medianLevel)
+            try c.encode(liftedFraction, forKey: .liftedFraction)
+            try c.encode(signalFraction, forKey: .signalFraction)
+            try c.encodeIfPresent(unreadable, forKey: .unreadable)
         }
     }
 
@@ -94,6 +143,8 @@ public enum Scan {
         var sample: [Float] = []
         var maxValue = -Float.infinity
         let band = 64
+        // At most ~256k samples; every pixel of a small frame (so a few stars are not missed).
+        let stride = max(1, header.width * header.height * max(1, header.channels) / 262_144)
         var y = 0
         while y < header.height {
             let n = min(band, header.height - y)
@@ -103,46 +154,109 @@ public enum Scan {
                 for (k, v) in px.enumerated() {
                     if !v.isFinite { nonfinite += 1; continue }
                     if v > maxValue { maxValue = v }
-                    if k & 15 == 0 { sample.append(v) }
+                    if k % stride == 0 { sample.append(v) }
                 }
                 total += px.count
             }
             y += n
         }
-        var position = 0.0
+        var position = 0.0, level = 0.0, lifted = 0.0, signal = 0.0
         if let median = Statistics.median(sample), let low = Statistics.quantile(sample, 0.001), maxValue > low {
             position = Double(median - low) / Double(maxValue - low)
+            let zero = min(0, sample.min() ?? 0)
+            level = Double(median - zero) / Double(maxValue - zero)
+            let mad = Statistics.median(sample.map { abs($0 - median) }) ?? 0
+            let sigma = 1.4826 * mad
+            let liftAt = median + 0.01 * (maxValue - median), signalAt = median + 10 * sigma
+            var above = 0, strong = 0
+            for v in sample {
+                if v > liftAt { above += 1 }
+                if v > signalAt { strong += 1 }
+            }
+            lifted = Double(above) / Double(sample.count)
+            signal = sigma > 0 ? Double(strong) / Double(sample.count) : 0
         }
         return Inspection(properties: FrameProperties(header: header),
                           nonfiniteFraction: total > 0 ? Double(nonfinite) / Double(total) : 1,
-                          backgroundPosition: position)
+                          backgroundPosition: position, medianLevel: level, liftedFraction: lifted, signalFraction: signal)
     }
 
     static func validate(_ infos: [Inspection], params p: ScanParams) throws -> FrameList {
-        guard let first = infos.first else { throw StepError.noFrames(directory: "", pattern: "") }
+        guard !infos.isEmpty else { throw StepError.noFrames(directory: "", pattern: "") }
         func size(_ i: Inspection) -> String { "\(i.width)x\(i.height)" + (i.channels > 1 ? "x\(i.channels)" : "") }
+        var problems: [FrameProblem] = []
+        // The series' size and pattern are those of its first readable frame.
+        guard let firstIndex = infos.firstIndex(where: { $0.unreadable == nil }) else {
+            throw StepError.badFrames(infos.indices.map { FrameProblem(file: p.names[$0], problem: "cannot read frame: " + (infos[$0].unreadable ?? ""),
+                                                                       fix: "replace or remove the file") }, total: infos.count)
+        }
+        let first = infos[firstIndex], firstName = p.names[firstIndex]
         for (k, info) in infos.enumerated() {
-            if info.width != first.width || info.height != first.height || info.channels != first.channels {
-                throw StepError.mixedSizes(first: p.names[0], firstSize: size(first), other: p.names[k], otherSize: size(info))
+            let name = p.names[k]
+            if let message = info.unreadable {
+                problems.append(FrameProblem(file: name, problem: "cannot read frame: \(message)", fix: "replace or remove the file"))
+                continue
             }
-            if info.bayer != first.bayer {
-                throw StepError.mixedBayer(first: p.names[0], firstPattern: first.bayer ?? "mono",
-                                           other: p.names[k], otherPattern: info.bayer ?? "mono")
+            if info.width != first.width || info.height != first.height || info.channels != first.channels {
+                problems.append(FrameProblem(file: name, problem: "frames differ in size: \(firstName) is \(size(first)) but \(name) is \(size(info))",
+                                             fix: "all frames of a series must have one size"))
+            } else if info.bayer != first.bayer {
+                problems.append(FrameProblem(file: name, problem: "frames differ in Bayer pattern: \(firstName) is \(first.bayer ?? "mono") but \(name) is \(info.bayer ?? "mono")",
+                                             fix: "process mono and colour series separately"))
             }
             if info.nonfiniteFraction > p.maxNonfiniteFraction {
-                throw StepError.nonFinite(file: p.names[k], fraction: info.nonfiniteFraction, allowed: p.maxNonfiniteFraction)
+                problems.append(FrameProblem(file: name, problem: String(format: "%@ has %.3g %% NaN/Inf pixels, more than data.max_nonfinite_fraction = %@",
+                                                                         name, info.nonfiniteFraction * 100, "\(p.maxNonfiniteFraction)"),
+                                             fix: "remove or repair the frame"))
             }
-            if info.backgroundPosition > p.maxBackgroundPosition {
-                throw StepError.stretched(file: p.names[k], detail: String(
-                    format: "its median sits at %.0f %% of its value range; linear frames sit within a few %%", info.backgroundPosition * 100))
+            if let verdict = Linearity.verdict(info, maxBackgroundPosition: p.maxBackgroundPosition) {
+                problems.append(FrameProblem(file: name, problem: "\(name) \(verdict.problem)", fix: verdict.fix))
             }
         }
         let exposures = infos.enumerated().compactMap { k, i in i.exposure.map { (k, $0) } }
         if let lo = exposures.min(by: { $0.1 < $1.1 }), let hi = exposures.max(by: { $0.1 < $1.1 }), lo.1 > 0,
            (hi.1 - lo.1) / lo.1 * 100 > p.maxExposureSpreadPercent {
-            throw StepError.exposureSpread(shortest: p.names[lo.0], shortestSeconds: lo.1, longest: p.names[hi.0],
-                                           longestSeconds: hi.1, allowedPercent: p.maxExposureSpreadPercent)
+            let spread = StepError.exposureSpread(shortest: p.names[lo.0], shortestSeconds: lo.1, longest: p.names[hi.0],
+                                                  longestSeconds: hi.1, allowedPercent: p.maxExposureSpreadPercent)
+            if problems.isEmpty { throw spread }
+            problems.append(FrameProblem(file: p.names[hi.0], problem: spread.description, fix: "split the series by exposure"))
         }
+        if !problems.isEmpty { throw StepError.badFrames(problems, total: infos.count) }
         return FrameList(frames: infos.enumerated().map { k, i in FrameInfo(index: k, path: p.paths[k], properties: i.properties) })
+    }
+}
+
+/// One frame the scan cannot use: which, what is wrong, what to do.
+public struct FrameProblem: Sendable, Equatable {
+    /// The file name.
+    public let file: String
+    /// What is wrong with it.
+    public let problem: String
+    /// What to do about it.
+    public let fix: String
+}
+
+/// The linearity check on `Scan.Inspection`'s statistics.
+enum Linearity {
+    /// Nil for a linear frame with signal; else what is wrong and the fix.
+    /// Tuned on synthetic series (64x48 to 1024x768, linear, and sqrt/asinh/log stretched with the
+    /// black point at the data minimum or half-way to the sky, whose sky then sits at 2-25 %):
+    /// linear frames have `liftedFraction` <= 0.16 (small frames without a saturated star) and
+    /// a noise-only frame has no pixel 10 sigma above its median. Stretched frames reach
+    /// `liftedFraction` 0.13-0.47, so a gentle stretch of a dark-sky frame can still pass: a
+    /// heuristic, and a linear frame filled by a bright nebula may read as stretched.
+    static let liftedStretched = 0.2, noSignal = 1e-4
+
+    static func verdict(_ info: Scan.Inspection, maxBackgroundPosition: Double) -> (problem: String, fix: String)? {
+        if info.signalFraction < noSignal && (info.liftedFraction < 0.02 || info.medianLevel > 0.5) {
+            return (String(format: "holds only noise: no star or object rises 10 sigma above its background (%.3f %% of pixels do)",
+                           info.signalFraction * 100),
+                    "remove it (a capped, clouded-out or empty frame; darks and bias frames do not belong in data.input_dir)")
+        }
+        let stretched = info.backgroundPosition > maxBackgroundPosition || info.liftedFraction > liftedStretched
+        guard stretched else { return nil }
+        return (String(format: "looks stretched, not linear (%.0f %% of its pixels sit in lifted midtones above the sky, linear frames have a few %%; "
+                       + "its sky sits at %.0f %% of the range)", info.liftedFraction * 100, info.medianLevel * 100),
+                "tcbuild needs linear frames straight from the camera (no stretch, asinh or log)")
     }
 }
