@@ -3,10 +3,15 @@ public enum FITSValue: Sendable, Equatable {
     case string(String), int(Int), double(Double), bool(Bool)
 
     /// The value as a number when it is `.int` or `.double` (a numeric string is not converted).
+    /// The value as a number: `.int`, `.double`, or a string holding a number (`'60.0'`, as some
+    /// capture programs write numeric keywords).
     public var doubleValue: Double? {
         switch self {
         case .int(let i): return Double(i)
         case .double(let d): return d
+        case .string(let s):
+            let t = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "D", with: "E")
+            return Double(t).flatMap { $0.isFinite ? $0 : nil }
         default: return nil
         }
     }
@@ -17,11 +22,13 @@ public enum FITSValue: Sendable, Equatable {
         return nil
     }
 
-    /// The value as an integer when it is `.int`, or a `.double` with an integral value.
+    /// The value as an integer when it is `.int`, a `.double` with an integral value, or a string
+    /// holding one.
     public var intValue: Int? {
         switch self {
         case .int(let i): return i
         case .double(let d) where d == d.rounded() && abs(d) < 9e15: return Int(d)
+        case .string: return doubleValue.flatMap { $0 == $0.rounded() && abs($0) < 9e15 ? Int($0) : nil }
         default: return nil
         }
     }

@@ -6,7 +6,7 @@ extension TCConfig {
         /// Directory of input frames, relative to the workspace.
         public var inputDir = "frames"
         /// Glob selecting input frames inside `inputDir`.
-        public var pattern = "*.fit*"
+        public var pattern = "*.fit,*.fits,*.fts,*.fz"
         /// Gate: fewer frames than this aborts the run (>= 1).
         public var framesMin = 800
         /// Largest allowed spread of exposure times, percent of the median (>= 0).

@@ -6,7 +6,7 @@
 enum ConfigSchema {
     static let keys: [ConfigKey] = [
         .text("data.input_dir", \.data.inputDir, "directory of the input frames, relative to the workspace", "scan"),
-        .text("data.pattern", \.data.pattern, "glob selecting input frames in data.input_dir", "scan"),
+        .text("data.pattern", \.data.pattern, "globs selecting input frames in data.input_dir, comma-separated, any letter case (*.fits matches X.FITS)", "scan"),
         .int("data.frames_min", \.data.framesMin, .atLeast(1), "fewer frames than this aborts the run", "scan"),
         .double("data.max_exposure_spread_percent", \.data.maxExposureSpreadPercent, .atLeast(0),
                 "largest allowed exposure-time spread, percent of the median", "scan"),

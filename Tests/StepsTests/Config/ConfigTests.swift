@@ -76,7 +76,7 @@ private let everyKeyNonDefault: [String] = [
 @Suite struct ConfigTests {
     @Test func defaultsAreMethodDefaults() throws {
         let c = TCConfig()
-        #expect(c.data.inputDir == "frames" && c.data.pattern == "*.fit*" && c.data.framesMin == 800)
+        #expect(c.data.inputDir == "frames" && c.data.pattern == "*.fit,*.fits,*.fts,*.fz" && c.data.framesMin == 800)
         #expect(c.data.maxExposureSpreadPercent == 5 && c.data.maxNonfiniteFraction == 0.001)
         #expect(c.registration.engine == .relative && c.registration.reference == .auto)
         #expect(c.registration.outputDir == "registered")

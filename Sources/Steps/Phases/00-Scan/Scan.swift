@@ -8,6 +8,15 @@ import Imaging
 /// (`FrameList`). Inspection is per frame and keyed by content, so adding frames inspects only the new
 /// ones; changing a threshold (`data.*`) reruns only `scan`.
 public enum Scan {
+    /// Whether the file name `name` matches `data.pattern`: a comma-separated list of globs, compared
+    /// case-insensitively (`*.fits` matches `M31_001.FITS`, as cameras and capture programs name files).
+    public static func matches(_ name: String, pattern: String) -> Bool {
+        let lowered = name.lowercased()
+        return pattern.split(separator: ",").contains { glob in
+            fnmatch(glob.trimmingCharacters(in: .whitespaces).lowercased(), lowered, 0) == 0
+        }
+    }
+
     /// Files in the input directory matching `data.pattern`, sorted by name (absolute paths).
     /// Throws `StepError` for a missing or empty directory and for fewer than `data.frames_min` frames.
     public static func listFrames(config: TCConfig, workspace: String) throws -> [String] {
@@ -22,7 +31,7 @@ public enum Scan {
         // x.fits, a FIFO or a dangling link is not a frame.
         let matching = names.filter { name in
             var st = stat()
-            return fnmatch(config.data.pattern, name, 0) == 0 && !name.hasPrefix(".")
+            return matches(name, pattern: config.data.pattern) && !name.hasPrefix(".")
                 && stat(standardized + "/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
         }.sorted()
         guard !matching.isEmpty else { throw StepError.noFrames(directory: standardized, pattern: config.data.pattern) }

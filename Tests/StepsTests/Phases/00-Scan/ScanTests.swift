@@ -128,4 +128,27 @@ import TestSupport
         let fixed = try run(dir, config)
         #expect(fixed.report.executed == ["scan"])
     }
+
+    /// Cameras write `.FITS`, `.fts`, `.Fit`: the default pattern finds them all, whatever the case;
+    /// a comma-separated pattern lists several globs.
+    @Test func defaultPatternMatchesFITSNamesInAnyCase() throws {
+        let (dir, config) = try workspace(frames: 5)
+        let fm = FileManager.default
+        let names = ["M31_001.FITS", "M31_002.fits", "M31_003.Fit", "M31_004.fts", "M31_005.FZ"]
+        for (i, name) in names.enumerated() { try fm.moveItem(atPath: frame(dir, i), toPath: dir.file("frames/" + name)) }
+        try Data("not a frame".utf8).write(to: URL(fileURLWithPath: dir.file("frames/notes.txt")))
+        #expect(TCConfig().data.pattern == "*.fit,*.fits,*.fts,*.fz")
+        let found = try Scan.listFrames(config: config, workspace: dir.path).map { ($0 as NSString).lastPathComponent }
+        #expect(found == names.sorted())
+        var two = config
+        two.data.framesMin = 2
+        two.data.pattern = "*.fits, *.FTS"
+        #expect(try Scan.listFrames(config: two, workspace: dir.path).count == 3)  // .FITS, .fits, .fts
+        #expect(Scan.matches("X.FITS", pattern: "*.fits") && !Scan.matches("X.fits.bak", pattern: "*.fits"))
+        // The upper-case series runs through the scan.
+        var three = two
+        three.data.pattern = "*.fits"
+        let result = try run(dir, three)
+        #expect(result.report.succeeded)
+    }
 }
