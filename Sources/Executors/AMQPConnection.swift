@@ -78,6 +78,16 @@ public final class AMQPConnection: @unchecked Sendable {
         return Int(ok?.pointee.message_count ?? 0)
     }
 
+    /// Messages ready in an existing queue (a passive declare: nothing is created or changed).
+    public func messageCount(_ name: String) throws -> Int {
+        try ensureOpen()
+        let ok = name.withCString { q in
+            amqp_queue_declare(conn, channel, amqp_cstring_bytes(q), 1, 0, 0, 0, amqp_empty_table)
+        }
+        try check("queue.declare (passive) \(name)")
+        return Int(ok?.pointee.message_count ?? 0)
+    }
+
     /// Deletes a queue and the messages in it.
     public func deleteQueue(_ name: String) throws {
         try ensureOpen()

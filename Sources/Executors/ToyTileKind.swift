@@ -51,6 +51,25 @@ public enum ToyTileKind {
         }
     }
 
+    /// The harness's batch: `count` tasks in tile order over deterministic input blobs (written to
+    /// `store` when given, else only named), with tiles on an 8-wide grid of 64-pixel squares.
+    public static func tasks(count: Int, inputs: Int, size: Int, runID: String, maxRetries: Int = 3,
+                             store: ArtifactStore? = nil) throws -> [TileTask] {
+        try (0..<count).map { tile in
+            let blobs = try inputBlobs(tile: tile, count: inputs, size: size).map { try store?.write($0) ?? Digest.of($0) }
+            return TileTask(runID: runID, tileID: tile, tileBBox: TileBBox(x: (tile % 8) * 64, y: (tile / 8) * 64, width: 64, height: 64),
+                            framesManifestID: Digest.of(string: "frames:\(inputs)").hex, configHash: Digest.of(string: "config:\(size)").hex,
+                            inputStage: name, inputs: blobs, params: ["size": String(size)], maxRetries: maxRetries)
+        }
+    }
+
+    /// The result digests `tasks(count:inputs:size:runID:)` must produce, computed in this process.
+    public static func expectedDigests(count: Int, inputs: Int, size: Int, runID: String) throws -> [Digest] {
+        try tasks(count: count, inputs: inputs, size: size, runID: runID).map { task in
+            Digest.of(bytes(task: task, inputs: inputBlobs(tile: task.tileID, count: inputs, size: size)))
+        }
+    }
+
     private static func hooks(_ task: TileTask) throws {
         if let ms = task.params["sleep_ms"].flatMap(Int.init), ms > 0 { usleep(UInt32(ms) * 1000) }
         if let waitFor = task.params["wait_for"] {

@@ -33,17 +33,13 @@ struct Tiles: ParsableCommand {
         let ws = try Workspace(root: workspace)  // the master holds the workspace lock, like a run
         defer { try? ws.close() }
         let store = try ArtifactStore(workspace: workspace)
-        var list: [TileTask] = []
-        for tile in 0..<tasks {
-            let blobs = try ToyTileKind.inputBlobs(tile: tile, count: inputs, size: size).map { try store.write($0) }
-            var params = ["size": String(size)]
-            if tile == failTile { params["fail"] = "always" }
-            if tile == waitTile, let waitFor { params["wait_for"] = waitFor; params["marker_dir"] = markerDir ?? workspace }
-            if tile == duplicateTile { params["_test.duplicate_result"] = "1" }
-            if sleepMs > 0 { params["sleep_ms"] = String(sleepMs) }
-            list.append(TileTask(runID: runID, tileID: tile, tileBBox: TileBBox(x: (tile % 8) * 64, y: (tile / 8) * 64, width: 64, height: 64),
-                                 framesManifestID: Digest.of(string: "frames:\(inputs)").hex, configHash: Digest.of(string: "config:\(size)").hex,
-                                 inputStage: ToyTileKind.name, inputs: blobs, params: params, maxRetries: maxRetries))
+        var list = try ToyTileKind.tasks(count: tasks, inputs: inputs, size: size, runID: runID, maxRetries: maxRetries, store: store)
+        for i in list.indices {
+            let tile = list[i].tileID
+            if tile == failTile { list[i].params["fail"] = "always" }
+            if tile == waitTile, let waitFor { list[i].params["wait_for"] = waitFor; list[i].params["marker_dir"] = markerDir ?? workspace }
+            if tile == duplicateTile { list[i].params["_test.duplicate_result"] = "1" }
+            if sleepMs > 0 { list[i].params["sleep_ms"] = String(sleepMs) }
         }
         let exec: TileExecutor
         switch executor {
