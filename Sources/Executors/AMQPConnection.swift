@@ -69,7 +69,7 @@ public final class AMQPConnection: @unchecked Sendable {
     public func declareQueue(_ name: String, durable: Bool = true, exclusive: Bool = false, autoDelete: Bool = false,
                              arguments: [String: QueueArgument] = [:]) throws -> Int {
         try ensureOpen()
-        let ok = withTable(arguments) { table in
+        let ok = Self.withTable(arguments) { table in
             name.withCString { q in
                 amqp_queue_declare(conn, channel, amqp_cstring_bytes(q), 0, durable ? 1 : 0, exclusive ? 1 : 0, autoDelete ? 1 : 0, table)
             }
@@ -278,53 +278,4 @@ public final class AMQPConnection: @unchecked Sendable {
         let s = max(0, seconds)
         return Foundation.timeval(tv_sec: Int(s), tv_usec: Int((s - s.rounded(.down)) * 1_000_000))
     }
-
-    /// Builds a field table for queue arguments; the C strings live for the duration of `body`.
-    private func withTable<R>(_ arguments: [String: QueueArgument], _ body: (amqp_table_t) throws -> R) rethrows -> R {
-        if arguments.isEmpty { return try body(amqp_empty_table) }
-        var owned: [UnsafeMutablePointer<CChar>] = []
-        defer { owned.forEach { free($0) } }
-        var entries: [amqp_table_entry_t] = arguments.sorted { $0.key < $1.key }.map { key, value in
-            let k = strdup(key)!
-            owned.append(k)
-            var entry = amqp_table_entry_t()
-            entry.key = amqp_cstring_bytes(k)
-            switch value {
-            case .string(let s):
-                let v = strdup(s)!
-                owned.append(v)
-                entry.value.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue)
-                entry.value.value.bytes = amqp_cstring_bytes(v)
-            case .int(let n):
-                entry.value.kind = UInt8(AMQP_FIELD_KIND_I64.rawValue)
-                entry.value.value.i64 = Int64(n)
-            }
-            return entry
-        }
-        return try entries.withUnsafeMutableBufferPointer { buf in
-            try body(amqp_table_t(num_entries: Int32(buf.count), entries: buf.baseAddress))
-        }
-    }
-}
-
-/// A value in a queue's argument table (`x-dead-letter-exchange`, `x-max-length`, ...).
-public enum QueueArgument: Sendable, Equatable {
-    /// A UTF-8 string.
-    case string(String)
-    /// A 64-bit integer.
-    case int(Int)
-}
-
-/// One message received from a queue, to be acked or rejected by its delivery tag.
-public struct Delivery: Sendable {
-    /// The channel's delivery tag.
-    public let tag: UInt64
-    /// True when the broker delivered it before and it was not acknowledged (a consumer died).
-    public let redelivered: Bool
-    /// The routing key it was published with (its queue, via the default exchange).
-    public let routingKey: String
-    /// The `reply_to` property, if set.
-    public let replyTo: String?
-    /// The message body.
-    public let body: [UInt8]
 }

@@ -41,16 +41,11 @@ struct Tiles: ParsableCommand {
             if tile == duplicateTile { list[i].params["_test.duplicate_result"] = "1" }
             if sleepMs > 0 { list[i].params["sleep_ms"] = String(sleepMs) }
         }
-        let exec: TileExecutor
-        switch executor {
-        case "local":
-            exec = LocalExecutor(store: store, registry: TaskKinds.all, jobs: jobs)
-        case "rabbitmq":
-            guard let broker else { throw UsageError("--executor rabbitmq needs --broker URL") }
-            exec = RabbitMQExecutor(url: try BrokerURL(broker), store: store, maxRetries: maxRetries, heartbeat: heartbeat)
-        default:
+        guard let kind = ExecutorSettings.Kind(rawValue: executor) else {
             throw UsageError("--executor must be local or rabbitmq, not '\(executor)'")
         }
+        let settings = ExecutorSettings(kind: kind, brokerURL: broker, maxRetries: maxRetries, heartbeat: heartbeat)
+        let exec = try settings.makeExecutor(workspace: workspace, registry: TaskKinds.all, jobs: jobs)
         let t0 = Date()
         let report = try exec.run(kind: ToyTileKind.name, tasks: list)
         let seconds = Date().timeIntervalSince(t0)
