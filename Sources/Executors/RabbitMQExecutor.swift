@@ -93,7 +93,7 @@ public struct RabbitMQExecutor: TileExecutor {
                 try connection.ack(delivery.tag)
                 throw ExecutorError.badMessage("tile \(result.tileID): result without tile_data_ref or error from \(result.workerID)")
             }
-            if let problem = ArtifactChecksum.problem(ref: ref, checksum: result.checksum, in: store) {
+            if let problem = verify(ref: ref, checksum: result.checksum) {
                 try connection.ack(delivery.tag)
                 throw ExecutorError.checksumMismatch(tile: result.tileID, ref: ref.hex, reason: "\(problem) (from \(result.workerID))")
             }
@@ -103,5 +103,18 @@ public struct RabbitMQExecutor: TileExecutor {
             progress?(result)
         }
         return TileRunReport(results: results.map { $0! }, reused: reused, executed: pending.count, duplicates: duplicates)
+    }
+
+    /// Verifies a result artifact; an artifact not yet visible is looked for again for a few seconds
+    /// (a shared filesystem may cache a negative directory lookup from before the worker's rename).
+    private func verify(ref: Digest, checksum: String?) -> String? {
+        var problem = ArtifactChecksum.problem(ref: ref, checksum: checksum, in: store)
+        var waits = 0
+        while problem != nil, !store.contains(ref), waits < 25 {
+            usleep(200_000)
+            waits += 1
+            problem = ArtifactChecksum.problem(ref: ref, checksum: checksum, in: store)
+        }
+        return problem
     }
 }

@@ -67,6 +67,31 @@ import TestSupport
         }
     }
 
+    @Test func aPeerThatNeverSpeaksAMQPIsUnreachableNotAHang() throws {
+        // A listening socket that accepts nothing: the TCP connect succeeds, the AMQP handshake
+        // times out, and the error names the URL.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        do {
+            _ = try AMQPConnection(url: BrokerURL("amqp://guest:guest@127.0.0.1:\(port)/"), heartbeat: 0, timeout: 1)
+            Issue.record("a silent peer was taken for a broker")
+        } catch let e as ExecutorError {
+            guard case .brokerUnreachable(let u, _) = e else { Issue.record("wrong error \(e)"); return }
+            #expect(u == "amqp://guest:***@127.0.0.1:\(port)/%2F")
+        }
+    }
+
     @Test func localExecutorWritesTheOracleBytesInTileOrderAndReusesTheStore() throws {
         let dir = TemporaryDirectory("local-exec")
         let store = try ArtifactStore(workspace: dir.path, durable: false)
