@@ -159,6 +159,24 @@ struct RabbitMQTests {
         #expect(r.digests == (try expected(4)))
     }
 
+    @Test func aBrokerThatGoesSilentIsDetectedByHeartbeats() throws {
+        let vhost = try TestVhost("silent")
+        defer { vhost.delete() }
+        let dir = TemporaryDirectory("rmq-silent")
+        let proxy = try FreezableProxy(upstreamPort: 5672)
+        defer { proxy.close() }
+        let url = "amqp://guest:guest@127.0.0.1:\(proxy.port)/\(vhost.name)"
+        // No worker: the master publishes its tasks and waits for results, exchanging heartbeats.
+        let m = try Child(["_tiles", "--workspace", dir.file("ws"), "--broker", url, "--tasks", "2", "--heartbeat", "1", "--json"],
+                          in: dir, label: "master")
+        defer { m.kill9() }
+        #expect(waitUntil { ((try? vhost.messages(in: TileQueues().compute)) ?? 0) == 2 }, "the tasks were never published")
+        proxy.freeze()  // the link goes dead without closing: only missed heartbeats tell
+        #expect(m.finish() == 1)
+        #expect(m.stderr.contains("lost the RabbitMQ broker at amqp://guest:***@127.0.0.1:\(proxy.port)/\(vhost.name)"), "\(m.stderr)")
+        #expect(m.stderr.contains("heartbeat"), "\(m.stderr)")
+    }
+
     @Test func aMasterKilledMidRunLeavesEveryFinishedTileForTheNextRun() throws {
         let vhost = try TestVhost("master")
         defer { vhost.delete() }
