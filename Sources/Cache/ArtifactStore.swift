@@ -46,10 +46,27 @@ public final class ArtifactStore: @unchecked Sendable {
     /// Writes bytes as an artifact (temporary file, then commit); returns the digest.
     public func write(_ bytes: [UInt8]) throws -> Digest {
         let temp = temporaryPath()
-        guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
-            throw CacheError.io(path: temp, message: "cannot write a temporary artifact: \(String(cString: strerror(errno)))")
-        }
+        try Self.writeFile(temp, bytes)
         do { return try commit(temporary: temp).digest } catch { unlink(temp); throw error }
+    }
+
+    /// Creates `path` (which must not exist) holding `bytes`, with plain POSIX calls: no fsync
+    /// (the commit decides about durability) and no hidden temporary file.
+    public static func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CacheError.io(path: path, message: "cannot create: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let message = String(cString: strerror(errno))
+                unlink(path)
+                throw CacheError.io(path: path, message: "cannot write: \(message)")
+            }
+            offset += n
+        }
     }
 
     /// Reads a whole artifact. Throws `CacheError.io` naming the digest and path when it is missing.

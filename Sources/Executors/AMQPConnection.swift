@@ -167,6 +167,9 @@ public final class AMQPConnection: @unchecked Sendable {
             guard status == AMQP_STATUS_OK.rawValue else { throw lost("waiting for messages", Self.statusText(status)) }
             if frame.frame_type == UInt8(AMQP_FRAME_METHOD) {
                 let id = frame.payload.method.id
+                if id == Self.basicCancel {
+                    throw lost("waiting for messages", "the broker cancelled the consumer (its queue was deleted)")
+                }
                 if id == Self.connectionClose || id == Self.channelClose {
                     let text = Self.closeText(id: id, decoded: frame.payload.method.decoded)
                     if id == Self.connectionClose { _ = sendCloseOk() }
@@ -212,6 +215,7 @@ public final class AMQPConnection: @unchecked Sendable {
     private static let connectionClose: amqp_method_number_t = 0x000A_0032
     private static let channelClose: amqp_method_number_t = 0x0014_0028
     private static let connectionCloseOk: amqp_method_number_t = 0x000A_0033
+    private static let basicCancel: amqp_method_number_t = 0x003C_001E
 
     private func ensureOpen() throws {
         guard open else { throw ExecutorError.brokerLost(url: url.description, reason: "the connection is closed") }

@@ -39,14 +39,18 @@ public struct TaskMemo: Sendable {
     public func record(_ task: TileTask, ref: Digest, checksum: String) throws {
         let dest = path(task.key)
         let dir = (dest as NSString).deletingLastPathComponent
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw CacheError.io(path: dir, message: "cannot create the task memo directory: \(error.localizedDescription)")
-        }
+        if access(directory, F_OK) != 0 { mkdir(directory, 0o755) }
         let temp = "\(directory)/tmp.\(UUID().uuidString.lowercased())"
-        let data = try JSONEncoder().encode(Entry(tileDataRef: ref, checksum: checksum))
-        guard FileManager.default.createFile(atPath: temp, contents: data), rename(temp, dest) == 0 else {
+        try ArtifactStore.writeFile(temp, Array(try JSONEncoder().encode(Entry(tileDataRef: ref, checksum: checksum))))
+        var moved = rename(temp, dest) == 0
+        if !moved && errno == ENOENT {  // first memo of this fan-out directory
+            mkdir(dir, 0o755)
+            moved = rename(temp, dest) == 0
+        }
+        guard moved else {
+            let message = String(cString: strerror(errno))
             unlink(temp)
-            throw CacheError.io(path: dest, message: "cannot record the task result: \(String(cString: strerror(errno)))")
+            throw CacheError.io(path: dest, message: "cannot record the task result: \(message)")
         }
     }
 }

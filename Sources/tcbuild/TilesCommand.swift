@@ -32,7 +32,7 @@ struct Tiles: ParsableCommand {
         guard tasks >= 0, inputs >= 0, size >= 0 else { throw UsageError("--tasks, --inputs and --size must be >= 0") }
         let ws = try Workspace(root: workspace)  // the master holds the workspace lock, like a run
         defer { try? ws.close() }
-        let store = try ArtifactStore(workspace: workspace)
+        let store = try ArtifactStore(workspace: workspace, durable: false)  // the toy inputs (a harness needs no fsync)
         var list = try ToyTileKind.tasks(count: tasks, inputs: inputs, size: size, runID: runID, maxRetries: maxRetries, store: store)
         for i in list.indices {
             let tile = list[i].tileID

@@ -74,9 +74,9 @@ final class Child: @unchecked Sendable {
     }
 
     /// A worker on `url` over the workspace `ws`.
-    static func worker(_ url: String, ws: String, in dir: TemporaryDirectory, label: String) throws -> Child {
+    static func worker(_ url: String, ws: String, in dir: TemporaryDirectory, label: String, _ extra: [String] = []) throws -> Child {
         try FileManager.default.createDirectory(atPath: ws, withIntermediateDirectories: true)
-        return try Child(["worker", "--broker", url, "--workspace", ws], in: dir, label: label)
+        return try Child(["worker", "--broker", url, "--workspace", ws] + extra, in: dir, label: label)
     }
 
     var pid: Int32 { process.processIdentifier }

@@ -177,6 +177,23 @@ struct RabbitMQTests {
         #expect(m.stderr.contains("heartbeat"), "\(m.stderr)")
     }
 
+    @Test func aTaskLongerThanTheHeartbeatTimeoutKeepsItsWorkerConnected() throws {
+        let vhost = try TestVhost("long")
+        defer { vhost.delete() }
+        let dir = TemporaryDirectory("rmq-long")
+        let ws = dir.file("shared")
+        // Heartbeats every 1 s: the broker drops a peer silent for ~2 s; each task takes 3.5 s.
+        let w = try Child.worker(vhost.url, ws: ws, in: dir, label: "w", ["--heartbeat", "1"])
+        defer { w.kill9() }
+        let r = try master(vhost.url, ws: ws, tasks: 2, ["--heartbeat", "1", "--sleep-ms", "3500"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try TilesReport(r.stdout)
+        #expect(report.digests == (try expected(2)))
+        #expect(report.attempts == [1, 1])
+        #expect(report.workers == [w.workerID, w.workerID])
+        #expect(w.process.isRunning)
+    }
+
     @Test func aMasterKilledMidRunLeavesEveryFinishedTileForTheNextRun() throws {
         let vhost = try TestVhost("master")
         defer { vhost.delete() }
