@@ -99,6 +99,31 @@ struct RabbitMQTests {
         #expect(w.stdout.split(separator: "\n").filter { $0.hasPrefix("retry ") && $0.contains(" tile=1 ") }.count == 2)
     }
 
+    @Test func aKindTheWorkersDoNotKnowIsDeadLetteredNamingIt() throws {
+        // A master built with a newer task kind than its workers (in-process master, real worker).
+        let vhost = try TestVhost("kind")
+        defer { vhost.delete() }
+        let dir = TemporaryDirectory("rmq-kind")
+        let ws = dir.file("shared")
+        let w = try Child.worker(vhost.url, ws: ws, in: dir, label: "w")
+        defer { w.kill9() }
+        let store = try ArtifactStore(workspace: ws, durable: false)
+        var tasks = try ToyTileKind.tasks(count: 2, inputs: 1, size: 64, runID: "kind-run", store: store)
+        for i in tasks.indices { tasks[i].inputStage = "phase.future" }
+        let master = RabbitMQExecutor(url: try BrokerURL(vhost.url), store: store, maxRetries: 2)
+        do {
+            _ = try master.run(kind: "phase.future", tasks: tasks)
+            Issue.record("the batch succeeded")
+        } catch let e as ExecutorError {
+            guard case .taskFailed(let tile, let kind, let attempts, let reason) = e else { Issue.record("wrong error \(e)"); return }
+            #expect(tile == 0 || tile == 1)
+            #expect(kind == "phase.future" && attempts == 2)
+            #expect(reason.contains("unknown task kind 'phase.future'"), "\(reason)")
+            #expect(reason.contains(w.workerID))
+        }
+        #expect(waitUntil { ((try? vhost.messages(in: TileQueues().deadLetters)) ?? 0) == 2 })
+    }
+
     @Test func aDuplicateResultIsDeduped() throws {
         let vhost = try TestVhost("dup")
         defer { vhost.delete() }
