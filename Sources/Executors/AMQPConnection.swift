@@ -16,6 +16,7 @@ public final class AMQPConnection: @unchecked Sendable {
     private let conn: amqp_connection_state_t
     private let channel: amqp_channel_t = 1
     private var open = false
+    private var consumerTags: [String] = []
 
     /// Connects, logs in (PLAIN) and opens channel 1. `heartbeat` seconds are requested from the
     /// broker; `timeout` bounds the TCP connect, the handshake and every synchronous call.
@@ -132,10 +133,22 @@ public final class AMQPConnection: @unchecked Sendable {
     /// Starts consuming `queue` with manual acknowledgement; deliveries come from `next`.
     public func consume(_ queue: String) throws {
         try ensureOpen()
-        queue.withCString { q in
-            _ = amqp_basic_consume(conn, channel, amqp_cstring_bytes(q), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
+        let ok = queue.withCString { q in
+            amqp_basic_consume(conn, channel, amqp_cstring_bytes(q), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
         }
         try check("basic.consume \(queue)")
+        if let ok { consumerTags.append(Self.string(ok.pointee.consumer_tag)) }
+    }
+
+    /// Stops every consumer of this connection: the broker sends nothing more, and deliveries
+    /// already on their way still come out of `next`.
+    public func cancelConsumers() throws {
+        try ensureOpen()
+        for tag in consumerTags {
+            tag.withCString { t in _ = amqp_basic_cancel(conn, channel, amqp_cstring_bytes(t)) }
+            try check("basic.cancel")
+        }
+        consumerTags.removeAll()
     }
 
     /// Waits up to `timeout` for the next delivery; nil when none came. Heartbeats are sent and

@@ -36,9 +36,10 @@ public struct Worker: Sendable {
         self.log = log
     }
 
-    /// Connects and processes tasks until the connection is lost (throws `brokerLost`) or, when
-    /// `maxTasks` is set, until that many deliveries were handled.
-    public func run(maxTasks: Int? = nil) throws {
+    /// Connects and processes tasks until the connection is lost (throws `brokerLost`), until
+    /// `maxTasks` deliveries were handled, or until `shouldStop` returns true (checked between
+    /// tasks: the running task finishes, its result is published and acked first).
+    public func run(maxTasks: Int? = nil, shouldStop: @escaping @Sendable () -> Bool = { false }) throws {
         let connection = try AMQPConnection(url: url, heartbeat: heartbeat)
         defer { connection.close() }
         try queues.declare(on: connection)
@@ -46,11 +47,13 @@ public struct Worker: Sendable {
         try connection.consume(queues.compute)
         log("worker \(runner.workerID) consuming \(queues.compute) at \(url) (prefetch \(prefetch), kinds: \(runner.registry.names.joined(separator: ", ")))")
         var handled = 0
-        while maxTasks.map({ handled < $0 }) ?? true {
+        while maxTasks.map({ handled < $0 }) ?? true, !shouldStop() {
             guard let delivery = try connection.next(timeout: 1) else { continue }
             try handle(delivery, on: connection)
             handled += 1
         }
+        try handBack(on: connection)
+        log("worker \(runner.workerID) stopping after \(handled) task\(handled == 1 ? "" : "s")")
     }
 
     private func handle(_ delivery: Delivery, on connection: AMQPConnection) throws {
@@ -99,6 +102,23 @@ public struct Worker: Sendable {
         }
         try connection.ack(delivery.tag)
         event("done", task, seconds: seconds, error: nil, connection, ref: result.tileDataRef)
+    }
+
+    /// On a requested stop: cancels the consumer and republishes the tasks the broker had already
+    /// sent but this worker had not started, so they come back as new messages (a plain close would
+    /// requeue them flagged as redelivered, and the next worker would count a spurious attempt).
+    private func handBack(on connection: AMQPConnection) throws {
+        try connection.cancelConsumers()
+        while let delivery = try connection.next(timeout: 0.3) {
+            guard var task = try? TileTask.decode(delivery.body) else {
+                try connection.reject(delivery.tag, requeue: false)
+                continue
+            }
+            if delivery.redelivered { task.attempt += 1 }
+            try connection.publish(to: queues.compute, body: try task.encoded(), replyTo: delivery.replyTo)
+            try connection.ack(delivery.tag)
+            log("handed back run=\(task.runID) tile=\(task.tileID) attempt=\(task.attempt)")
+        }
     }
 
     /// Sends the failure to the master, then rejects the task into the dead-letter queue.

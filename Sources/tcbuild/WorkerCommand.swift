@@ -5,7 +5,8 @@ import Foundation
 
 /// `tcbuild worker`: consumes tile tasks from a RabbitMQ broker and writes their results into the
 /// shared workspace's object store (see docs/scale-out.md). Runs until the broker is lost (exit 1)
-/// or the process is stopped; an unfinished task goes back to the queue for another worker.
+/// or SIGTERM/SIGINT stops it after its current task; a worker killed outright (SIGKILL) leaves its
+/// unfinished task to the broker, which redelivers it to another worker.
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker", abstract: "Run a tile worker for a RabbitMQ master (scale-out).")
@@ -29,8 +30,29 @@ struct WorkerCommand: ParsableCommand {
         let worker = Worker(url: url, store: store, registry: TaskKinds.all, prefetch: prefetch, heartbeat: heartbeat) { line in
             if !quiet { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
         }
-        try worker.run(maxTasks: maxTasks)
+        let stop = StopRequest()
+        try worker.run(maxTasks: maxTasks, shouldStop: { stop.requested })
     }
+}
+
+/// SIGTERM / SIGINT ask a worker to stop after its current task (which is finished, published and
+/// acked first), so workers can be restarted without losing work or counting an attempt.
+private final class StopRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in self?.lock.withLock { self?.flag = true } }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var requested: Bool { lock.withLock { flag } }
 }
 
 /// Every task kind this tcbuild can execute (a worker must know the kinds its master publishes).

@@ -83,6 +83,32 @@ struct RabbitMQTests {
         #expect(try vhost.messages(in: TileQueues().compute) == 0)
     }
 
+    @Test func sigtermStopsAWorkerAfterItsCurrentTask() throws {
+        let vhost = try TestVhost("sigterm")
+        defer { vhost.delete() }
+        let dir = TemporaryDirectory("rmq-sigterm")
+        let ws = dir.file("shared"), release = dir.file("release")
+        let w = try Child.worker(vhost.url, ws: ws, in: dir, label: "w")
+        defer { w.kill9() }
+        let m = try Child(["_tiles", "--workspace", ws, "--broker", vhost.url, "--tasks", "3", "--size", "2000", "--json",
+                           "--wait-tile", "0", "--wait-for", release, "--marker-dir", dir.path], in: dir, label: "master")
+        defer { m.kill9() }
+        #expect(waitUntil { file(in: dir.path, prefix: "started.0.\(w.pid)") != nil }, "tile 0 never started")
+        kill(w.pid, SIGTERM)
+        #expect(FileManager.default.createFile(atPath: release, contents: nil))
+        #expect(w.finish() == 0)  // it finished tile 0, then stopped
+        #expect(w.stdout.contains("done run=toy-run tile=0 attempt=1"))
+        #expect(w.stdout.contains("stopping after 1 task"))
+        // Tiles 1 and 2 are still queued for the next worker; tile 0 is not redone.
+        let next = try Child.worker(vhost.url, ws: ws, in: dir, label: "next")
+        defer { next.kill9() }
+        #expect(m.finish() == 0, "\(m.stderr)")
+        let r = try TilesReport(m.stdout)
+        #expect(r.digests == (try expected(3)))
+        #expect(r.workers == [w.workerID, next.workerID, next.workerID])
+        #expect(r.attempts == [1, 1, 1])
+    }
+
     @Test func aTaskThatAlwaysFailsIsDeadLetteredAfterMaxRetriesAndTheRunNamesTheTile() throws {
         let vhost = try TestVhost("dlq")
         defer { vhost.delete() }
