@@ -22,6 +22,10 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CRabbitMQ", path: "Sources/CRabbitMQ", pkgConfig: "librabbitmq",
+                       providers: [.apt(["librabbitmq-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
 
         // The generic engine: nodes, fingerprints, planning, scheduling, explain. No SQLite, no astronomy.
         .target(name: "Graph", dependencies: ["CXXHash"]),
@@ -31,8 +35,10 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CFITSIO", "CZlib"]),
         // The pipeline phases as graph nodes, and the typed config.
         .target(name: "Steps", dependencies: ["Graph", "Cache", "Imaging", "CYAML"]),
+        // Tile tasks and the executors that run them: local threads, or RabbitMQ master and workers.
+        .target(name: "Executors", dependencies: ["Graph", "Cache", "CRabbitMQ", "CCrypto"]),
         .executableTarget(name: "tcbuild", dependencies: [
-            "Steps", "Graph", "Cache", "Imaging",
+            "Steps", "Graph", "Cache", "Imaging", "Executors",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -42,6 +48,7 @@ let package = Package(
         .testTarget(name: "GraphTests", dependencies: ["Graph", "TestSupport"]),
         .testTarget(name: "CacheTests", dependencies: ["Cache", "Graph", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib", "TestSupport"]),
+        .testTarget(name: "ExecutorsTests", dependencies: ["Executors", "Graph", "Cache", "TestSupport", "tcbuild"]),
         .testTarget(name: "StepsTests", dependencies: ["Steps", "Graph", "Cache", "Imaging", "TestSupport"]),
         // The CLI: exit statuses, verbs and progress through the real binary, and the engine harness (_toy).
         .testTarget(name: "tcbuildTests", dependencies: ["tcbuild", "Steps", "Cache", "Graph", "Imaging", "TestSupport"]),

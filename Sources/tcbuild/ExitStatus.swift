@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cache
+import Executors
 import Graph
 import Steps
 
@@ -26,6 +27,7 @@ enum ExitStatus {
         switch error {
         case is RunFailed, is ValidationAbort: return 1
         case is UsageError, is CacheError, is GraphError, is SQLiteError, is ConfigError, is StepError, is ProcessError: return 2
+        case let e as ExecutorError: return e.isSetupError ? 2 : 1
         default: return nil
         }
     }

@@ -7,7 +7,7 @@ struct TCBuild: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tcbuild",
         abstract: "Tile-based quality reconstruction of deep-sky image series, as an incremental build graph.",
-        subcommands: [Demo.self, Init.self, Run.self, Status.self, Explain.self, List.self, Show.self, Export.self, Log.self, GC.self, Verify.self, GraphCommand.self, Synth.self, Toy.self, PipelineDocCommand.self]
+        subcommands: [Demo.self, Init.self, Run.self, Status.self, Explain.self, List.self, Show.self, Export.self, Log.self, GC.self, Verify.self, GraphCommand.self, Synth.self, WorkerCommand.self, Toy.self, Tiles.self, PipelineDocCommand.self]
     )
 
     /// Parses, runs, and maps errors to exit statuses (see `ExitStatus`). tcbuild's own errors print
