@@ -140,3 +140,51 @@ public struct SynthConfig: Sendable, Equatable, Codable {
             && frameExtension == "fits"
     }
 }
+
+extension SynthConfig {
+    enum CodingKeys: String, CodingKey {
+        case width, height, frames, seed, cfa, starCount, moffatBeta, seeingRange, fieldCurvature, cornerEllipticity
+        case totalRotationDegrees, jitterPixels, pedestal, gain, readNoise, skyLevel, nebulaPeak, exposureSeconds
+        case frameGapSeconds, startEpochSeconds, oversampling, hotPixelsPerMegapixel, warmColumns
+        case cosmicRaysPerMegapixel, satelliteTrails, adcBits, saturatingStars, blooming, driftFraction
+        case glitchFraction, frameExtension
+    }
+
+    /// Decodes a config; every knob missing from the data (e.g. JSON written before the knob
+    /// existed) takes its documented default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(width: try c.decode(Int.self, forKey: .width), height: try c.decode(Int.self, forKey: .height),
+                  frames: try c.decode(Int.self, forKey: .frames), seed: try c.decode(UInt64.self, forKey: .seed),
+                  cfa: try c.decode(Bool.self, forKey: .cfa))
+        func load<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+            if let v = try c.decodeIfPresent(T.self, forKey: key) { value = v }
+        }
+        starCount = try c.decodeIfPresent(Int.self, forKey: .starCount)
+        try load(.moffatBeta, &moffatBeta)
+        try load(.seeingRange, &seeingRange)
+        try load(.fieldCurvature, &fieldCurvature)
+        try load(.cornerEllipticity, &cornerEllipticity)
+        try load(.totalRotationDegrees, &totalRotationDegrees)
+        try load(.jitterPixels, &jitterPixels)
+        try load(.pedestal, &pedestal)
+        try load(.gain, &gain)
+        try load(.readNoise, &readNoise)
+        try load(.skyLevel, &skyLevel)
+        try load(.nebulaPeak, &nebulaPeak)
+        try load(.exposureSeconds, &exposureSeconds)
+        try load(.frameGapSeconds, &frameGapSeconds)
+        try load(.startEpochSeconds, &startEpochSeconds)
+        try load(.oversampling, &oversampling)
+        hotPixelsPerMegapixel = try c.decodeIfPresent(Double.self, forKey: .hotPixelsPerMegapixel)
+        try load(.warmColumns, &warmColumns)
+        try load(.cosmicRaysPerMegapixel, &cosmicRaysPerMegapixel)
+        try load(.satelliteTrails, &satelliteTrails)
+        try load(.adcBits, &adcBits)
+        try load(.saturatingStars, &saturatingStars)
+        try load(.blooming, &blooming)
+        driftFraction = try c.decodeIfPresent(Double.self, forKey: .driftFraction)
+        try load(.glitchFraction, &glitchFraction)
+        try load(.frameExtension, &frameExtension)
+    }
+}

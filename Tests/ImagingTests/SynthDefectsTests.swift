@@ -320,6 +320,20 @@ struct SynthDefectsTests {
                 == (0..<6).map { String(format: "frame_%05d.fits", $0) })
     }
 
+    @Test("SynthConfig round-trips through JSON; JSON without the defect knobs decodes to the defaults")
+    func configCodable() throws {
+        var c = SynthConfig(width: 320, height: 240, frames: 6, seed: 9, cfa: true).realistic()
+        c.starCount = 77
+        c.frameExtension = "FITS"
+        let data = try JSONEncoder().encode(c)
+        #expect(try JSONDecoder().decode(SynthConfig.self, from: data) == c)
+        let old = Data(#"{"width": 64, "height": 48, "frames": 3, "seed": 2, "cfa": false, "moffatBeta": 2.5}"#.utf8)
+        let decoded = try JSONDecoder().decode(SynthConfig.self, from: old)
+        var expected = SynthConfig(width: 64, height: 48, frames: 3, seed: 2)
+        expected.moffatBeta = 2.5
+        #expect(decoded == expected && decoded.defectsAreDefault)
+    }
+
     @Test("invalid defect knobs are rejected with the field named")
     func validation() throws {
         var c = SynthConfig(width: 64, height: 64, frames: 4)
