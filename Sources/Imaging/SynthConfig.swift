@@ -63,6 +63,9 @@ public struct SynthConfig: Sendable, Equatable, Codable {
     /// cross-section with sigma 0.45..0.8 px (FWHM 1..2 px), peak 4000..30000 ADU, in distinct
     /// frames (the historic faint trail of one frame is kept independently).
     public var satelliteTrails: Int = 0
+    /// Plane trails (default 0): two parallel lines 4..8 px apart (wing lights) across the frame with
+    /// periodic strobe flashes, each in a seeded frame (independent of the satellite frames).
+    public var planeTrails: Int = 0
     /// ADC resolution in bits (default 16). Below 16 the camera's 16-bit scale is divided by
     /// 2^(16 - bits), rounded and clipped to 0...(2^bits - 1), and stored unscaled in BITPIX 16
     /// (12 bits: values 0...4095, no SATURATE keyword).
@@ -105,6 +108,7 @@ public struct SynthConfig: Sendable, Equatable, Codable {
         if warmColumns < 0 || warmColumns > width / 4 { return "warmColumns must be in 0...\(width / 4)" }
         if !(cosmicRaysPerMegapixel >= 0 && cosmicRaysPerMegapixel <= 10_000) { return "cosmicRaysPerMegapixel must be in 0...10000" }
         if satelliteTrails < 0 || satelliteTrails > frames { return "satelliteTrails must be in 0...frames (\(frames))" }
+        if planeTrails < 0 || planeTrails > frames { return "planeTrails must be in 0...frames (\(frames))" }
         if adcBits < 8 || adcBits > 16 { return "adcBits must be in 8...16" }
         if saturatingStars < 0 { return "saturatingStars must not be negative" }
         if let d = driftFraction, !(d >= 0 && d <= 1) { return "driftFraction must be in 0...1" }
@@ -116,7 +120,8 @@ public struct SynthConfig: Sendable, Equatable, Codable {
     }
 
     /// This config with a realistic mix of defects switched on: 300 sensor-fixed hot pixels per
-    /// Mpx and 2 warm columns, 3 cosmic rays per frame and Mpx, 2 bright satellite trails, a 12-bit
+    /// Mpx and 2 warm columns, 3 cosmic rays per frame and Mpx, 2 bright satellite trails and one
+    /// plane trail, a 12-bit
     /// ADC, 8 saturating stars with blooming, drift of 30 % of the width with 3 degrees of field
     /// rotation, and tracking glitches in 4 % of the frames (at least one when there are 5+ frames).
     public func realistic() -> SynthConfig {
@@ -125,6 +130,7 @@ public struct SynthConfig: Sendable, Equatable, Codable {
         c.warmColumns = 2
         c.cosmicRaysPerMegapixel = 3
         c.satelliteTrails = min(2, frames)
+        c.planeTrails = 1
         c.adcBits = 12
         c.saturatingStars = 8
         c.blooming = true
@@ -135,7 +141,7 @@ public struct SynthConfig: Sendable, Equatable, Codable {
 
     /// True when every defect knob is at its default (the historic series).
     public var defectsAreDefault: Bool {
-        hotPixelsPerMegapixel == nil && warmColumns == 0 && cosmicRaysPerMegapixel == 0 && satelliteTrails == 0
+        hotPixelsPerMegapixel == nil && warmColumns == 0 && cosmicRaysPerMegapixel == 0 && satelliteTrails == 0 && planeTrails == 0
             && adcBits == 16 && saturatingStars == 3 && !blooming && driftFraction == nil && glitchFraction == 0
             && frameExtension == "fits"
     }
@@ -146,7 +152,7 @@ extension SynthConfig {
         case width, height, frames, seed, cfa, starCount, moffatBeta, seeingRange, fieldCurvature, cornerEllipticity
         case totalRotationDegrees, jitterPixels, pedestal, gain, readNoise, skyLevel, nebulaPeak, exposureSeconds
         case frameGapSeconds, startEpochSeconds, oversampling, hotPixelsPerMegapixel, warmColumns
-        case cosmicRaysPerMegapixel, satelliteTrails, adcBits, saturatingStars, blooming, driftFraction
+        case cosmicRaysPerMegapixel, satelliteTrails, planeTrails, adcBits, saturatingStars, blooming, driftFraction
         case glitchFraction, frameExtension
     }
 
@@ -180,6 +186,7 @@ extension SynthConfig {
         try load(.warmColumns, &warmColumns)
         try load(.cosmicRaysPerMegapixel, &cosmicRaysPerMegapixel)
         try load(.satelliteTrails, &satelliteTrails)
+        try load(.planeTrails, &planeTrails)
         try load(.adcBits, &adcBits)
         try load(.saturatingStars, &saturatingStars)
         try load(.blooming, &blooming)

@@ -2,8 +2,10 @@ import Foundation
 
 /// The defects of one frame that are not sensor-fixed.
 struct SynthFrameDefects: Sendable {
-    /// Bright satellite/plane trails crossing the frame.
+    /// Bright satellite trails crossing the frame.
     var trails: [SynthTrail] = []
+    /// Plane trails crossing the frame.
+    var planes: [SynthTrail] = []
     /// Cosmic-ray hits.
     var cosmicRays: [SynthCosmicRay] = []
     /// Tracking-glitch kernel, if any.
@@ -30,7 +32,8 @@ extension SynthSeries {
         return result.sorted { $0.x < $1.x }
     }
 
-    /// Satellite trails (stream 5), glitch kernels (stream 6) and cosmic rays (stream 7000 + frame),
+    /// Satellite trails (stream 5), glitch kernels (stream 6), plane trails (stream 8) and cosmic
+    /// rays (stream 7000 + frame),
     /// each from its own stream: switching one defect on does not move the others.
     static func makeDefects(_ config: SynthConfig) -> [SynthFrameDefects] {
         let n = config.frames, w = Double(config.width), h = Double(config.height)
@@ -47,6 +50,23 @@ extension SynthSeries {
                 result[f].trails.append(SynthTrail(x0: a.x, y0: a.y, x1: b.x, y1: b.y,
                                                    peak: rng.uniform(4000...30_000).rounded(),
                                                    sigma: rng.uniform(0.45...0.8)))
+            }
+        }
+
+        if config.planeTrails > 0 {
+            var rng = SynthRandom(seed: config.seed, stream: 8)
+            var frames = Set<Int>()
+            while frames.count < config.planeTrails { frames.insert(rng.index(n)) }
+            for f in frames.sorted() {
+                let px = rng.uniform(0.2...0.8) * (w - 1), py = rng.uniform(0.2...0.8) * (h - 1)
+                let theta = rng.uniform(0...Double.pi)
+                let (a, b) = clipLine(x: px, y: py, dx: cos(theta), dy: sin(theta), width: w, height: h)
+                let period = rng.uniform(25...60)
+                result[f].planes.append(SynthTrail(x0: a.x, y0: a.y, x1: b.x, y1: b.y,
+                                                   peak: rng.uniform(3000...12_000).rounded(),
+                                                   sigma: rng.uniform(0.6...1.0), kind: "plane",
+                                                   separation: rng.uniform(4...8), dashPeriod: period,
+                                                   dashLength: rng.uniform(3...6)))
             }
         }
 

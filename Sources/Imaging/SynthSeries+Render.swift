@@ -60,6 +60,7 @@ extension SynthSeries {
             }
             if options.contains(.trail) {
                 for trail in d.trails { addTrail(trail, transparency: c.transparency, into: buf) }
+                for plane in d.planes { addPlaneTrail(plane, transparency: c.transparency, into: buf) }
             }
             if options.contains(.sky) {
                 for y in 0..<h {
@@ -229,6 +230,33 @@ extension SynthSeries {
                 let room = full - buf[j]
                 if room > 0 { let take = min(room, up); buf[j] += take; up -= take }
                 j -= w
+            }
+        }
+    }
+
+    /// A plane: two parallel Gaussian lines (wing lights) at 25 % of the peak, at full peak inside
+    /// the strobe flashes (the first `dashLength` px of every `dashPeriod` px from (x0, y0)).
+    private func addPlaneTrail(_ trail: SynthTrail, transparency: Double, into buf: UnsafeMutableBufferPointer<Float>) {
+        let w = config.width, h = config.height
+        let lx = trail.x1 - trail.x0, ly = trail.y1 - trail.y0
+        let len = (lx * lx + ly * ly).squareRoot()
+        let ux = lx / len, uy = ly / len, nx = -uy, ny = ux
+        let half = (trail.separation ?? 6) / 2
+        let period = trail.dashPeriod ?? 40, dash = trail.dashLength ?? 4
+        let reach = half + 5 * trail.sigma
+        let inv2s2 = 1 / (2 * trail.sigma * trail.sigma)
+        let amp = trail.peak * transparency
+        for y in 0..<h {
+            let row = y * w
+            for x in 0..<w {
+                let ex = Double(x) - trail.x0, ey = Double(y) - trail.y0
+                let d = ex * nx + ey * ny
+                if abs(d) > reach { continue }
+                var u = (ex * ux + ey * uy).truncatingRemainder(dividingBy: period)
+                if u < 0 { u += period }
+                let level = u < dash ? 1.0 : 0.25
+                let a = d - half, b = d + half
+                buf[row + x] += Float(amp * level * (exp(-a * a * inv2s2) + exp(-b * b * inv2s2)))
             }
         }
     }

@@ -96,7 +96,7 @@ public struct SynthSeries: Sendable {
         // Best frame: smallest seeing among clear, trail-free, glitch-free frames (all frames if none qualifies).
         let candidates = conditions.indices.filter {
             conditions[$0].transparency >= 0.9 && conditions[$0].trail == nil
-                && defects[$0].trails.isEmpty && defects[$0].glitch == nil
+                && defects[$0].trails.isEmpty && defects[$0].planes.isEmpty && defects[$0].glitch == nil
         }
         let pool = candidates.isEmpty ? Array(conditions.indices) : candidates
         let best = pool.min { conditions[$0].seeing < conditions[$1].seeing }!
@@ -112,6 +112,7 @@ public struct SynthSeries: Sendable {
                 hasTrail: c.trail != nil, trail: c.trail,
                 dateObs: SynthConditions.isoDate(epochSeconds: c.epochSeconds),
                 satelliteTrails: d.trails.isEmpty ? nil : d.trails,
+                planeTrails: d.planes.isEmpty ? nil : d.planes,
                 cosmicRays: config.cosmicRaysPerMegapixel > 0 ? d.cosmicRays : nil,
                 glitch: d.glitch,
                 saturatedStars: recordSaturation

@@ -61,6 +61,17 @@ public struct SynthTrail: Sendable, Equatable, Codable {
     public var peak: Double
     /// Gaussian sigma of the cross-section, px.
     public var sigma: Double
+    /// "plane" for an aircraft (absent for a satellite): two parallel lines `separation` px apart
+    /// (the wing lights, centred on the recorded line) at 25 % of `peak`, with strobe flashes at
+    /// full `peak` over the first `dashLength` px of every `dashPeriod` px, measured from (x0, y0)
+    /// toward (x1, y1).
+    public var kind: String?
+    /// Distance between the two lines of a plane trail, px.
+    public var separation: Double?
+    /// Strobe period along a plane trail, px.
+    public var dashPeriod: Double?
+    /// Strobe flash length along a plane trail, px.
+    public var dashLength: Double?
 }
 
 /// A warm column: a whole sensor column with a constant excess, identical in every frame.
@@ -134,9 +145,11 @@ public struct SynthFrameTruth: Sendable, Equatable, Codable {
     public var trail: SynthTrail?
     /// DATE-OBS written to the FITS header (UTC, ISO 8601).
     public var dateObs: String
-    /// Extra bright satellite/plane trails of this frame (`satelliteTrails` knob; absent when none).
+    /// Extra bright satellite trails of this frame (`satelliteTrails` knob; absent when none).
     /// (x0, y0) and (x1, y1) are where the line leaves the frame; `sigma` its Gaussian width.
     public var satelliteTrails: [SynthTrail]?
+    /// Plane trails of this frame (`planeTrails` knob; absent when none), `kind` "plane".
+    public var planeTrails: [SynthTrail]?
     /// Cosmic-ray hits of this frame (`cosmicRaysPerMegapixel` knob; absent when the knob is 0).
     public var cosmicRays: [SynthCosmicRay]?
     /// The tracking-glitch kernel when this is a glitch frame (absent otherwise).

@@ -20,13 +20,14 @@ struct Synth: ParsableCommand {
             Camera and observing defects (off by default; --realistic turns on a realistic mix, \
             which the individual options then override): sensor-fixed hot pixels (--hot-pixels, per Mpx; \
             drift turns them into streaks in a stack) and warm columns, cosmic rays (--cosmic-rays, hits \
-            per frame and Mpx), bright satellite trails across the frame (--trails), a 12-bit ADC \
+            per frame and Mpx), bright satellite trails across the frame (--trails), plane trails with strobe \
+            flashes (--planes), a 12-bit ADC \
             (--adc-bits 12: values 0...4095 stored unscaled in BITPIX 16, no SATURATE keyword), \
             saturating stars with blooming along columns, drift of a fraction of the width with field \
             rotation (--drift, --rotation), tracking-glitch frames with doubled or trailed stars \
             (--glitches) and upper-case file names (--extension FITS). truth.json records each defect.
 
-            --realistic = --hot-pixels 300 --warm-columns 2 --cosmic-rays 3 --trails 2 --adc-bits 12 \
+            --realistic = --hot-pixels 300 --warm-columns 2 --cosmic-rays 3 --trails 2 --planes 1 --adc-bits 12 \
             --saturating-stars 8 --blooming --drift 0.3 --glitches 0.04 (rotation stays 3 degrees).
             """)
 
@@ -60,6 +61,9 @@ struct Synth: ParsableCommand {
     @Option(name: .long, help: "Bright satellite trails across the frame, each in its own frame (default 0).")
     var trails: Int?
 
+    @Option(name: .long, help: "Plane trails (two lines with strobe flashes) across the frame (default 0).")
+    var planes: Int?
+
     @Option(name: .long, help: "ADC bits, 8...16 (default 16); 12 stores 0...4095 in BITPIX 16.")
     var adcBits: Int?
 
@@ -89,6 +93,7 @@ struct Synth: ParsableCommand {
         if let warmColumns { config.warmColumns = warmColumns }
         if let cosmicRays { config.cosmicRaysPerMegapixel = cosmicRays }
         if let trails { config.satelliteTrails = trails }
+        if let planes { config.planeTrails = planes }
         if let adcBits { config.adcBits = adcBits }
         if let saturatingStars { config.saturatingStars = saturatingStars }
         if let blooming { config.blooming = blooming }

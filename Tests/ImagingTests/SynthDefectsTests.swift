@@ -35,11 +35,11 @@ struct SynthDefectsTests {
         #expect(t.saturation == 65535 && t.warmColumns == nil && t.adcBits == nil && t.adcDivisor == nil)
         #expect(t.fullWell == nil && t.blooming == nil && t.driftFraction == nil && t.frameExtension == nil)
         for f in t.perFrame {
-            #expect(f.satelliteTrails == nil && f.cosmicRays == nil && f.glitch == nil && f.saturatedStars == nil)
+            #expect(f.satelliteTrails == nil && f.planeTrails == nil && f.cosmicRays == nil && f.glitch == nil && f.saturatedStars == nil)
             #expect(f.file.hasSuffix(".fits"))
         }
         let json = String(decoding: try t.jsonData(), as: UTF8.self)
-        for key in ["satellite_trails", "cosmic_rays", "glitch", "saturated_stars", "warm_columns", "adc_bits",
+        for key in ["satellite_trails", "plane_trails", "kind", "separation", "cosmic_rays", "glitch", "saturated_stars", "warm_columns", "adc_bits",
                     "full_well", "blooming", "drift_fraction", "frame_extension"] {
             #expect(!json.contains("\"\(key)\""), "default truth.json has \(key)")
         }
@@ -47,7 +47,8 @@ struct SynthDefectsTests {
 
         // Defects with their own random streams leave scene, conditions and hot pixels as they were.
         let d = try series {
-            $0.warmColumns = 2; $0.cosmicRaysPerMegapixel = 50; $0.satelliteTrails = 2; $0.glitchFraction = 0.5
+            $0.warmColumns = 2; $0.cosmicRaysPerMegapixel = 50; $0.satelliteTrails = 2; $0.planeTrails = 1
+            $0.glitchFraction = 0.5
         }
         #expect(d.truth.stars == t.stars && d.hotPixels == s.hotPixels)
         for (a, b) in zip(d.truth.perFrame, t.perFrame) {
@@ -171,6 +172,48 @@ struct SynthDefectsTests {
                 }
             }
         }
+    }
+
+    @Test("plane trails: two parallel lines at the recorded separation, strobe flashes at the recorded period")
+    func planeTrails() throws {
+        let s = try series { $0.planeTrails = 1 }
+        let ft = try #require(s.truth.perFrame.first { $0.planeTrails != nil })
+        let plane = try #require(ft.planeTrails?.first)
+        #expect(plane.kind == "plane")
+        let sep = try #require(plane.separation), period = try #require(plane.dashPeriod), dash = try #require(plane.dashLength)
+        #expect((4...8).contains(sep) && (25...60).contains(period) && (3...6).contains(dash))
+        // Noise-free: the trail alone is `.trail` on top of nothing (the historic faint trail may share the frame).
+        let img = s.render(frame: ft.index, options: [.trail])
+        let lx = plane.x1 - plane.x0, ly = plane.y1 - plane.y0
+        let len = (lx * lx + ly * ly).squareRoot()
+        let (ux, uy, nx, ny) = (lx / len, ly / len, -ly / len, lx / len)
+        let amp = plane.peak * ft.transparency
+        func sample(_ u: Double, _ d: Double) -> Double {
+            // Bilinear read at the point u along, d across the line.
+            let x = plane.x0 + u * ux + d * nx, y = plane.y0 + u * uy + d * ny
+            let i = Int(x), j = Int(y)
+            guard i >= 0, j >= 0, i + 1 < 320, j + 1 < 240 else { return .nan }
+            let fx = x - Double(i), fy = y - Double(j)
+            let top = Double(img[i, j]) * (1 - fx) + Double(img[i + 1, j]) * fx
+            let bottom = Double(img[i, j + 1]) * (1 - fx) + Double(img[i + 1, j + 1]) * fx
+            return top * (1 - fy) + bottom * fy
+        }
+        var flashes = 0
+        var u = period / 2
+        while u < len - period {
+            // Middle of a flash and middle of the dark part of the same period.
+            let k = (u / period).rounded(.down)
+            let flashU = k * period + dash / 2, darkU = k * period + (dash + period) / 2
+            let a = sample(flashU, sep / 2), b = sample(flashU, -sep / 2), c = sample(darkU, sep / 2), mid = sample(flashU, 0)
+            if a.isNaN || b.isNaN || c.isNaN || mid.isNaN { u += period; continue }
+            // On each wing line at least ~half the peak (bilinear blur), the centre between them much lower.
+            #expect(a > 0.4 * amp && b > 0.4 * amp, "flash at u = \(flashU): \(a), \(b) vs peak \(amp)")
+            #expect(mid < 0.5 * min(a, b), "between the lines \(mid)")
+            #expect(c < 0.45 * a && c > 0.05 * a, "dark part \(c) vs flash \(a)")
+            flashes += 1
+            u += period
+        }
+        #expect(flashes >= 2)
     }
 
     @Test("12-bit ADC: values 0...4095, a populated ceiling where stars saturate, truth records it")
@@ -310,6 +353,7 @@ struct SynthDefectsTests {
         #expect(truth.hotPixels.count == Int((300.0 * 160 * 120 / 1e6).rounded()))
         #expect(truth.perFrame.filter { $0.satelliteTrails != nil }.count == 2)
         #expect(truth.perFrame.filter { $0.glitch != nil }.count == 1)
+        #expect(truth.perFrame.filter { $0.planeTrails != nil }.count == 1)
         #expect(truth.perFrame.allSatisfy { $0.cosmicRays != nil && $0.saturatedStars != nil })
         let frame = try FITS.read(a.file("frames/frame_00003.FITS"))
         #expect(frame.pixels.allSatisfy { $0 <= 4095 })
