@@ -46,7 +46,7 @@ struct Synth: ParsableCommand {
     @Option(name: .long, help: "Seed; the only source of randomness.")
     var seed: UInt64 = 1
 
-    @Flag(name: .long, help: "Turn on a realistic mix of camera and observing defects (see below).")
+    @Flag(name: .long, help: "Turn on a realistic mix of camera and observing defects (listed above).")
     var realistic: Bool = false
 
     @Option(name: .long, help: ArgumentHelp("Sensor-fixed hot pixels per megapixel (default 40).", valueName: "per-Mpx"))
