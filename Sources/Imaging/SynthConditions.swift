@@ -85,7 +85,9 @@ struct SynthConditions: Sendable {
 
         // Geometry: linear field rotation, a slow drift and per-frame jitter.
         let totalRotation = config.totalRotationDegrees * Double.pi / 180
-        let driftAngle = rng.uniform(0...(2 * Double.pi)), driftTotal = rng.uniform(2...6)
+        let driftAngle = rng.uniform(0...(2 * Double.pi)), historicDrift = rng.uniform(2...6)
+        // The knob overrides the magnitude only, so the random sequence (and the default series) is unchanged.
+        let driftTotal = config.driftFraction.map { $0 * w } ?? historicDrift
 
         // The trail frame.
         let trailFrame = rng.index(n)

@@ -48,6 +48,43 @@ public struct SynthConfig: Sendable, Equatable, Codable {
     /// Oversampling factor per axis when integrating the PSF over a pixel near a star's core.
     public var oversampling: Int = 5
 
+    // Camera and observing defects (issue 10). Every default reproduces the series of earlier
+    // versions byte for byte; `realistic()` turns on a realistic mix.
+
+    /// Hot pixels per megapixel, fixed in sensor coordinates (so drift turns them into streaks in a
+    /// registered stack); `nil` keeps the historic density of one per 25 000 px (40 per Mpx, at least 3).
+    public var hotPixelsPerMegapixel: Double?
+    /// Warm columns: whole sensor columns with a constant excess of 15..60 ADU (default 0).
+    public var warmColumns: Int = 0
+    /// Mean number of cosmic-ray hits per frame and megapixel (Poisson per frame; default 0 = none).
+    /// A hit is a sharp single pixel or a short 2..6 px track, not PSF-shaped, 1500..20000 ADU.
+    public var cosmicRaysPerMegapixel: Double = 0
+    /// Extra bright satellite/plane trails (default 0): each crosses the whole frame, Gaussian
+    /// cross-section with sigma 0.45..0.8 px (FWHM 1..2 px), peak 4000..30000 ADU, in distinct
+    /// frames (the historic faint trail of one frame is kept independently).
+    public var satelliteTrails: Int = 0
+    /// Plane trails (default 0): two parallel lines 4..8 px apart (wing lights) across the frame with
+    /// periodic strobe flashes, each in a seeded frame (independent of the satellite frames).
+    public var planeTrails: Int = 0
+    /// ADC resolution in bits (default 16). Below 16 the camera's 16-bit scale is divided by
+    /// 2^(16 - bits), rounded and clipped to 0...(2^bits - 1), and stored unscaled in BITPIX 16
+    /// (12 bits: values 0...4095, no SATURATE keyword).
+    public var adcBits: Int = 16
+    /// Number of catalog stars drawn near or above saturation (default 3): the first three at
+    /// 0.8..1.4 x the flux that saturates at the mean seeing, any further ones at 1..20 x.
+    public var saturatingStars: Int = 3
+    /// When true, charge above the full well (65535 ADU minus the pedestal) bleeds along the
+    /// column, up and down, as on a CCD/CMOS without anti-blooming (default false).
+    public var blooming: Bool = false
+    /// Total linear drift of the pointing over the series as a fraction of the frame width
+    /// (e.g. 0.3), in a seeded direction; `nil` keeps the historic 2..6 px drift.
+    public var driftFraction: Double?
+    /// Fraction of frames with a tracking glitch (default 0): stars (and nebula) are convolved with
+    /// a two-point kernel (doubled stars) or a short line kernel (trailed stars).
+    public var glitchFraction: Double = 0
+    /// File name extension of the frames (default "fits"; "FITS" writes upper-case names).
+    public var frameExtension: String = "fits"
+
     /// A config with the CLI-visible fields set and every internal knob at its default.
     public init(width: Int, height: Int, frames: Int, seed: UInt64 = 1, cfa: Bool = false) {
         self.width = width
@@ -67,6 +104,94 @@ public struct SynthConfig: Sendable, Equatable, Codable {
         if gain <= 0 { return "gain must be positive" }
         if oversampling < 1 || oversampling > 15 { return "oversampling must be in 1...15" }
         if let n = starCount, n < 0 { return "starCount must not be negative" }
+        if let d = hotPixelsPerMegapixel, !(d >= 0 && d <= 100_000) { return "hotPixelsPerMegapixel must be in 0...100000" }
+        if warmColumns < 0 || warmColumns > width / 4 { return "warmColumns must be in 0...\(width / 4)" }
+        if !(cosmicRaysPerMegapixel >= 0 && cosmicRaysPerMegapixel <= 10_000) { return "cosmicRaysPerMegapixel must be in 0...10000" }
+        if satelliteTrails < 0 || satelliteTrails > frames { return "satelliteTrails must be in 0...frames (\(frames))" }
+        if planeTrails < 0 || planeTrails > frames { return "planeTrails must be in 0...frames (\(frames))" }
+        if adcBits < 8 || adcBits > 16 { return "adcBits must be in 8...16" }
+        if saturatingStars < 0 { return "saturatingStars must not be negative" }
+        if let d = driftFraction, !(d >= 0 && d <= 1) { return "driftFraction must be in 0...1" }
+        if !(glitchFraction >= 0 && glitchFraction <= 1) { return "glitchFraction must be in 0...1" }
+        if frameExtension.isEmpty || frameExtension.contains("/") || frameExtension.contains(".") {
+            return "frameExtension must be a plain extension such as fits or FITS"
+        }
         return nil
+    }
+
+    /// This config with a realistic mix of defects switched on: 300 sensor-fixed hot pixels per
+    /// Mpx and 2 warm columns, 3 cosmic rays per frame and Mpx, 2 bright satellite trails and one
+    /// plane trail, a 12-bit
+    /// ADC, 8 saturating stars with blooming, drift of 30 % of the width with 3 degrees of field
+    /// rotation, and tracking glitches in 4 % of the frames (at least one when there are 5+ frames).
+    public func realistic() -> SynthConfig {
+        var c = self
+        c.hotPixelsPerMegapixel = 300
+        c.warmColumns = 2
+        c.cosmicRaysPerMegapixel = 3
+        c.satelliteTrails = min(2, frames)
+        c.planeTrails = 1
+        c.adcBits = 12
+        c.saturatingStars = 8
+        c.blooming = true
+        c.driftFraction = 0.3
+        c.glitchFraction = 0.04
+        return c
+    }
+
+    /// True when every defect knob is at its default (the historic series).
+    public var defectsAreDefault: Bool {
+        hotPixelsPerMegapixel == nil && warmColumns == 0 && cosmicRaysPerMegapixel == 0 && satelliteTrails == 0 && planeTrails == 0
+            && adcBits == 16 && saturatingStars == 3 && !blooming && driftFraction == nil && glitchFraction == 0
+            && frameExtension == "fits"
+    }
+}
+
+extension SynthConfig {
+    enum CodingKeys: String, CodingKey {
+        case width, height, frames, seed, cfa, starCount, moffatBeta, seeingRange, fieldCurvature, cornerEllipticity
+        case totalRotationDegrees, jitterPixels, pedestal, gain, readNoise, skyLevel, nebulaPeak, exposureSeconds
+        case frameGapSeconds, startEpochSeconds, oversampling, hotPixelsPerMegapixel, warmColumns
+        case cosmicRaysPerMegapixel, satelliteTrails, planeTrails, adcBits, saturatingStars, blooming, driftFraction
+        case glitchFraction, frameExtension
+    }
+
+    /// Decodes a config; every knob missing from the data (e.g. JSON written before the knob
+    /// existed) takes its documented default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(width: try c.decode(Int.self, forKey: .width), height: try c.decode(Int.self, forKey: .height),
+                  frames: try c.decode(Int.self, forKey: .frames), seed: try c.decode(UInt64.self, forKey: .seed),
+                  cfa: try c.decode(Bool.self, forKey: .cfa))
+        func load<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+            if let v = try c.decodeIfPresent(T.self, forKey: key) { value = v }
+        }
+        starCount = try c.decodeIfPresent(Int.self, forKey: .starCount)
+        try load(.moffatBeta, &moffatBeta)
+        try load(.seeingRange, &seeingRange)
+        try load(.fieldCurvature, &fieldCurvature)
+        try load(.cornerEllipticity, &cornerEllipticity)
+        try load(.totalRotationDegrees, &totalRotationDegrees)
+        try load(.jitterPixels, &jitterPixels)
+        try load(.pedestal, &pedestal)
+        try load(.gain, &gain)
+        try load(.readNoise, &readNoise)
+        try load(.skyLevel, &skyLevel)
+        try load(.nebulaPeak, &nebulaPeak)
+        try load(.exposureSeconds, &exposureSeconds)
+        try load(.frameGapSeconds, &frameGapSeconds)
+        try load(.startEpochSeconds, &startEpochSeconds)
+        try load(.oversampling, &oversampling)
+        hotPixelsPerMegapixel = try c.decodeIfPresent(Double.self, forKey: .hotPixelsPerMegapixel)
+        try load(.warmColumns, &warmColumns)
+        try load(.cosmicRaysPerMegapixel, &cosmicRaysPerMegapixel)
+        try load(.satelliteTrails, &satelliteTrails)
+        try load(.planeTrails, &planeTrails)
+        try load(.adcBits, &adcBits)
+        try load(.saturatingStars, &saturatingStars)
+        try load(.blooming, &blooming)
+        driftFraction = try c.decodeIfPresent(Double.self, forKey: .driftFraction)
+        try load(.glitchFraction, &glitchFraction)
+        try load(.frameExtension, &frameExtension)
     }
 }

@@ -46,7 +46,8 @@ public struct SynthScene: Sendable {
         nebula = SynthNebulaMap(area: area, step: 2, blobs: blobs, noiseSeed: rng.next(),
                                 noiseCell: 0.1 * size, peak: config.nebulaPeak)
 
-        // Stars: uniform positions, power-law fluxes N(>F) ~ F^-0.8, a few near saturation.
+        // Stars: uniform positions, power-law fluxes N(>F) ~ F^-0.8, a few near saturation
+        // (`saturatingStars`: the first 3 at 0.8..1.4 x the saturation flux, further ones brighter).
         let count = config.starCount ?? Int((area.width * area.height / 1500).rounded())
         let skyNoise = (config.skyLevel / config.gain + config.readNoise * config.readNoise).squareRoot()
         let fMin = 10 * skyNoise
@@ -59,13 +60,16 @@ public struct SynthScene: Sendable {
         let fSat = fullWell / peakPerFlux
         var stars: [SynthStar] = []
         stars.reserveCapacity(count)
-        let saturating = min(3, count)
+        let saturating = min(config.saturatingStars, count)
         while stars.count < count {
             let x = area.x + rng.uniform() * area.width, y = area.y + rng.uniform() * area.height
             if rect.contains(x, y, margin: starlessMargin) { continue }
             var flux: Double
-            if stars.count < saturating {
+            if stars.count < min(3, saturating) {
                 flux = fSat * rng.uniform(0.8...1.4)
+            } else if stars.count < saturating {
+                // Beyond the historic three: heavily saturated stars (1..20 x), whose charge blooms.
+                flux = fSat * exp(rng.uniform(0...3))
             } else {
                 repeat { flux = fMin * pow(1 - rng.uniform(), -1 / 0.8) } while flux > 0.6 * fSat
             }

@@ -10,8 +10,8 @@ extension SynthSeries {
             FITSKeyword("EXPTIME", .double(config.exposureSeconds), comment: "exposure time [s]"),
             FITSKeyword("DATE-OBS", .string(t.dateObs), comment: "UTC start of exposure"),
             FITSKeyword("IMAGETYP", .string("Light Frame"), comment: "synthetic light frame"),
-            FITSKeyword("GAIN", .double(config.gain), comment: "e-/ADU"),
-            FITSKeyword("PEDESTAL", .double(config.pedestal), comment: "bias offset [ADU]"),
+            FITSKeyword("GAIN", .double(config.gain * config.adcDivisor), comment: "e-/ADU"),
+            FITSKeyword("PEDESTAL", .double(config.pedestal / config.adcDivisor), comment: "bias offset [ADU]"),
             FITSKeyword("SYNSEED", .int(Int(truncatingIfNeeded: config.seed)), comment: "tcbuild synth seed"),
             FITSKeyword("SYNFRAME", .int(index), comment: "tcbuild synth frame index"),
         ]
@@ -23,7 +23,8 @@ extension SynthSeries {
         return k
     }
 
-    /// Writes the series under `directory`: `frames/frame_NNNNN.fits` (uint16, BZERO 32768),
+    /// Writes the series under `directory`: `frames/frame_NNNNN.fits` (uint16, BZERO 32768; the
+    /// extension is `config.frameExtension`, e.g. upper-case `.FITS`),
     /// `truth/reference.fits` (float32; 3 planes for CFA) and `truth/truth.json`.
     ///
     /// Frames are rendered and written in parallel on `concurrency` workers (nil: one per core);
@@ -41,9 +42,9 @@ extension SynthSeries {
                 throw SynthError.cannotCreateDirectory(path: dir, reason: error.localizedDescription)
             }
         }
-        let wanted = Set((0..<config.frames).map { (SynthSeries.framePath($0) as NSString).lastPathComponent })
+        let wanted = Set((0..<config.frames).map { (framePath($0) as NSString).lastPathComponent })
         if let existing = try? fm.contentsOfDirectory(atPath: framesDir) {
-            for name in existing where name.hasPrefix("frame_") && name.hasSuffix(".fits") && !wanted.contains(name) {
+            for name in existing where name.hasPrefix("frame_") && name.lowercased().hasSuffix(".fits") && !wanted.contains(name) {
                 try? fm.removeItem(atPath: framesDir + "/" + name)
             }
         }
@@ -55,7 +56,7 @@ extension SynthSeries {
             var index = worker
             while index < n {
                 if failures.hasFailure { return }
-                let path = directory + "/" + SynthSeries.framePath(index)
+                let path = directory + "/" + framePath(index)
                 do {
                     try FITS.write(render(frame: index), to: path, as: .uint16, keywords: frameKeywords(index))
                 } catch {

@@ -15,13 +15,16 @@ public struct SynthRenderOptions: OptionSet, Sendable {
     public static let sky = SynthRenderOptions(rawValue: 4)
     /// The satellite trail (only in the trail frame).
     public static let trail = SynthRenderOptions(rawValue: 8)
-    /// Hot pixels.
+    /// Hot pixels and warm columns.
     public static let hotPixels = SynthRenderOptions(rawValue: 16)
-    /// Shot and read noise, pedestal, rounding to integers and clipping to 0...65535.
+    /// Shot and read noise, pedestal, rounding to integers and clipping to 0...65535; with the
+    /// defect knobs also blooming, full-well saturation and the ADC's bit depth.
     public static let sensor = SynthRenderOptions(rawValue: 32)
+    /// Cosmic-ray hits of the frame.
+    public static let cosmicRays = SynthRenderOptions(rawValue: 64)
 
     /// Everything: what a real camera would record (the frames written to disk).
-    public static let full: SynthRenderOptions = [.stars, .nebula, .sky, .trail, .hotPixels, .sensor]
+    public static let full: SynthRenderOptions = [.stars, .nebula, .sky, .trail, .hotPixels, .cosmicRays, .sensor]
     /// Noise-free signal of the stars only (for measuring PSF truth).
     public static let starsOnly: SynthRenderOptions = [.stars]
 }
@@ -40,17 +43,24 @@ extension SynthSeries {
     /// Frame `index` as the camera records it (with `.full`), or a subset of its components.
     ///
     /// Mono frames sample the scene's luminance, `cfa` frames an RGGB mosaic of the RGB scene.
-    /// With `.sensor` the values are integers in 0...65535 (exactly what the uint16 file holds).
+    /// With `.sensor` the values are integers in 0...65535 (exactly what the uint16 file holds;
+    /// 0...2^adcBits - 1 below 16 bits). A glitch frame's kernel applies to stars and nebula.
     /// Deterministic: the result depends only on the config, `index` and `options`.
     public func render(frame index: Int, options: SynthRenderOptions = .full) -> Image {
         precondition(index >= 0 && index < config.frames, "frame index \(index) out of range 0..<\(config.frames)")
         let c = conditions[index]
+        let d = defects[index]
         var pixels = renderSignal(transform: c.transform, seeing: c.seeing, transparency: c.transparency,
-                                  sampling: config.cfa ? .mosaic : .luminance, options: options)
+                                  sampling: config.cfa ? .mosaic : .luminance, options: options,
+                                  kernel: d.glitch?.points)
         let w = config.width, h = config.height
         pixels.withUnsafeMutableBufferPointer { buf in
             if options.contains(.trail), let trail = c.trail {
                 addTrail(trail, transparency: c.transparency, into: buf)
+            }
+            if options.contains(.trail) {
+                for trail in d.trails { addTrail(trail, transparency: c.transparency, into: buf) }
+                for plane in d.planes { addPlaneTrail(plane, transparency: c.transparency, into: buf) }
             }
             if options.contains(.sky) {
                 for y in 0..<h {
@@ -62,8 +72,18 @@ extension SynthSeries {
             }
             if options.contains(.hotPixels) {
                 for hp in hotPixels { buf[hp.y * w + hp.x] += Float(hp.amplitude) }
+                for col in warmColumns {
+                    let a = Float(col.amplitude)
+                    for y in 0..<h { buf[y * w + col.x] += a }
+                }
+            }
+            if options.contains(.cosmicRays) {
+                for hit in d.cosmicRays {
+                    for p in hit.pixels { buf[p.y * w + p.x] += Float(p.value) }
+                }
             }
             if options.contains(.sensor) {
+                if config.blooming { bloom(buf) }
                 applySensor(to: buf, frame: index)
             }
         }
@@ -89,9 +109,22 @@ extension SynthSeries {
     }
 
     /// Stars and nebula of one plane, in frame geometry, in ADU.
+    ///
+    /// With a `kernel` (tracking glitch) the result is the weighted sum of copies shifted by each point.
     func renderSignal(transform: SimilarityTransform, seeing: Double, transparency: Double,
-                      sampling: Sampling, options: SynthRenderOptions) -> [Float] {
+                      sampling: Sampling, options: SynthRenderOptions, kernel: [SynthKernelPoint]? = nil) -> [Float] {
         let w = config.width, h = config.height
+        if let kernel {
+            var sum = [Float](repeating: 0, count: w * h)
+            for point in kernel {
+                let shifted = SimilarityTransform(rotation: transform.rotation, scale: transform.scale,
+                                                  tx: transform.tx + point.dx, ty: transform.ty + point.dy)
+                let copy = renderSignal(transform: shifted, seeing: seeing, transparency: transparency * point.weight,
+                                        sampling: sampling, options: options)
+                for i in 0..<sum.count { sum[i] += copy[i] }
+            }
+            return sum
+        }
         var pixels = [Float](repeating: 0, count: w * h)
         pixels.withUnsafeMutableBufferPointer { buf in
             if options.contains(.nebula) {
@@ -176,8 +209,66 @@ extension SynthSeries {
         }
     }
 
+    /// Blooming: charge above the full well (65535 - pedestal) moves along the column, half down
+    /// and half up, filling the next pixels to the full well; charge pushed past an edge is lost.
+    /// Pixels are visited in row-major order, so the result is deterministic.
+    private func bloom(_ buf: UnsafeMutableBufferPointer<Float>) {
+        let w = config.width, n = buf.count
+        let full = Float(SynthSeries.saturation - config.pedestal)
+        for i in 0..<n where buf[i] > full {
+            let excess = buf[i] - full
+            buf[i] = full
+            var down = excess / 2, up = excess - down
+            var j = i + w
+            while down > 0 && j < n {
+                let room = full - buf[j]
+                if room > 0 { let take = min(room, down); buf[j] += take; down -= take }
+                j += w
+            }
+            j = i - w
+            while up > 0 && j >= 0 {
+                let room = full - buf[j]
+                if room > 0 { let take = min(room, up); buf[j] += take; up -= take }
+                j -= w
+            }
+        }
+    }
+
+    /// A plane: two parallel Gaussian lines (wing lights) at 25 % of the peak, at full peak inside
+    /// the strobe flashes (the first `dashLength` px of every `dashPeriod` px from (x0, y0)).
+    private func addPlaneTrail(_ trail: SynthTrail, transparency: Double, into buf: UnsafeMutableBufferPointer<Float>) {
+        let w = config.width, h = config.height
+        let lx = trail.x1 - trail.x0, ly = trail.y1 - trail.y0
+        let len = (lx * lx + ly * ly).squareRoot()
+        let ux = lx / len, uy = ly / len, nx = -uy, ny = ux
+        let half = (trail.separation ?? 6) / 2
+        let period = trail.dashPeriod ?? 40, dash = trail.dashLength ?? 4
+        let reach = half + 5 * trail.sigma
+        let inv2s2 = 1 / (2 * trail.sigma * trail.sigma)
+        let amp = trail.peak * transparency
+        for y in 0..<h {
+            let row = y * w
+            for x in 0..<w {
+                let ex = Double(x) - trail.x0, ey = Double(y) - trail.y0
+                let d = ex * nx + ey * ny
+                if abs(d) > reach { continue }
+                var u = (ex * ux + ey * uy).truncatingRemainder(dividingBy: period)
+                if u < 0 { u += period }
+                let level = u < dash ? 1.0 : 0.25
+                let a = d - half, b = d + half
+                buf[row + x] += Float(amp * level * (exp(-a * a * inv2s2) + exp(-b * b * inv2s2)))
+            }
+        }
+    }
+
     /// Poisson shot noise (in electrons), Gaussian read noise, pedestal, rounding and clipping.
+    /// Below 16 ADC bits the value is divided by `adcDivisor` before rounding and clipped to
+    /// 2^bits - 1; with a lower ADC or blooming a pixel at the full well reads the ceiling.
     private func applySensor(to buf: UnsafeMutableBufferPointer<Float>, frame index: Int) {
+        if config.adcBits < 16 || config.blooming {
+            applySensorWithADC(to: buf, frame: index)
+            return
+        }
         var rng = SynthRandom(seed: config.seed, stream: 1000 + UInt64(index))
         let gain = config.gain, rn = config.readNoise, rn2 = rn * rn
         let pedestal = config.pedestal, top = SynthSeries.saturation
@@ -192,6 +283,29 @@ extension SynthSeries {
             }
             v = (v + pedestal).rounded()
             buf[i] = Float(min(top, max(0, v)))
+        }
+    }
+
+    /// `applySensor` for a full-well clamp and an ADC of `adcBits` (same noise draws per pixel).
+    private func applySensorWithADC(to buf: UnsafeMutableBufferPointer<Float>, frame index: Int) {
+        var rng = SynthRandom(seed: config.seed, stream: 1000 + UInt64(index))
+        let gain = config.gain, rn = config.readNoise, rn2 = rn * rn
+        let pedestal = config.pedestal
+        let divisor = config.adcDivisor
+        let ceiling = Double((1 << config.adcBits) - 1)
+        let full = SynthSeries.saturation - pedestal
+        for i in 0..<buf.count {
+            let s = max(0, Double(buf[i]))
+            let electrons = s * gain
+            var v: Double
+            if electrons < 30 {
+                v = rng.poisson(electrons) / gain + rn * rng.normal()
+            } else {
+                v = s + (s / gain + rn2).squareRoot() * rng.normal()
+            }
+            v = ((v + pedestal) / divisor).rounded()
+            if s >= full { v = ceiling }
+            buf[i] = Float(min(ceiling, max(0, v)))
         }
     }
 }

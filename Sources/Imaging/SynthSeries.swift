@@ -38,8 +38,12 @@ public struct SynthSeries: Sendable {
     public let hotPixels: [SynthHotPixel]
     /// Truth for the whole series (what `truth/truth.json` holds).
     public let truth: SynthTruth
+    /// Warm columns (sensor coordinates, identical in every frame).
+    public let warmColumns: [SynthWarmColumn]
     /// Per-frame conditions, index order.
     let conditions: [SynthConditions]
+    /// Per-frame defects (satellite trails, cosmic rays, glitch kernel), index order.
+    let defects: [SynthFrameDefects]
 
     /// Saturation of the uint16 output, ADU.
     public static let saturation: Double = 65535
@@ -71,7 +75,8 @@ public struct SynthSeries: Sendable {
 
         // Hot pixels: fixed sensor defects.
         var rng = SynthRandom(seed: config.seed, stream: 3)
-        let hotCount = max(3, config.width * config.height / 25_000)
+        let hotCount = config.hotPixelsPerMegapixel.map { Int(($0 * Double(config.width * config.height) / 1e6).rounded()) }
+            ?? max(3, config.width * config.height / 25_000)
         var seen = Set<Int>()
         var hot: [SynthHotPixel] = []
         while hot.count < hotCount {
@@ -82,32 +87,72 @@ public struct SynthSeries: Sendable {
         hot.sort { ($0.y, $0.x) < ($1.y, $1.x) }
         hotPixels = hot
 
-        // Best frame: smallest seeing among clear, trail-free frames (all frames if none qualifies).
-        let candidates = conditions.indices.filter { conditions[$0].transparency >= 0.9 && conditions[$0].trail == nil }
+        // The other defects come from their own random streams, so the default series is unchanged.
+        let warm = SynthSeries.makeWarmColumns(config)
+        warmColumns = warm
+        let defects = SynthSeries.makeDefects(config)
+        self.defects = defects
+
+        // Best frame: smallest seeing among clear, trail-free, glitch-free frames (all frames if none qualifies).
+        let candidates = conditions.indices.filter {
+            conditions[$0].transparency >= 0.9 && conditions[$0].trail == nil
+                && defects[$0].trails.isEmpty && defects[$0].planes.isEmpty && defects[$0].glitch == nil
+        }
         let pool = candidates.isEmpty ? Array(conditions.indices) : candidates
         let best = pool.min { conditions[$0].seeing < conditions[$1].seeing }!
 
+        let fullWell = SynthSeries.saturation - config.pedestal
+        let recordSaturation = config.adcBits < 16 || config.blooming
+        let psfModel = psf, stars = scene.stars
         let perFrame = conditions.enumerated().map { f, c in
-            SynthFrameTruth(index: f, file: SynthSeries.framePath(f), seeingFwhm: c.seeing,
-                            transparency: c.transparency, background: c.skyCentre, transform: c.transform,
-                            hasTrail: c.trail != nil, trail: c.trail,
-                            dateObs: SynthConditions.isoDate(epochSeconds: c.epochSeconds))
+            let d = defects[f]
+            return SynthFrameTruth(
+                index: f, file: SynthSeries.framePath(f, fileExtension: config.frameExtension), seeingFwhm: c.seeing,
+                transparency: c.transparency, background: c.skyCentre, transform: c.transform,
+                hasTrail: c.trail != nil, trail: c.trail,
+                dateObs: SynthConditions.isoDate(epochSeconds: c.epochSeconds),
+                satelliteTrails: d.trails.isEmpty ? nil : d.trails,
+                planeTrails: d.planes.isEmpty ? nil : d.planes,
+                cosmicRays: config.cosmicRaysPerMegapixel > 0 ? d.cosmicRays : nil,
+                glitch: d.glitch,
+                saturatedStars: recordSaturation
+                    ? SynthSeries.saturatedStars(stars: stars, psf: psfModel, conditions: c, glitch: d.glitch,
+                                                 config: config, fullWell: fullWell)
+                    : nil)
         }
         truth = SynthTruth(
             width: config.width, height: config.height, frames: config.frames, seed: config.seed,
             cfa: config.cfa, bayerPattern: config.cfa ? "RGGB" : nil, starCount: scene.stars.count,
             starlessNebulaRect: scene.starlessRect, hotPixels: hot, bestFrame: best,
             exptime: config.exposureSeconds, pedestal: config.pedestal, gain: config.gain,
-            readNoise: config.readNoise, moffatBeta: config.moffatBeta, saturation: SynthSeries.saturation,
+            readNoise: config.readNoise, moffatBeta: config.moffatBeta,
+            saturation: config.adcBits < 16 ? Double((1 << config.adcBits) - 1) : SynthSeries.saturation,
             transformConvention: "x = scale*(cos(rotation)*X - sin(rotation)*Y) + tx; "
                 + "y = scale*(sin(rotation)*X + cos(rotation)*Y) + ty; (X, Y) reference, (x, y) frame, "
                 + "0-based pixel centres, rotation in radians",
-            perFrame: perFrame, stars: scene.stars)
+            perFrame: perFrame, stars: scene.stars,
+            warmColumns: warm.isEmpty ? nil : warm,
+            adcBits: config.adcBits < 16 ? config.adcBits : nil,
+            adcDivisor: config.adcBits < 16 ? config.adcDivisor : nil,
+            fullWell: recordSaturation ? fullWell : nil,
+            blooming: config.blooming ? true : nil,
+            driftFraction: config.driftFraction,
+            frameExtension: config.frameExtension == "fits" ? nil : config.frameExtension)
     }
 
-    /// The relative path of frame `index` inside a series directory.
+    /// The relative path of frame `index` inside a series directory with the default extension.
     public static func framePath(_ index: Int) -> String {
+        framePath(index, fileExtension: "fits")
+    }
+
+    /// The relative path of frame `index` with extension `fileExtension` (e.g. "FITS").
+    public static func framePath(_ index: Int, fileExtension: String) -> String {
         let digits = String(index)
-        return "frames/frame_" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".fits"
+        return "frames/frame_" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + "." + fileExtension
+    }
+
+    /// The relative path of frame `index` of this series (its config's extension).
+    public func framePath(_ index: Int) -> String {
+        SynthSeries.framePath(index, fileExtension: config.frameExtension)
     }
 }

@@ -61,6 +61,67 @@ public struct SynthTrail: Sendable, Equatable, Codable {
     public var peak: Double
     /// Gaussian sigma of the cross-section, px.
     public var sigma: Double
+    /// "plane" for an aircraft (absent for a satellite): two parallel lines `separation` px apart
+    /// (the wing lights, centred on the recorded line) at 25 % of `peak`, with strobe flashes at
+    /// full `peak` over the first `dashLength` px of every `dashPeriod` px, measured from (x0, y0)
+    /// toward (x1, y1).
+    public var kind: String?
+    /// Distance between the two lines of a plane trail, px.
+    public var separation: Double?
+    /// Strobe period along a plane trail, px.
+    public var dashPeriod: Double?
+    /// Strobe flash length along a plane trail, px.
+    public var dashLength: Double?
+}
+
+/// A warm column: a whole sensor column with a constant excess, identical in every frame.
+public struct SynthWarmColumn: Sendable, Equatable, Codable {
+    /// Column.
+    public var x: Int
+    /// Excess signal added to every pixel of the column before noise, ADU.
+    public var amplitude: Double
+}
+
+/// Charge deposited in one pixel (before noise), ADU.
+public struct SynthDeposit: Sendable, Equatable, Codable {
+    /// Column.
+    public var x: Int
+    /// Row.
+    public var y: Int
+    /// Deposited signal, ADU (16-bit camera units).
+    public var value: Double
+}
+
+/// One cosmic-ray hit in one frame: a sharp single pixel or a short straight track (not PSF-shaped).
+public struct SynthCosmicRay: Sendable, Equatable, Codable {
+    /// Column of the first (brightest) pixel, sensor coordinates.
+    public var x: Int
+    /// Row of the first (brightest) pixel.
+    public var y: Int
+    /// Deposit in the first pixel, ADU (16-bit camera units).
+    public var amplitude: Double
+    /// Every pixel of the hit (the first is (x, y)).
+    public var pixels: [SynthDeposit]
+}
+
+/// One point of a tracking-glitch kernel: a copy of the sky shifted by (dx, dy) frame px with a
+/// fraction `weight` of the light.
+public struct SynthKernelPoint: Sendable, Equatable, Codable {
+    /// Shift along x, px.
+    public var dx: Double
+    /// Shift along y, px.
+    public var dy: Double
+    /// Fraction of the light (the weights of a kernel sum to 1).
+    public var weight: Double
+}
+
+/// A tracking glitch: the frame's sky (stars and nebula) is the sum of shifted, weighted copies.
+/// The first point is always (0, 0), so `transform` locates the first copy.
+public struct SynthGlitch: Sendable, Equatable, Codable {
+    /// "double" (two points: doubled stars) or "line" (evenly weighted points along a segment: trailed stars).
+    public var kind: String
+    /// The kernel points.
+    public var points: [SynthKernelPoint]
 }
 
 /// Truth for one frame.
@@ -84,6 +145,18 @@ public struct SynthFrameTruth: Sendable, Equatable, Codable {
     public var trail: SynthTrail?
     /// DATE-OBS written to the FITS header (UTC, ISO 8601).
     public var dateObs: String
+    /// Extra bright satellite trails of this frame (`satelliteTrails` knob; absent when none).
+    /// (x0, y0) and (x1, y1) are where the line leaves the frame; `sigma` its Gaussian width.
+    public var satelliteTrails: [SynthTrail]?
+    /// Plane trails of this frame (`planeTrails` knob; absent when none), `kind` "plane".
+    public var planeTrails: [SynthTrail]?
+    /// Cosmic-ray hits of this frame (`cosmicRaysPerMegapixel` knob; absent when the knob is 0).
+    public var cosmicRays: [SynthCosmicRay]?
+    /// The tracking-glitch kernel when this is a glitch frame (absent otherwise).
+    public var glitch: SynthGlitch?
+    /// Catalog indices of the stars whose noise-free central pixel reaches the full well in this
+    /// frame (analytic estimate from the PSF's peak density; present with `adcBits` < 16 or `blooming`).
+    public var saturatedStars: [Int]?
 }
 
 /// Truth for a whole series, written as `truth/truth.json` (snake_case keys, sorted).
@@ -126,6 +199,24 @@ public struct SynthTruth: Sendable, Equatable, Codable {
     public var perFrame: [SynthFrameTruth]
     /// The star catalog, reference coordinates.
     public var stars: [SynthStar]
+    /// Warm columns, sensor coordinates (absent when none).
+    public var warmColumns: [SynthWarmColumn]?
+    /// ADC resolution when below 16 bits (absent for 16-bit series). Pedestal, gain, read noise,
+    /// background, fluxes and deposits in this truth are in 16-bit camera units; the stored values
+    /// are those divided by `adcDivisor`, rounded and clipped to `saturation` (= 2^bits - 1).
+    public var adcBits: Int?
+    /// 2^(16 - adcBits) when `adcBits` is set.
+    public var adcDivisor: Double?
+    /// Full well in signal ADU above the pedestal (16-bit units): above it a pixel reads `saturation`
+    /// and, with `blooming`, the excess charge bleeds along its column (absent in the historic series).
+    public var fullWell: Double?
+    /// True when saturated charge blooms along columns (absent when off).
+    public var blooming: Bool?
+    /// Total drift over the series as a fraction of the width when the `driftFraction` knob is set;
+    /// each frame's drift is in its `transform`.
+    public var driftFraction: Double?
+    /// Frame file name extension when it is not "fits".
+    public var frameExtension: String?
 
     /// The canonical JSON bytes: snake_case keys, sorted, pretty-printed; deterministic for equal truth.
     public func jsonData() throws -> Data {

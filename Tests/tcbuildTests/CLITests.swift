@@ -31,6 +31,30 @@ import TestSupport
         #expect(frames.stderr.contains("data.input_dir"))
     }
 
+    @Test func synthRealisticOptionsOverridesAndErrors() throws {
+        let dir = TemporaryDirectory("cli-synth")
+        let real = try runProcess(tcbuildBinary(), ["synth", dir.file("r"), "--frames", "6", "--size", "96x64",
+                                                    "--realistic", "--extension", "FITS"])
+        #expect(real.status == 0, "\(real.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.file("r/frames")).sorted()
+        #expect(names == (0..<6).map { String(format: "frame_%05d.FITS", $0) })
+        let truth = try String(contentsOfFile: dir.file("r/truth/truth.json"), encoding: .utf8)
+        for key in ["\"adc_bits\" : 12", "\"blooming\" : true", "\"drift_fraction\" : 0.3", "\"cosmic_rays\"", "\"glitch\""] {
+            #expect(truth.contains(key), "truth.json lacks \(key)")
+        }
+        // Individual options override the preset.
+        #expect(try runProcess(tcbuildBinary(), ["synth", dir.file("o"), "--frames", "6", "--size", "96x64", "--realistic",
+                                                 "--adc-bits", "16", "--no-blooming", "--glitches", "0"]).status == 0)
+        let over = try String(contentsOfFile: dir.file("o/truth/truth.json"), encoding: .utf8)
+        #expect(!over.contains("\"adc_bits\"") && !over.contains("\"blooming\"") && !over.contains("\"glitch\""))
+        #expect(over.contains("\"cosmic_rays\""))
+        let bad = try runProcess(tcbuildBinary(), ["synth", dir.file("b"), "--adc-bits", "20"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("adcBits"))
+        let help = try runProcess(tcbuildBinary(), ["synth", "--help"])
+        #expect(help.stdout.contains("--realistic") && help.stdout.contains("--cosmic-rays"))
+    }
+
     @Test func initWritesATemplateThatRunsAfterSynth() throws {
         let dir = TemporaryDirectory("cli-init")
         let ws = dir.file("ws")
