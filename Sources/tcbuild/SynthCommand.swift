@@ -33,6 +33,9 @@ struct Synth: ParsableCommand {
     @Option(name: .long, help: "Seed; the only source of randomness.")
     var seed: UInt64 = 1
 
+    @Option(name: .long, help: "Stars in the catalog (default: one per 1500 px^2 of catalog area); e.g. --stars 3000 on 650x500 for a dense field.")
+    var stars: Int?
+
     /// Parses "WxH" into a size; nil when malformed or out of range.
     static func parseSize(_ text: String) -> (width: Int, height: Int)? {
         let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
@@ -45,6 +48,9 @@ struct Synth: ParsableCommand {
         if Synth.parseSize(size) == nil {
             throw ValidationError("--size '\(size)' is not valid: use WIDTHxHEIGHT with each side 16...20000 px, e.g. --size 1024x768")
         }
+        if let stars, stars < 0 {
+            throw ValidationError("--stars \(stars) is not valid: use a count >= 0, e.g. --stars 3000")
+        }
         if frames < 1 {
             throw ValidationError("--frames \(frames) is not valid: a series needs at least 1 frame, e.g. --frames 200")
         }
@@ -52,7 +58,8 @@ struct Synth: ParsableCommand {
 
     func run() throws {
         let (width, height) = Synth.parseSize(size)!
-        let config = SynthConfig(width: width, height: height, frames: frames, seed: seed, cfa: cfa)
+        var config = SynthConfig(width: width, height: height, frames: frames, seed: seed, cfa: cfa)
+        config.starCount = stars
         let start = DispatchTime.now().uptimeNanoseconds
         do {
             let series = try SynthSeries(config)
