@@ -34,8 +34,9 @@ public struct MeasureParams: Codable, Sendable, Equatable {
 }
 
 extension PipelineBuilder {
-    /// Code version of `measure/NNNNN`; bump when the measurement changes.
-    public static let measureVersion = 1
+    /// Code version of `measure/NNNNN`; bump when the measurement changes (2: the fitted stars are
+    /// bounded by `Measure.fitSpread`, B_f and sigma_f from a 1-in-4 subsample, faster PSF fits).
+    public static let measureVersion = 2
 
     /// Adds `measure/NNNNN` for every frame: reads `register/NNNNN#frame` once, normalizes each channel
     /// (phase 2), measures B, sigma, E per channel and the stars on the normalized luminance, and
