@@ -83,33 +83,61 @@ extension Statistics {
     /// `.median`: level and noise from all finite pixels, `maskedFraction` 0.
     /// Returns nil only when the plane has no finite pixel.
     public static func background(_ image: Image, plane: Int = 0, mode: BackgroundMode = .background,
-                                  kappa: Float = 3, dilate: Int = 3) -> BackgroundEstimate? {
+                                  kappa: Float = 3, dilate: Int = 3, sampleStride: Int = 1) -> BackgroundEstimate? {
+        backgroundAndMask(image, plane: plane, mode: mode, kappa: kappa, dilate: dilate, sampleStride: sampleStride).estimate
+    }
+
+    /// `background(_:plane:mode:kappa:dilate:)` and, in `.background` mode, the `starMask` it used
+    /// (nil in `.median` mode), so a caller that needs both computes the mask once.
+    ///
+    /// `sampleStride` > 1 estimates from a fixed subsample instead: the clipping threshold of the mask
+    /// from about `planeSize / sampleStride` pixels, level and noise from every `sampleStride`-th
+    /// unmasked pixel (in row-major order). A robust value from ~10^5 samples is as good as from every
+    /// pixel (its statistical error is ~0.3 %), at a fraction of the selections. Deterministic.
+    public static func backgroundAndMask(_ image: Image, plane: Int = 0, mode: BackgroundMode = .background,
+                                         kappa: Float = 3, dilate: Int = 3,
+                                         sampleStride: Int = 1) -> (estimate: BackgroundEstimate?, mask: [Bool]?) {
         precondition(plane >= 0 && plane < image.channels, "plane out of range")
         let n = image.planeSize
         var values = [Float]()
         var maskedFraction = 0.0
+        var usedMask: [Bool]? = nil
         image.pixels.withUnsafeBufferPointer { all in
             let px = UnsafeBufferPointer(rebasing: all[(plane * n)..<((plane + 1) * n)])
             if mode == .background {
-                let mask = starMask(image, plane: plane, kappa: kappa, dilate: dilate)
-                values.reserveCapacity(n)
+                let stride = max(1, sampleStride)
+                let mask = starMask(image, plane: plane, kappa: kappa, dilate: dilate,
+                                    sampleLimit: stride > 1 ? max(1, n / stride) : 1 << 20)
+                usedMask = mask
+                values.reserveCapacity(n / stride + 1)
                 mask.withUnsafeBufferPointer { m in
-                    for i in 0..<n where !m[i] && px[i].isFinite { values.append(px[i]) }
+                    if stride == 1 {
+                        for i in 0..<n where !m[i] && px[i].isFinite { values.append(px[i]) }
+                    } else {
+                        var i = 0
+                        while i < n { if !m[i] && px[i].isFinite { values.append(px[i]) }; i += stride }
+                    }
                 }
-                if values.count * 100 >= n {
-                    maskedFraction = Double(n - values.count) / Double(n)
+                var usable = values.count
+                if stride > 1 {
+                    usable = 0
+                    mask.withUnsafeBufferPointer { m in for i in 0..<n where !m[i] && px[i].isFinite { usable += 1 } }
+                }
+                if usable * 100 >= n {
+                    maskedFraction = Double(n - usable) / Double(n)
                     return
                 }
                 values.removeAll(keepingCapacity: true)
             }
             values = finiteCopy(px)
         }
-        return values.withUnsafeMutableBufferPointer { buf -> BackgroundEstimate? in
+        let estimate = values.withUnsafeMutableBufferPointer { buf -> BackgroundEstimate? in
             guard let level = selectQuantile(buf, 0.5) else { return nil }
             for i in 0..<buf.count { buf[i] = abs(buf[i] - level) }
             let mad = selectQuantile(buf, 0.5)!
             return BackgroundEstimate(level: level, noise: Float(madToSigma * Double(mad)),
                                       maskedFraction: maskedFraction)
         }
+        return (estimate, usedMask)
     }
 }

@@ -82,12 +82,30 @@ public struct BackgroundMap: Sendable, Equatable {
         return Float(top + fy * (bottom - top))
     }
 
-    /// The full-resolution background plane (`width x height`, one channel).
+    /// The full-resolution background plane (`width x height`, one channel). Same values as
+    /// `value(x:y:)` at every pixel (the box index and fraction of each column and row are computed
+    /// once, the interpolation arithmetic is the same).
     public func render() -> Image {
         var out = [Float](repeating: 0, count: width * height)
-        out.withUnsafeMutableBufferPointer { dst in
-            for y in 0..<height {
-                for x in 0..<width { dst[y * width + x] = value(x: Double(x), y: Double(y)) }
+        let cols = (0..<width).map { locate(Double($0), count: columns, length: width) }
+        let rowsAt = (0..<height).map { locate(Double($0), count: rows, length: height) }
+        values.withUnsafeBufferPointer { v in
+            cols.withUnsafeBufferPointer { cx in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for y in 0..<height {
+                        let (iy, fy) = rowsAt[y]
+                        let iy1 = min(iy + 1, rows - 1)
+                        let r0 = iy * columns, r1 = iy1 * columns
+                        for x in 0..<width {
+                            let (ix, fx) = cx[x]
+                            let ix1 = min(ix + 1, columns - 1)
+                            let v00 = Double(v[r0 + ix]), v10 = Double(v[r0 + ix1])
+                            let v01 = Double(v[r1 + ix]), v11 = Double(v[r1 + ix1])
+                            let top = v00 + fx * (v10 - v00), bottom = v01 + fx * (v11 - v01)
+                            dst[y * width + x] = Float(top + fy * (bottom - top))
+                        }
+                    }
+                }
             }
         }
         return Image(width: width, height: height, pixels: out)

@@ -65,4 +65,37 @@ public enum Kernels {
         let med = energies.withUnsafeMutableBufferPointer { Statistics.selectQuantile($0, 0.5)! }
         return GradientEnergy(mean: sum / Double(energies.count), median: Double(med), count: energies.count)
     }
+
+    /// The mean of `gradientEnergy` (same pixels, same Double sum in the same order, so the same bits)
+    /// without the median, i.e. without storing the energies and selecting among them. nil when no
+    /// pixel can be evaluated.
+    public static func gradientEnergyMean(_ image: Image, plane: Int = 0, x0: Int = 0, y0: Int = 0,
+                                          width: Int? = nil, height: Int? = nil) -> Double? {
+        let w = width ?? (image.width - x0), h = height ?? (image.height - y0)
+        precondition(plane >= 0 && plane < image.channels, "plane out of range")
+        precondition(x0 >= 0 && y0 >= 0 && w >= 0 && h >= 0 && x0 + w <= image.width && y0 + h <= image.height,
+                     "region outside the image")
+        guard w >= 3, h >= 3 else { return nil }
+        let stride = image.width
+        let n = image.planeSize
+        var sum = 0.0
+        var m = 0
+        image.pixels.withUnsafeBufferPointer { all in
+            let base = all.baseAddress! + plane * n
+            for y in (y0 + 1)..<(y0 + h - 1) {
+                let up = UnsafeBufferPointer(start: base + (y - 1) * stride, count: stride)
+                let mid = UnsafeBufferPointer(start: base + y * stride, count: stride)
+                let down = UnsafeBufferPointer(start: base + (y + 1) * stride, count: stride)
+                for x in (x0 + 1)..<(x0 + w - 1) {
+                    let gx = (up[x + 1] - up[x - 1]) + 2 * (mid[x + 1] - mid[x - 1]) + (down[x + 1] - down[x - 1])
+                    let gy = (down[x - 1] - up[x - 1]) + 2 * (down[x] - up[x]) + (down[x + 1] - up[x + 1])
+                    let e = (Double(gx) * Double(gx) + Double(gy) * Double(gy)) * (1.0 / 64)
+                    guard e.isFinite, mid[x].isFinite else { continue }
+                    sum += e
+                    m += 1
+                }
+            }
+        }
+        return m > 0 ? sum / Double(m) : nil
+    }
 }

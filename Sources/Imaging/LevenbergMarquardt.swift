@@ -24,16 +24,23 @@ public struct LevenbergMarquardt: Sendable {
         /// When damping grows beyond this value no downhill step exists at working precision: the
         /// solver stops and reports convergence (the current point is a minimum).
         public var maxLambda: Double
+        /// After at least one accepted step, this many rejected steps in a row mean the same as
+        /// reaching `maxLambda`: no downhill step exists at working precision (damping has grown
+        /// 4^k times without finding one), so the solver stops and reports convergence. Rejections
+        /// before the first accepted step (a poor start) are not counted. nil: only `maxLambda` stops.
+        public var maxConsecutiveRejections: Int?
 
-        /// Defaults suited to PSF fitting: 100 iterations, lambda 1e-3, tolerances 1e-10 / 1e-8.
+        /// Defaults suited to PSF fitting: 100 iterations, lambda 1e-3, tolerances 1e-10 / 1e-8,
+        /// stop after 8 rejected steps in a row once a step was accepted.
         public init(maxIterations: Int = 100, initialLambda: Double = 1e-3,
                     relativeCostTolerance: Double = 1e-10, relativeStepTolerance: Double = 1e-8,
-                    maxLambda: Double = 1e12) {
+                    maxLambda: Double = 1e12, maxConsecutiveRejections: Int? = 8) {
             self.maxIterations = maxIterations
             self.initialLambda = initialLambda
             self.relativeCostTolerance = relativeCostTolerance
             self.relativeStepTolerance = relativeStepTolerance
             self.maxLambda = maxLambda
+            self.maxConsecutiveRejections = maxConsecutiveRejections
         }
     }
 
@@ -90,6 +97,8 @@ public struct LevenbergMarquardt: Sendable {
         var needNormal = true
         var iterations = 0
         var converged = false
+        var accepted = false
+        var rejections = 0
 
         while iterations < options.maxIterations {
             iterations += 1
@@ -128,10 +137,13 @@ public struct LevenbergMarquardt: Sendable {
                 cost = Self.sumOfSquares(r)
                 needNormal = true
                 lambda = max(lambda / 3, 1e-12)
+                accepted = true
+                rejections = 0
                 if smallStep || smallGain { converged = true; break }
             } else {
                 lambda *= 4
-                if lambda > options.maxLambda {
+                rejections += 1
+                if lambda > options.maxLambda || (accepted && rejections >= (options.maxConsecutiveRejections ?? .max)) {
                     // No downhill step exists at any damping: we sit at a minimum to working precision.
                     converged = true
                     break

@@ -11,6 +11,21 @@ public enum StarBackground: Sendable, Codable, Equatable {
     case constant(level: Float, noise: Float)
 }
 
+/// A spatial bound on the PSF fits of `detectStars`: at most `perCell` candidates (the highest peaks)
+/// in each `cell` x `cell` pixel square of the plane, so a crowded field costs a bounded number of fits
+/// per area and the fitted stars stay spread over the field.
+public struct StarFitSpread: Sendable, Codable, Equatable {
+    /// Cell side, px of the searched plane (>= 1).
+    public var cell: Int
+    /// Candidates fitted per cell (>= 1).
+    public var perCell: Int
+    /// A bound of `perCell` fits per `cell` x `cell` square.
+    public init(cell: Int, perCell: Int) {
+        self.cell = cell
+        self.perCell = perCell
+    }
+}
+
 /// Parameters of `detectStars`. All lengths are in pixels of the plane searched.
 public struct StarDetectionOptions: Sendable, Codable, Equatable {
     /// Detection threshold: a pixel is a candidate when (value - background) > thresholdSigma * noise.
@@ -36,6 +51,11 @@ public struct StarDetectionOptions: Sendable, Codable, Equatable {
     /// Keep at most this many stars (the highest-flux ones); nil keeps all. When set, only the
     /// `4 * maxStars` highest-peak candidates are fitted (bounded cost on crowded fields).
     public var maxStars: Int?
+    /// Fit at most this many candidates (the highest peaks, after the saturation check); nil fits up
+    /// to `4 * maxStars` (every candidate without a cap).
+    public var fitBudget: Int?
+    /// Fit at most `perCell` candidates per cell (highest peaks first); nil: no spatial bound.
+    public var fitSpread: StarFitSpread?
     /// PSF fit used to refine each star.
     public var fit: PSFFitOptions
     /// Fitted stars with a mean FWHM outside [minFWHM, maxFWHM] are dropped (cosmic rays, galaxies).
@@ -46,10 +66,11 @@ public struct StarDetectionOptions: Sendable, Codable, Equatable {
     public var maxCentroidShift: Double
 
     /// Defaults: 5 sigma, global background, 3x3 maxima, 3 px separation, no saturation level,
-    /// hot-pixel ratio 0.3, 8 px margin, no cap, Gaussian fit, FWHM 0.8...25 px, 2 px centroid shift.
+    /// hot-pixel ratio 0.3, 8 px margin, no cap, no fit budget or spread, Gaussian fit, FWHM 0.8...25 px, 2 px centroid shift.
     public init(thresholdSigma: Double = 5, background: StarBackground = .global, localMaximumRadius: Int = 1,
                 minSeparation: Double = 3, saturationLevel: Float? = nil, hotPixelRatio: Double = 0.3,
-                edgeMargin: Int = 8, maxStars: Int? = nil, fit: PSFFitOptions = PSFFitOptions(),
+                edgeMargin: Int = 8, maxStars: Int? = nil, fitBudget: Int? = nil, fitSpread: StarFitSpread? = nil,
+                fit: PSFFitOptions = PSFFitOptions(),
                 minFWHM: Double = 0.8, maxFWHM: Double = 25, maxCentroidShift: Double = 2) {
         self.thresholdSigma = thresholdSigma
         self.background = background
@@ -59,6 +80,8 @@ public struct StarDetectionOptions: Sendable, Codable, Equatable {
         self.hotPixelRatio = hotPixelRatio
         self.edgeMargin = edgeMargin
         self.maxStars = maxStars
+        self.fitBudget = fitBudget
+        self.fitSpread = fitSpread
         self.fit = fit
         self.minFWHM = minFWHM
         self.maxFWHM = maxFWHM

@@ -34,6 +34,24 @@ extension Statistics {
         }
     }
 
+    /// `mad(_:)` on `values` itself instead of a copy: the same result, bit for bit; `values` is
+    /// left reordered (non-finite values dropped). For callers that own a large scratch array.
+    public static func madInPlace(_ values: inout [Float]) -> Float? {
+        values.removeAll { !$0.isFinite }
+        return values.withUnsafeMutableBufferPointer { buf -> Float? in
+            guard let m = selectQuantile(buf, 0.5) else { return nil }
+            for i in 0..<buf.count { buf[i] = abs(buf[i] - m) }
+            return selectQuantile(buf, 0.5)
+        }
+    }
+
+    /// `median(_: [Float])` on `values` itself instead of a copy: the same result, bit for bit;
+    /// `values` is left reordered (non-finite values dropped).
+    public static func medianInPlace(_ values: inout [Float]) -> Float? {
+        values.removeAll { !$0.isFinite }
+        return values.withUnsafeMutableBufferPointer { selectQuantile($0, 0.5) }
+    }
+
     /// Raw MAD of finite Double values.
     public static func mad(_ values: [Double]) -> Double? {
         var scratch = values.filter { $0.isFinite }

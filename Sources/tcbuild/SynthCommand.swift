@@ -46,6 +46,9 @@ struct Synth: ParsableCommand {
     @Option(name: .long, help: "Seed; the only source of randomness.")
     var seed: UInt64 = 1
 
+    @Option(name: .long, help: "Stars in the catalog (default: one per 1500 px^2 of catalog area); e.g. --stars 3000 on 650x500 for a dense field.")
+    var stars: Int?
+
     @Flag(name: .long, help: "Turn on a realistic mix of camera and observing defects (listed above).")
     var realistic: Bool = false
 
@@ -89,6 +92,7 @@ struct Synth: ParsableCommand {
     func makeConfig(width: Int, height: Int) -> SynthConfig {
         var config = SynthConfig(width: width, height: height, frames: frames, seed: seed, cfa: cfa)
         if realistic { config = config.realistic() }
+        if let stars { config.starCount = stars }
         if let hotPixels { config.hotPixelsPerMegapixel = hotPixels }
         if let warmColumns { config.warmColumns = warmColumns }
         if let cosmicRays { config.cosmicRaysPerMegapixel = cosmicRays }
@@ -115,6 +119,9 @@ struct Synth: ParsableCommand {
     func validate() throws {
         if Synth.parseSize(size) == nil {
             throw ValidationError("--size '\(size)' is not valid: use WIDTHxHEIGHT with each side 16...20000 px, e.g. --size 1024x768")
+        }
+        if let stars, stars < 0 {
+            throw ValidationError("--stars \(stars) is not valid: use a count >= 0, e.g. --stars 3000")
         }
         if frames < 1 {
             throw ValidationError("--frames \(frames) is not valid: a series needs at least 1 frame, e.g. --frames 200")

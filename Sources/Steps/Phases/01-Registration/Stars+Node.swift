@@ -18,9 +18,13 @@ public struct StarsStep: PipelineStep {
         }
     }
 
-    /// A star-detection node `name` on `file` (kind `stars`, version 1, output `stars`).
+    /// Code version of `stars/NNNNN` (2: fits only the 1.5 x `maxStars` highest-peak candidates, on
+    /// stamps of radius <= 8 px, noise from a 1-in-4 subsample).
+    public static let version = 2
+
+    /// A star-detection node `name` on `file` (kind `stars`, version `version`, output `stars`).
     static func node(name: String, file: String, params: StarListParams) -> Node {
-        Node(name: name, kind: "stars", version: 1, params: params, inputs: ["frame": .file(file)],
+        Node(name: name, kind: "stars", version: Self.version, params: params, inputs: ["frame": .file(file)],
              outputs: ["stars"], group: "stars") { ctx in
             let p = try ctx.params(StarListParams.self)
             let path = try ctx.input("frame")

@@ -13,8 +13,12 @@ import Imaging
 /// - shape: detections with ellipticity above `maxEllipticity` (0.5) are dropped: satellite and
 ///   plane trails break up into bright, strongly elongated blobs (ellipticity ~0.95) that would
 ///   otherwise crowd the brightest-star list that matching relies on, and so do nebula knots;
-/// - cap: the `maxStars` (300) highest-flux remaining stars, brightest first (detection fits up to
-///   8 x `maxStars` candidates so the shape cut does not starve the list).
+/// - cap: the `maxStars` (300) highest-flux remaining stars, brightest first. Detection fits the
+///   1.5 x `maxStars` highest-peak candidates (flux follows peak within a frame, so the brightest
+///   stars by flux are among them; the margin covers the shape cut) instead of every candidate;
+/// - fit stamp: at most 17 x 17 px (radius 8, i.e. 2.5 FWHM + 2 up to FWHM 2.4 px, then capped):
+///   registration needs the centre, flux and shape, which the core determines; the far wings only
+///   cost fit time.
 ///
 /// CFA mosaics are searched on the half-resolution luminance proxy `cfaLuminance` (mean of each
 /// 2x2 cell), whose pixel (i, j) is centred on mosaic coordinate (2i + 0.5, 2j + 0.5). Positions are
@@ -59,8 +63,13 @@ public struct StarListParams: Codable, Sendable, Equatable {
 
     /// The detection options these params stand for (lengths in pixels of the searched plane).
     public var detectionOptions: StarDetectionOptions {
-        StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: bayer == nil ? backgroundMesh : backgroundMesh / 2),
-                             saturationLevel: saturationLevel, edgeMargin: bayer == nil ? 8 : 4, maxStars: 2 * maxStars)
+        let mosaic = bayer != nil
+        let mesh: Int = mosaic ? backgroundMesh / 2 : backgroundMesh
+        let margin: Int = mosaic ? 4 : 8
+        let budget: Int = maxStars * 3 / 2
+        return StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: mesh),
+                                    saturationLevel: saturationLevel, edgeMargin: margin, maxStars: 2 * maxStars,
+                                    fitBudget: budget, fit: PSFFitOptions(maxStampRadius: 8))
     }
 }
 

@@ -40,8 +40,9 @@ public struct MeasureStep: PipelineStep {
     public var configSections: [String] { ["normalization", "registration"] }
     public var nodes: [String] { [NodeName.pattern(NodeName.measure(0))] }
 
-    /// Code version of `measure/NNNNN`; bump when the measurement changes.
-    public static let version = 1
+    /// Code version of `measure/NNNNN`; bump when the measurement changes (2: the fitted stars are
+    /// bounded by `Measure.fitSpread`, B_f and sigma_f from a 1-in-4 subsample, faster PSF fits).
+    public static let version = 2
 
     /// Adds `measure/NNNNN` for every frame: reads `register/NNNNN#frame` once, normalizes each channel
     /// (phase 2), measures B, sigma, E per channel and the stars on the normalized luminance, and

@@ -89,6 +89,19 @@ public struct FrameMeasurement: Codable, Sendable, Equatable {
 public enum Measure {
     /// Largest number of stars kept per frame (the brightest); bounds the artifact size on crowded fields.
     public static let maxStars = 5000
+    /// The stars that are PSF-fitted: the 5 highest peaks per 64 x 64 px cell. The fits are what a
+    /// measurement costs; per frame (FWHM) and per tile (a tile of 32 FWHM ~ 100 px holds ~10-15 such
+    /// stars, SNR-weighted, so the bright ones lead anyway) a bounded, spread set of the brightest stars
+    /// measures the same seeing as every detected star, at a bounded cost on crowded fields.
+    public static let fitSpread = StarFitSpread(cell: 64, perCell: 5)
+
+    /// On planes of at least `sampleMinPixels`, B_f and sigma_f come from a fixed 1-in-`sampleStride`
+    /// subsample (every 4th sky pixel, every 4th row of neighbour pairs): the median of >= 6.5 * 10^4
+    /// sky pixels has a statistical error below 1e-4 of B_f, far below the frame-to-frame changes the
+    /// weights respond to. Smaller planes use every pixel.
+    public static let sampleStride = 4
+    /// See `sampleStride`.
+    public static let sampleMinPixels = 1 << 18
 
     /// Normalizes every channel of `image` by its own background (METHOD phase 2):
     /// `I' = I / B`, B from `Statistics.background` in `mode` (`.background`: stars masked by a
@@ -105,9 +118,11 @@ public enum Measure {
         let n = image.planeSize
         var out = image
         var channels: [ChannelMeasurement] = []
+        let sampleStride = n >= sampleMinPixels ? Self.sampleStride : 1
         for c in 0..<image.channels {
             let m: BackgroundMode = mode == .background ? .background : .median
-            guard let est = Statistics.background(image, plane: c, mode: m), est.level.isFinite, est.level > 0 else {
+            let (estimate, mask) = Statistics.backgroundAndMask(image, plane: c, mode: m, sampleStride: sampleStride)
+            guard let est = estimate, est.level.isFinite, est.level > 0 else {
                 let level = Statistics.background(image, plane: c, mode: .median)?.level
                 throw MetricsError.noBackground(file: file, channel: c, level: level.map(Double.init))
             }
@@ -116,11 +131,10 @@ public enum Measure {
                 let px = UnsafeMutableBufferPointer(rebasing: all[(c * n)..<((c + 1) * n)])
                 for i in 0..<n { px[i] *= scale }
             }
-            let mask = mode == .background ? Statistics.starMask(image, plane: c) : nil
-            let energy = Kernels.gradientEnergy(out, plane: c)
+            let energy = Kernels.gradientEnergyMean(out, plane: c)
             channels.append(ChannelMeasurement(background: Double(est.level),
-                                               noise: pixelNoise(out, plane: c, mask: mask) ?? 0,
-                                               gradient: energy?.mean ?? 0))
+                                               noise: pixelNoise(out, plane: c, mask: mask, rowStride: sampleStride) ?? 0,
+                                               gradient: energy ?? 0))
         }
         return (out, channels)
     }
@@ -129,13 +143,14 @@ public enum Measure {
     /// horizontal neighbour pairs that are both finite and not under `mask` (true = source).
     /// Differences of neighbours cancel the sky gradient, the nebula and any other smooth structure,
     /// so this is the noise of the data, not its spread. nil when no pair qualifies. No smoothing.
-    public static func pixelNoise(_ image: Image, plane: Int, mask: [Bool]? = nil) -> Double? {
+    /// `rowStride` > 1 uses every `rowStride`-th row only (a fixed subsample).
+    public static func pixelNoise(_ image: Image, plane: Int, mask: [Bool]? = nil, rowStride: Int = 1) -> Double? {
         let w = image.width, h = image.height, n = image.planeSize
         var diffs = [Float]()
-        diffs.reserveCapacity(n)
+        diffs.reserveCapacity(n / max(1, rowStride) + w)
         image.pixels.withUnsafeBufferPointer { all in
             let px = UnsafeBufferPointer(rebasing: all[(plane * n)..<((plane + 1) * n)])
-            for y in 0..<h {
+            for y in stride(from: 0, to: h, by: max(1, rowStride)) {
                 let row = UnsafeBufferPointer(rebasing: px[(y * w)..<((y + 1) * w)])
                 if let mask {
                     mask.withUnsafeBufferPointer { mk in
@@ -186,11 +201,12 @@ public enum Measure {
     /// Detects stars on `luminance` (normalized) and flags saturated ones using the raw `image`:
     /// a star is saturated when any raw pixel of any plane within 1 px of its centre is
     /// >= 0.98 * `saturation` (nil: no flagging). Background for detection is a 32 px mesh map, so
-    /// sky gradients and nebulae do not create false detections or inflate the noise.
+    /// sky gradients and nebulae do not create false detections or inflate the noise. Only the
+    /// candidates within `fitSpread` are fitted (and so measured).
     public static func stars(luminance: Image, raw image: Image, thresholdSigma: Double,
                              saturation: Double?) -> [MeasuredStar] {
         let options = StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: 32),
-                                           maxStars: maxStars)
+                                           maxStars: maxStars, fitSpread: fitSpread)
         let found = detectStars(in: luminance, options: options)
         let w = image.width, h = image.height, n = image.planeSize
         let limit = saturation.map { Float(0.98 * $0) }

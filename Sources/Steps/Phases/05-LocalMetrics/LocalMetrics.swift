@@ -51,17 +51,18 @@ public enum LocalMetrics {
         precondition(luminance.channels == 1 && luminance.width == grid.width && luminance.height == grid.height)
         return grid.tiles.map { tile in
             let inTile = Self.stars(in: tile, stars)
-            let (values, diffs) = tilePixels(luminance, tile)
-            let noise = Statistics.mad(diffs).map { Statistics.madToSigma * Double($0) / 2.0.squareRoot() } ?? .nan
+            var (values, diffs) = tilePixels(luminance, tile)
+            let count = values.count
+            let noise = Statistics.madInPlace(&diffs).map { Statistics.madToSigma * Double($0) / 2.0.squareRoot() } ?? .nan
             return TileLocalMetrics(
                 starCount: inTile.count,
                 fwhm: snrWeightedMedian(inTile, \.fwhm),
                 roundness: snrWeightedMedian(inTile, \.roundness),
                 contrast: snrWeightedMedian(inTile, \.contrast),
-                gradient: Kernels.gradientEnergy(luminance, x0: tile.x, y0: tile.y, width: tile.w, height: tile.h)?.mean ?? .nan,
+                gradient: Kernels.gradientEnergyMean(luminance, x0: tile.x, y0: tile.y, width: tile.w, height: tile.h) ?? .nan,
                 noise: noise,
-                background: Statistics.median(values).map(Double.init) ?? .nan,
-                coverage: Double(values.count) / Double(max(1, tile.w * tile.h)))
+                background: Statistics.medianInPlace(&values).map(Double.init) ?? .nan,
+                coverage: Double(count) / Double(max(1, tile.w * tile.h)))
         }
     }
 

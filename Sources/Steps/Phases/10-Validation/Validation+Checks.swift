@@ -5,8 +5,9 @@ import Imaging
 /// `tileWeightVariance`, `tileUsability`) and `evaluate`, which turns them into checks. Nothing here
 /// reads a clock: the same images and weights give the same report, byte for byte.
 public enum Validation {
-    /// Code version; bump when a check changes.
-    public static let version = 1
+    /// Code version; bump when a check changes (2: PSF fits with the inlined exp and the
+    /// consecutive-rejection stop, which move star measurements in the last bits).
+    public static let version = 2
 
     /// Check names, in report order.
     public static let fwhmImprovement = "fwhm_improvement_percent"
@@ -28,9 +29,9 @@ public enum Validation {
     /// checks are left unmeasured (passed) for the runner to fill (`ValidationReport.recordRuntime`).
     public static func evaluate(stack: Image, classical: Image, grid: TileGrid, weights: TileWeights,
                                 validation v: TCConfig.ValidationSection, limits: TCConfig.RuntimeLimitsSection,
-                                abortOnFail: Bool) -> ValidationReport {
-        let fwhm = compareFWHM(stack: stack, classical: classical)
-        let background = compareBackground(stack: stack, classical: classical, fluxRatio: fwhm.fluxRatio)
+                                abortOnFail: Bool, threads: Int = 1) -> ValidationReport {
+        let fwhm = compareFWHM(stack: stack, classical: classical, threads: threads)
+        let background = compareBackground(stack: stack, classical: classical, fluxRatio: fwhm.fluxRatio, threads: threads)
         let pattern = tilePattern(stack, grid: grid)
         let variance = tileWeightVariance(weights)
         let tiles = tileUsability(stack: stack, classical: classical, grid: grid, weights: weights,

@@ -66,7 +66,7 @@ public struct ValidationStep: PipelineStep {
             }
             let report = Validation.evaluate(stack: stack, classical: classical, grid: grid, weights: weights,
                                              validation: p.validation, limits: p.runtimeLimits,
-                                             abortOnFail: p.pipeline.abortOnFail)
+                                             abortOnFail: p.pipeline.abortOnFail, threads: ctx.threads)
             for c in report.checks where !c.passed { ctx.log("validation check \(c.name) failed: \(c.detail)") }
             try Artifacts.writeJSON(report, ctx, "validation")
         })

@@ -30,12 +30,13 @@ extension Validation {
     /// `fluxRatio` (median ratio of matched stars' PSF fluxes, stack / classical), so a stack on another
     /// scale (e.g. after the reconstruction's tile rescaling) is compared fairly. Without enough
     /// matched stars, both are taken to be in the same units already (both come from frames divided
-    /// by B_f), and `fluxScaleSource` says so.
-    public static func compareBackground(stack: Image, classical: Image, fluxRatio: Double?) -> BackgroundComparison {
+    /// by B_f), and `fluxScaleSource` says so. With `threads` > 1 both stacks are measured at the same time.
+    public static func compareBackground(stack: Image, classical: Image, fluxRatio: Double?, threads: Int = 1) -> BackgroundComparison {
         let scale = fluxRatio ?? 1
         let source = fluxRatio == nil
             ? "assumed 1 (fewer than \(minStarsForFluxScale) matched stars; both stacks are in I/B_f units)" : "matched stars"
-        let s = backgroundNoise(stack).map { $0 / scale }, c = backgroundNoise(classical)
+        let (sn, c) = Parallel.both(threads: threads, { backgroundNoise(stack) }, { backgroundNoise(classical) })
+        let s = sn.map { $0 / scale }
         var increase: Double? = nil
         if let s, let c, c > 0 { increase = 100 * (s - c) / c }
         return BackgroundComparison(stackNoise: s, classicalNoise: c, fluxScale: scale, fluxScaleSource: source,

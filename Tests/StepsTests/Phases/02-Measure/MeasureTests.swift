@@ -94,7 +94,9 @@ struct MeasureTests {
         var img = MetricsTestData.field(width: 200, height: 160, level: 1000, sigma: 10, fwhm: 3.2, stars: stars, seed: 5)
         for i in img.pixels.indices { img.pixels[i] = min(img.pixels[i], 65535) }
         let m = try Measure.measure(img, mode: .background, thresholdSigma: 5, saturation: 65535, file: "s.fits")
-        #expect(m.starCount >= stars.count - 1 && m.starCount <= stars.count)
+        // Every star is measured up to the fit bound (`Measure.fitSpread` per 64 px cell).
+        let measurable = MetricsTestData.withinFitSpread(stars.map { ($0.x, $0.y) })
+        #expect(m.starCount >= measurable - 1 && m.starCount <= measurable)
         let fwhm = try #require(m.fwhm)
         #expect(abs(fwhm - 3.2) < 0.2)
         let sat = m.stars.filter(\.saturated)
@@ -111,6 +113,24 @@ struct MeasureTests {
         #expect(free.stars.allSatisfy { !$0.saturated })
     }
 
+    @Test("crowded field: at most fitSpread.perCell stars per 64 px cell are fitted, spread over the field")
+    func fitBoundOnCrowdedField() throws {
+        let stars = MetricsTestData.lattice(width: 256, height: 192, spacing: 16, margin: 12, peak: 4000)
+        let img = MetricsTestData.field(width: 256, height: 192, level: 1000, sigma: 10, fwhm: 3, stars: stars, seed: 8)
+        let m = try Measure.measure(img, mode: .background, thresholdSigma: 5, saturation: 65535, file: "dense.fits")
+        let bound = MetricsTestData.withinFitSpread(stars.map { ($0.x, $0.y) })
+        #expect(bound == 12 * Measure.fitSpread.perCell && bound < stars.count)  // 4 x 3 cells of 16 stars
+        #expect(m.starCount == bound)
+        for cy in 0..<3 {
+            for cx in 0..<4 {
+                let inCell = m.stars.filter { Int($0.x.rounded()) / 64 == cx && Int($0.y.rounded()) / 64 == cy }
+                #expect(inCell.count == Measure.fitSpread.perCell)
+            }
+        }
+        let fwhm = try #require(m.fwhm)
+        #expect(abs(fwhm - 3) < 0.2)
+    }
+
     @Test("RGB frame: three channel entries, stars found once on the luminance, identical bytes on a rerun")
     func rgbMeasurementIsDeterministic() throws {
         let stars = MetricsTestData.lattice(width: 160, height: 120, spacing: 36, margin: 18, peak: 3000)
@@ -122,7 +142,7 @@ struct MeasureTests {
         let a = try Measure.measure(rgb, mode: .background, thresholdSigma: 5, saturation: 65535, file: "rgb.fits")
         #expect(a.channels.count == 3)
         #expect(abs(a.channels[1].background - 1400) < 3)
-        #expect(a.starCount == stars.count)
+        #expect(a.starCount == MetricsTestData.withinFitSpread(stars.map { ($0.x, $0.y) }))
         #expect(abs(a.coverage - 119.0 / 120) < 1e-6)
         let b = try Measure.measure(rgb, mode: .background, thresholdSigma: 5, saturation: 65535, file: "rgb.fits")
         #expect(try Artifacts.encoder().encode(a) == Artifacts.encoder().encode(b))
@@ -167,6 +187,15 @@ enum MetricsTestData {
     }
 
     /// A star list on a regular lattice inside a margin.
+    /// How many of the stars at `positions` the measurement fits: at most `Measure.fitSpread.perCell`
+    /// per cell of `Measure.fitSpread.cell` px (by the cell of the star's nearest pixel).
+    static func withinFitSpread(_ positions: [(Double, Double)]) -> Int {
+        let cell = Double(Measure.fitSpread.cell)
+        var counts: [String: Int] = [:]
+        for (x, y) in positions { counts["\(Int((x.rounded() / cell).rounded(.down))),\(Int((y.rounded() / cell).rounded(.down)))", default: 0] += 1 }
+        return counts.values.reduce(0) { $0 + min($1, Measure.fitSpread.perCell) }
+    }
+
     static func lattice(width: Int, height: Int, spacing: Double, margin: Double, peak: Double) -> [(x: Double, y: Double, peak: Double)] {
         var out: [(x: Double, y: Double, peak: Double)] = []
         var y = margin

@@ -1,0 +1,107 @@
+import Foundation
+
+extension LevenbergMarquardt {
+    /// The iteration of `minimize` for callers that form the normal equations themselves, in the same
+    /// pass that computes the residuals (no m x n Jacobian is stored, nothing is allocated per step).
+    ///
+    /// `evaluate(p, jtj, jtr)` returns the cost `sum_i r_i^2` at `p`; when `jtj` is non-nil it also
+    /// adds `J^T J` (upper triangle, row-major n x n, `jtj[a * n + b]` for b >= a) and `J^T r` into the
+    /// zeroed buffers. A caller that accumulates pixel by pixel in the same order as
+    /// `normalEquations` (i ascending, then a, then b >= a) gets results bit-identical to `minimize`.
+    /// Internal: the PSF fitter's hot path.
+    func minimizeNormal(start: [Double], isValid: ([Double]) -> Bool,
+                        evaluate: (UnsafeBufferPointer<Double>, UnsafeMutablePointer<Double>?,
+                                   UnsafeMutablePointer<Double>?) -> Double) -> Result {
+        let n = start.count
+        precondition(n > 0 && n <= 16)
+        let work = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n * n + 2 * n)
+        defer { work.deallocate() }
+        let jtj = work, a = work + n * n, jtr = work + 2 * n * n, rhs = jtr + n
+        var p = start
+        func normal(_ p: [Double]) -> Double {
+            jtj.update(repeating: 0, count: n * n)
+            jtr.update(repeating: 0, count: n)
+            let c = p.withUnsafeBufferPointer { evaluate($0, jtj, jtr) }
+            for r in 0..<n { for s in 0..<r { jtj[r * n + s] = jtj[s * n + r] } }
+            return c
+        }
+        var cost = normal(p)
+        guard cost.isFinite else { return Result(parameters: p, cost: cost, iterations: 0, converged: false) }
+
+        var lambda = options.initialLambda
+        var trial = [Double](repeating: 0, count: n)
+        var iterations = 0
+        var converged = false
+        var accepted = false
+        var rejections = 0
+        while iterations < options.maxIterations {
+            iterations += 1
+            // Damped system A = JtJ + lambda * max(diag, floor).
+            a.update(from: jtj, count: n * n)
+            var maxDiag = 0.0
+            for j in 0..<n { maxDiag = max(maxDiag, jtj[j * n + j]) }
+            let floor = max(maxDiag * 1e-12, 1e-300)
+            for j in 0..<n { a[j * n + j] += lambda * max(jtj[j * n + j], floor) }
+            for j in 0..<n { rhs[j] = -jtr[j] }
+            guard Self.choleskySolve(a, rhs, n: n) else {
+                lambda *= 4
+                if lambda > options.maxLambda { break }
+                continue
+            }
+            for j in 0..<n { trial[j] = p[j] + rhs[j] }
+            var newCost = Double.infinity
+            if isValid(trial) {
+                newCost = trial.withUnsafeBufferPointer { evaluate($0, nil, nil) }
+            }
+            if newCost.isFinite && newCost < cost {
+                var smallStep = true
+                for j in 0..<n where abs(rhs[j]) > options.relativeStepTolerance * (abs(p[j]) + options.relativeStepTolerance) {
+                    smallStep = false
+                    break
+                }
+                let smallGain = (cost - newCost) <= options.relativeCostTolerance * cost
+                p = trial
+                cost = normal(p)
+                lambda = max(lambda / 3, 1e-12)
+                accepted = true
+                rejections = 0
+                if smallStep || smallGain { converged = true; break }
+            } else {
+                lambda *= 4
+                rejections += 1
+                if lambda > options.maxLambda || (accepted && rejections >= (options.maxConsecutiveRejections ?? .max)) {
+                    converged = true
+                    break
+                }
+            }
+        }
+        return Result(parameters: p, cost: cost, iterations: iterations, converged: converged)
+    }
+
+    /// `choleskySolve` on raw buffers (same arithmetic, same order).
+    static func choleskySolve(_ a: UnsafeMutablePointer<Double>, _ b: UnsafeMutablePointer<Double>, n: Int) -> Bool {
+        for j in 0..<n {
+            var d = a[j * n + j]
+            for k in 0..<j { d -= a[j * n + k] * a[j * n + k] }
+            guard d > 0, d.isFinite else { return false }
+            let l = d.squareRoot()
+            a[j * n + j] = l
+            for i in (j + 1)..<max(j + 1, n) {
+                var s = a[i * n + j]
+                for k in 0..<j { s -= a[i * n + k] * a[j * n + k] }
+                a[i * n + j] = s / l
+            }
+        }
+        for i in 0..<n {
+            var s = b[i]
+            for k in 0..<i { s -= a[i * n + k] * b[k] }
+            b[i] = s / a[i * n + i]
+        }
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            var s = b[i]
+            for k in (i + 1)..<max(i + 1, n) { s -= a[k * n + i] * b[k] }
+            b[i] = s / a[i * n + i]
+        }
+        return true
+    }
+}

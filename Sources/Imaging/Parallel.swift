@@ -1,0 +1,20 @@
+import Dispatch
+
+/// Fixed-partition parallelism for kernels inside a node: the split never depends on timing or the
+/// thread count, and every result lands in its own slot, so outputs are bit-identical for any `threads`.
+public enum Parallel {
+    /// A result slot written by exactly one task.
+    private final class Slot<T>: @unchecked Sendable {
+        var value: T?
+    }
+
+    /// `a()` and `b()`, on two threads when `threads` > 1 (inline, `a` first, otherwise).
+    public static func both<A, B>(threads: Int, _ a: @Sendable () -> A, _ b: @Sendable () -> B) -> (A, B) {
+        guard threads > 1 else { return (a(), b()) }
+        let ra = Slot<A>(), rb = Slot<B>()
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            if i == 0 { ra.value = a() } else { rb.value = b() }
+        }
+        return (ra.value!, rb.value!)
+    }
+}
