@@ -40,6 +40,14 @@ extension TCConfig {
         case bilinear
     }
 
+    /// `registration.on_failure`: what happens to a frame that cannot be registered.
+    public enum RegistrationFailure: String, Codable, Sendable, CaseIterable {
+        /// Leave the frame out with a warning naming it; the run goes on with the registered frames.
+        case exclude
+        /// Fail the run (exit 1), naming every frame that could not be registered.
+        case abort
+    }
+
     /// `registration.*` (phase 1).
     public struct RegistrationSection: Codable, Sendable, Equatable {
         /// Backend.
@@ -50,12 +58,14 @@ extension TCConfig {
         public var outputDir = "registered"
         /// File name pattern for registered frames; `{index:05d}` is the zero-padded frame index.
         public var registeredFilenamePattern = "reg_{index:05d}.fit"
-        /// A frame matching fewer stars than this aborts the run (>= 3).
+        /// A frame matching fewer stars than this cannot be registered (>= 3; `onFailure`).
         public var minStarMatches = 8
         /// Resampling kernel.
         public var interpolation = Interpolation.lanczos3
         /// Star detection threshold in background sigmas (> 0).
         public var starThresholdSigma = 5.0
+        /// What happens to a frame that cannot be registered.
+        public var onFailure = RegistrationFailure.exclude
         /// Defaults.
         public init() {}
         enum CodingKeys: String, CodingKey {
@@ -63,6 +73,7 @@ extension TCConfig {
             case registeredFilenamePattern = "registered_filename_pattern"
             case minStarMatches = "min_star_matches", interpolation
             case starThresholdSigma = "star_threshold_sigma"
+            case onFailure = "on_failure"
         }
     }
 

@@ -21,10 +21,14 @@ enum ConfigSchema {
         .text("registration.registered_filename_pattern", \.registration.registeredFilenamePattern,
               "registered frame file name; {index:05d} is the zero-padded frame index", "1 registration"),
         .int("registration.min_star_matches", \.registration.minStarMatches, .atLeast(3),
-             "a frame matching fewer stars than this aborts the run", "1 registration"),
+             "a frame matching fewer stars than this cannot be registered (registration.on_failure)", "1 registration"),
         .choice("registration.interpolation", \.registration.interpolation, "resampling kernel", "1 registration"),
         .double("registration.star_threshold_sigma", \.registration.starThresholdSigma, .above(0),
                 "star detection threshold in background sigmas", "1 registration"),
+        .choice("registration.on_failure", \.registration.onFailure,
+                "a frame that cannot be registered (too few stars or matches, fit residual above max(0.5 px, 0.25 x median FWHM)): "
+                + "exclude = leave it out with a warning, named in the run summary, status and report; abort = exit 1 naming every such frame",
+                "1 registration"),
 
         .choice("normalization.mode", \.normalization.mode,
                 "how the frame background B_f is estimated (I' = I / B_f)", "2 normalization"),
