@@ -7,7 +7,7 @@ enum ConfigSchema {
     static let keys: [ConfigKey] = [
         .text("data.input_dir", \.data.inputDir, "directory of the input frames, relative to the workspace", "scan"),
         .text("data.pattern", \.data.pattern, "glob selecting input frames in data.input_dir", "scan"),
-        .int("data.frames_min", \.data.framesMin, .atLeast(1), "fewer frames than this aborts the run", "scan"),
+        .int("data.frames_min", \.data.framesMin, .atLeast(1), "fewer frames than this (scanned, then registered) aborts the run", "scan"),
         .double("data.max_exposure_spread_percent", \.data.maxExposureSpreadPercent, .atLeast(0),
                 "largest allowed exposure-time spread, percent of the median", "scan"),
         .double("data.max_nonfinite_fraction", \.data.maxNonfiniteFraction, .closed(0, 1),
@@ -26,8 +26,8 @@ enum ConfigSchema {
         .double("registration.star_threshold_sigma", \.registration.starThresholdSigma, .above(0),
                 "star detection threshold in background sigmas", "1 registration"),
         .choice("registration.on_failure", \.registration.onFailure,
-                "a frame that cannot be registered (too few stars or matches, fit residual above max(0.5 px, 0.25 x median FWHM)): "
-                + "exclude = leave it out with a warning, named in the run summary, status and report; abort = exit 1 naming every such frame",
+                "a frame that cannot be registered (too few stars or matches, fit residual too large): "
+                + "exclude = leave it out with a warning; abort = exit 1 naming every such frame",
                 "1 registration"),
 
         .choice("normalization.mode", \.normalization.mode,
