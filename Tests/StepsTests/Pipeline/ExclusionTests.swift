@@ -82,6 +82,10 @@ import TestSupport
         #expect(status.excluded.map(\.file) == ["frame_00003.fits", "frame_00006.fits"])
         #expect(status.entries.allSatisfy { $0.state == .cached }, "\(status.entries.filter { $0.state != .cached })")
         #expect(!status.entries.contains { $0.node == NodeName.measure(Self.foreign) })
+        // The main graph replays the registration nodes as cache hits: the run records each node once.
+        let rows = try ws.manifest.select("SELECT node FROM run_nodes WHERE run_id = ?", [.int(result.runID)]).map { $0[0].text }
+        #expect(rows.count == Set(rows).count)
+        #expect(rows.contains(NodeName.register(Self.blank)) && rows.contains(NodeName.stack))
     }
 
     @Test func abortFailsNamingEveryBadFrameAndFramesMinCountsRegisteredFrames() throws {
