@@ -75,6 +75,34 @@ extension TCConfig {
             case starThresholdSigma = "star_threshold_sigma"
             case onFailure = "on_failure"
         }
+        /// Decodes every key; `on_failure` may be missing (configurations recorded by runs of
+        /// versions before it existed read as `exclude`).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            engine = try c.decode(RegistrationEngine.self, forKey: .engine)
+            reference = try c.decode(ReferenceFrame.self, forKey: .reference)
+            outputDir = try c.decode(String.self, forKey: .outputDir)
+            registeredFilenamePattern = try c.decode(String.self, forKey: .registeredFilenamePattern)
+            minStarMatches = try c.decode(Int.self, forKey: .minStarMatches)
+            interpolation = try c.decode(Interpolation.self, forKey: .interpolation)
+            starThresholdSigma = try c.decode(Double.self, forKey: .starThresholdSigma)
+            onFailure = try c.decodeIfPresent(RegistrationFailure.self, forKey: .onFailure) ?? .exclude
+        }
+
+        /// Encodes every key, `on_failure` only when it is not the default `exclude`: no node reads it
+        /// (the runner does), so the params of nodes that carry the whole section (`siril/register`)
+        /// keep their fingerprints.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(engine, forKey: .engine)
+            try c.encode(reference, forKey: .reference)
+            try c.encode(outputDir, forKey: .outputDir)
+            try c.encode(registeredFilenamePattern, forKey: .registeredFilenamePattern)
+            try c.encode(minStarMatches, forKey: .minStarMatches)
+            try c.encode(interpolation, forKey: .interpolation)
+            try c.encode(starThresholdSigma, forKey: .starThresholdSigma)
+            if onFailure != .exclude { try c.encode(onFailure, forKey: .onFailure) }
+        }
     }
 
     /// `normalization.mode`

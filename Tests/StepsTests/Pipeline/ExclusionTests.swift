@@ -136,3 +136,16 @@ import TestSupport
         #expect(regBefore.map(\.inputs) == regAfter.map(\.inputs))
     }
 }
+
+@Suite struct OnFailureConfigTests {
+    @Test func aConfigRecordedBeforeOnFailureExistedReadsAsExclude() throws {
+        var config = TCConfig()
+        config.registration.onFailure = .abort
+        let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        #expect(json.contains("\"on_failure\":\"abort\""))
+        #expect(try JSONDecoder().decode(TCConfig.self, from: Data(json.utf8)) == config)
+        let old = json.replacingOccurrences(of: ",\"on_failure\":\"abort\"", with: "").replacingOccurrences(of: "\"on_failure\":\"abort\",", with: "")
+        #expect(!old.contains("on_failure"))
+        #expect(try JSONDecoder().decode(TCConfig.self, from: Data(old.utf8)).registration.onFailure == .exclude)
+    }
+}
