@@ -21,6 +21,9 @@ public final class Workspace: BuildStore, @unchecked Sendable {
     private var statCache: [String: StatEntry] = [:]
     private var dirtyStats: [(String, StatEntry)] = []
     private var cachedRows: [(node: String, fingerprint: Digest, state: String)] = []
+    /// Nodes recorded (executed or cached) in the current run: a node resolved again by a later stage
+    /// of the same run (the main graph replays the registration stage's nodes) is recorded once.
+    private var recordedInRun: Set<String> = []
     private var stats = StoreCounters()
     private var runID: Int64 = 0
     /// What the startup sweep found: temporary files removed, recorded artifacts whose file is
@@ -99,7 +102,7 @@ public final class Workspace: BuildStore, @unchecked Sendable {
     /// executions recorded from now on belong to it.
     public func beginRun(jobs: Int, command: String, config: String = "", configSource: String = "") throws -> Int64 {
         let id = try manifest.beginRun(jobs: jobs, command: command, config: config, configSource: configSource)
-        lock.withLock { runID = id }
+        lock.withLock { runID = id; recordedInRun.removeAll() }
         return id
     }
 
@@ -178,15 +181,17 @@ public final class Workspace: BuildStore, @unchecked Sendable {
     public func path(of digest: Digest) -> String { objects.path(of: digest) }
 
     public func record(_ execution: ExecutionRecord) throws {
+        lock.withLock { _ = recordedInRun.insert(execution.node) }
         try manifest.record(execution, runID: currentRunID)
     }
 
     public func recordCached(node: String, fingerprint: Digest) throws {
-        let pending = lock.withLock { () -> Int in
+        let pending = lock.withLock { () -> Int? in
+            guard recordedInRun.insert(node).inserted else { return nil }
             cachedRows.append((node, fingerprint, "cached"))
             return cachedRows.count
         }
-        if pending >= 1024 { try flush() }
+        if let pending, pending >= 1024 { try flush() }
     }
 
     public func executions(of node: String, limit: Int) throws -> [ExecutionRecord] {

@@ -61,8 +61,10 @@ struct Demo: ParsableCommand {
                                             configSource: "tile_compile.yaml (written by demo)", events: progress)
         progress.finish()
         let r = result.report
+        warnAboutExcluded(result)
         print("demo run \(result.runID): \(r.executed.count) nodes executed, \(r.cached.count) cached, \(r.failed.count) failed"
               + String(format: " in %.1f s", r.seconds))
+        printExcluded(result)
         let shown = Set(result.materialized.map { $0.split(separator: "/").count > 1 && !$0.hasSuffix(".csv") && !$0.hasSuffix(".json")
             ? String($0.split(separator: "/")[0]) + "/" : $0 })
         for path in shown.sorted() { print("  \(root)/\(path)") }

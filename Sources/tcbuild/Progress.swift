@@ -69,6 +69,9 @@ final class ProgressDisplay: EventSink, @unchecked Sendable {
             if start == nil { start = now }
             totals = groupTotals(stages)
             stages += 1
+            // A later stage counts its groups afresh: the main graph replays the registration
+            // stage's nodes as cache hits, which must not count twice against the group's total.
+            for name in groups.keys { groups[name]!.done = 0; groups[name]!.executed = 0; groups[name]!.firstStart = nil }
         case .nodeStarted(let node, let group):
             update(group) { $0.running += 1; if $0.firstStart == nil { $0.firstStart = now } }
             if verbose { line("start \(node)") }

@@ -132,9 +132,11 @@ struct Run: ParsableCommand {
         for d in result.duplicates {
             FileHandle.standardError.write(Data("note: \(d.copy) has the same content as \(d.of): counted once (remove the copy)\n".utf8))
         }
+        warnAboutExcluded(result)
         if !quiet {
             print("run \(result.runID): \(r.executed.count) executed, \(r.cached.count) cached, \(r.failed.count) failed"
                   + String(format: " in %.1f s", r.seconds))
+            printExcluded(result)
             for path in result.materialized.filter({ !$0.contains("/") || $0.hasSuffix(".csv") || $0.hasSuffix(".json") }) {
                 print("  \(options.root)/\(path)")
             }
@@ -142,6 +144,21 @@ struct Run: ParsableCommand {
         if !r.succeeded { throw RunFailed(report: r) }
         try concludeValidation(result.validation, quiet: quiet)
     }
+}
+
+/// Warns on standard error about every frame registration left out (`registration.on_failure: exclude`).
+func warnAboutExcluded(_ result: PipelineResult) {
+    guard result.report.succeeded else { return }  // with on_failure: abort the failure message names them
+    for e in result.excluded {
+        FileHandle.standardError.write(Data("warning: \(e.file) could not be registered and was left out: \(e.reason)\n".utf8))
+    }
+}
+
+/// The run summary's lines about excluded frames.
+func printExcluded(_ result: PipelineResult) {
+    guard result.report.succeeded, !result.excluded.isEmpty else { return }
+    print("  \(result.excluded.count) frame(s) excluded (not registered; listed in \(PipelineRunner.excludedFramesPath)):")
+    for e in result.excluded { print("    \(e.file): \(e.reason)") }
 }
 
 /// Prints on standard error what opening the workspace did about a damaged manifest, if anything.

@@ -40,6 +40,14 @@ extension TCConfig {
         case bilinear
     }
 
+    /// `registration.on_failure`: what happens to a frame that cannot be registered.
+    public enum RegistrationFailure: String, Codable, Sendable, CaseIterable {
+        /// Leave the frame out with a warning naming it; the run goes on with the registered frames.
+        case exclude
+        /// Fail the run (exit 1), naming every frame that could not be registered.
+        case abort
+    }
+
     /// `registration.*` (phase 1).
     public struct RegistrationSection: Codable, Sendable, Equatable {
         /// Backend.
@@ -50,12 +58,14 @@ extension TCConfig {
         public var outputDir = "registered"
         /// File name pattern for registered frames; `{index:05d}` is the zero-padded frame index.
         public var registeredFilenamePattern = "reg_{index:05d}.fit"
-        /// A frame matching fewer stars than this aborts the run (>= 3).
+        /// A frame matching fewer stars than this cannot be registered (>= 3; `onFailure`).
         public var minStarMatches = 8
         /// Resampling kernel.
         public var interpolation = Interpolation.lanczos3
         /// Star detection threshold in background sigmas (> 0).
         public var starThresholdSigma = 5.0
+        /// What happens to a frame that cannot be registered.
+        public var onFailure = RegistrationFailure.exclude
         /// Defaults.
         public init() {}
         enum CodingKeys: String, CodingKey {
@@ -63,6 +73,35 @@ extension TCConfig {
             case registeredFilenamePattern = "registered_filename_pattern"
             case minStarMatches = "min_star_matches", interpolation
             case starThresholdSigma = "star_threshold_sigma"
+            case onFailure = "on_failure"
+        }
+        /// Decodes every key; `on_failure` may be missing (configurations recorded by runs of
+        /// versions before it existed read as `exclude`).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            engine = try c.decode(RegistrationEngine.self, forKey: .engine)
+            reference = try c.decode(ReferenceFrame.self, forKey: .reference)
+            outputDir = try c.decode(String.self, forKey: .outputDir)
+            registeredFilenamePattern = try c.decode(String.self, forKey: .registeredFilenamePattern)
+            minStarMatches = try c.decode(Int.self, forKey: .minStarMatches)
+            interpolation = try c.decode(Interpolation.self, forKey: .interpolation)
+            starThresholdSigma = try c.decode(Double.self, forKey: .starThresholdSigma)
+            onFailure = try c.decodeIfPresent(RegistrationFailure.self, forKey: .onFailure) ?? .exclude
+        }
+
+        /// Encodes every key, `on_failure` only when it is not the default `exclude`: no node reads it
+        /// (the runner does), so the params of nodes that carry the whole section (`siril/register`)
+        /// keep their fingerprints.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(engine, forKey: .engine)
+            try c.encode(reference, forKey: .reference)
+            try c.encode(outputDir, forKey: .outputDir)
+            try c.encode(registeredFilenamePattern, forKey: .registeredFilenamePattern)
+            try c.encode(minStarMatches, forKey: .minStarMatches)
+            try c.encode(interpolation, forKey: .interpolation)
+            try c.encode(starThresholdSigma, forKey: .starThresholdSigma)
+            if onFailure != .exclude { try c.encode(onFailure, forKey: .onFailure) }
         }
     }
 

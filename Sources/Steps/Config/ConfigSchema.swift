@@ -7,7 +7,7 @@ enum ConfigSchema {
     static let keys: [ConfigKey] = [
         .text("data.input_dir", \.data.inputDir, "directory of the input frames, relative to the workspace", "scan"),
         .text("data.pattern", \.data.pattern, "globs selecting input frames in data.input_dir, comma-separated, any letter case (*.fits matches X.FITS)", "scan"),
-        .int("data.frames_min", \.data.framesMin, .atLeast(1), "fewer frames than this aborts the run", "scan"),
+        .int("data.frames_min", \.data.framesMin, .atLeast(1), "fewer frames than this (scanned, then registered) aborts the run", "scan"),
         .double("data.max_exposure_spread_percent", \.data.maxExposureSpreadPercent, .atLeast(0),
                 "largest allowed exposure-time spread, percent of the median", "scan"),
         .double("data.max_nonfinite_fraction", \.data.maxNonfiniteFraction, .closed(0, 1),
@@ -21,10 +21,14 @@ enum ConfigSchema {
         .text("registration.registered_filename_pattern", \.registration.registeredFilenamePattern,
               "registered frame file name; {index:05d} is the zero-padded frame index", "1 registration"),
         .int("registration.min_star_matches", \.registration.minStarMatches, .atLeast(3),
-             "a frame matching fewer stars than this aborts the run", "1 registration"),
+             "a frame matching fewer stars than this cannot be registered (registration.on_failure)", "1 registration"),
         .choice("registration.interpolation", \.registration.interpolation, "resampling kernel", "1 registration"),
         .double("registration.star_threshold_sigma", \.registration.starThresholdSigma, .above(0),
                 "star detection threshold in background sigmas", "1 registration"),
+        .choice("registration.on_failure", \.registration.onFailure,
+                "a frame that cannot be registered (too few stars or matches, fit residual too large): "
+                + "exclude = leave it out with a warning; abort = exit 1 naming every such frame",
+                "1 registration"),
 
         .choice("normalization.mode", \.normalization.mode,
                 "how the frame background B_f is estimated (I' = I / B_f)", "2 normalization"),

@@ -35,8 +35,10 @@ public struct Materialization: Sendable, Equatable {
 public struct PipelineBuilder: Sendable {
     /// The checked configuration.
     public let config: TCConfig
-    /// The scanned, validated frames.
-    public let frames: FrameList
+    /// The frames the steps being added work on: every scanned frame for the registration steps
+    /// (`StepStage.registration`), then only the registered ones (`registered(_:)`). A frame keeps its
+    /// scan `index` (node names), which is not its position in this list once frames are excluded.
+    public private(set) var frames: FrameList
     /// The workspace root (config-relative paths such as a reference frame path resolve against it).
     public let workspace: String
     /// The process description (where frame-writing steps materialize).
@@ -53,6 +55,9 @@ public struct PipelineBuilder: Sendable {
         self.workspace = workspace
         self.process = process
     }
+
+    /// From now on, steps see only `frames` (the registered frames, a subset of the scanned ones).
+    public mutating func restrict(to frames: FrameList) { self.frames = frames }
 
     /// Adds a node.
     public mutating func add(_ node: Node) { nodes.append(node) }

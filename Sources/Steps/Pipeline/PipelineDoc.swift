@@ -46,7 +46,18 @@ public enum PipelineDoc {
 
         The **main graph** is built from the scan's frame list, the config and the workspace's process
         description `tile_compile.proc` (`tcbuild init` writes the default below; a workspace without one
-        uses it). NNNNN is the frame's position in the sorted file list; NN a cluster.
+        uses it). NNNNN is the frame's position in the sorted file list (its scan index); NN a cluster.
+
+        Registration (`stars`, `reference`, `register`) runs first over every scanned frame. A frame that
+        cannot be registered (too few stars or matches, or a weighted fit residual of the matched stars above
+        max(0.5 px, 0.25 x their median FWHM): doubled or trailed stars) does not fail its `register/NNNNN`
+        node: the node records the reason in `transform` and writes an empty `frame`. With
+        `registration.on_failure: exclude` (default) the frame is left out: every later step sees only the
+        registered frames (their nodes keep their scan index, so excluding or adding a frame re-runs only
+        the nodes that combine frames), the run names the excluded frames (`run`, `status`, report.html,
+        `excluded_frames.csv`; `frame_metrics.csv` lists only registered frames) and `data.frames_min`
+        counts registered frames (exit status 2 when fewer remain). With `abort` the run fails (exit status
+        1) naming every frame that could not be registered.
 
         ## Steps, in order
 

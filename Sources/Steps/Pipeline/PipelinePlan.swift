@@ -11,6 +11,8 @@ public struct PipelineGraphs: Sendable {
     public let main: BuildGraph?
     /// Human-facing paths.
     public let materializations: [Materialization]
+    /// Frames registration excluded (known when every registration node is cached).
+    public var excluded: [ExcludedFrame] = []
 
     /// Every node of both stages, in order.
     public var nodes: [Node] { scan.nodes + (main?.nodes ?? []) }
@@ -31,14 +33,36 @@ extension PipelineRunner {
             return PipelineGraphs(scan: scan, main: nil, materializations: [])
         }
         let list = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: frames.digest), node: NodeName.scan)
-        let builder = try mainBuilder(config: config, frames: list, workspace: workspace.root, process: process)
-        return PipelineGraphs(scan: scan, main: try builder.graph(), materializations: builder.materializations)
+        // When registration is cached, its transforms say which frames the main graph leaves out;
+        // otherwise the graph is built over every frame (registration would run first).
+        var excluded: [ExcludedFrame] = []
+        let registration = try registrationBuilder(config: config, frames: list, workspace: workspace.root, process: process).graph()
+        let regPlan = try Planner(store: workspace).plan(registration)
+        if regPlan.allSatisfy({ $0.state == .cached }) {
+            var outputs: [String: [String: Digest]] = [:]
+            for entry in regPlan where NodeName.pattern(entry.node) == NodeName.pattern(NodeName.register(0)) {
+                guard let fp = entry.fingerprint, case .hit(let outs) = try workspace.lookup(fingerprint: fp) else { continue }
+                outputs[entry.node] = Dictionary(outs.map { ($0.name, $0.digest) }, uniquingKeysWith: { a, _ in a })
+            }
+            excluded = try excludedFrames(list, outputs: outputs, workspace: workspace)
+        }
+        let builder = try mainBuilder(config: config, frames: list, registered: registered(list, excluding: excluded),
+                                      workspace: workspace.root, process: process)
+        var graphs = PipelineGraphs(scan: scan, main: try builder.graph(), materializations: builder.materializations)
+        graphs.excluded = excluded
+        return graphs
     }
 
     /// What a run would do now, node by node (scan stage first). When the scan would run, the main
     /// graph is reported as one pending entry.
     public static func status(workspace: Workspace, config: TCConfig,
                               process: ProcessDescription = .default) throws -> [PlanEntry] {
+        try statusWithExclusions(workspace: workspace, config: config, process: process).entries
+    }
+
+    /// `status`, and the frames registration excluded (known when registration is cached).
+    public static func statusWithExclusions(workspace: Workspace, config: TCConfig, process: ProcessDescription = .default)
+        throws -> (entries: [PlanEntry], excluded: [ExcludedFrame]) {
         let g = try graphs(workspace: workspace, config: config, process: process)
         let planner = Planner(store: workspace)
         var entries = try planner.plan(g.scan)
@@ -48,6 +72,6 @@ extension PipelineRunner {
             entries.append(PlanEntry(node: "(pipeline)", group: "pipeline", state: .pending,
                                      reasons: [.upstreamWillRun([NodeName.scan])], fingerprint: nil))
         }
-        return entries
+        return (entries, g.excluded)
     }
 }

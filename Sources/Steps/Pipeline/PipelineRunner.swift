@@ -14,6 +14,9 @@ public struct PipelineResult: Sendable {
     public var validation: ValidationReport?
     /// Frames left out because another frame has the same content: (copy, original) file names.
     public var duplicates: [(copy: String, of: String)] = []
+    /// Frames left out because they could not be registered (`registration.on_failure: exclude`):
+    /// file name and reason, in frame order.
+    public var excluded: [ExcludedFrame] = []
 
     /// True when no node failed and validation (if it ran) passed.
     public var passed: Bool { report.succeeded && (validation?.passed ?? true) }
@@ -22,16 +25,68 @@ public struct PipelineResult: Sendable {
     public var status: RunStatus { !report.succeeded ? .nodesFailed : (validation?.passed ?? true) ? .ok : .validationFailed }
 }
 
+/// A frame registration left out (`registration.on_failure: exclude`).
+public struct ExcludedFrame: Sendable, Equatable, Codable {
+    /// Its scan index (`register/NNNNN`).
+    public var index: Int
+    /// Its file name.
+    public var file: String
+    /// Why it could not be registered.
+    public var reason: String
+
+    /// An excluded frame.
+    public init(index: Int, file: String, reason: String) {
+        self.index = index
+        self.file = file
+        self.reason = reason
+    }
+}
+
 /// Runs the pipeline in a workspace as one recorded run: the scan stage (inspect every frame,
 /// validate the series), then the main graph built from the scan's frame list, then the
 /// materialization of human-facing outputs (`registered/`, `frame_metrics.csv`, ...).
 public enum PipelineRunner {
-    /// The main graph's builder for `frames` under `config`: every main-stage step of `process`, in order.
-    static func mainBuilder(config: TCConfig, frames: FrameList, workspace: String,
+    /// The main graph's builder under `config`: every registration- and main-stage step of `process`,
+    /// in order. The registration steps see every scanned frame (`frames`); the steps after them see
+    /// only `registered` (default: every frame), so adding or excluding a frame never changes the
+    /// registration nodes' fingerprints.
+    static func mainBuilder(config: TCConfig, frames: FrameList, registered: FrameList? = nil, workspace: String,
                             process: ProcessDescription = .default) throws -> PipelineBuilder {
         var builder = PipelineBuilder(config: config, frames: frames, workspace: workspace, process: process)
-        for use in process.steps where use.step.stage == .main { try use.step.add(to: &builder) }
+        var restricted = false
+        for use in process.steps where use.step.stage == .registration || use.step.stage == .main {
+            if use.step.stage == .main && !restricted, let registered {
+                builder.restrict(to: registered)
+                restricted = true
+            }
+            try use.step.add(to: &builder)
+        }
         return builder
+    }
+
+    /// The builder of the registration steps alone, over every scanned frame.
+    static func registrationBuilder(config: TCConfig, frames: FrameList, workspace: String,
+                                    process: ProcessDescription = .default) throws -> PipelineBuilder {
+        var builder = PipelineBuilder(config: config, frames: frames, workspace: workspace, process: process)
+        for use in process.steps where use.step.stage == .registration { try use.step.add(to: &builder) }
+        return builder
+    }
+
+    /// The frames registration excluded, read from the `register/NNNNN#transform` outputs in `outputs`
+    /// (a frame without a register node, e.g. a process without registration, counts as registered).
+    static func excludedFrames(_ frames: FrameList, outputs: [String: [String: Digest]],
+                               workspace: Workspace) throws -> [ExcludedFrame] {
+        try frames.frames.compactMap { f -> ExcludedFrame? in
+            guard let digest = outputs[NodeName.register(f.index)]?["transform"] else { return nil }
+            let r = try Artifacts.readJSON(RegistrationResult.self, path: workspace.path(of: digest), node: NodeName.register(f.index))
+            return r.excluded.map { ExcludedFrame(index: f.index, file: f.name, reason: $0) }
+        }
+    }
+
+    /// `frames` without `excluded`.
+    static func registered(_ frames: FrameList, excluding excluded: [ExcludedFrame]) -> FrameList {
+        let out = Set(excluded.map(\.index))
+        return FrameList(frames: frames.frames.filter { !out.contains($0.index) })
     }
 
     /// Runs everything (or only what `until` needs) with `jobs` workers. Throws for setup errors
@@ -57,8 +112,33 @@ public enum PipelineRunner {
         guard result.report.succeeded, let framesDigest = result.report.outputs[NodeName.scan]?["frames"] else { return result }
         if !until.isEmpty && until.allSatisfy({ scanGraph.node($0) != nil }) { return result }
 
-        let frames = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: framesDigest), node: NodeName.scan)
-        let builder = try mainBuilder(config: config, frames: frames, workspace: workspace.root, process: process)
+        let scanned = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: framesDigest), node: NodeName.scan)
+
+        // Registration over every scanned frame first: which frames are excluded decides the main graph.
+        let registration = try registrationBuilder(config: config, frames: scanned, workspace: workspace.root, process: process).graph()
+        let regTargets = until.filter { registration.node($0) != nil }
+        let untilOnlyRegistration = !until.isEmpty && until.allSatisfy { scanGraph.node($0) != nil || registration.node($0) != nil }
+        let regRun = engine.run(untilOnlyRegistration ? try registration.needed(for: regTargets) : registration, options: options)
+        result.report = merge(result.report, regRun)
+        guard regRun.succeeded, !untilOnlyRegistration else { return result }
+        result.excluded = try excludedFrames(scanned, outputs: regRun.outputs, workspace: workspace)
+        if !result.excluded.isEmpty {
+            if config.registration.onFailure == .abort {
+                for e in result.excluded {
+                    result.report.failed[NodeName.register(e.index)] = "registration of \(e.file) failed: \(e.reason) (registration.on_failure: abort)"
+                }
+                return result
+            }
+            let registeredCount = scanned.frames.count - result.excluded.count
+            if registeredCount < config.data.framesMin {
+                let error = StepError.tooFewRegistered(registered: registeredCount, excluded: result.excluded.map(\.file),
+                                                       minimum: config.data.framesMin)
+                result.report.failed["(registration)"] = error.description
+                throw error
+            }
+        }
+        let frames = registered(scanned, excluding: result.excluded)
+        let builder = try mainBuilder(config: config, frames: scanned, registered: frames, workspace: workspace.root, process: process)
         for key in process.ensuredDirectories {
             if let dir = ProcessDescription.value(of: key, in: config) {
                 try FileManager.default.createDirectory(atPath: (workspace.root as NSString).appendingPathComponent(dir),
@@ -68,7 +148,7 @@ public enum PipelineRunner {
         let main = try builder.graph()
         let mainTargets = until.filter { scanGraph.node($0) == nil }
         let second = engine.run(mainTargets.isEmpty ? main : try main.needed(for: mainTargets), options: options)
-        result.report = merge(result.report, second)
+        result.report = merge(result.report, second, overlapping: Set(registration.nodes.map(\.name)))
         for m in builder.materializations {
             guard let digest = result.report.outputs[m.node]?[m.output] else { continue }
             if m.node == NodeName.validation {
@@ -81,12 +161,31 @@ public enum PipelineRunner {
             }
             result.materialized.append(m.path)
         }
+        if until.isEmpty {
+            try writeExcluded(result.excluded, workspace: workspace)
+            if !result.excluded.isEmpty { result.materialized.append(excludedFramesPath) }
+        }
         if until.isEmpty && process.includes(ReportStep().name) {
             try workspace.flush()
             try writeReport(result, frames: frames, workspace: workspace, command: command)
             result.materialized.append("report.html")
         }
         return result
+    }
+
+    /// Where the frames registration excluded are listed (`frame_metrics.csv` has only registered frames).
+    public static let excludedFramesPath = "excluded_frames.csv"
+
+    /// Writes `excluded_frames.csv` (`index,file,reason`) when frames were excluded; removes a stale one otherwise.
+    static func writeExcluded(_ excluded: [ExcludedFrame], workspace: Workspace) throws {
+        let dest = workspace.root + "/" + excludedFramesPath
+        guard !excluded.isEmpty else {
+            try? FileManager.default.removeItem(atPath: dest)
+            return
+        }
+        func quote(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        let csv = "index,file,reason\n" + excluded.map { "\($0.index),\(quote($0.file)),\(quote($0.reason))\n" }.joined()
+        try csv.write(toFile: dest, atomically: true, encoding: .utf8)
     }
 
     /// Writes `report.html` for a finished run. Skipped only when the report on disk was built from
@@ -120,7 +219,8 @@ public enum PipelineRunner {
             summary: ReportSummary(runID: result.runID, status: result.status.rawValue, command: command,
                                    workspace: workspace.root, seconds: result.report.seconds,
                                    executed: result.report.executed.count, cached: result.report.cached.count,
-                                   failed: result.report.failed, notStarted: result.report.notStarted.count))
+                                   failed: result.report.failed, notStarted: result.report.notStarted.count,
+                                   notes: result.excluded.map { "excluded (not registered): \($0.file): \($0.reason)" }))
         try Report.write(to: dest, inputs: inputs)
         try? key.write(toFile: keyPath, atomically: true, encoding: .utf8)
     }
@@ -149,10 +249,12 @@ public enum PipelineRunner {
         return report
     }
 
-    static func merge(_ a: RunReport, _ b: RunReport) -> RunReport {
+    /// `a` then `b`; nodes in `overlapping` already ran in `a` (registration), so `b`'s cache hits on
+    /// them are not counted again.
+    static func merge(_ a: RunReport, _ b: RunReport, overlapping: Set<String> = []) -> RunReport {
         var r = a
-        r.executed += b.executed
-        r.cached += b.cached
+        r.executed += b.executed.filter { !overlapping.contains($0) }
+        r.cached += b.cached.filter { !overlapping.contains($0) }
         r.failed.merge(b.failed) { x, _ in x }
         r.notStarted += b.notStarted
         r.outputs.merge(b.outputs) { x, _ in x }

@@ -4,7 +4,11 @@ import Graph
 public enum StepStage: String, Sendable, Codable {
     /// Before the frame list exists: the scan stage graph (`inspect/NNNNN`, `scan`).
     case scan
-    /// In the main graph, built from the scan's frame list.
+    /// Registration (`stars/NNNNN`, `reference`, `register/NNNNN`): run first over every scanned frame;
+    /// in the main graph these steps still see every frame, so their nodes stay cache hits.
+    case registration
+    /// In the main graph, built from the registered frames (the scan's frame list minus the frames
+    /// registration excluded, `registration.on_failure: exclude`).
     case main
     /// After the main graph ran (the report).
     case afterRun = "after-run"

@@ -6,6 +6,8 @@ public enum StepError: Error, CustomStringConvertible, Equatable {
     case noFrames(directory: String, pattern: String)
     /// Fewer frames than `data.frames_min`.
     case tooFewFrames(count: Int, minimum: Int, directory: String)
+    /// Fewer registered frames than `data.frames_min` once registration excluded `excluded`.
+    case tooFewRegistered(registered: Int, excluded: [String], minimum: Int)
     /// Frames of different sizes (or plane counts).
     case mixedSizes(first: String, firstSize: String, other: String, otherSize: String)
     /// Frames with different Bayer patterns (or mono mixed with CFA).
@@ -37,6 +39,10 @@ public enum StepError: Error, CustomStringConvertible, Equatable {
             return "no frames in \(d) match data.pattern '\(p)'; check data.input_dir and data.pattern"
         case .tooFewFrames(let n, let m, let d):
             return "\(n) frames in \(d), fewer than data.frames_min = \(m); add frames or lower data.frames_min (e.g. --set data.frames_min=\(n))"
+        case .tooFewRegistered(let n, let out, let m):
+            return "\(n) frames registered, fewer than data.frames_min = \(m): \(out.count) frame(s) could not be registered "
+                + "and were excluded (\(out.joined(separator: ", "))); see 'tcbuild status' for the reasons, add frames, "
+                + "or lower data.frames_min (e.g. --set data.frames_min=\(n))"
         case .mixedSizes(let a, let sa, let b, let sb):
             return "frames differ in size: \(a) is \(sa) but \(b) is \(sb); all frames of a series must have one size"
         case .mixedBayer(let a, let pa, let b, let pb):

@@ -9,6 +9,7 @@ public struct ReferenceStep: PipelineStep {
     public var summary: String { "choose the reference frame (auto: best median FWHM with enough stars; an index; a path)" }
     public var prerequisites: [String] { ["stars"] }
     public var configSections: [String] { ["registration"] }
+    public var stage: StepStage { .registration }
     public var nodes: [String] { [NodeName.reference, NodeName.starsReference] }
 
     /// Adds the `reference` node (and `stars/ref` for a path reference).

@@ -11,6 +11,7 @@ public struct RegisterStep: PipelineStep {
     public var summary: String { "register every frame on the reference (transform, Lanczos-3 warp with NaN coverage)" }
     public var prerequisites: [String] { ["stars", NodeName.reference] }
     public var configSections: [String] { ["registration"] }
+    public var stage: StepStage { .registration }
     public var nodes: [String] { [NodeName.sirilRegister, NodeName.pattern(NodeName.register(0))] }
     public var arguments: [String: String] {
         ["engine": "registration.engine", "reference": "registration.reference", "interpolation": "registration.interpolation"]

@@ -16,14 +16,24 @@ public struct RegistrationResult: Codable, Sendable, Equatable {
     public var starCount: Int
     /// `relative`, `siril`, `wcs_anchor`, or `identity` for the reference frame itself.
     public var engine: String
+    /// Why the frame could not be registered (it is left out of the series, `registration.on_failure`);
+    /// nil for a registered frame. Encoded only when set, so a registered frame's JSON is unchanged.
+    public var excluded: String?
 
     /// A result.
-    public init(transform: SimilarityTransform, residualRMS: Double, matches: Int, starCount: Int, engine: String) {
+    public init(transform: SimilarityTransform, residualRMS: Double, matches: Int, starCount: Int, engine: String,
+                excluded: String? = nil) {
         self.transform = transform
         self.residualRMS = residualRMS
         self.matches = matches
         self.starCount = starCount
         self.engine = engine
+        self.excluded = excluded
+    }
+
+    /// The result of a frame that could not be registered: identity transform, no match, and the reason.
+    public static func excluded(reason: String, starCount: Int, engine: String) -> RegistrationResult {
+        RegistrationResult(transform: .identity, residualRMS: 0, matches: 0, starCount: starCount, engine: engine, excluded: reason)
     }
 }
 
@@ -80,7 +90,34 @@ public enum RegisteredName {
 public enum Registration {}
 
 extension Registration {
+    /// Bound on the weighted RMS residual of the matched stars (relative engine): a fit worse than
+    /// `max(residualFloor, residualFWHMFraction x median FWHM of the matched frame stars)` means doubled,
+    /// trailed or mismatched stars, and the frame is excluded rather than misregistered (METHOD phase 1).
+    public static let residualFloor = 0.5
+    /// See `residualFloor`.
+    public static let residualFWHMFraction = 0.25
+
+    /// The residual bound (px) for matched frame stars of median FWHM `fwhm`.
+    public static func residualBound(medianFWHM fwhm: Double) -> Double {
+        max(residualFloor, fwhm.isFinite ? residualFWHMFraction * fwhm : 0)
+    }
+
+    /// Weighted RMS distance between `transform(source)` and `target`.
+    static func weightedRMS(_ t: SimilarityTransform, source: [SIMD2<Double>], target: [SIMD2<Double>], weights: [Double]) -> Double {
+        var sum = 0.0, wsum = 0.0
+        for i in source.indices {
+            let p = t.apply(source[i]), d = p - target[i]
+            sum += weights[i] * (d.x * d.x + d.y * d.y)
+            wsum += weights[i]
+        }
+        return wsum > 0 ? (sum / wsum).squareRoot() : 0
+    }
+
     /// The `register/NNNNN` action: find the transform (engine), then warp into the reference geometry.
+    /// A frame that cannot be registered (too few stars or matches, a fit residual above
+    /// `residualBound`, no transform from siril) does not fail the node: it writes `transform` with
+    /// `excluded` set and an empty (zero-byte) `frame`; the runner leaves the frame out
+    /// (`registration.on_failure`). Unreadable input still throws.
     static func run(_ ctx: NodeContext) throws {
         let p = try ctx.params(RegisterParams.self)
         let path = try ctx.input("frame")
@@ -88,13 +125,21 @@ extension Registration {
         let ref = try Artifacts.readJSON(ReferenceInfo.self, ctx, "reference")
         let stars = try Artifacts.readJSON([StarMeasurement].self, ctx, "stars")
         let result: RegistrationResult
-        switch p.engine {
-        case .relative:
-            result = try relativeTransform(stars: stars, reference: ref, minMatches: p.minStarMatches, file: file)
-        case .siril:
-            result = try sirilTransform(ctx, index: p.sirilIndex ?? -1, reference: ref, starCount: stars.count, file: file)
-        case .wcsAnchor:
-            result = try wcsTransform(path: path, reference: ref, starCount: stars.count, file: file)
+        do {
+            switch p.engine {
+            case .relative:
+                result = try relativeTransform(stars: stars, reference: ref, minMatches: p.minStarMatches, file: file)
+            case .siril:
+                result = try sirilTransform(ctx, index: p.sirilIndex ?? -1, reference: ref, starCount: stars.count, file: file)
+            case .wcsAnchor:
+                result = try wcsTransform(path: path, reference: ref, starCount: stars.count, file: file)
+            }
+        } catch StepError.registrationFailed(_, let message) {
+            ctx.log("excluded: \(file) cannot be registered: \(message)")
+            try ctx.writeOutput("frame", Data())
+            try Artifacts.writeJSON(RegistrationResult.excluded(reason: message, starCount: stars.count, engine: p.engine.rawValue),
+                                    ctx, "transform")
+            return
         }
         ctx.log("\(result.engine): rotation \(String(format: "%.4f", result.transform.rotation * 180 / .pi)) deg, "
                 + "shift (\(String(format: "%.2f", result.transform.tx)), \(String(format: "%.2f", result.transform.ty))) px, "
@@ -153,6 +198,14 @@ extension Registration {
                 return 1 / max(v(reference.stars[p.reference]) + v(stars[p.frame]), 1e-6)
             }
             let t = (try? SimilarityTransform.estimate(source: src, target: dst, weights: weights)) ?? m.transform
+            let wrms = weightedRMS(t, source: src, target: dst, weights: weights)
+            let fwhm = StarList.medianFWHM(m.pairs.map { stars[$0.frame] })
+            let bound = residualBound(medianFWHM: fwhm)
+            guard wrms <= bound else {
+                throw StepError.registrationFailed(file: file, message: "the weighted RMS residual of the \(m.pairs.count) matched stars is "
+                    + "\(String(format: "%.2f", wrms)) px, above max(\(residualFloor) px, \(residualFWHMFraction) x median FWHM "
+                    + "\(String(format: "%.2f", fwhm)) px) = \(String(format: "%.2f", bound)) px (doubled or trailed stars?)")
+            }
             return RegistrationResult(transform: t, residualRMS: t.residualRMS(source: src, target: dst), matches: m.pairs.count,
                                       starCount: stars.count, engine: "relative")
         } catch let e as AsterismMatchError {
@@ -163,9 +216,7 @@ extension Registration {
             case .notEnoughMatches(let found, let required):
                 detail = "only \(found) stars matched the reference, fewer than registration.min_star_matches = \(required)"
             }
-            throw StepError.registrationFailed(file: file, message: detail
-                + "; check the frame (clouds, focus, trails) and remove it, or lower registration.star_threshold_sigma "
-                + "or registration.min_star_matches")
+            throw StepError.registrationFailed(file: file, message: detail)
         }
     }
 }

@@ -9,6 +9,7 @@ public struct StarsStep: PipelineStep {
     public var summary: String { "detect and fit the stars of every input frame (registration's star lists)" }
     public var prerequisites: [String] { [NodeName.scan] }
     public var configSections: [String] { ["registration"] }
+    public var stage: StepStage { .registration }
     public var nodes: [String] { [NodeName.pattern(NodeName.stars(0))] }
 
     public func add(to builder: inout PipelineBuilder) throws {

@@ -35,13 +35,13 @@ public struct GlobalMetricsStep: PipelineStep {
             inputs[NodeName.measure(f.index)] = .node(NodeName.measure(f.index), output: "measure")
             inputs[NodeName.frame("transform", f.index)] = .node(NodeName.register(f.index), output: "transform")
         }
-        let count = builder.frames.frames.count
+        let indices = builder.frames.frames.map(\.index)  // scan indices, in frame order (not positions)
         builder.add(Node(name: NodeName.metrics, kind: "metrics.global", version: Self.version,
                  params: GlobalMetricsParams(config: builder.config, frames: builder.frames), inputs: inputs,
                  outputs: ["metrics", "csv"]) { ctx in
             let p = try ctx.params(GlobalMetricsParams.self)
             var measures: [FrameMeasurement] = [], registration: [RegistrationSummary] = []
-            for i in 0..<count {
+            for i in indices {
                 measures.append(try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(i)))
                 registration.append(try Artifacts.readJSON(RegistrationSummary.self, ctx, NodeName.frame("transform", i)))
             }

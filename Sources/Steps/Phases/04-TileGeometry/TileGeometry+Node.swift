@@ -62,13 +62,13 @@ public struct TileGeometryStep: PipelineStep {
         for f in builder.frames.frames {
             inputs[NodeName.measure(f.index)] = .node(NodeName.measure(f.index), output: "measure")
         }
-        let count = builder.frames.frames.count
+        let indices = builder.frames.frames.map(\.index)  // scan indices, in frame order (not positions)
         builder.add(Node(name: NodeName.tileGeometry, kind: "tiles.geometry", version: Self.version,
                  params: TileGeometryParams(config: builder.config, frames: builder.frames), inputs: inputs,
                  outputs: ["grid"], group: "tiles") { ctx in
             let p = try ctx.params(TileGeometryParams.self)
             var stars: [[MeasuredStar]] = []
-            for i in 0..<count {
+            for i in indices {
                 // Keep only the stars that can enter F: memory stays bounded on long, crowded series.
                 let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(i))
                 stars.append(m.stars.filter(TileGeometry.acceptsForSeeing))

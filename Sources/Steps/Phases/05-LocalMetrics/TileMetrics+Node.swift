@@ -45,7 +45,8 @@ public struct TileMetricsStep: PipelineStep {
         for f in builder.frames.frames {
             inputs[NodeName.local(f.index)] = .node(NodeName.local(f.index), output: "local")
         }
-        let count = builder.frames.frames.count
+        let indices = builder.frames.frames.map(\.index)  // scan indices, in frame order (not positions)
+        let count = indices.count
         builder.add(Node(name: NodeName.tileMetrics, kind: "tiles.metrics", version: Self.version,
                  params: TileMetricsParams(config: builder.config, frames: builder.frames), inputs: inputs,
                  outputs: ["weights", "csv"], group: "tiles") { ctx in
@@ -53,7 +54,7 @@ public struct TileMetricsStep: PipelineStep {
             let table = try Artifacts.readJSON(FrameMetricsTable.self, ctx, "metrics")
             let grid = try Artifacts.readJSON(TileGrid.self, ctx, "grid")
             var local: [[TileLocalMetrics]] = []
-            for i in 0..<count {
+            for i in indices {
                 let name = NodeName.local(i)
                 let file = try LocalMetricsFile(path: try ctx.input(name), node: name)
                 guard file.tiles.count == grid.tiles.count else {

@@ -46,12 +46,13 @@ public struct ReconstructionStep: PipelineStep {
     }
 
     public func add(to builder: inout PipelineBuilder) throws {
-        let names = builder.frames.frames.map(\.name)
+        let names = builder.frames.frames.map(\.name), indices = builder.frames.frames.map(\.index)
         builder.add(Node(name: NodeName.reconstruct, kind: "reconstruct", version: Self.version,
                          params: ReconstructionParams(config: builder.config), inputs: Self.inputs(builder.frames),
                          outputs: ["image"], group: "reconstruct") { ctx in
             let p = try ctx.params(ReconstructionParams.self)
-            let image = try Reconstruction.run(ctx, members: Array(names.indices), files: names, section: p.reconstruction)
+            let image = try Reconstruction.run(ctx, members: Array(names.indices), files: names, indices: indices,
+                                               section: p.reconstruction)
             try Artifacts.writeImage(image, ctx, "image")
         })
         builder.materialize(NodeName.reconstruct, "image", at: "reconstruction.fit")
@@ -59,9 +60,10 @@ public struct ReconstructionStep: PipelineStep {
 }
 
 extension Reconstruction {
-    /// Runs the kernel inside a node over the frames `members` (indices into the frame list), reading
-    /// `frame/NNNNN`, `measure/NNNNN`, `weights` and `grid` from `ctx`; logs fallback tiles.
-    static func run(_ ctx: NodeContext, members: [Int], files: [String],
+    /// Runs the kernel inside a node over the frames `members` (positions in the frame list, i.e. rows
+    /// of `weights`), reading `frame/NNNNN`, `measure/NNNNN` (NNNNN = `indices[position]`, the frame's
+    /// scan index), `weights` and `grid` from `ctx`; logs fallback tiles.
+    static func run(_ ctx: NodeContext, members: [Int], files: [String], indices: [Int],
                     section: TCConfig.ReconstructionSection) throws -> Image {
         let grid = try Artifacts.readJSON(TileGrid.self, ctx, "grid")
         let weights = try TileWeights(path: try ctx.input("weights"))
@@ -70,8 +72,8 @@ extension Reconstruction {
         }
         var frames: [ReconstructionFrame] = []
         for i in members {
-            let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(i))
-            frames.append(ReconstructionFrame(index: i, name: files[i], source: .file(try ctx.input(NodeName.frame("frame", i))),
+            let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(indices[i]))
+            frames.append(ReconstructionFrame(index: i, name: files[i], source: .file(try ctx.input(NodeName.frame("frame", indices[i]))),
                                               backgrounds: m.channels.map(\.background)))
         }
         let result = try reconstruct(frames: frames, weights: weights, grid: grid, window: section.window.function,

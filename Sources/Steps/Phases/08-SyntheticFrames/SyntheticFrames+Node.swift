@@ -34,7 +34,7 @@ public struct SyntheticFramesStep: PipelineStep {
     /// normalized units, or a zero-byte file when the chosen k has no cluster NN (the runner does not
     /// materialize empty artifacts). Materialized at `stacking.input_dir/syn_NN.fits`.
     public func add(to builder: inout PipelineBuilder) throws {
-        let names = builder.frames.frames.map(\.name)
+        let names = builder.frames.frames.map(\.name), indices = builder.frames.frames.map(\.index)
         var inputs = ReconstructionStep.inputs(builder.frames)
         inputs["clusters"] = .node(NodeName.clusters, output: "clusters")
         for nn in 0..<SyntheticFrames.count(builder.config) {
@@ -53,7 +53,7 @@ public struct SyntheticFramesStep: PipelineStep {
                     try ctx.writeOutput("frame", Data())
                     return
                 }
-                let image = try Reconstruction.run(ctx, members: members, files: names, section: p.reconstruction)
+                let image = try Reconstruction.run(ctx, members: members, files: names, indices: indices, section: p.reconstruction)
                 try Artifacts.writeImage(image, ctx, "frame", keywords: [
                     FITSKeyword("TCBCLUS", .int(p.cluster), comment: "cluster of this synthetic frame"),
                     FITSKeyword("NCOMBINE", .int(members.count), comment: "frames combined"),

@@ -113,24 +113,56 @@ func worstCornerError(_ s: RegSeries, _ ws: Workspace, _ report: RunReport) thro
         #expect(img.width == 320 && img.height == 240 && img.channels == 3)
     }
 
-    @Test func tooFewMatchesFailsNamingTheFrame() throws {
+    @Test func tooFewMatchesExcludesEveryFailingFrameWithoutFailingTheNode() throws {
         var c = SynthConfig(width: 200, height: 160, frames: 3, seed: 13)
         c.starCount = 60
         let s = try RegSeries("reg-min", c)
         var config = TCConfig()
         config.registration.reference = .index(0)
         config.registration.minStarMatches = 500
-        let (_, report, _) = try s.run(config)
-        // The scheduler stops at the first failure: whichever frame failed must be the one named.
-        let failed = report.failed.filter { $0.key.hasPrefix("register/") }
-        #expect(!failed.isEmpty)
-        for (node, message) in failed {
-            let index = try #require(Int(node.dropFirst("register/".count)))
-            #expect(index != 0)
-            #expect(message.contains(String(format: "frame_%05d.fits", index)), "\(message)")
-            #expect(message.contains("min_star_matches"), "\(message)")
+        let (ws, report, _) = try s.run(config)
+        // No register node fails: every frame is tried, the ones that cannot be registered say why.
+        #expect(report.failed.isEmpty, "\(report.failed)")
+        for index in 1..<3 {
+            let node = NodeName.register(index)
+            let r = try readJSON(RegistrationResult.self, ws, report, node, "transform")
+            let reason = try #require(r.excluded)
+            #expect(reason.contains("min_star_matches"), "\(reason)")
+            let frame = try #require(report.outputs[node]?["frame"])
+            #expect(try Data(contentsOf: URL(fileURLWithPath: ws.path(of: frame))).isEmpty)
         }
-        #expect(report.failed["register/00000"] == nil)  // the reference itself needs no matching
+        // The reference itself needs no matching; a registered frame's JSON has no "excluded" key.
+        let digest = try #require(report.outputs["register/00000"]?["transform"])
+        let json = try String(contentsOfFile: ws.path(of: digest), encoding: .utf8)
+        #expect(!json.contains("excluded"))
+    }
+
+    @Test func aFitResidualAboveTheBoundExcludesADoubledStarFrame() throws {
+        // Reference stars on a grid; the frame sees every star twice, 1.6 px apart (a mount jump during
+        // the exposure), and the detector keeps one image or the other: no transform fits both.
+        var rng = TestRNG(seed: 7)
+        func star(_ x: Double, _ y: Double) -> StarMeasurement {
+            StarMeasurement(x: x, y: y, flux: 1000, peak: 100, background: 0, fwhm: 2.0, fwhmMajor: 2.0, fwhmMinor: 2.0,
+                            roundness: 1, ellipticity: 0, contrast: 1, snr: 100, angle: 0, residualRMS: 0)
+        }
+        var reference: [StarMeasurement] = []
+        for _ in 0..<120 { reference.append(star(rng.uniform() * 400, rng.uniform() * 300)) }
+        let info = ReferenceInfo(choice: "index", index: 0, path: nil, stars: reference, width: 400, height: 300, medianFWHM: 2.0, wcs: nil)
+        let clean = reference.map { star($0.x + 7, $0.y - 3) }
+        let good = try Registration.relativeTransform(stars: clean, reference: info, minMatches: 8, file: "good.fits")
+        #expect(good.residualRMS < 0.01)
+        let doubled = reference.enumerated().map { k, s in star(s.x + 7 + (k % 2 == 0 ? 0 : 1.6), s.y - 3) }
+        #expect(throws: StepError.self) {
+            _ = try Registration.relativeTransform(stars: doubled, reference: info, minMatches: 8, file: "doubled.fits")
+        }
+        do {
+            _ = try Registration.relativeTransform(stars: doubled, reference: info, minMatches: 8, file: "doubled.fits")
+        } catch StepError.registrationFailed(let file, let message) {
+            #expect(file == "doubled.fits")
+            #expect(message.contains("residual"), "\(message)")
+        }
+        #expect(Registration.residualBound(medianFWHM: 1.0) == 0.5)
+        #expect(Registration.residualBound(medianFWHM: 4.0) == 1.0)
     }
 
     @Test func pinnedReferenceReadsOnlyItsOwnFrame() throws {
