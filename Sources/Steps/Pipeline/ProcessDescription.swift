@@ -70,11 +70,12 @@ public struct ProcessDescription: Sendable {
         """ + Pipeline.steps.flatMap(\.defaultDirectives).joined(separator: "\n") + "\n"
     }
 
-    /// The built-in process.
-    public static var `default`: ProcessDescription {
-        // The built-in text is generated from `Pipeline.steps`; a test parses it.
-        try! parse(defaultText, file: "(built-in \(fileName))")
-    }
+    /// The built-in process (parsed once; the text is generated from `Pipeline.steps` and a test parses it).
+    public static let `default`: ProcessDescription = {
+        do { return try parse(defaultText, file: "(built-in \(fileName))") } catch {
+            fatalError("the built-in process description does not parse: \(error)")
+        }
+    }()
 
     /// The workspace's `tile_compile.proc`, or the built-in default when the file does not exist.
     public static func load(workspace: String) throws -> ProcessDescription {
@@ -216,14 +217,6 @@ public struct ProcessDescription: Sendable {
         return (dir as NSString).appendingPathComponent(file)
     }
 
-    /// The value of the config keys a process may name as directories or patterns.
-    static func value(of key: String, in config: TCConfig) -> String? {
-        switch key {
-        case "registration.output_dir": return config.registration.outputDir
-        case "registration.registered_filename_pattern": return config.registration.registeredFilenamePattern
-        case "stacking.input_dir": return config.stacking.inputDir
-        case "stacking.output_file": return config.stacking.outputFile
-        default: return nil
-        }
-    }
+    /// The value of a config key a process names as a directory or a pattern (`TCConfig.value(at:)`).
+    static func value(of key: String, in config: TCConfig) -> String? { config.value(at: key) }
 }
