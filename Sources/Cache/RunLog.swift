@@ -3,10 +3,13 @@ import Graph
 
 /// Appends one JSON line per build event to `.tcbuild/runs/<run id>.jsonl` (node start, finish,
 /// cached, failed, log lines, with timestamps). Lines are written whole with O_APPEND, so a killed
-/// run leaves at most one truncated last line.
+/// run leaves at most one truncated last line. A node is logged as resolved once per run: a later
+/// stage that replays it as a cache hit (the main graph replays the registration stage) adds no line.
 public final class RunLog: EventSink, @unchecked Sendable {
     private let fd: Int32
     private let lock = NSLock()
+    /// Nodes already logged as executed or cached in this run (guarded by `lock`).
+    private var resolved: Set<String> = []
     /// The log file.
     public let path: String
 
@@ -22,6 +25,13 @@ public final class RunLog: EventSink, @unchecked Sendable {
     deinit { close(fd) }
 
     public func emit(_ event: BuildEvent) {
+        switch event {
+        case .nodeCached(let n, _):
+            if lock.withLock({ !resolved.insert(n).inserted }) { return }
+        case .nodeExecuted(let n, _, _, _):
+            lock.withLock { _ = resolved.insert(n) }
+        default: break
+        }
         var line = JSONLine()
         line.add("t", (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
         switch event {

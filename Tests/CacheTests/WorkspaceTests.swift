@@ -21,6 +21,23 @@ import TestSupport
         }
     }
 
+    /// A node a later stage replays as a cache hit is logged once per run (its execution stays logged).
+    @Test func runLogRecordsEachNodeOncePerRun() throws {
+        let dir = TemporaryDirectory("runlog")
+        let ws = try Workspace(root: dir.path, durable: false)
+        defer { try? ws.close() }
+        let log = try RunLog(workspace: ws, runID: 7)
+        log.emit(.nodeStarted(node: "a", group: "g"))
+        log.emit(.nodeExecuted(node: "a", group: "g", seconds: 0.5, bytes: 3))
+        log.emit(.nodeCached(node: "b", group: "g"))
+        log.emit(.nodeCached(node: "a", group: "g"))  // replayed by a later stage
+        log.emit(.nodeCached(node: "b", group: "g"))
+        let lines = try String(contentsOfFile: log.path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines.filter { $0.contains(#""node":"a""#) }.count == 2)  // started, finished
+        #expect(lines.filter { $0.contains(#""event":"cached""#) }.count == 1)
+    }
+
     @Test func artifactsAreContentAddressedReadOnlyAndRecorded() throws {
         let dir = TemporaryDirectory("store")
         let ws = try Workspace(root: dir.path, durable: true)
