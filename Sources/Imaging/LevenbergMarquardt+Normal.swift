@@ -28,24 +28,16 @@ extension LevenbergMarquardt {
         var cost = normal(p)
         guard cost.isFinite else { return Result(parameters: p, cost: cost, iterations: 0, converged: false) }
 
-        var lambda = options.initialLambda
+        var damping = Damping(options)
         var trial = [Double](repeating: 0, count: n)
         var iterations = 0
         var converged = false
-        var accepted = false
-        var rejections = 0
         while iterations < options.maxIterations {
             iterations += 1
-            // Damped system A = JtJ + lambda * max(diag, floor).
-            a.update(from: jtj, count: n * n)
-            var maxDiag = 0.0
-            for j in 0..<n { maxDiag = max(maxDiag, jtj[j * n + j]) }
-            let floor = max(maxDiag * 1e-12, 1e-300)
-            for j in 0..<n { a[j * n + j] += lambda * max(jtj[j * n + j], floor) }
+            damping.damp(jtj, into: a, n: n)
             for j in 0..<n { rhs[j] = -jtr[j] }
             guard Self.choleskySolve(a, rhs, n: n) else {
-                lambda *= 4
-                if lambda > options.maxLambda { break }
+                if damping.unsolvable() { break }
                 continue
             }
             for j in 0..<n { trial[j] = p[j] + rhs[j] }
@@ -54,25 +46,13 @@ extension LevenbergMarquardt {
                 newCost = trial.withUnsafeBufferPointer { evaluate($0, nil, nil) }
             }
             if newCost.isFinite && newCost < cost {
-                var smallStep = true
-                for j in 0..<n where abs(rhs[j]) > options.relativeStepTolerance * (abs(p[j]) + options.relativeStepTolerance) {
-                    smallStep = false
-                    break
-                }
-                let smallGain = (cost - newCost) <= options.relativeCostTolerance * cost
+                let done = damping.accept(step: rhs, from: p, cost: cost, newCost: newCost)
                 p = trial
                 cost = normal(p)
-                lambda = max(lambda / 3, 1e-12)
-                accepted = true
-                rejections = 0
-                if smallStep || smallGain { converged = true; break }
-            } else {
-                lambda *= 4
-                rejections += 1
-                if lambda > options.maxLambda || (accepted && rejections >= (options.maxConsecutiveRejections ?? .max)) {
-                    converged = true
-                    break
-                }
+                if done { converged = true; break }
+            } else if damping.reject() {
+                converged = true
+                break
             }
         }
         return Result(parameters: p, cost: cost, iterations: iterations, converged: converged)

@@ -88,17 +88,17 @@ public struct LevenbergMarquardt: Sendable {
         var cost = Self.sumOfSquares(r)
         guard cost.isFinite else { return Result(parameters: p, cost: cost, iterations: 0, converged: false) }
 
-        var lambda = options.initialLambda
+        var damping = Damping(options)
         var jtj = [Double](repeating: 0, count: n * n)
         var jtr = [Double](repeating: 0, count: n)
+        var a = [Double](repeating: 0, count: n * n)
+        var rhs = [Double](repeating: 0, count: n)
         var trial = [Double](repeating: 0, count: n)
         var rTrial = [Double](repeating: 0, count: m)
         var noJacobian: [Double]? = nil
         var needNormal = true
         var iterations = 0
         var converged = false
-        var accepted = false
-        var rejections = 0
 
         while iterations < options.maxIterations {
             iterations += 1
@@ -106,17 +106,11 @@ public struct LevenbergMarquardt: Sendable {
                 Self.normalEquations(jac!, r, m: m, n: n, jtj: &jtj, jtr: &jtr)
                 needNormal = false
             }
-            // Damped system A = JtJ + lambda * max(diag, floor).
-            var a = jtj
-            var maxDiag = 0.0
-            for j in 0..<n { maxDiag = max(maxDiag, jtj[j * n + j]) }
-            let floor = max(maxDiag * 1e-12, 1e-300)
-            for j in 0..<n { a[j * n + j] += lambda * max(jtj[j * n + j], floor) }
-            var rhs = jtr.map { -$0 }
+            jtj.withUnsafeBufferPointer { j in a.withUnsafeMutableBufferPointer { damping.damp(j.baseAddress!, into: $0.baseAddress!, n: n) } }
+            for j in 0..<n { rhs[j] = -jtr[j] }
             guard Self.choleskySolve(&a, &rhs, n: n) else {
                 // Not positive definite even with damping (e.g. NaN in the Jacobian): give up.
-                lambda *= 4
-                if lambda > options.maxLambda { break }
+                if damping.unsolvable() { break }
                 continue
             }
             for j in 0..<n { trial[j] = p[j] + rhs[j] }
@@ -126,28 +120,15 @@ public struct LevenbergMarquardt: Sendable {
                 newCost = Self.sumOfSquares(rTrial)
             }
             if newCost.isFinite && newCost < cost {
-                var smallStep = true
-                for j in 0..<n where abs(rhs[j]) > options.relativeStepTolerance * (abs(p[j]) + options.relativeStepTolerance) {
-                    smallStep = false
-                    break
-                }
-                let smallGain = (cost - newCost) <= options.relativeCostTolerance * cost
+                let done = rhs.withUnsafeBufferPointer { damping.accept(step: $0.baseAddress!, from: p, cost: cost, newCost: newCost) }
                 p = trial
                 evaluate(p, &r, &jac)
                 cost = Self.sumOfSquares(r)
                 needNormal = true
-                lambda = max(lambda / 3, 1e-12)
-                accepted = true
-                rejections = 0
-                if smallStep || smallGain { converged = true; break }
-            } else {
-                lambda *= 4
-                rejections += 1
-                if lambda > options.maxLambda || (accepted && rejections >= (options.maxConsecutiveRejections ?? .max)) {
-                    // No downhill step exists at any damping: we sit at a minimum to working precision.
-                    converged = true
-                    break
-                }
+                if done { converged = true; break }
+            } else if damping.reject() {
+                converged = true
+                break
             }
         }
         return Result(parameters: p, cost: cost, iterations: iterations, converged: converged)
