@@ -29,35 +29,15 @@ public enum Kernels {
     /// neighbourhoods non-finite). Deterministic and single-threaded.
     public static func gradientEnergy(_ image: Image, plane: Int = 0, x0: Int = 0, y0: Int = 0,
                                       width: Int? = nil, height: Int? = nil) -> GradientEnergy? {
-        let w = width ?? (image.width - x0), h = height ?? (image.height - y0)
-        precondition(plane >= 0 && plane < image.channels, "plane out of range")
-        precondition(x0 >= 0 && y0 >= 0 && w >= 0 && h >= 0 && x0 + w <= image.width && y0 + h <= image.height,
-                     "region outside the image")
+        let (w, h) = region(image, plane: plane, x0: x0, y0: y0, width: width, height: height)
         guard w >= 3, h >= 3 else { return nil }
-        let stride = image.width
-        let n = image.planeSize
         var sum = 0.0
         var energies = [Float](unsafeUninitializedCapacity: (w - 2) * (h - 2)) { out, filled in
             var m = 0
-            image.pixels.withUnsafeBufferPointer { all in
-                let base = all.baseAddress! + plane * n
-                for y in (y0 + 1)..<(y0 + h - 1) {
-                    // row pointers (bounds-checked in debug builds only)
-                    let up = UnsafeBufferPointer(start: base + (y - 1) * stride, count: stride)
-                    let mid = UnsafeBufferPointer(start: base + y * stride, count: stride)
-                    let down = UnsafeBufferPointer(start: base + (y + 1) * stride, count: stride)
-                    for x in (x0 + 1)..<(x0 + w - 1) {
-                        let gx = (up[x + 1] - up[x - 1]) + 2 * (mid[x + 1] - mid[x - 1]) + (down[x + 1] - down[x - 1])
-                        let gy = (down[x - 1] - up[x - 1]) + 2 * (down[x] - up[x]) + (down[x + 1] - up[x + 1])
-                        let e = (Double(gx) * Double(gx) + Double(gy) * Double(gy)) * (1.0 / 64)
-                        // NaN/Inf anywhere in the neighbourhood makes e non-finite; mid[x] is not in
-                        // the Sobel sums, so it is checked explicitly.
-                        guard e.isFinite, mid[x].isFinite else { continue }
-                        sum += e
-                        out[m] = Float(e)
-                        m += 1
-                    }
-                }
+            forEachEnergy(image, plane: plane, x0: x0, y0: y0, w: w, h: h) { e in
+                sum += e
+                out[m] = Float(e)
+                m += 1
             }
             filled = m
         }
@@ -71,18 +51,37 @@ public enum Kernels {
     /// pixel can be evaluated.
     public static func gradientEnergyMean(_ image: Image, plane: Int = 0, x0: Int = 0, y0: Int = 0,
                                           width: Int? = nil, height: Int? = nil) -> Double? {
+        let (w, h) = region(image, plane: plane, x0: x0, y0: y0, width: width, height: height)
+        guard w >= 3, h >= 3 else { return nil }
+        var sum = 0.0
+        var m = 0
+        forEachEnergy(image, plane: plane, x0: x0, y0: y0, w: w, h: h) { e in
+            sum += e
+            m += 1
+        }
+        return m > 0 ? sum / Double(m) : nil
+    }
+
+    /// The checked size of the rectangle (`width`/`height` default to the rest of the plane).
+    private static func region(_ image: Image, plane: Int, x0: Int, y0: Int, width: Int?, height: Int?) -> (Int, Int) {
         let w = width ?? (image.width - x0), h = height ?? (image.height - y0)
         precondition(plane >= 0 && plane < image.channels, "plane out of range")
         precondition(x0 >= 0 && y0 >= 0 && w >= 0 && h >= 0 && x0 + w <= image.width && y0 + h <= image.height,
                      "region outside the image")
-        guard w >= 3, h >= 3 else { return nil }
+        return (w, h)
+    }
+
+    /// Calls `visit` with |∇I|² (Sobel / 8) of every interior pixel of the w x h rectangle whose 3x3
+    /// neighbourhood is finite, row by row, left to right (the order the sums depend on). w, h >= 3.
+    @inline(__always)
+    private static func forEachEnergy(_ image: Image, plane: Int, x0: Int, y0: Int, w: Int, h: Int,
+                                      _ visit: (Double) -> Void) {
         let stride = image.width
         let n = image.planeSize
-        var sum = 0.0
-        var m = 0
         image.pixels.withUnsafeBufferPointer { all in
             let base = all.baseAddress! + plane * n
             for y in (y0 + 1)..<(y0 + h - 1) {
+                // row pointers (bounds-checked in debug builds only)
                 let up = UnsafeBufferPointer(start: base + (y - 1) * stride, count: stride)
                 let mid = UnsafeBufferPointer(start: base + y * stride, count: stride)
                 let down = UnsafeBufferPointer(start: base + (y + 1) * stride, count: stride)
@@ -90,12 +89,12 @@ public enum Kernels {
                     let gx = (up[x + 1] - up[x - 1]) + 2 * (mid[x + 1] - mid[x - 1]) + (down[x + 1] - down[x - 1])
                     let gy = (down[x - 1] - up[x - 1]) + 2 * (down[x] - up[x]) + (down[x + 1] - up[x + 1])
                     let e = (Double(gx) * Double(gx) + Double(gy) * Double(gy)) * (1.0 / 64)
+                    // NaN/Inf anywhere in the neighbourhood makes e non-finite; mid[x] is not in
+                    // the Sobel sums, so it is checked explicitly.
                     guard e.isFinite, mid[x].isFinite else { continue }
-                    sum += e
-                    m += 1
+                    visit(e)
                 }
             }
         }
-        return m > 0 ? sum / Double(m) : nil
     }
 }
