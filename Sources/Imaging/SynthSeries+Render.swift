@@ -274,16 +274,20 @@ extension SynthSeries {
         let pedestal = config.pedestal, top = SynthSeries.saturation
         for i in 0..<buf.count {
             let s = max(0, Double(buf[i]))
-            let electrons = s * gain
-            var v: Double
-            if electrons < 30 {
-                v = rng.poisson(electrons) / gain + rn * rng.normal()
-            } else {
-                v = s + (s / gain + rn2).squareRoot() * rng.normal()
-            }
+            var v = Self.exposed(s, gain: gain, readNoise: rn, readNoise2: rn2, rng: &rng)
             v = (v + pedestal).rounded()
             buf[i] = Float(min(top, max(0, v)))
         }
+    }
+
+    /// One pixel's recorded signal for `s` ADU of light: Poisson shot noise in electrons (a Gaussian
+    /// above 30 e-) plus Gaussian read noise, before the pedestal. Both sensor paths draw through it,
+    /// so they draw the same random numbers per pixel.
+    @inline(__always)
+    private static func exposed(_ s: Double, gain: Double, readNoise rn: Double, readNoise2 rn2: Double,
+                                rng: inout SynthRandom) -> Double {
+        if s * gain < 30 { return rng.poisson(s * gain) / gain + rn * rng.normal() }
+        return s + (s / gain + rn2).squareRoot() * rng.normal()
     }
 
     /// `applySensor` for a full-well clamp and an ADC of `adcBits` (same noise draws per pixel).
@@ -296,13 +300,7 @@ extension SynthSeries {
         let full = SynthSeries.saturation - pedestal
         for i in 0..<buf.count {
             let s = max(0, Double(buf[i]))
-            let electrons = s * gain
-            var v: Double
-            if electrons < 30 {
-                v = rng.poisson(electrons) / gain + rn * rng.normal()
-            } else {
-                v = s + (s / gain + rn2).squareRoot() * rng.normal()
-            }
+            var v = Self.exposed(s, gain: gain, readNoise: rn, readNoise2: rn2, rng: &rng)
             v = ((v + pedestal) / divisor).rounded()
             if s >= full { v = ceiling }
             buf[i] = Float(min(ceiling, max(0, v)))
