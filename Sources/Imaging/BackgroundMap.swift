@@ -55,6 +55,11 @@ public struct BackgroundMap: Sendable, Equatable {
         return BackgroundMap(width: w, height: h, mesh: mesh, columns: cols, rows: rows, values: vals)
     }
 
+    /// A constant background `value` over a `width x height` plane (one mesh box).
+    public static func flat(width: Int, height: Int, value: Float) -> BackgroundMap {
+        BackgroundMap(width: width, height: height, mesh: max(width, height), columns: 1, rows: 1, values: [value])
+    }
+
     /// Centre coordinate of box `i` along an axis of `length` pixels.
     private func centre(_ i: Int, length: Int) -> Double {
         let a = i * mesh, b = min(length, a + mesh)
@@ -86,13 +91,20 @@ public struct BackgroundMap: Sendable, Equatable {
     /// `value(x:y:)` at every pixel (the box index and fraction of each column and row are computed
     /// once, the interpolation arithmetic is the same).
     public func render() -> Image {
-        var out = [Float](repeating: 0, count: width * height)
+        Image(width: width, height: height, pixels: rows(from: 0, count: height))
+    }
+
+    /// Rows `[y0, y0 + count)` of the rendered plane, row-major (`count * width` values, the same as
+    /// those rows of `render()`).
+    public func rows(from y0: Int, count: Int) -> [Float] {
+        precondition(y0 >= 0 && count >= 0 && y0 + count <= height)
+        var out = [Float](repeating: 0, count: width * count)
         let cols = (0..<width).map { locate(Double($0), count: columns, length: width) }
-        let rowsAt = (0..<height).map { locate(Double($0), count: rows, length: height) }
+        let rowsAt = (y0..<(y0 + count)).map { locate(Double($0), count: rows, length: height) }
         values.withUnsafeBufferPointer { v in
             cols.withUnsafeBufferPointer { cx in
                 out.withUnsafeMutableBufferPointer { dst in
-                    for y in 0..<height {
+                    for y in 0..<count {
                         let (iy, fy) = rowsAt[y]
                         let iy1 = min(iy + 1, rows - 1)
                         let r0 = iy * columns, r1 = iy1 * columns
@@ -108,6 +120,6 @@ public struct BackgroundMap: Sendable, Equatable {
                 }
             }
         }
-        return Image(width: width, height: height, pixels: out)
+        return out
     }
 }

@@ -219,14 +219,37 @@ extension TCConfig {
         case cosine
     }
 
-    /// `reconstruction.*` (phase 6, also phase 8).
+    /// `reconstruction.rejection`
+    public enum Rejection: String, Codable, Sendable, CaseIterable {
+        /// No outlier rejection.
+        case none
+        /// Sigma clipping of noise-scaled residuals about the per-pixel median.
+        case sigma
+        /// Winsorized-sigma clipping (Huber spread), the default.
+        case winsorized
+    }
+
+    /// `reconstruction.*` (phase 6, also phase 8; the rejection keys also reach the classical stack).
     public struct ReconstructionSection: Codable, Sendable, Equatable {
         /// Weight sums below this fall back to the unweighted mean (> 0).
         public var eps = 1e-6
         /// Overlap-add window.
         public var window = Window.hanning
+        /// Per-pixel outlier rejection across the frames (`reject`).
+        public var rejection = Rejection.winsorized
+        /// Values below centre - kappa_low * spread are rejected (> 0).
+        public var rejectionKappaLow = 3.0
+        /// Values above centre + kappa_high * spread are rejected (> 0).
+        public var rejectionKappaHigh = 3.0
+        /// Clipping rounds per pixel (>= 1).
+        public var rejectionIterations = 3
         /// Defaults.
         public init() {}
+        enum CodingKeys: String, CodingKey {
+            case eps, window, rejection
+            case rejectionKappaLow = "rejection_kappa_low", rejectionKappaHigh = "rejection_kappa_high"
+            case rejectionIterations = "rejection_iterations"
+        }
     }
 
     /// `synthetic.clustering`

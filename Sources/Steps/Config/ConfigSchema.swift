@@ -69,6 +69,16 @@ enum ConfigSchema {
                 "weight sums below eps fall back to the unweighted mean", "6 reconstruction, 8 synthetic frames"),
         .choice("reconstruction.window", \.reconstruction.window, "overlap-add window",
                 "6 reconstruction, 8 synthetic frames"),
+        .choice("reconstruction.rejection", \.reconstruction.rejection,
+                "per-pixel outlier rejection (trails, cosmic rays, hot pixels) against the median of all frames, "
+                + "residuals scaled by each frame's noise; the masks reach reconstruction, synthetic frames "
+                + "and the classical stack", "6 rejection"),
+        .double("reconstruction.rejection_kappa_low", \.reconstruction.rejectionKappaLow, .above(0),
+                "reject values below median - kappa_low * spread", "6 rejection"),
+        .double("reconstruction.rejection_kappa_high", \.reconstruction.rejectionKappaHigh, .above(0),
+                "reject values above median + kappa_high * spread", "6 rejection"),
+        .int("reconstruction.rejection_iterations", \.reconstruction.rejectionIterations, .atLeast(1),
+             "clipping rounds per pixel", "6 rejection"),
 
         .int("synthetic.frames_min", \.synthetic.framesMin, .atLeast(1),
              "fewest clusters (synthetic frames); <= synthetic.frames_max", "7 clustering"),

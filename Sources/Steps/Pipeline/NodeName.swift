@@ -47,6 +47,8 @@ public enum NodeName {
 
     // MARK: phases 6-10
 
+    /// `reject`: per-pixel outlier rejection masks over every frame.
+    public static let reject = "reject"
     /// `reconstruct`: the tile reconstruction over every frame.
     public static let reconstruct = "reconstruct"
     /// `clusters`: the frames' state clustering.

@@ -17,6 +17,7 @@ public enum Pipeline {
         TileGeometryStep(),    // phase 4: tiles/geometry
         LocalMetricsStep(),    // phase 5: local/NNNNN
         TileMetricsStep(),     // phase 5: tiles/metrics
+        RejectionStep(),       // phase 6: reject
         ReconstructionStep(),  // phase 6: reconstruct
         ClusteringStep(),      // phase 7: clusters
         SyntheticFramesStep(), // phase 8: synthetic/NN

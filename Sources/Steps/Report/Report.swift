@@ -15,7 +15,7 @@ public enum Report {
     public static let sections: [(id: String, title: String)] = [
         ("run", "Run"), ("validation", "Validation"), ("images", "Images"), ("fwhm", "FWHM before / after"),
         ("fieldmap", "FWHM field map"), ("background", "Background over time"), ("quality", "G and mean L over time"),
-        ("weights", "Tile weights W"), ("difference", "Reconstruction − classical"), ("snr", "Local SNR vs FWHM"),
+        ("weights", "Tile weights W"), ("difference", "Reconstruction − classical"), ("rejection", "Outlier rejection"), ("snr", "Local SNR vs FWHM"),
         ("clusters", "Clusters"), ("timings", "Node timings"),
     ]
 
@@ -45,6 +45,7 @@ public enum Report {
             case "quality": html = qualitySection(data)
             case "weights": html = weightsSection(data)
             case "difference": html = images.differenceHTML
+            case "rejection": html = rejectionSection(inputs)
             case "snr": html = snrSection(data)
             case "clusters": html = clustersSection(data)
             default: html = timingsSection(inputs.timings)

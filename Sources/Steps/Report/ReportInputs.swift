@@ -125,6 +125,10 @@ public struct ReportInputs: Sendable {
     public var reconstruction: String?
     /// `validation#validation` (JSON `ValidationReport`): verdict table and the matched-star FWHM row.
     public var validation: String?
+    /// `reject#summary` (JSON `RejectionSummary`): rejected values per frame.
+    public var rejectionSummary: String?
+    /// `reject#map` (float32 FITS): frames rejected per pixel.
+    public var rejectionMap: String?
     /// Per-node timings of the run.
     public var timings: [NodeTiming]
     /// The run as a whole.
@@ -135,7 +139,8 @@ public struct ReportInputs: Sendable {
     /// Inputs with every artifact absent unless given.
     public init(frameMetrics: String? = nil, tileWeights: String? = nil, grid: String? = nil, localMetrics: [String] = [],
                 clusters: String? = nil, stack: String? = nil, classicalStack: String? = nil, reconstruction: String? = nil,
-                validation: String? = nil, timings: [NodeTiming] = [], summary: ReportSummary, previewWidth: Int = 800) {
+                validation: String? = nil, rejectionSummary: String? = nil, rejectionMap: String? = nil,
+                timings: [NodeTiming] = [], summary: ReportSummary, previewWidth: Int = 800) {
         self.frameMetrics = frameMetrics
         self.tileWeights = tileWeights
         self.grid = grid
@@ -145,6 +150,8 @@ public struct ReportInputs: Sendable {
         self.classicalStack = classicalStack
         self.reconstruction = reconstruction
         self.validation = validation
+        self.rejectionSummary = rejectionSummary
+        self.rejectionMap = rejectionMap
         self.timings = timings
         self.summary = summary
         self.previewWidth = previewWidth

@@ -83,13 +83,25 @@ struct ReportTests {
                        NodeTiming(node: "register/00001", group: "register", seconds: 0.25, state: "cached"),
                        NodeTiming(node: "tiles/metrics", group: "tiles", seconds: 1.5, state: "executed"),
                        NodeTiming(node: "stack", group: "stack", seconds: 0.1, state: "executed")]
+        // Rejection: frame_00002 carries a trail (a line in the map), the others the noise tails.
+        let rejection = RejectionSummary(method: "winsorized", kappaLow: 3, kappaHigh: 3, iterations: 3, chunkRows: 64, frames: [
+            .init(index: 0, name: "frame_00000.fits", rejected: 20, fraction: 20.0 / 6144),
+            .init(index: 1, name: "frame_00001.fits", rejected: 18, fraction: 18.0 / 6144),
+            .init(index: 2, name: "frame_00002.fits", rejected: 410, fraction: 410.0 / 6144),
+            .init(index: 3, name: "frame_00003.fits", rejected: 22, fraction: 22.0 / 6144),
+        ])
+        var map = Image(width: 96, height: 64, fill: 0)
+        for x in 0..<96 { map[x, 10 + x / 3] = 1 }
+        try FITS.write(map, to: dir.file("rejection_map.fit"))
         return ReportInputs(
             frameMetrics: try dir.write("metrics.json", try Artifacts.encoder().encode(table)),
             tileWeights: try dir.write("weights.bin", weights.encoded()),
             grid: try dir.write("grid.json", try Artifacts.encoder().encode(grid)),
             localMetrics: locals, clusters: try dir.write("clusters.json", try Artifacts.encoder().encode(clusters)), stack: dir.file("a <dir> & co/stack<1>.fit"),
             classicalStack: dir.file("classical.fit"), reconstruction: dir.file("reconstruction.fit"),
-            validation: try dir.write("validation.json", try Artifacts.encoder().encode(validation)), timings: timings,
+            validation: try dir.write("validation.json", try Artifacts.encoder().encode(validation)),
+            rejectionSummary: try dir.write("rejection.json", try Artifacts.encoder().encode(rejection)),
+            rejectionMap: dir.file("rejection_map.fit"), timings: timings,
             summary: ReportSummary(runID: 7, status: "validation failed", command: "tcbuild run --set a=<b>", workspace: dir.path,
                                    seconds: 12.5, executed: 3, cached: 1, notes: ["weight sum < eps in tile 4: unweighted mean"]))
     }
@@ -137,6 +149,11 @@ struct ReportTests {
         for (id, _) in Report.sections { #expect(html.contains("<section id=\"\(id)\">"), "section \(id)") }
         #expect(!html.contains("not produced by this run"))
         #expect(!html.contains("Could not read"))
+        // The rejection section names the trail frame first, 410 values, 19.5 x the median frame (21), and shows the map.
+        let rejection = try #require(html.components(separatedBy: "<section id=\"rejection\">").last?.components(separatedBy: "</section>").first)
+        #expect(rejection.contains("<td><code>frame_00002.fits</code></td><td>410</td><td>6.673</td><td>19.52</td>"), "\(rejection.prefix(3000))")
+        #expect(rejection.contains("alt=\"rejection map\""))
+        #expect(rejection.contains("470 values rejected over 4 frames"))
         for id in ["fwhm", "fieldmap", "background", "quality", "weights", "difference", "snr", "clusters", "timings"] {
             #expect(Self.section(html, id).contains("<svg"), "plot in \(id)")
         }
@@ -190,7 +207,7 @@ struct ReportTests {
             #expect(parser.parse(), "SVG does not parse: \(svg.prefix(200))")
         }
         let images = try Self.matches(html, #"(<img [^>]*>)"#)
-        #expect(images.count == 4)  // stack, classical, reconstruction, difference
+        #expect(images.count == 5)  // stack, classical, reconstruction, difference, rejection map
         for tag in images {
             let b64 = try #require(try Self.matches(tag, #"src="data:image/png;base64,([A-Za-z0-9+/=]+)""#).first)
             let png = [UInt8](try #require(Data(base64Encoded: b64)))
@@ -201,7 +218,7 @@ struct ReportTests {
         }
         // The RGB stack becomes an RGB PNG (colour type 2), the mono ones gray (0).
         let types = try images.map { tag -> UInt8 in [UInt8](Data(base64Encoded: try Self.matches(tag, #"base64,([^"]+)""#)[0])!)[25] }
-        #expect(types == [2, 0, 0, 0])
+        #expect(types == [2, 0, 0, 0, 0])
     }
 
     @Test("file names, frame names and the command are HTML-escaped")

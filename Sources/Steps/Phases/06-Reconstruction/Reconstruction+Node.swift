@@ -26,7 +26,7 @@ extension TCConfig.Window {
 public struct ReconstructionStep: PipelineStep {
     public var name: String { NodeName.reconstruct }
     public var summary: String { "weighted tile means with window and overlap-add over every frame (phase 6); reconstruction.fit" }
-    public var prerequisites: [String] { ["register", "measure", NodeName.tileGeometry, NodeName.tileMetrics] }
+    public var prerequisites: [String] { ["register", "measure", NodeName.reject, NodeName.tileGeometry, NodeName.tileMetrics] }
     public var configSections: [String] { ["reconstruction"] }
     public var nodes: [String] { [NodeName.reconstruct] }
 
@@ -34,10 +34,11 @@ public struct ReconstructionStep: PipelineStep {
     public static let version = 1
 
     /// Inputs every reconstruction node reads: `frame/NNNNN` (registered frame), `measure/NNNNN`
-    /// (B_f per channel), `weights` and `grid`.
+    /// (B_f per channel), `weights`, `grid` and the rejection `masks`.
     static func inputs(_ frames: FrameList) -> [String: InputSource] {
         var inputs: [String: InputSource] = ["weights": .node(NodeName.tileMetrics, output: "weights"),
-                                             "grid": .node(NodeName.tileGeometry, output: "grid")]
+                                             "grid": .node(NodeName.tileGeometry, output: "grid"),
+                                             "masks": .node(NodeName.reject, output: "masks")]
         for f in frames.frames {
             inputs[NodeName.frame("frame", f.index)] = .node(NodeName.register(f.index), output: "frame")
             inputs[NodeName.measure(f.index)] = .node(NodeName.measure(f.index), output: "measure")
@@ -70,11 +71,15 @@ extension Reconstruction {
         guard weights.frameCount == files.count else {
             throw MetricsError.inconsistent(node: ctx.name, message: "weights cover \(weights.frameCount) frames, the series has \(files.count)")
         }
+        let masks = try RejectionMasks.read(path: try ctx.input("masks"), node: ctx.name)
+        guard masks.frames.count == files.count else {
+            throw MetricsError.inconsistent(node: ctx.name, message: "rejection masks cover \(masks.frames.count) frames, the series has \(files.count)")
+        }
         var frames: [ReconstructionFrame] = []
         for i in members {
             let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(indices[i]))
             frames.append(ReconstructionFrame(index: i, name: files[i], source: .file(try ctx.input(NodeName.frame("frame", indices[i]))),
-                                              backgrounds: m.channels.map(\.background)))
+                                              backgrounds: m.channels.map(\.background), rejected: masks.frames[i]))
         }
         let result = try reconstruct(frames: frames, weights: weights, grid: grid, window: section.window.function,
                                      eps: section.eps, threads: max(1, ctx.threads)) { ctx.log($0) }

@@ -35,13 +35,16 @@ public struct ReconstructionFrame: Sendable {
     public var source: FrameSource
     /// B_f per channel (phase 2): the kernel reads `I / B_f`.
     public var backgrounds: [Double]
+    /// Its rejected pixels (`RejectionMasks`): NaN for the kernel, ascending indices.
+    public var rejected: [UInt32]
 
     /// A frame; `backgrounds` must have one positive value per plane of the frame.
-    public init(index: Int, name: String, source: FrameSource, backgrounds: [Double]) {
+    public init(index: Int, name: String, source: FrameSource, backgrounds: [Double], rejected: [UInt32] = []) {
         self.index = index
         self.name = name
         self.source = source
         self.backgrounds = backgrounds
+        self.rejected = rejected
     }
 }
 
@@ -59,6 +62,7 @@ public struct ReconstructionResult: Sendable {
 /// METHOD phase 6 (and 8, on a subset of frames): the tile-weighted reconstruction kernel.
 ///
 /// Per tile t and channel c, over the frames f of the set (frame order), with I' = I / B_f,c:
+/// - pixels `reject` found to be outliers in a frame (`ReconstructionFrame.rejected`) count as NaN;
 /// - b_f,t,c = median of the finite I' pixels of the tile (the frame's local background);
 /// - V(p) = sum_f W_f,t (I'_f(p) - b_f,t,c) / sum_f W_f,t over the frames finite at p (NaN never counts);
 ///   W = 1 for every frame when sum_f W_f,t < eps (unweighted fallback, logged with the tile id);
@@ -117,18 +121,20 @@ public enum Reconstruction {
             }
             let accs = band.map { TileAccumulator(tile: $0, channels: channels) }
             for (fi, frame) in frames.enumerated() {
-                let rows: Image
-                do { rows = try frame.source.rows(y0, bh) } catch {
+                var read: Image
+                do { read = try frame.source.rows(y0, bh) } catch {
                     throw StepError.unreadable(file: frame.name, message: "registered frame rows \(y0)..<\(y0 + bh): \(error)")
                 }
-                guard rows.width == width else {
-                    throw MetricsError.sizeMismatch(file: frame.name, width: rows.width, height: height,
+                guard read.width == width else {
+                    throw MetricsError.sizeMismatch(file: frame.name, width: read.width, height: height,
                                                     expectedWidth: width, expectedHeight: height)
                 }
-                guard rows.channels == channels else {
-                    throw MetricsError.inconsistent(node: NodeName.reconstruct, message: "\(frame.name) has \(rows.channels) planes, "
+                guard read.channels == channels else {
+                    throw MetricsError.inconsistent(node: NodeName.reconstruct, message: "\(frame.name) has \(read.channels) planes, "
                                                     + "its measurement \(channels) backgrounds")
                 }
+                RejectionMasks.apply(frame.rejected, to: &read, y0: y0, imageHeight: height)
+                let rows = read
                 let inv = frame.backgrounds.map { 1 / $0 }
                 let ws = bandWeights.map { $0[fi] }
                 let work: @Sendable (Int) -> Void = { i in accs[i].add(rows, bandY: y0, weight: ws[i], inverseBackground: inv) }

@@ -21,7 +21,7 @@ public struct SyntheticFrameParams: Codable, Sendable, Equatable {
 public struct SyntheticFramesStep: PipelineStep {
     public var name: String { "synthetic" }
     public var summary: String { "one synthetic frame per cluster, reconstructed from that cluster's frames (phase 8); stacking.input_dir/syn_NN.fits" }
-    public var prerequisites: [String] { [NodeName.clusters, "register", "measure", NodeName.tileGeometry, NodeName.tileMetrics] }
+    public var prerequisites: [String] { [NodeName.clusters, "register", "measure", NodeName.reject, NodeName.tileGeometry, NodeName.tileMetrics] }
     public var configSections: [String] { ["reconstruction", "stacking"] }
     public var nodes: [String] { [NodeName.pattern(NodeName.synthetic(0))] }
     public var frameWrite: ProcessDescription.FrameWrite? { .init(directoryKey: "stacking.input_dir", pattern: "syn_XX.fits") }

@@ -3,21 +3,21 @@ import Graph
 import Imaging
 
 /// The classical reference stack, validation's yardstick: `stack/classical`, the plain mean of every
-/// registered frame, materialized at `classical.fit`. Optional: a process without validation may
+/// registered frame without the outliers `reject` found, materialized at `classical.fit`. Optional: a process without validation may
 /// leave it out.
 public struct ClassicalStackStep: PipelineStep {
     public var name: String { "classical" }
-    public var summary: String { "classical mean of every registered frame, each divided by its background (validation's yardstick); classical.fit" }
-    public var prerequisites: [String] { ["register", "measure"] }
+    public var summary: String { "classical mean of every registered frame, each divided by its background, outliers rejected (validation's yardstick); classical.fit" }
+    public var prerequisites: [String] { ["register", "measure", NodeName.reject] }
     public var isOptional: Bool { true }
     public var configSections: [String] { [] }
     public var nodes: [String] { [NodeName.classicalStack] }
 
-    /// Adds `stack/classical` (inputs `register/NNNNN#frame` and `measure/NNNNN#measure` of every frame,
-    /// output `image`, materialized at `classical.fit`). It has no tile-phase input, so the scheduler
+    /// Adds `stack/classical` (inputs `register/NNNNN#frame` and `measure/NNNNN#measure` of every frame and
+    /// `reject#masks`, output `image`, materialized at `classical.fit`). It has no tile-phase input, so the scheduler
     /// runs it concurrently with phases 4-8.
     public func add(to builder: inout PipelineBuilder) throws {
-        var inputs: [String: InputSource] = [:]
+        var inputs: [String: InputSource] = ["masks": .node(NodeName.reject, output: "masks")]
         for f in builder.frames.frames {
             inputs[NodeName.register(f.index)] = .node(NodeName.register(f.index), output: "frame")
             inputs[NodeName.measure(f.index)] = .node(NodeName.measure(f.index), output: "measure")
@@ -30,7 +30,8 @@ public struct ClassicalStackStep: PipelineStep {
                 let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(index))
                 list.append((try ctx.input(NodeName.register(index)), m, name))
             }
-            let image = try ClassicalStack.mean(frames: list, node: ctx.name)
+            let masks = try RejectionMasks.read(path: try ctx.input("masks"), node: ctx.name)
+            let image = try ClassicalStack.mean(frames: list, masks: masks, node: ctx.name)
             try Artifacts.writeImage(image, ctx, "image", keywords: [
                 FITSKeyword("NFRAMES", .int(list.count), comment: "registered frames averaged"),
                 FITSKeyword("TCBUNIT", .string("I/B_f"), comment: "each frame divided by its background"),

@@ -19,24 +19,29 @@ public struct ClassicalStackParams: Codable, Sendable, Equatable {
 
 /// The classical reference stack (the baseline of phase 10): the unweighted, NaN-aware mean of every
 /// registered frame, each normalized per channel by its phase-2 background (`I' = I / B_f`, B_f from
-/// `measure/NNNNN#measure`), so it is in the same units as the reconstruction and the final stack.
+/// `measure/NNNNN#measure`), so it is in the same units as the reconstruction and the final stack. The
+/// outliers `reject` found are left out exactly as in the reconstruction (a sigma-clipped mean), so
+/// validation compares like with like.
 public enum ClassicalStack {
     /// Code version; bump when the computation changes.
-    public static let version = 1
+    public static let version = 2
 
     /// The classical mean of `frames` (registered FITS paths) with their measurements, in frame order.
     /// Streams in row bands (`StreamingMean`), Double accumulation, deterministic. Throws
     /// `StepError.badArtifact` when a measurement has a different channel count than its frame or a
     /// background <= 0, or a frame is unreadable.
     public static func mean(frames: [(path: String, measurement: FrameMeasurement, name: String)],
-                            node: String = NodeName.classicalStack) throws -> Image {
+                            masks: RejectionMasks? = nil, node: String = NodeName.classicalStack) throws -> Image {
         guard let first = frames.first else { throw StepError.badArtifact(node: node, message: "no registered frame to stack") }
         let header: FITSHeader
         do { header = try FITS.readHeader(first.path) } catch {
             throw StepError.badArtifact(node: node, message: "registered frame of \(first.name) unreadable: \(error)")
         }
+        if let masks, masks.frames.count != frames.count {
+            throw StepError.badArtifact(node: node, message: "rejection masks cover \(masks.frames.count) frames, \(frames.count) are stacked")
+        }
         var inputs: [MeanInput] = []
-        for f in frames {
+        for (i, f) in frames.enumerated() {
             let b = f.measurement.channels.map(\.background)
             guard b.count == header.channels else {
                 throw StepError.badArtifact(node: node, message: "measurement of \(f.name) has \(b.count) channels, "
@@ -45,7 +50,7 @@ public enum ClassicalStack {
             guard b.allSatisfy({ $0 > 0 && $0.isFinite }) else {
                 throw StepError.badArtifact(node: node, message: "measurement of \(f.name) has a background <= 0: \(b)")
             }
-            inputs.append(MeanInput(path: f.path, divisors: b, name: f.name))
+            inputs.append(MeanInput(path: f.path, divisors: b, name: f.name, rejected: masks?.frames[i] ?? []))
         }
         return try StreamingMean.average(inputs, width: header.width, height: header.height,
                                          channels: header.channels, node: node).image

@@ -10,12 +10,15 @@ public struct MeanInput: Sendable, Equatable {
     public var divisors: [Double]
     /// A name for messages (the frame file or the producing node).
     public var name: String
+    /// Rejected pixels (`RejectionMasks`, ascending indices), skipped like NaN.
+    public var rejected: [UInt32]
 
     /// An input.
-    public init(path: String, divisors: [Double], name: String) {
+    public init(path: String, divisors: [Double], name: String, rejected: [UInt32] = []) {
         self.path = path
         self.divisors = divisors
         self.name = name
+        self.rejected = rejected
     }
 }
 
@@ -64,10 +67,11 @@ public enum StreamingMean {
             let n = rows * width
             for i in 0..<(rows * rowValues) { sum[i] = 0; count[i] = 0 }
             for input in inputs {
-                let band: Image
+                var band: Image
                 do { band = try FITS.readRows(input.path, from: y0, count: rows) } catch {
                     throw StepError.badArtifact(node: node, message: "\(input.name) unreadable: \(error)")
                 }
+                RejectionMasks.apply(input.rejected, to: &band, y0: y0, imageHeight: height)
                 guard band.width == width, band.channels == channels else {
                     throw StepError.badArtifact(node: node, message: "\(input.name) is \(band.width) px wide with \(band.channels) planes, "
                         + "expected \(width) px and \(channels) planes")

@@ -42,7 +42,7 @@ struct SyntheticFramesTests {
         var b = PipelineBuilder(config: config, frames: frames, workspace: workspace)
         b.addCopyRegistration()
         try b.addMetrics()
-        try b.add(ReconstructionStep(), ClusteringStep(), SyntheticFramesStep())
+        try b.add(RejectionStep(), ReconstructionStep(), ClusteringStep(), SyntheticFramesStep())
         return (try b.graph(), b.materializations)
     }
 
@@ -87,7 +87,9 @@ struct SyntheticFramesTests {
                 let syn = try FITS.read(path)
                 #expect(syn.width == 256 && syn.height == 192)
                 let finite = syn.pixels.filter(\.isFinite)
-                #expect(finite.count == syn.pixels.count)
+                // A pixel where `reject` flagged every frame of a small cluster has no value in that cluster's
+                // frame (the final stack averages the other clusters there): rare, never more than 0.5 %.
+                #expect(Double(finite.count) >= 0.995 * Double(syn.pixels.count))
                 #expect(abs(Double(try #require(Statistics.median(finite))) - 1) < 0.1)  // normalized sky
                 nonEmpty += 1
             } else {

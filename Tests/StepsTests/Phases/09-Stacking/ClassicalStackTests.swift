@@ -110,7 +110,10 @@ struct ClassicalStackTests {
             infos.append(FrameInfo(index: k, path: path, properties: FrameProperties(width: 8, height: 6, bitpix: -32)))
         }
         try FileManager.default.createDirectory(atPath: dir.file("ws"), withIntermediateDirectories: true)
-        var b = PipelineBuilder(config: TCConfig(), frames: FrameList(frames: infos), workspace: dir.file("ws"))
+        // The mean itself is under test here (RejectionTests covers the masks): no rejection.
+        var config = TCConfig()
+        config.reconstruction.rejection = .none
+        var b = PipelineBuilder(config: config, frames: FrameList(frames: infos), workspace: dir.file("ws"))
         for (k, f) in infos.enumerated() {
             let bg = bgs[k][0]
             b.add(Node(name: NodeName.frame("register", k), kind: "test.copy", version: 1, params: EmptyParams(),
@@ -122,7 +125,7 @@ struct ClassicalStackTests {
                 try Artifacts.writeJSON(Self.measurement([bg], width: 8, height: 6), ctx, "measure")
             })
         }
-        try b.add(ClassicalStackStep())
+        try b.add(RejectionStep(), ClassicalStackStep())
         #expect(b.materializations.contains(Materialization(node: "stack/classical", output: "image", path: "classical.fit")))
         let ws = try Workspace(root: dir.file("ws"), durable: false)
         let r = try ws.run(try b.graph(), options: RunOptions(jobs: 2), command: "test")

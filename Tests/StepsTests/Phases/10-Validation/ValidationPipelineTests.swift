@@ -36,7 +36,7 @@ struct ValidationPipelineTests {
                 try Artifacts.writeImage(try ClassicalStack.mean(frames: list, node: ctx.name), ctx, "frame")
             })
         }
-        try b.add(ClassicalStackStep(), StackingStep(), ValidationStep())
+        try b.add(RejectionStep(), ClassicalStackStep(), StackingStep(), ValidationStep())
         return (try b.graph(), b.materializations)
     }
 

@@ -1,0 +1,161 @@
+import Dispatch
+import Foundation
+import Imaging
+
+/// One registered frame entering the rejection.
+public struct RejectionFrame: Sendable {
+    /// Name for messages and the summary (file name).
+    public var name: String
+    /// The frame's scan index (NNNNN).
+    public var index: Int
+    /// Where its registered pixels are.
+    public var source: FrameSource
+    /// B_f per plane (phase 2).
+    public var backgrounds: [Double]
+    /// sigma_f per plane in normalized units (phase 2, `ChannelMeasurement.noise`).
+    public var noise: [Double]
+
+    /// A frame; one background and one noise per plane.
+    public init(name: String, index: Int, source: FrameSource, backgrounds: [Double], noise: [Double]) {
+        self.name = name
+        self.index = index
+        self.source = source
+        self.backgrounds = backgrounds
+        self.noise = noise
+    }
+}
+
+/// What `Rejection.run` found.
+public struct RejectionResult: Sendable {
+    /// The masks, one list per frame in input order.
+    public var masks: RejectionMasks
+    /// Per pixel and plane: how many frames were rejected there.
+    public var map: Image
+    /// Rows per chunk of pass 2 (the memory budget divided by frames x width x planes x 4 bytes).
+    public var chunkRows: Int
+}
+
+/// METHOD phase 6, outlier rejection: per pixel, the values of every registered frame, each with its
+/// smooth local background removed and divided by B_f (`(I - bg_f) / B_f`, the units every combine uses),
+/// are clipped by `PixelRejection` against their median with residuals scaled by the frame's noise.
+///
+/// Two streaming passes, memory bounded by a budget instead of the frame count:
+/// 1. per frame (in parallel, `threads` at a time), the whole frame is read once and its local
+///    background estimated on a 64 px mesh (`BackgroundMap`, sigma-clipped medians, bilinear), so frames
+///    whose sky gradients differ are compared on their residuals; only the small meshes are kept;
+/// 2. the image is cut into chunks of rows such that frames x rows x width x planes x 4 bytes fits the
+///    budget; for each chunk every frame's rows are read (`FITS.readRows`) into one cube and clipped
+///    (pixels split over `threads` in fixed ranges).
+/// Pass 2 reads each frame ceil(height / chunkRows) times; with 1000 frames of 8 Mpx (3264 px wide, mono)
+/// and the 256 MiB default budget, chunks are 19 rows, 129 reads per frame. The masks are sparse lists,
+/// the output is deterministic and independent of `threads`.
+public enum Rejection {
+    /// Code version of `reject`; bump when the computation changes.
+    public static let version = 1
+    /// Default memory budget of pass 2's cube, bytes.
+    public static let defaultBudgetBytes = 256 << 20
+    /// Mesh of the per-frame local background, px.
+    public static let backgroundMesh = 64
+
+    /// Rejects outliers of `frames` (all `width x height x channels`). Throws `StepError.unreadable` for a
+    /// frame that cannot be read and `MetricsError` for size or plane-count mismatches.
+    public static func run(frames: [RejectionFrame], width: Int, height: Int, channels: Int,
+                           options: PixelRejection.Options, budgetBytes: Int = defaultBudgetBytes,
+                           threads: Int, node: String = NodeName.reject) throws -> RejectionResult {
+        for f in frames where f.backgrounds.count != channels || f.noise.count != channels {
+            throw MetricsError.inconsistent(node: node, message: "\(f.name): \(f.backgrounds.count) backgrounds and "
+                                            + "\(f.noise.count) noise values for \(channels) planes")
+        }
+        let meshes = try backgrounds(frames, width: width, height: height, channels: channels, threads: threads, node: node)
+        let perRow = max(1, frames.count * width * channels * 4)
+        let chunkRows = max(1, min(height, budgetBytes / perRow))
+        let plane = width * height
+        var lists = [[[UInt32]]](repeating: [[UInt32]](repeating: [], count: channels), count: frames.count)
+        var map = Image(width: width, height: height, channels: channels, fill: 0)
+        var y0 = 0
+        while y0 < height {
+            let rows = min(chunkRows, height - y0)
+            let count = rows * width
+            var cubes = [PixelRejection.Cube](repeating: PixelRejection.Cube(frames: frames.count, count: count), count: channels)
+            for (fi, frame) in frames.enumerated() {
+                let image: Image
+                do { image = try frame.source.rows(y0, rows) } catch {
+                    throw StepError.unreadable(file: frame.name, message: "registered frame rows \(y0)..<\(y0 + rows): \(error)")
+                }
+                guard image.width == width, image.channels == channels else {
+                    throw MetricsError.inconsistent(node: node, message: "\(frame.name) is \(image.width) px wide with "
+                                                    + "\(image.channels) planes, expected \(width) px and \(channels) planes")
+                }
+                for c in 0..<channels {
+                    let bg = meshes[fi][c].rows(from: y0, count: rows)
+                    let inv = Float(1 / frame.backgrounds[c])
+                    image.pixels.withUnsafeBufferPointer { src in
+                        bg.withUnsafeBufferPointer { b in
+                            cubes[c].values.withUnsafeMutableBufferPointer { dst in
+                                let s = c * count, d = fi * count
+                                for i in 0..<count { dst[d + i] = (src[s + i] - b[i]) * inv }
+                            }
+                        }
+                    }
+                }
+            }
+            for c in 0..<channels {
+                let rejected = PixelRejection.clip(cubes[c], noise: frames.map { $0.noise[c] }, options: options, threads: threads)
+                let base = c * plane + y0 * width
+                map.pixels.withUnsafeMutableBufferPointer { m in
+                    for (fi, list) in rejected.enumerated() {
+                        for i in list { m[base + i] += 1 }
+                        lists[fi][c].append(contentsOf: list.map { UInt32(base + $0) })
+                    }
+                }
+            }
+            y0 += rows
+        }
+        let masks = RejectionMasks(width: width, height: height, channels: channels,
+                                   frames: lists.map { $0.flatMap { $0 } })
+        return RejectionResult(masks: masks, map: map, chunkRows: chunkRows)
+    }
+
+    /// Pass 1: each frame's local background per plane, `threads` frames at a time (fixed assignment).
+    static func backgrounds(_ frames: [RejectionFrame], width: Int, height: Int, channels: Int,
+                            threads: Int, node: String) throws -> [[BackgroundMap]] {
+        final class Slots: @unchecked Sendable {
+            var maps: [[BackgroundMap]?]
+            var errors: [Error?]
+            init(_ n: Int) { maps = .init(repeating: nil, count: n); errors = .init(repeating: nil, count: n) }
+        }
+        let slots = Slots(frames.count)
+        let workers = max(1, min(threads, frames.count))
+        let work: @Sendable (Int) -> Void = { t in
+            for fi in stride(from: t, to: frames.count, by: workers) {
+                let frame = frames[fi]
+                do {
+                    let image: Image
+                    do { image = try frame.source.rows(0, height) } catch {
+                        throw StepError.unreadable(file: frame.name, message: "registered frame: \(error)")
+                    }
+                    guard image.width == width, image.height == height, image.channels == channels else {
+                        throw MetricsError.inconsistent(node: node, message: "\(frame.name) is \(image.width)x\(image.height) with "
+                                                        + "\(image.channels) planes, expected \(width)x\(height) with \(channels)")
+                    }
+                    var maps: [BackgroundMap] = []
+                    for c in 0..<channels {
+                        // A frame without a single valid mesh box (all NaN) has no background: flat 0.
+                        maps.append(BackgroundMap.estimate(image, plane: c, mesh: backgroundMesh)
+                                    ?? .flat(width: width, height: height, value: 0))
+                    }
+                    slots.maps[fi] = maps
+                } catch {
+                    slots.errors[fi] = error
+                }
+            }
+        }
+        if workers > 1 {
+            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+        } else {
+            work(0)
+        }
+        if let error = slots.errors.compactMap({ $0 }).first { throw error }
+        return slots.maps.map { $0! }
+    }
+}
