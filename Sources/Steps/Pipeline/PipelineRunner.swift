@@ -17,6 +17,9 @@ public struct PipelineResult: Sendable {
     /// Frames left out because they could not be registered (`registration.on_failure: exclude`):
     /// file name and reason, in frame order.
     public var excluded: [ExcludedFrame] = []
+    /// The scanned series (nil when the scan did not finish): its saturation level and frame times
+    /// for the run summary.
+    public var scanned: FrameList?
 
     /// True when no node failed and validation (if it ran) passed.
     public var passed: Bool { report.succeeded && (validation?.passed ?? true) }
@@ -86,7 +89,7 @@ public enum PipelineRunner {
     /// `frames` without `excluded`.
     static func registered(_ frames: FrameList, excluding excluded: [ExcludedFrame]) -> FrameList {
         let out = Set(excluded.map(\.index))
-        return FrameList(frames: frames.frames.filter { !out.contains($0.index) })
+        return frames.restricted(to: frames.frames.filter { !out.contains($0.index) })
     }
 
     /// Runs everything (or only what `until` needs) with `jobs` workers. Throws for setup errors
@@ -113,6 +116,7 @@ public enum PipelineRunner {
         if !until.isEmpty && until.allSatisfy({ scanGraph.node($0) != nil }) { return result }
 
         let scanned = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: framesDigest), node: NodeName.scan)
+        result.scanned = scanned
 
         // Registration over every scanned frame first: which frames are excluded decides the main graph.
         let registration = try registrationBuilder(config: config, frames: scanned, workspace: workspace.root, process: process).graph()

@@ -17,19 +17,20 @@ public struct MeasureParams: Codable, Sendable, Equatable {
     public var normalization: TCConfig.NormalizationSection
     /// `registration.star_threshold_sigma`.
     public var registration: Detection
-    /// Raw saturation level of the camera (from the frames' BITPIX: 255 for 8 bit, 65535 for 16 bit;
-    /// nil for float frames, which disables saturation flags).
+    /// The series' saturation level, raw ADU (`data.saturation_level` as the scan resolved it:
+    /// `FrameList.saturation`); nil disables saturation flags.
     public var saturation: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case normalization, registration
+        case saturation = "data.saturation_level"
+    }
 
     /// Parameters from `config` and the scanned frames.
     public init(config: TCConfig, frames: FrameList) {
         normalization = config.normalization
         registration = Detection(starThresholdSigma: config.registration.starThresholdSigma)
-        switch frames.frames.first?.bitpix {
-        case 8: saturation = 255
-        case 16: saturation = 65535
-        default: saturation = nil
-        }
+        saturation = frames.saturation?.adu
     }
 }
 

@@ -209,7 +209,7 @@ public enum Measure {
                                            maxStars: maxStars, fitSpread: fitSpread)
         let found = detectStars(in: luminance, options: options)
         let w = image.width, h = image.height, n = image.planeSize
-        let limit = saturation.map { Float(0.98 * $0) }
+        let limit = saturation.map { Float(SaturationLevel.threshold($0)) }
         return image.pixels.withUnsafeBufferPointer { all in
             found.map { s in
                 var saturated = false
