@@ -113,10 +113,9 @@ public enum PipelineRunner {
         let scanTargets = until.filter { scanGraph.node($0) != nil }
         result.report = engine.run(scanTargets.isEmpty ? scanGraph : try scanGraph.needed(for: scanTargets), options: options)
         guard result.report.succeeded, let framesDigest = result.report.outputs[NodeName.scan]?["frames"] else { return result }
-        if !until.isEmpty && until.allSatisfy({ scanGraph.node($0) != nil }) { return result }
-
         let scanned = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: framesDigest), node: NodeName.scan)
         result.scanned = scanned
+        if !until.isEmpty && until.allSatisfy({ scanGraph.node($0) != nil }) { return result }
 
         // Registration over every scanned frame first: which frames are excluded decides the main graph.
         let registration = try registrationBuilder(config: config, frames: scanned, workspace: workspace.root, process: process).graph()

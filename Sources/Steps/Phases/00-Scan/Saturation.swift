@@ -90,6 +90,24 @@ public struct SaturationLevel: Codable, Sendable, Equatable, CustomStringConvert
         }
     }
 
+    /// Whether any pixel of any plane of `image` within 1 px of (`x`, `y`) (the 3 x 3 block around the
+    /// nearest pixel) is at or above `threshold(adu)`: the star centred there is saturated.
+    public static func touches(_ image: Image, x: Double, y: Double, adu: Double) -> Bool {
+        let limit = Float(threshold(adu)), w = image.width, h = image.height, n = image.planeSize
+        guard x.isFinite, y.isFinite else { return false }
+        let cx = Int(x.rounded()), cy = Int(y.rounded())
+        let y0 = max(0, cy - 1), y1 = min(h - 1, cy + 1), x0 = max(0, cx - 1), x1 = min(w - 1, cx + 1)
+        guard y0 <= y1, x0 <= x1 else { return false }
+        return image.pixels.withUnsafeBufferPointer { all in
+            for c in 0..<image.channels {
+                for yy in y0...y1 {
+                    for xx in x0...x1 where all[c * n + yy * w + xx] >= limit { return true }
+                }
+            }
+            return false
+        }
+    }
+
     /// Pixels of the series that must sit exactly on its maximum for it to count as the ADC's ceiling:
     /// one saturated star's flat top, or a saturated pixel in a few frames.
     public static let minPile = 4
