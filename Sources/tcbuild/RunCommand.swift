@@ -158,8 +158,7 @@ func warnAboutExcluded(_ result: PipelineResult) {
 /// What the scan resolved for the series: the saturation level and where the frame times came from
 /// (`status` and the run summary).
 func printSeries(_ frames: FrameList, indent: String = "") {
-    print(indent + (frames.saturation?.description ?? "saturation: none (floating-point frames without SATURATE, DATAMAX or a populated maximum)"))
-    print(indent + "frame times: " + frames.timeSummary)
+    for line in PipelineRunner.seriesNotes(frames) { print(indent + line) }
 }
 
 /// The run summary's lines about excluded frames.

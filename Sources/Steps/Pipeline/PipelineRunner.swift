@@ -223,9 +223,19 @@ public enum PipelineRunner {
                                    workspace: workspace.root, seconds: result.report.seconds,
                                    executed: result.report.executed.count, cached: result.report.cached.count,
                                    failed: result.report.failed, notStarted: result.report.notStarted.count,
-                                   notes: result.excluded.map { "excluded (not registered): \($0.file): \($0.reason)" }))
+                                   notes: seriesNotes(result.scanned)
+                                       + result.excluded.map { "excluded (not registered): \($0.file): \($0.reason)" }))
         try Report.write(to: dest, inputs: inputs)
         try? key.write(toFile: keyPath, atomically: true, encoding: .utf8)
+    }
+
+    /// What the scan resolved for the series, for the run summary and the report: the saturation level
+    /// and where it came from, and where the frame times came from.
+    public static func seriesNotes(_ frames: FrameList?) -> [String] {
+        guard let frames else { return [] }
+        return [frames.saturation?.description
+                    ?? "saturation: none (floating-point frames without SATURATE, DATAMAX or a populated maximum): no star is flagged",
+                "frame times: " + frames.timeSummary]
     }
 
     /// Fills the runtime checks (wall time of this run; tile phases vs registration + classical mean) into the

@@ -77,6 +77,8 @@ import TestSupport
         #expect(level.adu == 4095 && level.source == .populatedMaximum)
         #expect(level.description.hasPrefix("saturation 4095 ADU (populated maximum, 12-bit ceiling"), "\(level)")
         #expect(result.scanned?.saturation == level)
+        // The run summary, `status` and the report say it.
+        #expect(PipelineRunner.seriesNotes(result.scanned) == [level.description, "frame times: DATE-OBS (6 frames)"])
 
         // Registration: none of the truth's saturated stars is in any frame's star list.
         let lists = try saturatedInStarLists(result, series, in: dir)
