@@ -1,24 +1,49 @@
 import Foundation
 
+/// When an exposure started and which keywords said so.
+public struct ObservationTime: Sendable, Equatable {
+    /// The start of the exposure (UTC).
+    public var date: Date
+    /// The keywords it came from: `DATE-OBS`, `DATE-OBS+TIME-OBS` (a date-only DATE-OBS with the time of
+    /// day from TIME-OBS, UT-OBS or UT), `DATE+UT-OBS`, `UT-OBS`, `MJD-OBS` or `DATE-END` (minus the exposure).
+    public var source: String
+
+    /// A time and its source.
+    public init(date: Date, source: String) {
+        self.date = date
+        self.source = source
+    }
+}
+
 extension FITSHeader {
     /// When the exposure started (UTC), from the first usable of: DATE-OBS (ISO 8601, with or without
     /// fractional seconds, `Z` or a `+hh:mm` offset; a date-only DATE-OBS takes its time from TIME-OBS
-    /// or UT-OBS), UT-OBS with DATE, MJD-OBS (modified Julian date), DATE-END minus the exposure. Nil
-    /// when none parses (callers then fall back to file order).
-    public var observationTime: Date? {
+    /// or UT-OBS), UT-OBS with DATE (or a full date-time in UT-OBS), MJD-OBS (modified Julian date),
+    /// DATE-END minus the exposure. Nil when none parses (callers then fall back to file order).
+    public var observationTime: Date? { observation?.date }
+
+    /// `observationTime` and the keywords it came from.
+    public var observation: ObservationTime? {
         func text(_ k: String) -> String? {
             keywords[k]?.stringValue?.trimmingCharacters(in: .whitespaces).nilIfEmpty
         }
         if let d = text("DATE-OBS") {
             // A date alone takes its time of day from TIME-OBS / UT-OBS / UT when one is there.
-            if d.count == 10, let time = text("TIME-OBS") ?? text("UT-OBS") ?? text("UT"), let t = FITSTime.parse(d + "T" + time) {
-                return t
+            if d.count == 10 {
+                for k in ["TIME-OBS", "UT-OBS", "UT"] {
+                    if let time = text(k), let t = FITSTime.parse(d + "T" + time) { return ObservationTime(date: t, source: "DATE-OBS+" + k) }
+                }
             }
-            if let t = FITSTime.parse(d) { return t }
+            if let t = FITSTime.parse(d) { return ObservationTime(date: t, source: "DATE-OBS") }
         }
-        if let date = text("DATE"), let ut = text("UT-OBS"), let t = FITSTime.parse(date.prefix(10) + "T" + ut) { return t }
-        if let mjd = keywords["MJD-OBS"]?.doubleValue, mjd > 0 { return FITSTime.date(mjd: mjd) }
-        if let end = text("DATE-END").flatMap(FITSTime.parse) { return end.addingTimeInterval(-(exposure ?? 0)) }
+        if let ut = text("UT-OBS") {
+            if let date = text("DATE"), let t = FITSTime.parse(date.prefix(10) + "T" + ut) { return ObservationTime(date: t, source: "DATE+UT-OBS") }
+            if let t = FITSTime.parse(ut) { return ObservationTime(date: t, source: "UT-OBS") }
+        }
+        if let mjd = keywords["MJD-OBS"]?.doubleValue, mjd > 0 { return ObservationTime(date: FITSTime.date(mjd: mjd), source: "MJD-OBS") }
+        if let end = text("DATE-END").flatMap(FITSTime.parse) {
+            return ObservationTime(date: end.addingTimeInterval(-(exposure ?? 0)), source: "DATE-END")
+        }
         return nil
     }
 }

@@ -65,6 +65,7 @@ struct Demo: ParsableCommand {
         print("demo run \(result.runID): \(r.executed.count) nodes executed, \(r.cached.count) cached, \(r.failed.count) failed"
               + String(format: " in %.1f s", r.seconds))
         printExcluded(result)
+        if let scanned = result.scanned { printSeries(scanned, indent: "  ") }
         let shown = Set(result.materialized.map { $0.split(separator: "/").count > 1 && !$0.hasSuffix(".csv") && !$0.hasSuffix(".json")
             ? String($0.split(separator: "/")[0]) + "/" : $0 })
         for path in shown.sorted() { print("  \(root)/\(path)") }

@@ -137,6 +137,7 @@ struct Run: ParsableCommand {
             print("run \(result.runID): \(r.executed.count) executed, \(r.cached.count) cached, \(r.failed.count) failed"
                   + String(format: " in %.1f s", r.seconds))
             printExcluded(result)
+            if let scanned = result.scanned { printSeries(scanned, indent: "  ") }
             for path in result.materialized.filter({ !$0.contains("/") || $0.hasSuffix(".csv") || $0.hasSuffix(".json") }) {
                 print("  \(options.root)/\(path)")
             }
@@ -152,6 +153,12 @@ func warnAboutExcluded(_ result: PipelineResult) {
     for e in result.excluded {
         FileHandle.standardError.write(Data("warning: \(e.file) could not be registered and was left out: \(e.reason)\n".utf8))
     }
+}
+
+/// What the scan resolved for the series: the saturation level and where the frame times came from
+/// (`status` and the run summary).
+func printSeries(_ frames: FrameList, indent: String = "") {
+    for line in PipelineRunner.seriesNotes(frames) { print(indent + line) }
 }
 
 /// The run summary's lines about excluded frames.

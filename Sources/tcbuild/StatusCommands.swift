@@ -13,8 +13,8 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let (workspace, config) = try options.openForInspection()
-        let (entries, excluded) = try PipelineRunner.statusWithExclusions(workspace: workspace, config: config,
-                                                                          process: try options.loadProcess())
+        let (entries, excluded, series) = try PipelineRunner.statusWithSeries(workspace: workspace, config: config,
+                                                                              process: try options.loadProcess())
         var groups: [String] = []
         var byGroup: [String: [PlanEntry]] = [:]
         for e in entries {
@@ -35,6 +35,7 @@ struct Status: ParsableCommand {
             if !verbose && running.count > 3 { print("  ... and \(running.count - 3) more (--verbose lists them)") }
         }
         for e in excluded { print("excluded: \(e.file) (\(e.reason))") }
+        if let series { printSeries(series) }
         let work = entries.filter { $0.state != .cached }.count
         print(work == 0 ? "up to date: a run would execute nothing" : "\(work) node(s) would run or wait on upstream changes")
     }

@@ -35,6 +35,34 @@ import Testing
         #expect(header([:]).observationTime == nil)
     }
 
+    @Test func observationNamesItsSource() throws {
+        func source(_ k: [String: FITSValue]) -> String? { header(k).observation?.source }
+        func seconds(_ k: [String: FITSValue]) -> Double? { header(k).observation?.date.timeIntervalSince1970 }
+        // DATE-OBS with a UTC offset: the offset is applied.
+        #expect(seconds(["DATE-OBS": .string("2026-03-14T22:00:00+01:00")]) == epoch)
+        #expect(source(["DATE-OBS": .string("2026-03-14T22:00:00+01:00")]) == "DATE-OBS")
+        // Date-only DATE-OBS with the time of day elsewhere.
+        #expect(source(["DATE-OBS": .string("2026-03-14"), "TIME-OBS": .string("21:00:00")]) == "DATE-OBS+TIME-OBS")
+        #expect(source(["DATE-OBS": .string("2026-03-14"), "UT-OBS": .string("21:00:00")]) == "DATE-OBS+UT-OBS")
+        #expect(seconds(["DATE-OBS": .string("2026-03-14"), "TIME-OBS": .string("bad"), "UT-OBS": .string("21:00:00")]) == epoch)
+        // A date alone is midnight, and says so.
+        #expect(seconds(["DATE-OBS": .string("2026-03-14")]) == epoch - 21 * 3600)
+        // No DATE-OBS: UT-OBS (with DATE, or a full date-time), MJD-OBS (also as a string), DATE-END.
+        #expect(seconds(["DATE": .string("2026-03-14T08:00:00"), "UT-OBS": .string("21:00:00")]) == epoch)
+        #expect(source(["DATE": .string("2026-03-14"), "UT-OBS": .string("21:00:00")]) == "DATE+UT-OBS")
+        #expect(seconds(["UT-OBS": .string("2026-03-14T21:00:00")]) == epoch)
+        #expect(source(["UT-OBS": .string("2026-03-14T21:00:00")]) == "UT-OBS")
+        let mjd = 40587 + epoch / 86400
+        #expect(source(["MJD-OBS": .string("\(mjd)")]) == "MJD-OBS")
+        #expect(abs(try #require(seconds(["MJD-OBS": .string("\(mjd)")])) - epoch) < 1e-3)
+        #expect(source(["DATE-END": .string("2026-03-14T21:01:00Z"), "EXPTIME": .string("60")]) == "DATE-END")
+        #expect(seconds(["DATE-END": .string("2026-03-14T21:01:00Z"), "EXPTIME": .string("60")]) == epoch)
+        // An unparseable DATE-OBS falls through; the order of preference holds when several are present.
+        #expect(source(["DATE-OBS": .string("garbage"), "MJD-OBS": .double(mjd), "DATE-END": .string("2026-03-14T21:01:00")]) == "MJD-OBS")
+        #expect(source(["UT-OBS": .string("21:00:00")]) == nil)  // a time of day without a date is no time
+        #expect(header([:]).observation == nil)
+    }
+
     @Test func numbersWrittenAsStringsAreNumbers() {
         let h = header(["EXPTIME": .string(" 60.0 "), "XBAYROFF": .string("1"), "YBAYROFF": .string("0"),
                         "BAYERPAT": .string("RGGB"), "GAIN": .string("1.5D1")])

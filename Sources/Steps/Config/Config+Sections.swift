@@ -13,12 +13,26 @@ extension TCConfig {
         public var maxExposureSpreadPercent = 5.0
         /// Largest allowed fraction of NaN/Inf pixels in a frame, in [0, 1].
         public var maxNonfiniteFraction = 0.001
+        /// The camera's saturation level: `auto` (SATURATE, DATAMAX, the populated maximum of the
+        /// data, the BITPIX ceiling; resolved once per series by the scan) or a raw ADU value.
+        public var saturationLevel = SaturationSetting.auto
         /// Defaults.
         public init() {}
         enum CodingKeys: String, CodingKey {
             case inputDir = "input_dir", pattern, framesMin = "frames_min"
             case maxExposureSpreadPercent = "max_exposure_spread_percent"
             case maxNonfiniteFraction = "max_nonfinite_fraction"
+            case saturationLevel = "saturation_level"
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            inputDir = try c.decode(String.self, forKey: .inputDir)
+            pattern = try c.decode(String.self, forKey: .pattern)
+            framesMin = try c.decode(Int.self, forKey: .framesMin)
+            maxExposureSpreadPercent = try c.decode(Double.self, forKey: .maxExposureSpreadPercent)
+            maxNonfiniteFraction = try c.decode(Double.self, forKey: .maxNonfiniteFraction)
+            // Absent in configs recorded before the key existed.
+            saturationLevel = try c.decodeIfPresent(SaturationSetting.self, forKey: .saturationLevel) ?? .auto
         }
     }
 

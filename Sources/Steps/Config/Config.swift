@@ -136,3 +136,42 @@ public enum ReferenceFrame: Codable, Sendable, Equatable, CustomStringConvertibl
         }
     }
 }
+
+/// `data.saturation_level`: how the series' saturation level is found.
+/// Encodes as `"auto"` or the number of ADU.
+public enum SaturationSetting: Codable, Sendable, Equatable, CustomStringConvertible {
+    /// SATURATE, else DATAMAX, else the populated maximum of the data, else the BITPIX ceiling
+    /// (`SaturationLevel.resolve`).
+    case auto
+    /// This raw value (ADU, as stored after BZERO/BSCALE), used as is.
+    case adu(Double)
+
+    /// Decodes `"auto"` or a number.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let x = try? c.decode(Double.self) {
+            self = .adu(x)
+        } else {
+            let s = try c.decode(String.self)
+            guard s == "auto" else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "data.saturation_level: auto or a number, not \(s)")
+            }
+            self = .auto
+        }
+    }
+    /// Encodes `"auto"` or the number.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .auto: try c.encode("auto")
+        case .adu(let x): try c.encode(x)
+        }
+    }
+    /// `auto` or the number (`4095`).
+    public var description: String {
+        switch self {
+        case .auto: return "auto"
+        case .adu(let x): return formatNumber(x)
+        }
+    }
+}

@@ -213,6 +213,26 @@ extension ConfigKey {
                   }, read: { "[\(formatNumber($0[keyPath: kp].lo)), \(formatNumber($0[keyPath: kp].hi))]" })
     }
 
+    static func saturation(_ path: String, _ kp: WritableKeyPath<TCConfig, SaturationSetting> & Sendable,
+                           _ meaning: String, _ readBy: String) -> ConfigKey {
+        ConfigKey(path: path, typeName: "auto or number", allowed: "auto, or ADU > 0", meaning: meaning,
+                  readBy: readBy, isText: false,
+                  apply: { (c: inout TCConfig, node: YAMLNode, at: ConfigLocation) throws(ConfigError) in
+                      if case .string("auto")? = node.resolved {
+                          c[keyPath: kp] = .auto
+                          return
+                      }
+                      switch node.resolved {
+                      case .int?, .double?:
+                          let x = try readDouble(node, path, at)
+                          try check(x, .above(0), node, path, at)
+                          c[keyPath: kp] = .adu(x)
+                      default:
+                          throw .wrongType(at, keyPath: path, expected: "auto or a number of ADU (e.g. 4095)", got: got(node))
+                      }
+                  }, read: { $0[keyPath: kp].description })
+    }
+
     static func reference(_ path: String, _ kp: WritableKeyPath<TCConfig, ReferenceFrame> & Sendable,
                           _ meaning: String, _ readBy: String) -> ConfigKey {
         ConfigKey(path: path, typeName: "auto, index or path", allowed: "auto, index >= 0, or a path",

@@ -12,6 +12,10 @@ enum ConfigSchema {
                 "largest allowed exposure-time spread, percent of the median", "scan"),
         .double("data.max_nonfinite_fraction", \.data.maxNonfiniteFraction, .closed(0, 1),
                 "largest allowed fraction of NaN/Inf pixels in a frame", "scan"),
+        .saturation("data.saturation_level", \.data.saturationLevel,
+                    "raw level at which the camera saturates; auto: SATURATE, else DATAMAX, else the populated maximum "
+                    + "of the data (the ADC ceiling, e.g. 4095), else the BITPIX ceiling; stars reaching 98 % of it "
+                    + "are never used for FWHM, registration fits or weights", "scan, 1 registration, 2 measure"),
 
         .choice("registration.engine", \.registration.engine, "registration backend", "1 registration"),
         .reference("registration.reference", \.registration.reference,

@@ -1,3 +1,4 @@
+import Foundation
 import Imaging
 
 /// What a frame's header says about it: size, planes, sample type, Bayer pattern, exposure, time.
@@ -18,6 +19,11 @@ public struct FrameProperties: Codable, Sendable, Equatable {
     public var exposure: Double?
     /// DATE-OBS as written.
     public var dateObs: String?
+    /// When the exposure started, seconds since 1970-01-01 UTC (`FITSHeader.observation`: DATE-OBS with
+    /// its offset applied, else TIME-OBS/UT-OBS, MJD-OBS, DATE-END); nil when the header has no usable time.
+    public var observationTime: Double?
+    /// The keywords `observationTime` came from (`DATE-OBS`, `DATE-OBS+TIME-OBS`, `MJD-OBS`...).
+    public var observationTimeSource: String?
 
     /// The properties of a frame with `header`.
     public init(header: FITSHeader) {
@@ -25,13 +31,16 @@ public struct FrameProperties: Codable, Sendable, Equatable {
         if let pat = header.bayerPattern {
             bayer = (try? BayerPattern(bayerpat: pat, xOffset: header.bayerOffset.x, yOffset: header.bayerOffset.y))?.rawValue ?? pat
         }
+        let observation = header.observation
         self.init(width: header.width, height: header.height, channels: header.channels, bitpix: header.bitpix,
-                  bayer: bayer, exposure: header.exposure, dateObs: header.dateObs)
+                  bayer: bayer, exposure: header.exposure, dateObs: header.dateObs,
+                  observationTime: observation?.date.timeIntervalSince1970, observationTimeSource: observation?.source)
     }
 
     /// Properties given field by field (stand-in series for docs and tests).
     public init(width: Int, height: Int, channels: Int = 1, bitpix: Int = 16, bayer: String? = nil,
-                exposure: Double? = nil, dateObs: String? = nil) {
+                exposure: Double? = nil, dateObs: String? = nil, observationTime: Double? = nil,
+                observationTimeSource: String? = nil) {
         self.width = width
         self.height = height
         self.channels = channels
@@ -39,6 +48,8 @@ public struct FrameProperties: Codable, Sendable, Equatable {
         self.bayer = bayer
         self.exposure = exposure
         self.dateObs = dateObs
+        self.observationTime = observationTime
+        self.observationTimeSource = observationTimeSource
     }
 }
 
@@ -90,6 +101,39 @@ public struct FrameInfo: Codable, Sendable, Equatable {
 public struct FrameList: Codable, Sendable, Equatable {
     /// Frames in sorted file-name order.
     public var frames: [FrameInfo]
+    /// The series' saturation level (`data.saturation_level`, resolved by the scan: `SaturationLevel`);
+    /// nil when nothing gives one (floating-point frames without SATURATE/DATAMAX or pile-up).
+    public var saturation: SaturationLevel?
+
+    /// A series of `frames` saturating at `saturation`.
+    public init(frames: [FrameInfo], saturation: SaturationLevel? = nil) {
+        self.frames = frames
+        self.saturation = saturation
+    }
+
+    /// The same series restricted to `frames` (a subset: the registered ones).
+    public func restricted(to frames: [FrameInfo]) -> FrameList {
+        FrameList(frames: frames, saturation: saturation)
+    }
+
+    /// Every frame's observation time (seconds, UTC) in frame order, or nil when a frame has none:
+    /// time order is then file order (`timeOrder`).
+    public var observationTimes: [Double]? {
+        let times = frames.compactMap(\.observationTime)
+        return times.count == frames.count && !frames.isEmpty ? times : nil
+    }
+
+    /// Where the frames' times came from, for people: `DATE-OBS (24 frames)`, or `file order` when a
+    /// frame has no usable time (then no frame's time is used).
+    public var timeSummary: String {
+        guard observationTimes != nil else {
+            let missing = frames.filter { $0.observationTime == nil }.count
+            return "file order (\(missing) of \(frames.count) frames without a usable DATE-OBS, UT-OBS, MJD-OBS or DATE-END)"
+        }
+        var counts: [String: Int] = [:]
+        for f in frames { counts[f.observationTimeSource ?? "?", default: 0] += 1 }
+        return counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) (\($0.value) frames)" }.joined(separator: ", ")
+    }
 
     /// Image width shared by all frames.
     public var width: Int { frames.first?.width ?? 0 }

@@ -2,12 +2,15 @@ import Foundation
 import Graph
 
 extension FrameList {
-    /// A stand-in series of `count` mono 640x480 frames (`/frames/fN.fits`): enough to build every node
-    /// of the main graph for documentation and the config-readers table.
+    /// A stand-in series of `count` mono 640x480 16-bit frames (`/frames/fN.fits`, 64 s apart, saturating
+    /// at the BITPIX ceiling): enough to build every node of the main graph for documentation and the
+    /// config-readers table.
     static func standIn(count: Int = 2) -> FrameList {
         FrameList(frames: (0..<count).map {
-            FrameInfo(index: $0, path: "/frames/f\($0).fits", properties: FrameProperties(width: 640, height: 480, exposure: 60))
-        })
+            FrameInfo(index: $0, path: "/frames/f\($0).fits",
+                      properties: FrameProperties(width: 640, height: 480, exposure: 60, observationTime: 1_773_522_000 + 64 * Double($0),
+                                                  observationTimeSource: "DATE-OBS"))
+        }, saturation: SaturationLevel(adu: 65535, source: .bitpix))
     }
 }
 

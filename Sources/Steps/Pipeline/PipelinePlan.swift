@@ -13,6 +13,8 @@ public struct PipelineGraphs: Sendable {
     public let materializations: [Materialization]
     /// Frames registration excluded (known when every registration node is cached).
     public var excluded: [ExcludedFrame] = []
+    /// The scanned series (nil when the scan would run): saturation level, frame times.
+    public var frames: FrameList?
 
     /// Every node of both stages, in order.
     public var nodes: [Node] { scan.nodes + (main?.nodes ?? []) }
@@ -50,6 +52,7 @@ extension PipelineRunner {
                                       workspace: workspace.root, process: process)
         var graphs = PipelineGraphs(scan: scan, main: try builder.graph(), materializations: builder.materializations)
         graphs.excluded = excluded
+        graphs.frames = list
         return graphs
     }
 
@@ -63,6 +66,14 @@ extension PipelineRunner {
     /// `status`, and the frames registration excluded (known when registration is cached).
     public static func statusWithExclusions(workspace: Workspace, config: TCConfig, process: ProcessDescription = .default)
         throws -> (entries: [PlanEntry], excluded: [ExcludedFrame]) {
+        let s = try statusWithSeries(workspace: workspace, config: config, process: process)
+        return (s.entries, s.excluded)
+    }
+
+    /// `statusWithExclusions`, and the scanned series when the scan is cached (its saturation level
+    /// and frame times, which `status` prints).
+    public static func statusWithSeries(workspace: Workspace, config: TCConfig, process: ProcessDescription = .default)
+        throws -> (entries: [PlanEntry], excluded: [ExcludedFrame], frames: FrameList?) {
         let g = try graphs(workspace: workspace, config: config, process: process)
         let planner = Planner(store: workspace)
         var entries = try planner.plan(g.scan)
@@ -72,6 +83,6 @@ extension PipelineRunner {
             entries.append(PlanEntry(node: "(pipeline)", group: "pipeline", state: .pending,
                                      reasons: [.upstreamWillRun([NodeName.scan])], fingerprint: nil))
         }
-        return (entries, g.excluded)
+        return (entries, g.excluded, g.frames)
     }
 }

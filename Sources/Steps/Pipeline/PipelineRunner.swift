@@ -17,6 +17,9 @@ public struct PipelineResult: Sendable {
     /// Frames left out because they could not be registered (`registration.on_failure: exclude`):
     /// file name and reason, in frame order.
     public var excluded: [ExcludedFrame] = []
+    /// The scanned series (nil when the scan did not finish): its saturation level and frame times
+    /// for the run summary.
+    public var scanned: FrameList?
 
     /// True when no node failed and validation (if it ran) passed.
     public var passed: Bool { report.succeeded && (validation?.passed ?? true) }
@@ -86,7 +89,7 @@ public enum PipelineRunner {
     /// `frames` without `excluded`.
     static func registered(_ frames: FrameList, excluding excluded: [ExcludedFrame]) -> FrameList {
         let out = Set(excluded.map(\.index))
-        return FrameList(frames: frames.frames.filter { !out.contains($0.index) })
+        return frames.restricted(to: frames.frames.filter { !out.contains($0.index) })
     }
 
     /// Runs everything (or only what `until` needs) with `jobs` workers. Throws for setup errors
@@ -110,9 +113,9 @@ public enum PipelineRunner {
         let scanTargets = until.filter { scanGraph.node($0) != nil }
         result.report = engine.run(scanTargets.isEmpty ? scanGraph : try scanGraph.needed(for: scanTargets), options: options)
         guard result.report.succeeded, let framesDigest = result.report.outputs[NodeName.scan]?["frames"] else { return result }
-        if !until.isEmpty && until.allSatisfy({ scanGraph.node($0) != nil }) { return result }
-
         let scanned = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: framesDigest), node: NodeName.scan)
+        result.scanned = scanned
+        if !until.isEmpty && until.allSatisfy({ scanGraph.node($0) != nil }) { return result }
 
         // Registration over every scanned frame first: which frames are excluded decides the main graph.
         let registration = try registrationBuilder(config: config, frames: scanned, workspace: workspace.root, process: process).graph()
@@ -221,9 +224,19 @@ public enum PipelineRunner {
                                    workspace: workspace.root, seconds: result.report.seconds,
                                    executed: result.report.executed.count, cached: result.report.cached.count,
                                    failed: result.report.failed, notStarted: result.report.notStarted.count,
-                                   notes: result.excluded.map { "excluded (not registered): \($0.file): \($0.reason)" }))
+                                   notes: seriesNotes(result.scanned)
+                                       + result.excluded.map { "excluded (not registered): \($0.file): \($0.reason)" }))
         try Report.write(to: dest, inputs: inputs)
         try? key.write(toFile: keyPath, atomically: true, encoding: .utf8)
+    }
+
+    /// What the scan resolved for the series, for the run summary and the report: the saturation level
+    /// and where it came from, and where the frame times came from.
+    public static func seriesNotes(_ frames: FrameList?) -> [String] {
+        guard let frames else { return [] }
+        return [frames.saturation?.description
+                    ?? "saturation: none (floating-point frames without SATURATE, DATAMAX or a populated maximum): no star is flagged",
+                "frame times: " + frames.timeSummary]
     }
 
     /// Fills the runtime checks (wall time of this run; tile phases vs registration + classical mean) into the

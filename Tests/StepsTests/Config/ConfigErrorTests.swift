@@ -67,6 +67,22 @@ private let preamble = [
         #expect(clamp.line == 2 && clamp.description.contains("local_metrics.clamp = [3, -3] is out of range"))
     }
 
+    @Test func saturationLevelIsAutoOrAPositiveNumber() throws {
+        let e = try failure(preamble.prefix(2) + ["  saturation_level: lots"])
+        #expect(e.line == 3 && e.keyPath == "data.saturation_level")
+        #expect(e.description == "tile_compile.yaml:3: data.saturation_level: expected auto or a number of ADU (e.g. 4095), got \"lots\"")
+        let zero = try failure(preamble.prefix(2) + ["  saturation_level: 0"])
+        #expect(zero.line == 3 && zero.description.contains("data.saturation_level") && zero.description.contains("> 0"))
+        let quoted = try failure(preamble.prefix(2) + ["  saturation_level: \"4095\""])
+        #expect(quoted.description.contains("quoted, so it is text"))
+        let set = try failure([], overrides: ["data.saturation_level=lots"])
+        #expect(set.description.hasPrefix("--set data.saturation_level=lots: data.saturation_level: expected auto or a number"))
+        let ok = try ConfigLoader.parse(yaml: "data:\n  saturation_level: 4095\n", file: "t.yaml")
+        #expect(ok.data.saturationLevel == .adu(4095))
+        #expect(try ConfigLoader.parse(yaml: "data:\n  saturation_level: auto\n", file: "t.yaml").data.saturationLevel == .auto)
+        #expect(try ConfigLoader.parse(yaml: "", file: "t.yaml", overrides: ["data.saturation_level=65520.5"]).data.saturationLevel == .adu(65520.5))
+    }
+
     @Test func enumListsAllowedValues() throws {
         let e = try failure(preamble.prefix(3) + ["  reference: auto", "  engine: foo"])
         #expect(e.description == "tile_compile.yaml:5: registration.engine = 'foo' is not one of siril, relative, wcs_anchor")

@@ -10,6 +10,8 @@ import TestSupport
         #expect(readers["tile.size_factor"] == ["tiles/geometry"])
         #expect(readers["registration.min_star_matches"]?.contains("register/NNNNN") == true)
         #expect(readers["synthetic.frames_max"] == ["clusters", "stack"])  // it shapes the stack's inputs
+        // The scan resolves it, the nodes that must not use saturated stars read the resolved level.
+        #expect(readers["data.saturation_level"] == ["measure/NNNNN", "scan", "stars/NNNNN"])
         let docs = try String(contentsOfFile: packageRoot.appendingPathComponent("docs/config.md").path, encoding: .utf8)
         for key in ConfigLoader.keyPaths() {
             let nodes = readers[key]!.isEmpty ? "(none: read when the graph is built)" : readers[key]!.map { "`\($0)`" }.joined(separator: ", ")

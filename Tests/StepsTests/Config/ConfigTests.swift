@@ -15,6 +15,7 @@ private let everyKeyNonDefault: [String] = [
     "  frames_min: 120",
     "  max_exposure_spread_percent: 2.5",
     "  max_nonfinite_fraction: 0.01",
+    "  saturation_level: 4095",
     "registration:",
     "  engine: siril",
     "  reference: 17",
@@ -136,6 +137,7 @@ private let everyKeyNonDefault: [String] = [
         #expect(c.registration.starThresholdSigma == 4)  // an integer where a number is expected
         #expect(c.synthetic.clustering == .timeBuckets)
         #expect(c.data.pattern == "*.fits")
+        #expect(c.data.saturationLevel == .adu(4095))
     }
 
     @Test func fullRoundTripThroughTemplateRenderingAndJSON() throws {
@@ -210,11 +212,12 @@ private let everyKeyNonDefault: [String] = [
         #expect(c.value(at: "registration.engine") == "relative")
         #expect(c.value(at: "synthetic.clustering") == "kmeans")
         #expect(c.value(at: "validation.require_no_tile_pattern") == "true")
+        #expect(c.value(at: "data.saturation_level") == "auto")
         #expect(c.value(at: "tile") == nil)
         #expect(c.value(at: "tile.size_factr") == nil)
         // Every key path has a value, and reading it back as an override reproduces the config.
         let paths = ConfigLoader.keyPaths()
-        #expect(paths.count == 53 && Set(paths).count == paths.count)
+        #expect(paths.count == 54 && Set(paths).count == paths.count)
         let custom = try parse(everyKeyNonDefault)
         let overrides = paths.map { "\($0)=\(custom.value(at: $0)!)" }
         #expect(try ConfigLoader.parse(yaml: "", file: "x.yaml", overrides: overrides) == custom)

@@ -21,7 +21,7 @@ extension Scan {
         var inputs: [String: InputSource] = [:]
         for (i, path) in files.enumerated() {
             let name = NodeName.inspect(i)
-            nodes.append(Node(name: name, kind: "inspect", version: 2, params: EmptyParams(),
+            nodes.append(Node(name: name, kind: "inspect", version: 3, params: EmptyParams(),
                               inputs: ["frame": .file(path)], outputs: ["info"]) { ctx in
                 let path = try ctx.input("frame")
                 let info: Inspection
@@ -36,8 +36,8 @@ extension Scan {
         let params = ScanParams(names: files.map { ($0 as NSString).lastPathComponent }, paths: files,
                                 maxExposureSpreadPercent: config.data.maxExposureSpreadPercent,
                                 maxNonfiniteFraction: config.data.maxNonfiniteFraction,
-                                maxBackgroundPosition: stretchThreshold)
-        nodes.append(Node(name: NodeName.scan, kind: "scan", version: 2, params: params, inputs: inputs, outputs: ["frames"]) { ctx in
+                                maxBackgroundPosition: stretchThreshold, saturationLevel: config.data.saturationLevel)
+        nodes.append(Node(name: NodeName.scan, kind: "scan", version: 3, params: params, inputs: inputs, outputs: ["frames"]) { ctx in
             let p = try ctx.params(ScanParams.self)
             let infos = try ctx.inputNames.map { try Artifacts.readJSON(Inspection.self, ctx, $0) }
             try Artifacts.writeJSON(try validate(infos, params: p), ctx, "frames")

@@ -80,10 +80,15 @@ public enum Scan {
         /// Why the frame cannot be used when it could not be read (nil for a readable frame); the
         /// scan reports every such frame at once instead of stopping at the first.
         public var unreadable: String? = nil
+        /// What the frame says about the saturation level (keywords, storage ceiling, raw maximum and
+        /// its pile-up); the scan resolves the series' level from every frame's (`SaturationLevel`).
+        public var ceiling = SaturationLevel.FrameCeiling()
 
         /// An inspection.
         public init(properties: FrameProperties, nonfiniteFraction: Double, backgroundPosition: Double,
-                    medianLevel: Double = 0, liftedFraction: Double = 0, signalFraction: Double = 1, unreadable: String? = nil) {
+                    medianLevel: Double = 0, liftedFraction: Double = 0, signalFraction: Double = 1, unreadable: String? = nil,
+                    ceiling: SaturationLevel.FrameCeiling = .init()) {
+            self.ceiling = ceiling
             self.properties = properties
             self.nonfiniteFraction = nonfiniteFraction
             self.backgroundPosition = backgroundPosition
@@ -97,7 +102,7 @@ public enum Scan {
         public subscript<T>(dynamicMember keyPath: KeyPath<FrameProperties, T>) -> T { properties[keyPath: keyPath] }
 
         private enum CodingKeys: String, CodingKey {
-            case nonfiniteFraction, backgroundPosition, medianLevel, liftedFraction, signalFraction, unreadable
+            case nonfiniteFraction, backgroundPosition, medianLevel, liftedFraction, signalFraction, unreadable, ceiling
         }
 
         public init(from decoder: Decoder) throws {
@@ -109,6 +114,7 @@ public enum Scan {
             liftedFraction = try c.decodeIfPresent(Double.self, forKey: .liftedFraction) ?? 0
             signalFraction = try c.decodeIfPresent(Double.self, forKey: .signalFraction) ?? 1
             unreadable = try c.decodeIfPresent(String.self, forKey: .unreadable)
+            ceiling = try c.decodeIfPresent(SaturationLevel.FrameCeiling.self, forKey: .ceiling) ?? .init()
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -120,16 +126,19 @@ public enum Scan {
             try c.encode(liftedFraction, forKey: .liftedFraction)
             try c.encode(signalFraction, forKey: .signalFraction)
             try c.encodeIfPresent(unreadable, forKey: .unreadable)
+            try c.encode(ceiling, forKey: .ceiling)
         }
     }
 
-    /// Parameters of `scan` (the thresholds of `data.*` and the frame files, for messages).
+    /// Parameters of `scan` (the thresholds of `data.*`, `data.saturation_level` and the frame files,
+    /// for messages).
     struct ScanParams: Codable, Sendable {
         var names: [String]
         var paths: [String]
         var maxExposureSpreadPercent: Double
         var maxNonfiniteFraction: Double
         var maxBackgroundPosition: Double
+        var saturationLevel: SaturationSetting
 
         enum CodingKeys: String, CodingKey {
             case names = "names"
@@ -137,6 +146,7 @@ public enum Scan {
             case maxExposureSpreadPercent = "data.max_exposure_spread_percent"
             case maxNonfiniteFraction = "data.max_nonfinite_fraction"
             case maxBackgroundPosition = "max_background_position"
+            case saturationLevel = "data.saturation_level"
         }
     }
 
@@ -150,7 +160,7 @@ public enum Scan {
         do { header = try FITS.readHeader(path) } catch { throw StepError.unreadable(file: path, message: "\(error)") }
         var nonfinite = 0, total = 0
         var sample: [Float] = []
-        var maxValue = -Float.infinity
+        var maxValue = -Float.infinity, atMax = 0
         let band = 64
         // At most ~256k samples; every pixel of a small frame (so a few stars are not missed).
         let stride = max(1, header.width * header.height * max(1, header.channels) / 262_144)
@@ -162,7 +172,7 @@ public enum Scan {
             rows.pixels.withUnsafeBufferPointer { px in
                 for (k, v) in px.enumerated() {
                     if !v.isFinite { nonfinite += 1; continue }
-                    if v > maxValue { maxValue = v }
+                    if v > maxValue { maxValue = v; atMax = 1 } else if v == maxValue { atMax += 1 }
                     if k % stride == 0 { sample.append(v) }
                 }
                 total += px.count
@@ -185,9 +195,15 @@ public enum Scan {
             lifted = Double(above) / Double(sample.count)
             signal = sigma > 0 ? Double(strong) / Double(sample.count) : 0
         }
+        var ceiling = SaturationLevel.FrameCeiling(header: header)
+        if maxValue.isFinite {
+            ceiling.rawMax = Double(maxValue)
+            ceiling.atMax = atMax
+        }
         return Inspection(properties: FrameProperties(header: header),
                           nonfiniteFraction: total > 0 ? Double(nonfinite) / Double(total) : 1,
-                          backgroundPosition: position, medianLevel: level, liftedFraction: lifted, signalFraction: signal)
+                          backgroundPosition: position, medianLevel: level, liftedFraction: lifted, signalFraction: signal,
+                          ceiling: ceiling)
     }
 
     static func validate(_ infos: [Inspection], params p: ScanParams) throws -> FrameList {
@@ -231,7 +247,8 @@ public enum Scan {
             problems.append(FrameProblem(file: p.names[hi.0], problem: spread.description, fix: "split the series by exposure"))
         }
         if !problems.isEmpty { throw StepError.badFrames(problems, total: infos.count) }
-        return FrameList(frames: infos.enumerated().map { k, i in FrameInfo(index: k, path: p.paths[k], properties: i.properties) })
+        return FrameList(frames: infos.enumerated().map { k, i in FrameInfo(index: k, path: p.paths[k], properties: i.properties) },
+                         saturation: SaturationLevel.resolve(p.saturationLevel, frames: infos.map(\.ceiling)))
     }
 }
 

@@ -43,7 +43,7 @@ public struct ReferenceStep: PipelineStep {
             }
             let bayer = header.bayerPattern
             builder.add(StarsStep.node(name: NodeName.starsReference, file: abs,
-                                       params: StarListParams(config: builder.config, bayer: bayer, bitpix: header.bitpix)))
+                                       params: StarListParams(config: builder.config, bayer: bayer, saturation: builder.frames.saturation)))
             inputs["starsref"] = .node(NodeName.starsReference, output: "stars")
             inputs["frameref"] = .file(abs)
         }

@@ -15,7 +15,7 @@ public struct StarsStep: PipelineStep {
     public func add(to builder: inout PipelineBuilder) throws {
         for f in builder.frames.frames {
             builder.add(Self.node(name: NodeName.stars(f.index), file: f.path,
-                                  params: StarListParams(config: builder.config, bayer: f.bayer, bitpix: f.bitpix)))
+                                  params: StarListParams(config: builder.config, bayer: f.bayer, saturation: builder.frames.saturation)))
         }
     }
 

@@ -8,8 +8,9 @@ import Imaging
 /// - threshold: `registration.star_threshold_sigma` background sigmas;
 /// - background: a smooth local map (`BackgroundMap`, mesh 64 px of the searched plane), so sky
 ///   gradients and nebulosity do not raise the threshold or create false detections;
-/// - saturation: peaks at or above 98 % of the integer range (BITPIX 8: 250, BITPIX 16: 64 200)
-///   are rejected, their flat tops give poor centroids; float frames have no saturation check;
+/// - saturation: peaks at or above 98 % of the series' saturation level (`data.saturation_level`,
+///   resolved by the scan: `SaturationLevel`, e.g. 4095 for a 12-bit camera) are rejected, their flat
+///   tops give poor centroids and fluxes; without a level (float frames) there is no check;
 /// - shape: detections with ellipticity above `maxEllipticity` (0.5) are dropped: satellite and
 ///   plane trails break up into bright, strongly elongated blobs (ellipticity ~0.95) that would
 ///   otherwise crowd the brightest-star list that matching relies on, and so do nebula knots;
@@ -29,8 +30,9 @@ public struct StarListParams: Codable, Sendable, Equatable {
     public var thresholdSigma: Double
     /// Bayer pattern of the frame (`RGGB`...), nil for mono.
     public var bayer: String?
-    /// Raw value at which a peak counts as saturated; nil disables the check.
-    public var saturationLevel: Float?
+    /// The series' saturation level, raw ADU (`FrameList.saturation`); a peak at or above
+    /// `SaturationLevel.threshold` of it is saturated. Nil disables the check.
+    public var saturationLevel: Double?
     /// Maximum number of stars kept.
     public var maxStars: Int
     /// Background mesh (px of the searched plane).
@@ -41,21 +43,17 @@ public struct StarListParams: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case thresholdSigma = "registration.star_threshold_sigma"
         case bayer = "bayer"
-        case saturationLevel = "saturation_level"
+        case saturationLevel = "data.saturation_level"
         case maxStars = "max_stars"
         case backgroundMesh = "background_mesh"
         case maxEllipticity = "max_ellipticity"
     }
 
-    /// Params for a frame of `bitpix` with `bayer` under `config`.
-    public init(config: TCConfig, bayer: String?, bitpix: Int, maxStars: Int = 300) {
+    /// Params for a frame with `bayer` of a series saturating at `saturation` under `config`.
+    public init(config: TCConfig, bayer: String?, saturation: SaturationLevel?, maxStars: Int = 300) {
         thresholdSigma = config.registration.starThresholdSigma
         self.bayer = bayer
-        switch bitpix {
-        case 8: saturationLevel = 250
-        case 16: saturationLevel = 64_200
-        default: saturationLevel = nil
-        }
+        saturationLevel = saturation?.adu
         self.maxStars = maxStars
         backgroundMesh = 64
         maxEllipticity = 0.5
@@ -68,7 +66,7 @@ public struct StarListParams: Codable, Sendable, Equatable {
         let margin: Int = mosaic ? 4 : 8
         let budget: Int = maxStars * 3 / 2
         return StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: mesh),
-                                    saturationLevel: saturationLevel, edgeMargin: margin, maxStars: 2 * maxStars,
+                                    saturationLevel: saturationLevel.map { Float(SaturationLevel.threshold($0)) }, edgeMargin: margin, maxStars: 2 * maxStars,
                                     fitBudget: budget, fit: PSFFitOptions(maxStampRadius: 8))
     }
 }

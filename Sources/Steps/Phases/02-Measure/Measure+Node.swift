@@ -17,19 +17,20 @@ public struct MeasureParams: Codable, Sendable, Equatable {
     public var normalization: TCConfig.NormalizationSection
     /// `registration.star_threshold_sigma`.
     public var registration: Detection
-    /// Raw saturation level of the camera (from the frames' BITPIX: 255 for 8 bit, 65535 for 16 bit;
-    /// nil for float frames, which disables saturation flags).
+    /// The series' saturation level, raw ADU (`data.saturation_level` as the scan resolved it:
+    /// `FrameList.saturation`); nil disables saturation flags.
     public var saturation: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case normalization, registration
+        case saturation = "data.saturation_level"
+    }
 
     /// Parameters from `config` and the scanned frames.
     public init(config: TCConfig, frames: FrameList) {
         normalization = config.normalization
         registration = Detection(starThresholdSigma: config.registration.starThresholdSigma)
-        switch frames.frames.first?.bitpix {
-        case 8: saturation = 255
-        case 16: saturation = 65535
-        default: saturation = nil
-        }
+        saturation = frames.saturation?.adu
     }
 }
 
@@ -41,20 +42,27 @@ public struct MeasureStep: PipelineStep {
     public var nodes: [String] { [NodeName.pattern(NodeName.measure(0))] }
 
     /// Code version of `measure/NNNNN`; bump when the measurement changes (2: the fitted stars are
-    /// bounded by `Measure.fitSpread`, B_f and sigma_f from a 1-in-4 subsample, faster PSF fits).
-    public static let version = 2
+    /// bounded by `Measure.fitSpread`, B_f and sigma_f from a 1-in-4 subsample, faster PSF fits; 3: the
+    /// saturation flags look at the input frame's raw pixels through the registration transform).
+    public static let version = 3
 
     /// Adds `measure/NNNNN` for every frame: reads `register/NNNNN#frame` once, normalizes each channel
     /// (phase 2), measures B, sigma, E per channel and the stars on the normalized luminance, and
-    /// writes the `measure` JSON (`FrameMeasurement`).
+    /// writes the `measure` JSON (`FrameMeasurement`). With a saturation level it also reads the input
+    /// frame and `register/NNNNN#transform`: a star is flagged saturated from the raw pixels at its
+    /// centre (resampling lowers a one-pixel flat top below the level in the registered frame).
     public func add(to builder: inout PipelineBuilder) throws {
         let params = MeasureParams(config: builder.config, frames: builder.frames)
         let width = builder.frames.width, height = builder.frames.height
         for f in builder.frames.frames {
             let file = f.name  // for messages only; not part of the fingerprint
+            var inputs: [String: InputSource] = ["frame": .node(NodeName.register(f.index), output: "frame")]
+            if params.saturation != nil {
+                inputs["raw"] = .file(f.path)
+                inputs["transform"] = .node(NodeName.register(f.index), output: "transform")
+            }
             builder.add(Node(name: NodeName.measure(f.index), kind: "measure", version: Self.version,
-                     params: params, inputs: ["frame": .node(NodeName.register(f.index), output: "frame")],
-                     outputs: ["measure"]) { ctx in
+                     params: params, inputs: inputs, outputs: ["measure"]) { ctx in
                 let p = try ctx.params(MeasureParams.self)
                 let path = try ctx.input("frame")
                 let image: Image
@@ -65,9 +73,18 @@ public struct MeasureStep: PipelineStep {
                     throw MetricsError.sizeMismatch(file: file, width: image.width, height: image.height,
                                                     expectedWidth: width, expectedHeight: height)
                 }
+                var sensor: Measure.SensorFrame?
+                if p.saturation != nil {
+                    let raw: Image
+                    do { raw = try FITS.read(try ctx.input("raw")) } catch {
+                        throw StepError.unreadable(file: file, message: "\(error)")
+                    }
+                    let r = try Artifacts.readJSON(RegistrationResult.self, ctx, "transform")
+                    sensor = Measure.SensorFrame(image: raw, transform: r.transform)
+                }
                 let m = try Measure.measure(image, mode: p.normalization.mode,
                                             thresholdSigma: p.registration.starThresholdSigma,
-                                            saturation: p.saturation, file: file)
+                                            saturation: p.saturation, sensor: sensor, file: file)
                 try Artifacts.writeJSON(m, ctx, "measure")
             })
         }

@@ -198,44 +198,54 @@ public enum Measure {
         return Double(finite) / Double(image.planeSize)
     }
 
-    /// Detects stars on `luminance` (normalized) and flags saturated ones using the raw `image`:
-    /// a star is saturated when any raw pixel of any plane within 1 px of its centre is
-    /// >= 0.98 * `saturation` (nil: no flagging). Background for detection is a 32 px mesh map, so
-    /// sky gradients and nebulae do not create false detections or inflate the noise. Only the
-    /// candidates within `fitSpread` are fitted (and so measured).
-    public static func stars(luminance: Image, raw image: Image, thresholdSigma: Double,
+    /// The frame as the camera wrote it, for the saturation flags: resampling spreads a saturated
+    /// star's flat top (often a single pixel at the ceiling) below the level, so the registered frame
+    /// cannot tell; its raw pixels can.
+    public struct SensorFrame: Sendable {
+        /// The input frame (mono or CFA mosaic), raw ADU.
+        public var image: Image
+        /// Registered (reference) pixel coordinates -> `image` pixel coordinates (`RegistrationResult.transform`).
+        public var transform: SimilarityTransform
+        /// A frame and its transform.
+        public init(image: Image, transform: SimilarityTransform) {
+            self.image = image
+            self.transform = transform
+        }
+    }
+
+    /// Detects stars on `luminance` (normalized) and flags saturated ones: a star is saturated when
+    /// a raw pixel of any plane within 1 px of its centre reaches `SaturationLevel.threshold` of
+    /// `saturation` (nil: no flagging), looked up in `sensor` (the input frame, at the star's centre
+    /// mapped back through the registration) or, without it, in `image` (the registered frame).
+    /// Background for detection is a 32 px mesh map, so sky gradients and nebulae do not create false
+    /// detections or inflate the noise. Only the candidates within `fitSpread` are fitted (and so measured).
+    public static func stars(luminance: Image, raw image: Image, sensor: SensorFrame? = nil, thresholdSigma: Double,
                              saturation: Double?) -> [MeasuredStar] {
         let options = StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: 32),
                                            maxStars: maxStars, fitSpread: fitSpread)
         let found = detectStars(in: luminance, options: options)
-        let w = image.width, h = image.height, n = image.planeSize
-        let limit = saturation.map { Float(0.98 * $0) }
-        return image.pixels.withUnsafeBufferPointer { all in
-            found.map { s in
-                var saturated = false
-                if let limit {
-                    let cx = Int(s.x.rounded()), cy = Int(s.y.rounded())
-                    for c in 0..<image.channels {
-                        for y in max(0, cy - 1)...min(h - 1, max(0, cy + 1)) {
-                            for x in max(0, cx - 1)...min(w - 1, max(0, cx + 1)) where all[c * n + y * w + x] >= limit {
-                                saturated = true
-                            }
-                        }
-                    }
+        return found.map { s in
+            var saturated = false
+            if let saturation {
+                if let sensor {
+                    let p = sensor.transform.apply(x: s.x, y: s.y)
+                    saturated = SaturationLevel.touches(sensor.image, x: p.x, y: p.y, adu: saturation)
+                } else {
+                    saturated = SaturationLevel.touches(image, x: s.x, y: s.y, adu: saturation)
                 }
-                return MeasuredStar(x: rounded(s.x), y: rounded(s.y), fwhm: rounded(s.fwhm),
-                                    roundness: rounded(s.roundness), ellipticity: rounded(s.ellipticity),
-                                    contrast: rounded(s.contrast), snr: rounded(s.snr), saturated: saturated)
             }
+            return MeasuredStar(x: rounded(s.x), y: rounded(s.y), fwhm: rounded(s.fwhm),
+                                roundness: rounded(s.roundness), ellipticity: rounded(s.ellipticity),
+                                contrast: rounded(s.contrast), snr: rounded(s.snr), saturated: saturated)
         }
     }
 
     /// Phases 2-3 on one registered frame: normalization, channel metrics, luminance stars.
     public static func measure(_ image: Image, mode: TCConfig.NormalizationMode, thresholdSigma: Double,
-                               saturation: Double?, file: String) throws -> FrameMeasurement {
+                               saturation: Double?, sensor: SensorFrame? = nil, file: String) throws -> FrameMeasurement {
         let (normalized, channels) = try normalize(image, mode: mode, file: file)
         let lum = luminance(normalized)
-        let stars = stars(luminance: lum, raw: image, thresholdSigma: thresholdSigma, saturation: saturation)
+        let stars = stars(luminance: lum, raw: image, sensor: sensor, thresholdSigma: thresholdSigma, saturation: saturation)
         let fwhm = Statistics.median(stars.filter { !$0.saturated && $0.ellipticity <= TileGeometry.maxEllipticity }.map(\.fwhm))
         return FrameMeasurement(
             width: image.width, height: image.height,

@@ -7,11 +7,15 @@ public struct ClusteringParams: Codable, Sendable, Equatable {
     public var synthetic: TCConfig.SyntheticSection
     /// File names in frame-list order.
     public var frames: [String]
+    /// Observation times (seconds, UTC) in frame-list order, for the time buckets; nil when a frame has
+    /// none (time order is then file order).
+    public var times: [Double]?
 
     /// Parameters from `config` and the scanned frames.
     public init(config: TCConfig, frames: FrameList) {
         synthetic = config.synthetic
         self.frames = frames.frames.map(\.name)
+        times = frames.observationTimes
     }
 }
 
@@ -44,7 +48,7 @@ public struct ClusteringStep: PipelineStep {
             }
             let state = Clustering.stateVectors(metrics: table, weights: weights)
             let result = Clustering.cluster(state: state, files: p.frames, section: p.synthetic,
-                                            mass: Clustering.weightShares(weights))
+                                            mass: Clustering.weightShares(weights), times: p.times)
             ctx.log("\(result.method) (\(result.reason)): k = \(result.k)")
             try Artifacts.writeJSON(result, ctx, "clusters")
             try Artifacts.writeText(result.csv(), ctx, "csv")

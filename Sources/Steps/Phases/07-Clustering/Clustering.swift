@@ -149,6 +149,13 @@ public enum Clustering {
         return inertia.last?.k ?? 1
     }
 
+    /// Frame positions in time order: by observation time (ties by position) when `times` has one per
+    /// frame, else file order (frame indices are file order and are never renumbered).
+    public static func timeOrder(_ times: [Double]?, count n: Int) -> [Int] {
+        guard let times, times.count == n else { return Array(0..<n) }
+        return (0..<n).sorted { (times[$0], $0) < (times[$1], $1) }
+    }
+
     /// Equal-size contiguous groups of `order` (positions j*N/k ..< (j+1)*N/k): labels per frame.
     public static func buckets(order: [Int], k: Int) -> [Int] {
         var labels = [Int](repeating: 0, count: order.count)
@@ -161,9 +168,9 @@ public enum Clustering {
     /// about the same share of the weight; `synthetic.clustering: kmeans`) unless the state is stable; then quantiles of G_f when G
     /// takes at least k distinct values, else time buckets. `quantile` and `time_buckets` force those.
     /// `mass` (one per frame, default G_f) is what the balanced k-means spreads evenly; the node passes
-    /// `weightShares`.
+    /// `weightShares`. Time buckets follow `times` (observation times, one per frame; nil: file order).
     public static func cluster(state: [[Double]], files: [String], section: TCConfig.SyntheticSection,
-                               mass: [Double]? = nil) -> FrameClusters {
+                               mass: [Double]? = nil, times: [Double]? = nil) -> FrameClusters {
         let n = state.count
         let z = standardize(state)
         let range = kRange(section: section, frameCount: n)
@@ -193,12 +200,12 @@ public enum Clustering {
                 method = TCConfig.Clustering.timeBuckets.rawValue
                 reason += section.clustering == .quantile || section.clustering == .kmeans
                     ? "; G_f has fewer than \(k) distinct values, time buckets used" : ""
-                labels = buckets(order: Array(0..<n), k: k)
+                labels = buckets(order: timeOrder(times, count: n), k: k)
             }
             labels = KMeans.renumber(labels)
         case .timeBuckets:
             k = fixedK(frameCount: n, range: range)
-            labels = buckets(order: Array(0..<n), k: k)
+            labels = buckets(order: timeOrder(times, count: n), k: k)
         }
         let frames = (0..<n).map {
             ClusteredFrame(index: $0, file: files[$0], cluster: labels[$0], state: state[$0], standardized: z[$0])

@@ -113,6 +113,35 @@ struct MeasureTests {
         #expect(free.stars.allSatisfy { !$0.saturated })
     }
 
+    @Test("saturation flags come from the input frame's raw pixels, mapped through the registration")
+    func saturationFromTheSensorFrame() throws {
+        // A 12-bit camera: one star touches the 4095 ceiling with a single pixel. Resampling (here a
+        // registered frame shifted by (3, 2) px whose peaks are 4 % lower, as a half-pixel Lanczos
+        // shift does to a one-pixel flat top) leaves it below 98 % of the level.
+        let stars = MetricsTestData.lattice(width: 200, height: 160, spacing: 32, margin: 20, peak: 2000)
+        var raw = MetricsTestData.field(width: 200, height: 160, level: 300, sigma: 5, fwhm: 3.2, stars: stars, seed: 7)
+        let cx = Int(stars[4].x.rounded()), cy = Int(stars[4].y.rounded())
+        raw[cx, cy] = 4095
+        var registered = Image(width: 200, height: 160, pixels: [Float](repeating: 300, count: 200 * 160))
+        for y in 0..<160 {
+            for x in 0..<200 where x + 3 < 200 && y + 2 < 160 { registered[x, y] = raw[x + 3, y + 2] * 0.96 }
+        }
+        let shift = SimilarityTransform(rotation: 0, scale: 1, tx: 3, ty: 2)  // registered -> raw
+        let star = (x: stars[4].x - 3, y: stars[4].y - 2)
+        func flagged(_ m: FrameMeasurement) -> [MeasuredStar] {
+            m.stars.filter { abs($0.x - star.x) < 2 && abs($0.y - star.y) < 2 }
+        }
+        let withSensor = try Measure.measure(registered, mode: .background, thresholdSigma: 5, saturation: 4095,
+                                             sensor: Measure.SensorFrame(image: raw, transform: shift), file: "s.fits")
+        #expect(flagged(withSensor).count == 1 && flagged(withSensor).allSatisfy(\.saturated))
+        #expect(withSensor.stars.filter(\.saturated).count == 1)
+        // The registered frame alone misses it.
+        let alone = try Measure.measure(registered, mode: .background, thresholdSigma: 5, saturation: 4095, file: "s.fits")
+        #expect(flagged(alone).count == 1 && !flagged(alone)[0].saturated)
+        #expect(SaturationLevel.touches(raw, x: stars[4].x + 0.4, y: stars[4].y - 0.4, adu: 4095))
+        #expect(!SaturationLevel.touches(raw, x: stars[4].x + 2.6, y: stars[4].y, adu: 4095))
+    }
+
     @Test("crowded field: at most fitSpread.perCell stars per 64 px cell are fitted, spread over the field")
     func fitBoundOnCrowdedField() throws {
         let stars = MetricsTestData.lattice(width: 256, height: 192, spacing: 16, margin: 12, peak: 4000)

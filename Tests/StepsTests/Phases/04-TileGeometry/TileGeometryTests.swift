@@ -70,17 +70,23 @@ struct MetricNodesContractTests {
     func contract() throws {
         let frames = FrameList(frames: (0..<3).map {
             FrameInfo(index: $0, path: "/data/f\($0).fits", properties: FrameProperties(width: 300, height: 200, exposure: 60))
-        })
+        }, saturation: SaturationLevel(adu: 65535, source: .bitpix))
         var b = PipelineBuilder(config: TCConfig(), frames: frames, workspace: "/ws")
         try b.addMetrics()
         let byName = Dictionary(uniqueKeysWithValues: b.nodes.map { ($0.name, $0) })
         #expect(Set(byName.keys) == ["measure/00000", "measure/00001", "measure/00002", "metrics", "tiles/geometry",
                                      "local/00000", "local/00001", "local/00002", "tiles/metrics"])
         let measure = try #require(byName["measure/00001"])
-        #expect(measure.inputs.map(\.source) == [.node("register/00001", output: "frame")] && measure.outputs == ["measure"])
+        // With a saturation level the measurement also reads the input frame and its transform (the flags
+        // come from the raw pixels); without one, only the registered frame.
+        #expect(Set(measure.inputs.map(\.source)) == [.node("register/00001", output: "frame"), .file("/data/f1.fits"),
+                                                       .node("register/00001", output: "transform")] && measure.outputs == ["measure"])
+        var unsaturated = PipelineBuilder(config: TCConfig(), frames: FrameList(frames: frames.frames), workspace: "/ws")
+        try unsaturated.addMetrics()
+        #expect(unsaturated.nodes.first { $0.name == "measure/00001" }?.inputs.map(\.source) == [.node("register/00001", output: "frame")])
         #expect(measure.params.byPath["normalization.mode"] == "\"background\"")
         #expect(measure.params.byPath["registration.star_threshold_sigma"] == "5")
-        #expect(measure.params.byPath["saturation"] == "65535")
+        #expect(measure.params.byPath["data.saturation_level"] == "65535")
         let metrics = try #require(byName["metrics"])
         #expect(metrics.inputs.count == 6 && metrics.outputs == ["metrics", "csv"])
         #expect(metrics.inputs.contains { $0.source == .node("register/00002", output: "transform") })

@@ -139,4 +139,27 @@ struct ClusteringTests {
         #expect(lines[5].hasPrefix("4,f4.fits,2,4.0,"))
         #expect(t.members(1) == [2, 3])
     }
+
+    @Test("time buckets follow the observation times, not the file names; frames keep their indices")
+    func timeBucketsFollowObservationTimes() {
+        let state = (0..<6).map { _ in [1.0, 0, 0, 500, 0.02] }
+        let files = state.indices.map { "f\($0).fits" }
+        // Files named out of time order (e.g. a counter that wrapped): 4 and 5 were taken first.
+        let times = [300.0, 400, 500, 600, 100, 200]
+        #expect(Clustering.timeOrder(times, count: 6) == [4, 5, 0, 1, 2, 3])
+        #expect(Clustering.timeOrder([1, 1, 0], count: 3) == [2, 0, 1])  // ties by index
+        #expect(Clustering.timeOrder(nil, count: 3) == [0, 1, 2])
+        let t = Clustering.cluster(state: state, files: files, section: Self.section(min: 3, max: 3, .timeBuckets), times: times)
+        #expect(t.frames.map(\.index) == [0, 1, 2, 3, 4, 5])
+        #expect(t.frames.map(\.cluster) == [1, 1, 2, 2, 0, 0])
+        // Without times: file order.
+        let byName = Clustering.cluster(state: state, files: files, section: Self.section(min: 3, max: 3, .timeBuckets))
+        #expect(byName.frames.map(\.cluster) == [0, 0, 1, 1, 2, 2])
+        // The node's params carry the times only when every frame has one.
+        func info(_ i: Int, _ t: Double?) -> FrameInfo {
+            FrameInfo(index: i, path: "/f\(i).fits", properties: FrameProperties(width: 8, height: 8, observationTime: t, observationTimeSource: t == nil ? nil : "MJD-OBS"))
+        }
+        #expect(ClusteringParams(config: TCConfig(), frames: FrameList(frames: [info(0, 20), info(1, 10)])).times == [20, 10])
+        #expect(ClusteringParams(config: TCConfig(), frames: FrameList(frames: [info(0, 20), info(1, nil)])).times == nil)
+    }
 }
