@@ -80,6 +80,8 @@ extension TCConfig {
         public var starThresholdSigma = 5.0
         /// What happens to a frame that cannot be registered.
         public var onFailure = RegistrationFailure.exclude
+        /// Replace isolated hot / dead pixels by their neighbours' median before warping.
+        public var cosmeticCorrection = true
         /// Defaults.
         public init() {}
         enum CodingKeys: String, CodingKey {
@@ -88,6 +90,7 @@ extension TCConfig {
             case minStarMatches = "min_star_matches", interpolation
             case starThresholdSigma = "star_threshold_sigma"
             case onFailure = "on_failure"
+            case cosmeticCorrection = "cosmetic_correction"
         }
         /// Decodes every key; `on_failure` may be missing (configurations recorded by runs of
         /// versions before it existed read as `exclude`).
@@ -101,11 +104,13 @@ extension TCConfig {
             interpolation = try c.decode(Interpolation.self, forKey: .interpolation)
             starThresholdSigma = try c.decode(Double.self, forKey: .starThresholdSigma)
             onFailure = try c.decodeIfPresent(RegistrationFailure.self, forKey: .onFailure) ?? .exclude
+            cosmeticCorrection = try c.decodeIfPresent(Bool.self, forKey: .cosmeticCorrection) ?? true
         }
 
-        /// Encodes every key, `on_failure` only when it is not the default `exclude`: no node reads it
-        /// (the runner does), so the params of nodes that carry the whole section (`siril/register`)
-        /// keep their fingerprints.
+        /// Encodes every key, `on_failure` and `cosmetic_correction` only when they are not the defaults
+        /// (`exclude`, `true`): no node reads them through the section (the runner reads `on_failure`,
+        /// `register/NNNNN` carries `cosmetic_correction` in its own params), so the params of nodes
+        /// that carry the whole section (`siril/register`) keep their fingerprints.
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(engine, forKey: .engine)
@@ -116,6 +121,8 @@ extension TCConfig {
             try c.encode(interpolation, forKey: .interpolation)
             try c.encode(starThresholdSigma, forKey: .starThresholdSigma)
             if onFailure != .exclude { try c.encode(onFailure, forKey: .onFailure) }
+            // Read by register/NNNNN through its own params; in the section only when not the default.
+            if !cosmeticCorrection { try c.encode(cosmeticCorrection, forKey: .cosmeticCorrection) }
         }
     }
 

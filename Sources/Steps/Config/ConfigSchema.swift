@@ -33,6 +33,10 @@ enum ConfigSchema {
                 "a frame that cannot be registered (too few stars or matches, fit residual too large): "
                 + "exclude = leave it out with a warning; abort = exit 1 naming every such frame",
                 "1 registration"),
+        .bool("registration.cosmetic_correction", \.registration.cosmeticCorrection,
+              "replace isolated hot and dead pixels (single-pixel spikes, same-colour neighbours for CFA) by their "
+              + "neighbours' median before warping, so drift does not smear them into every registered frame",
+              "1 registration"),
 
         .choice("normalization.mode", \.normalization.mode,
                 "how the frame background B_f is estimated (I' = I / B_f)", "2 normalization"),

@@ -48,7 +48,8 @@ public struct RegisterStep: PipelineStep {
             if reg.engine == .siril { inputs["siril"] = .node(NodeName.sirilRegister, output: "transforms") }
             let params = RegisterParams(engine: reg.engine, interpolation: reg.interpolation,
                                         minStarMatches: reg.minStarMatches, bayer: f.bayer,
-                                        sirilIndex: reg.engine == .siril ? f.index : nil)
+                                        sirilIndex: reg.engine == .siril ? f.index : nil,
+                                        cosmeticCorrection: reg.cosmeticCorrection)
             builder.add(Node(name: name, kind: "register.\(reg.engine.rawValue)", version: 1, params: params,
                      inputs: inputs, outputs: ["frame", "transform"], group: "register") { ctx in
                 try Registration.run(ctx)

@@ -49,6 +49,8 @@ public struct RegisterParams: Codable, Sendable, Equatable {
     public var bayer: String?
     /// Frame index; only set for the siril engine (it picks the frame's transform from siril's list).
     public var sirilIndex: Int?
+    /// `registration.cosmetic_correction`: hot / dead single-pixel spikes replaced before the warp.
+    public var cosmeticCorrection: Bool = true
 
     enum CodingKeys: String, CodingKey {
         case engine = "registration.engine"
@@ -56,6 +58,7 @@ public struct RegisterParams: Codable, Sendable, Equatable {
         case minStarMatches = "registration.min_star_matches"
         case bayer = "bayer"
         case sirilIndex = "siril_index"
+        case cosmeticCorrection = "registration.cosmetic_correction"
     }
 }
 
@@ -147,6 +150,11 @@ extension Registration {
 
         var image: Image
         do { image = try FITS.read(path) } catch { throw StepError.unreadable(file: file, message: "\(error)") }
+        if p.cosmeticCorrection {
+            // On the raw pixels (the mosaic for OSC: same-colour neighbours), before anything resamples them.
+            let fixed = Cosmetic.correctSpikes(&image, step: p.bayer != nil && image.channels == 1 ? 2 : 1)
+            ctx.log("cosmetic correction: \(fixed.hot) hot and \(fixed.dead) dead pixels replaced")
+        }
         if let bayer = p.bayer, image.channels == 1 {
             // OSC: demosaic at full resolution first, then warp the RGB planes, so the resampling
             // kernel never mixes pixels of different Bayer phases (colours).
