@@ -203,6 +203,41 @@ extension Registration {
         return q
     }
 
+    /// A retry's match is accepted only when the probability that its pair count arises by chance,
+    /// over all hypotheses it scored, is at most this (`chanceMatches`, `poissonTail`). Retries match
+    /// longer lists with more hypotheses and a looser tolerance: without this bound a frame that
+    /// overlaps the reference by ~15 % (drift 85 % of the width) was "registered" with 8-9 chance
+    /// pairs and a transform hundreds of pixels off (chance probabilities 0.0012-120 by this
+    /// estimate; a real partial overlap with 30 pairs scores ~1e-30).
+    public static let maxChanceProbability = 1e-5
+
+    /// Expected number of chance pairs for `t`: each reference star that lands inside the frame's
+    /// star area finds an unrelated frame star within `radius` with probability pi r^2 x the frame's
+    /// star density.
+    static func chanceMatches(_ t: SimilarityTransform, reference: [StarMeasurement], frame: [StarMeasurement],
+                              radius: Double) -> Double {
+        guard let x0 = frame.map(\.x).min(), let x1 = frame.map(\.x).max(),
+              let y0 = frame.map(\.y).min(), let y1 = frame.map(\.y).max() else { return 0 }
+        let area = max(1, (x1 - x0) * (y1 - y0))
+        let inside = reference.filter { s in
+            let q = t.apply(SIMD2(s.x, s.y))
+            return q.x >= x0 && q.x <= x1 && q.y >= y0 && q.y <= y1
+        }.count
+        return Double(inside) * Double.pi * radius * radius * Double(frame.count) / area
+    }
+
+    /// P(X >= n) for X ~ Poisson(lambda).
+    static func poissonTail(_ lambda: Double, atLeast n: Int) -> Double {
+        guard n > 0 else { return 1 }
+        guard lambda > 0 else { return 0 }
+        var term = exp(-lambda), below = 0.0
+        for k in 0..<n {
+            below += term
+            term *= lambda / Double(k + 1)
+        }
+        return max(0, 1 - below)
+    }
+
     /// Why one attempt failed; `final` ends the attempts (doubled or trailed stars).
     struct AttemptFailure: Error {
         var message: String
@@ -319,7 +354,7 @@ extension Registration {
             var options = attempt.options
             options.minMatches = minMatches
             do {
-                var r = try relativeAttempt(stars: list, reference: reference, options: options, file: file)
+                var r = try relativeAttempt(stars: list, reference: reference, options: options, file: file, chanceCheck: k > 0)
                 if k > 0 {
                     r.attempt = attempt.name
                     r.failedAttempts = failed
@@ -358,7 +393,7 @@ extension Registration {
     /// bound and the star-shape check. The reference frame itself gets the identity.
     /// - Throws: `AttemptFailure`.
     static func relativeAttempt(stars: [StarMeasurement], reference: ReferenceInfo, options: AsterismMatchOptions,
-                                file: String) throws -> RegistrationResult {
+                                file: String, chanceCheck: Bool = false) throws -> RegistrationResult {
         if stars == reference.stars {
             return RegistrationResult(transform: .identity, residualRMS: 0, matches: stars.count,
                                       starCount: stars.count, engine: "identity")
@@ -381,6 +416,14 @@ extension Registration {
                 throw AttemptFailure(message: problem, final: true)
             }
             let t = (try? SimilarityTransform.estimate(source: src, target: dst, weights: weights)) ?? m.transform
+            if chanceCheck {
+                let lambda = chanceMatches(t, reference: reference.stars, frame: stars, radius: options.matchRadius)
+                let p = Double(options.maxHypotheses) * poissonTail(lambda, atLeast: m.pairs.count)
+                guard p <= maxChanceProbability else {
+                    throw AttemptFailure(message: "\(m.pairs.count) matched stars could be chance coincidences (\(String(format: "%.1f", lambda)) "
+                        + "expected by chance, probability over \(options.maxHypotheses) hypotheses \(String(format: "%.2g", p)) > \(maxChanceProbability))")
+                }
+            }
             let wrms = weightedRMS(t, source: src, target: dst, weights: weights)
             let fwhm = StarList.medianFWHM(m.pairs.map { stars[$0.frame] })
             let bound = residualBound(medianFWHM: fwhm)
