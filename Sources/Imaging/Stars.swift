@@ -10,9 +10,10 @@ import Foundation
 /// 3. hot pixels (single-pixel spikes) rejected;
 /// 4. minimum separation: candidates by descending peak, a candidate within `minSeparation` of a
 ///    kept one is dropped;
-/// 5. saturated peaks (raw value >= `saturationLevel`) rejected; then the fit bounds: at most
-///    `fitSpread.perCell` candidates per cell and `fitBudget` (default `4 * maxStars`) in all, the
-///    highest peaks first;
+/// 5. saturated peaks (raw value >= `saturationLevel`) rejected; (5b) with `lineRejection`,
+///    candidates whose half-maximum footprint is a line (satellite/plane trail segments) rejected;
+///    then the fit bounds: at most `fitSpread.perCell` candidates per cell and `fitBudget` (default
+///    `4 * maxStars`) in all, the highest peaks first;
 /// 6. intensity-weighted centroid over a 7x7 window (positive background-subtracted values), then a
 ///    PSF fit (`options.fit`) started there; stars whose fit fails, drifts more than
 ///    `maxCentroidShift`, or has a FWHM outside [minFWHM, maxFWHM] are dropped;
@@ -75,6 +76,8 @@ public func detectStars(in image: Image, channel: Int = 0,
             var kept = finder.separated(finder.candidates(threshold: threshold, radius: r, margin: margin))
             // 5. Saturation, and the fit budget under a star cap.
             if let sat = options.saturationLevel { kept.removeAll { $0.raw >= sat } }
+            // 5b. Lines (trail segments) are not stars and take no fit slot.
+            if let rule = options.lineRejection { kept = finder.withoutLines(kept, rule) }
             if let spread = options.fitSpread {
                 let cell = max(1, spread.cell), gw = (w + cell - 1) / cell, gh = (h + cell - 1) / cell
                 var counts = [Int](repeating: 0, count: gw * gh)

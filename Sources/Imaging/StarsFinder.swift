@@ -87,6 +87,52 @@ struct StarFinder {
         return kept
     }
 
+    /// Step 5b: the candidates that are not lines (`StarLineRejection`), in the same order.
+    func withoutLines(_ candidates: [Candidate], _ rule: StarLineRejection) -> [Candidate] {
+        let r = max(1, rule.radius), side = 2 * r + 1
+        // Scratch: a visit stamp per window pixel (candidate number + 1) and the flood-fill stack.
+        var stamp = [Int32](repeating: 0, count: side * side)
+        var stack: [Int32] = []
+        stack.reserveCapacity(side * side)
+        var kept: [Candidate] = []
+        kept.reserveCapacity(candidates.count)
+        stamp.withUnsafeMutableBufferPointer { seen in
+            for (n, c) in candidates.enumerated() {
+                let mark = Int32(truncatingIfNeeded: n + 1)
+                let level = 0.5 * c.value
+                let x0 = max(0, c.x - r), x1 = min(width - 1, c.x + r)
+                let y0 = max(0, c.y - r), y1 = min(height - 1, c.y + r)
+                var count = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0
+                stack.removeAll(keepingCapacity: true)
+                seen[r * side + r] = mark
+                stack.append(Int32(r * side + r))
+                while let k = stack.popLast() {
+                    let wy = Int(k) / side, wx = Int(k) % side
+                    let dx = Double(wx - r), dy = Double(wy - r)
+                    count += 1; sx += dx; sy += dy; sxx += dx * dx; syy += dy * dy; sxy += dx * dy
+                    for ny in max(wy - 1, y0 - c.y + r)...min(wy + 1, y1 - c.y + r) {
+                        for nx in max(wx - 1, x0 - c.x + r)...min(wx + 1, x1 - c.x + r) {
+                            let q = ny * side + nx
+                            guard seen[q] != mark else { continue }
+                            // >= fails for NaN: blank pixels end the footprint.
+                            guard residual[(c.y + ny - r) * width + (c.x + nx - r)] >= level else { continue }
+                            seen[q] = mark
+                            stack.append(Int32(q))
+                        }
+                    }
+                }
+                let mx = sx / count, my = sy / count
+                let vxx = sxx / count - mx * mx + 1.0 / 12, vyy = syy / count - my * my + 1.0 / 12
+                let vxy = sxy / count - mx * my
+                let half = 0.5 * (vxx + vyy), d = (0.25 * (vxx - vyy) * (vxx - vyy) + vxy * vxy).squareRoot()
+                let major = half + d, minor = max(half - d, 1.0 / 12)
+                let isLine = (major / minor).squareRoot() > rule.maxElongation && (12 * major).squareRoot() >= rule.minLength
+                if !isLine { kept.append(c) }
+            }
+        }
+        return kept
+    }
+
     /// Step 6: intensity-weighted centroid over 7x7 positive residuals, then the PSF fit started
     /// there; nil when the fit fails or fails the FWHM / drift / flux checks.
     func measure(_ c: Candidate, noise: Double) -> StarMeasurement? {

@@ -26,6 +26,29 @@ public struct StarFitSpread: Sendable, Codable, Equatable {
     }
 }
 
+/// The line test of `detectStars` (step 5b): the *half-maximum footprint* of a candidate is the
+/// 8-connected set of pixels around its peak whose background-subtracted value is at least half the
+/// peak's, within `radius` px (Chebyshev) of it. Its second moments (each pixel a unit square, so
+/// a single pixel has variance 1/12 on both axes) give a major and a minor axis; the candidate is a
+/// line (a trail segment, not a star) when major / minor exceeds `maxElongation` and the footprint's
+/// equivalent length sqrt(12 x major variance) is at least `minLength` px. A round star's footprint
+/// is a disc of diameter ~FWHM (ratio ~1); a trail's is a band 1-2 px wide across the whole window
+/// (ratio > 10).
+public struct StarLineRejection: Sendable, Codable, Equatable {
+    /// Footprint window radius, px of the searched plane.
+    public var radius: Int
+    /// Largest accepted major / minor axis ratio of the footprint.
+    public var maxElongation: Double
+    /// Shorter footprints are never lines (tiny footprints of undersampled stars).
+    public var minLength: Double
+    /// Defaults: radius 12 px, ratio 3, length 5 px.
+    public init(radius: Int = 12, maxElongation: Double = 3, minLength: Double = 5) {
+        self.radius = radius
+        self.maxElongation = maxElongation
+        self.minLength = minLength
+    }
+}
+
 /// Parameters of `detectStars`. All lengths are in pixels of the plane searched.
 public struct StarDetectionOptions: Sendable, Codable, Equatable {
     /// Detection threshold: a pixel is a candidate when (value - background) > thresholdSigma * noise.
@@ -64,6 +87,10 @@ public struct StarDetectionOptions: Sendable, Codable, Equatable {
     public var maxFWHM: Double
     /// A fit whose centre lands farther than this from the intensity-weighted centroid is dropped.
     public var maxCentroidShift: Double
+    /// Line rejection before the fit (nil: off): a candidate whose half-maximum footprint is a line
+    /// is dropped (see `StarLineRejection`), so satellite and plane trails, whose ridge yields a
+    /// local maximum every few pixels, never take fit slots or places in the star list.
+    public var lineRejection: StarLineRejection? = nil
 
     /// Defaults: 5 sigma, global background, 3x3 maxima, 3 px separation, no saturation level,
     /// hot-pixel ratio 0.3, 8 px margin, no cap, no fit budget or spread, Gaussian fit, FWHM 0.8...25 px, 2 px centroid shift.

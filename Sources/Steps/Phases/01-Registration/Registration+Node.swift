@@ -25,6 +25,10 @@ public struct RegisterStep: PipelineStep {
          "LOAD_FRAMES_FROM_DIR registration.output_dir"]
     }
 
+    /// Code version of `register/NNNNN` (2: the relative engine retries (`Registration.attempts`);
+    /// frames with doubled or trailed stars are not registered (`Registration.starShapeProblem`)).
+    public static let version = 2
+
     /// Adds `siril/register` for the siril engine and `register/NNNNN` per frame.
     ///
     /// - Throws: `StepError.badConfig` for a reference index outside the series, an unreadable
@@ -49,8 +53,10 @@ public struct RegisterStep: PipelineStep {
             let params = RegisterParams(engine: reg.engine, interpolation: reg.interpolation,
                                         minStarMatches: reg.minStarMatches, bayer: f.bayer,
                                         sirilIndex: reg.engine == .siril ? f.index : nil,
-                                        cosmeticCorrection: reg.cosmeticCorrection)
-            builder.add(Node(name: name, kind: "register.\(reg.engine.rawValue)", version: 1, params: params,
+                                        cosmeticCorrection: reg.cosmeticCorrection,
+                                        stars: reg.engine == .relative
+                                            ? StarListParams(config: builder.config, bayer: f.bayer, saturation: builder.frames.saturation) : nil)
+            builder.add(Node(name: name, kind: "register.\(reg.engine.rawValue)", version: Self.version, params: params,
                      inputs: inputs, outputs: ["frame", "transform"], group: "register") { ctx in
                 try Registration.run(ctx)
             })

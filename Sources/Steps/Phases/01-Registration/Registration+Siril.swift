@@ -10,6 +10,9 @@ public struct SirilFrameTransform: Codable, Sendable, Equatable {
     public var transform: SimilarityTransform
     /// Star pairs siril reported for the frame (0 when it did not print a count).
     public var matches: Int
+    /// Why siril did not register the frame (it skipped it, or printed no transformation); nil (not
+    /// encoded) for a registered frame. `register/NNNNN` then excludes the frame (`registration.on_failure`).
+    public var failed: String? = nil
 }
 
 /// The `siril/register` node's output (`transforms`).
@@ -147,13 +150,12 @@ extension Registration {
             let k = image - 1
             return k >= 0 && k < paths.count ? (paths[k] as NSString).lastPathComponent : "image \(image)"
         }
-        if let (image, why) = parsed.skipped.min(by: { $0.key < $1.key }) {
-            throw StepError.registrationFailed(file: frameName(image), message: "siril skipped it (\(why)); lower registration.min_star_matches, "
-                + "remove the frame, or use registration.engine: relative. Siril log tail:\n\(tail)")
-        }
         guard status == 0 else {
             throw StepError.externalTool(tool: "siril-cli", message: "exited with status \(status). Log tail:\n\(tail)")
         }
+        // A frame siril skipped (or printed no transformation for) is recorded, not fatal: siril 1.0.6
+        // registers the others and exits 0 ("Total: 1 failed, 5 registered"); its register node
+        // excludes it (registration.on_failure).
         let seq = (try? String(contentsOfFile: work + "/f_.seq", encoding: .utf8)) ?? ""
         let refIndex = max(0, SirilLog.referenceIndex(seq: seq) ?? 0)
         var frames: [SirilFrameTransform] = []
@@ -162,9 +164,16 @@ extension Registration {
                 frames.append(SirilFrameTransform(index: k, transform: .identity, matches: parsed.matches[k + 1] ?? 0))
                 continue
             }
+            if let why = parsed.skipped[k + 1] {
+                ctx.log("siril skipped \(frameName(k + 1)): \(why)")
+                frames.append(SirilFrameTransform(index: k, transform: .identity, matches: 0, failed: "siril skipped it (\(why))"))
+                continue
+            }
             guard let m = parsed.matrices[k + 1], let t = SirilLog.transform(matrix: m, width: p.width, height: p.height) else {
-                throw StepError.registrationFailed(file: frameName(k + 1), message: "siril reported no transformation for it; "
-                    + "remove the frame or use registration.engine: relative. Siril log tail:\n\(tail)")
+                ctx.log("siril printed no transformation for \(frameName(k + 1))")
+                frames.append(SirilFrameTransform(index: k, transform: .identity, matches: 0,
+                                                  failed: "siril reported no transformation for it"))
+                continue
             }
             frames.append(SirilFrameTransform(index: k, transform: t, matches: parsed.matches[k + 1] ?? 0))
         }
@@ -179,8 +188,15 @@ extension Registration {
         guard let mine = s.frames.first(where: { $0.index == index }) else {
             throw StepError.badArtifact(node: NodeName.sirilRegister, message: "no transform for frame \(index) (\(file))")
         }
+        if let why = mine.failed, reference.index != index {
+            throw StepError.registrationFailed(file: file, message: why + "; lower registration.min_star_matches or use registration.engine: relative")
+        }
         var t = mine.transform
         if let r = reference.index, r != s.referenceIndex, let rt = s.frames.first(where: { $0.index == r }) {
+            if let why = rt.failed, reference.index != index {
+                throw StepError.registrationFailed(file: file, message: "siril did not register the reference frame \(r) (\(why)), "
+                    + "so its transform cannot be re-based; use registration.reference: auto or another index")
+            }
             t = rt.transform.inverse.then(t)
         }
         if reference.index == index { t = .identity }

@@ -14,6 +14,12 @@ import Imaging
 /// - shape: detections with ellipticity above `maxEllipticity` (0.5) are dropped: satellite and
 ///   plane trails break up into bright, strongly elongated blobs (ellipticity ~0.95) that would
 ///   otherwise crowd the brightest-star list that matching relies on, and so do nebula knots;
+/// - lines: before any fit, a candidate whose half-maximum footprint (connected pixels >= half its
+///   peak within 12 px) is more than `maxFootprintElongation` (3) times longer than wide, and at
+///   least 5 px long, is a trail segment and dropped (`StarLineRejection`). A bright satellite trail
+///   has a local maximum every few pixels along its ridge: thousands of candidates on a large frame,
+///   all brighter than most stars, which used to fill the whole fit budget (a 3264x2448 frame with a
+///   trail kept 9 stars instead of 300);
 /// - cosmetic correction (`registration.cosmetic_correction`, `Cosmetic.correctSpikes`) first, as the
 ///   register node does before its warp;
 /// - cap: the `maxStars` (300) highest-flux remaining stars, brightest first. Detection fits the
@@ -44,6 +50,9 @@ public struct StarListParams: Codable, Sendable, Equatable {
     /// `registration.cosmetic_correction`: single-pixel spikes are replaced before detection (a hot
     /// pixel on a star's wing pulls its centroid by up to ~0.8 px on a 4.4 px FWHM star, measured).
     public var cosmeticCorrection: Bool
+    /// Candidates whose half-maximum footprint (within 12 px) has a major / minor axis ratio above
+    /// this and is at least 5 px long are lines (trail segments), dropped before the fit budget.
+    public var maxFootprintElongation: Double
 
     enum CodingKeys: String, CodingKey {
         case thresholdSigma = "registration.star_threshold_sigma"
@@ -53,6 +62,7 @@ public struct StarListParams: Codable, Sendable, Equatable {
         case backgroundMesh = "background_mesh"
         case maxEllipticity = "max_ellipticity"
         case cosmeticCorrection = "registration.cosmetic_correction"
+        case maxFootprintElongation = "max_footprint_elongation"
     }
 
     /// Params for a frame with `bayer` of a series saturating at `saturation` under `config`.
@@ -64,6 +74,7 @@ public struct StarListParams: Codable, Sendable, Equatable {
         backgroundMesh = 64
         maxEllipticity = 0.5
         cosmeticCorrection = config.registration.cosmeticCorrection
+        maxFootprintElongation = 3
     }
 
     /// The detection options these params stand for (lengths in pixels of the searched plane).
@@ -72,9 +83,12 @@ public struct StarListParams: Codable, Sendable, Equatable {
         let mesh: Int = mosaic ? backgroundMesh / 2 : backgroundMesh
         let margin: Int = mosaic ? 4 : 8
         let budget: Int = maxStars * 3 / 2
-        return StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: mesh),
-                                    saturationLevel: saturationLevel.map { Float(SaturationLevel.threshold($0)) }, edgeMargin: margin, maxStars: 2 * maxStars,
-                                    fitBudget: budget, fit: PSFFitOptions(maxStampRadius: 8))
+        var options = StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: mesh),
+                                           saturationLevel: saturationLevel.map { Float(SaturationLevel.threshold($0)) }, edgeMargin: margin, maxStars: 2 * maxStars,
+                                           fitBudget: budget, fit: PSFFitOptions(maxStampRadius: 8))
+        options.lineRejection = StarLineRejection(radius: mosaic ? 6 : 12, maxElongation: maxFootprintElongation,
+                                                  minLength: mosaic ? 2.5 : 5)
+        return options
     }
 }
 

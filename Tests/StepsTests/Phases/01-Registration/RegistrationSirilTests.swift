@@ -87,7 +87,7 @@ import TestSupport
         #expect(try FITS.read(ws.path(of: frame)).channels == 3)
     }
 
-    @Test func sirilFailureNamesTheFrame() throws {
+    @Test func framesSirilSkipsAreExcludedEachNamedAndTheRunGoesOn() throws {
         guard ExternalTool.find("siril-cli") != nil else {
             Issue.record("siril-cli is not installed (apt-get install siril); the siril engine test cannot run")
             return
@@ -99,8 +99,18 @@ import TestSupport
         config.registration.engine = .siril
         config.registration.reference = .index(0)
         config.registration.minStarMatches = 500
-        let (_, report, _) = try s.run(config)
-        let message = try #require(report.failed[NodeName.sirilRegister])
-        #expect(message.contains("frame_00001.fits") || message.contains("frame_00002.fits"), "\(message)")
+        let (ws, report, _) = try s.run(config)
+        // siril skips frames 1 and 2 (too few pairs) but exits 0: siril/register records them and
+        // each register node excludes its frame (registration.on_failure) instead of failing.
+        #expect(report.failed.isEmpty, "\(report.failed)")
+        let transforms = try readJSON(SirilRegistration.self, ws, report, NodeName.sirilRegister, "transforms")
+        #expect(transforms.frames.filter { $0.failed != nil }.map(\.index) == [1, 2])
+        for index in 1...2 {
+            let r = try readJSON(RegistrationResult.self, ws, report, NodeName.register(index), "transform")
+            let reason = try #require(r.excluded)
+            #expect(reason.contains("siril skipped it"), "\(reason)")
+        }
+        let first = try readJSON(RegistrationResult.self, ws, report, NodeName.register(0), "transform")
+        #expect(first.excluded == nil && first.engine == "identity")
     }
 }
