@@ -108,6 +108,32 @@ public enum Registration {}
 
 extension Registration {
     /// Bound on the weighted RMS residual of the matched stars (relative engine): a fit worse than
+    /// Systematic centroid error added in quadrature to each star's FWHM / SNR in the fit weights, px.
+    public static let centroidFloor = 0.05
+
+    /// Weighted least squares with two rounds of outlier removal: pairs whose residual exceeds
+    /// max(4 x 1.4826 x median residual, 0.25 px) are dropped and the fit redone (keeping at least 6
+    /// pairs). One star whose centroid a blend or a cosmic ray moved by 0.8 px otherwise shifts a
+    /// 45-star fit by half a pixel when it is among the brightest. `source`, `target` and `weights`
+    /// keep the pairs used. Nil when the fit fails.
+    static func robustFit(source: inout [SIMD2<Double>], target: inout [SIMD2<Double>], weights: inout [Double]) -> SimilarityTransform? {
+        guard var t = try? SimilarityTransform.estimate(source: source, target: target, weights: weights) else { return nil }
+        for _ in 0..<2 {
+            let res = source.indices.map { i -> Double in let d = t.apply(source[i]) - target[i]; return (d.x * d.x + d.y * d.y).squareRoot() }
+            guard let med = Statistics.median(res) else { break }
+            let cut = max(4 * 1.4826 * med, 0.25)
+            let keep = res.indices.filter { res[$0] <= cut }
+            guard keep.count < res.count, keep.count >= 6,
+                  let refit = try? SimilarityTransform.estimate(source: keep.map { source[$0] }, target: keep.map { target[$0] },
+                                                                weights: keep.map { weights[$0] }) else { break }
+            source = keep.map { source[$0] }
+            target = keep.map { target[$0] }
+            weights = keep.map { weights[$0] }
+            t = refit
+        }
+        return t
+    }
+
     /// `max(residualFloor, residualFWHMFraction x median FWHM of the matched frame stars)` means doubled,
     /// trailed or mismatched stars, and the frame is excluded rather than misregistered (METHOD phase 1).
     public static let residualFloor = 0.5
@@ -408,14 +434,16 @@ extension Registration {
         }
         do {
             let m = try matchAsterisms(reference: reference.stars, frame: stars, options: options)
-            // Final least squares weighted by centroid precision: sigma_i ~ FWHM / SNR per star,
-            // weight 1 / (sigma_ref^2 + sigma_frame^2), so faint stars do not pull the fit.
-            let src = m.pairs.map { SIMD2(reference.stars[$0.reference].x, reference.stars[$0.reference].y) }
-            let dst = m.pairs.map { SIMD2(stars[$0.frame].x, stars[$0.frame].y) }
-            let weights = m.pairs.map { p -> Double in
+            // Final least squares weighted by centroid precision: sigma_i ~ FWHM / SNR per star plus a
+            // systematic floor (`centroidFloor`: blends, a cosmic ray on a wing, PSF asymmetry), weight
+            // 1 / (sigma_ref^2 + sigma_frame^2), so faint stars do not pull the fit and no single bright
+            // star can carry it; then pairs far off the fit are dropped and the fit redone (`robustFit`).
+            var src = m.pairs.map { SIMD2(reference.stars[$0.reference].x, reference.stars[$0.reference].y) }
+            var dst = m.pairs.map { SIMD2(stars[$0.frame].x, stars[$0.frame].y) }
+            var weights = m.pairs.map { p -> Double in
                 func v(_ s: StarMeasurement) -> Double {
                     let sigma = s.fwhm / max(s.snr, 1)
-                    return sigma.isFinite ? sigma * sigma : 1
+                    return (sigma.isFinite ? sigma * sigma : 1) + centroidFloor * centroidFloor
                 }
                 return 1 / max(v(reference.stars[p.reference]) + v(stars[p.frame]), 1e-6)
             }
@@ -423,7 +451,7 @@ extension Registration {
             if let problem = starShapeProblem(frame: m.pairs.map { stars[$0.frame] }, reference: m.pairs.map { reference.stars[$0.reference] }) {
                 throw AttemptFailure(message: problem, final: true)
             }
-            let t = (try? SimilarityTransform.estimate(source: src, target: dst, weights: weights)) ?? m.transform
+            let t = robustFit(source: &src, target: &dst, weights: &weights) ?? m.transform
             if chanceCheck {
                 let lambda = chanceMatches(t, reference: reference.stars, frame: stars, radius: options.matchRadius)
                 let p = Double(options.maxHypotheses) * poissonTail(lambda, atLeast: m.pairs.count)
@@ -440,7 +468,7 @@ extension Registration {
                     + "\(String(format: "%.2f", wrms)) px, above max(\(residualFloor) px, \(residualFWHMFraction) x median FWHM "
                     + "\(String(format: "%.2f", fwhm)) px) = \(String(format: "%.2f", bound)) px (doubled or trailed stars?)")
             }
-            return RegistrationResult(transform: t, residualRMS: t.residualRMS(source: src, target: dst), matches: m.pairs.count,
+            return RegistrationResult(transform: t, residualRMS: t.residualRMS(source: src, target: dst), matches: src.count,
                                       starCount: stars.count, engine: "relative")
         } catch let e as AsterismMatchError {
             let detail: String
