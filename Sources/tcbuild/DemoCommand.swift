@@ -21,6 +21,27 @@ struct Demo: ParsableCommand {
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: .shortAndLong, help: "Print nothing but errors and the final summary.") var quiet = false
 
+    /// Version of the demo's defect mix (a demo directory made with another mix is regenerated).
+    static let mix = "real-1"
+
+    /// The demo series: a rich field (~2500 stars per Mpx, enough to register small frames) with what
+    /// real frames have: 300 sensor-fixed hot pixels per Mpx and a warm column (a drift of 10 % of the
+    /// width turns them into streaks in a plain stack), 3 cosmic rays per frame and Mpx, one satellite
+    /// and one plane trail, and a tracking glitch in 2 % of the frames (at least one), which
+    /// registration registers or excludes and names. 16-bit ADC.
+    static func series(width: Int, height: Int, frames: Int, seed: UInt64, cfa: Bool) -> SynthConfig {
+        var synth = SynthConfig(width: width, height: height, frames: frames, seed: seed, cfa: cfa)
+        synth.starCount = width * height / 400
+        synth.hotPixelsPerMegapixel = 300
+        synth.warmColumns = 1
+        synth.cosmicRaysPerMegapixel = 3
+        synth.satelliteTrails = min(1, frames)
+        synth.planeTrails = 1
+        synth.driftFraction = 0.1
+        synth.glitchFraction = 0.02
+        return synth
+    }
+
     func validate() throws {
         guard frames >= 3 else { throw ValidationError("--frames must be at least 3") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -31,7 +52,7 @@ struct Demo: ParsableCommand {
         let root = (URL(fileURLWithPath: dir).standardizedFileURL.path as NSString).standardizingPath
         let (width, height) = Synth.parseSize(size)!
         let marker = root + "/.demo-series"
-        let signature = "frames=\(frames) size=\(width)x\(height) cfa=\(cfa) seed=\(seed)\n"
+        let signature = "frames=\(frames) size=\(width)x\(height) cfa=\(cfa) seed=\(seed) mix=\(Self.mix)\n"
         if (try? String(contentsOfFile: marker, encoding: .utf8)) != signature {
             if FileManager.default.fileExists(atPath: root + "/tile_compile.yaml"),
                !FileManager.default.fileExists(atPath: marker) {
@@ -40,9 +61,7 @@ struct Demo: ParsableCommand {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             let t0 = Date()
             if !quiet { print("generating \(frames) synthetic frames of \(width)x\(height)\(cfa ? " (RGGB)" : "") in \(root)/frames ...") }
-            var synth = SynthConfig(width: width, height: height, frames: frames, seed: seed, cfa: cfa)
-            synth.starCount = width * height / 400  // a rich field (~2500 stars per Mpx): enough to register small frames
-            try SynthSeries(synth).write(to: root)
+            try SynthSeries(Self.series(width: width, height: height, frames: frames, seed: seed, cfa: cfa)).write(to: root)
             if !quiet { print(String(format: "  done in %.1f s (truth in %@/truth)", Date().timeIntervalSince(t0), root)) }
             try signature.write(toFile: marker, atomically: true, encoding: .utf8)
         }
