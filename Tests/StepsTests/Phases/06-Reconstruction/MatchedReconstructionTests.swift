@@ -184,21 +184,24 @@ struct MatchedModelTests {
         MeasuredStar(x: x, y: y, fwhm: fwhm, roundness: 1, ellipticity: 0, contrast: 50, snr: snr, saturated: false)
     }
 
-    @Test("flux scale = median ratio of matched stars' snr x fwhm x noise; FWHM = frame median x tile factor")
+    @Test("flux scale = median ratio of matched stars' snr x fwhm x noise; FWHM = frame median x robust quadratic field")
     func fluxScalesAndField() {
         let grid = TileGeometry.grid(width: 128, height: 64, size: 64, overlapFraction: 0, fwhm: nil, starsUsed: 0)
         #expect(grid.tiles.count == 2)
-        // tile 0 stars have FWHM x1, tile 1 stars x1.2 (field curvature); frame f has seeing s_f
+        // field: FWHM = s_f (1 + 0.3 (u^2 + v^2)), u, v from the image centre in half-sizes; frame f has seeing s_f
         let seeing = [3.0, 2.5, 4.0], flux = [1.0, 0.5, 0.8], noise = [0.01, 0.02, 0.01]
         let measurements = seeing.indices.map { f -> FrameMeasurement in
             var stars: [MeasuredStar] = []
-            for k in 0..<12 {
-                let x = 8 + Double(k % 6) * 20, y = 10 + Double(k / 6) * 30
-                let fw = seeing[f] * (x >= 64 ? 1.2 : 1)
+            for k in 0..<40 {
+                let x = 8 + Double(k % 8) * 16, y = 6 + Double(k / 8) * 13
+                let u = (x - 63.5) / 64, v = (y - 31.5) / 32
+                let fw = seeing[f] * (1 + 0.3 * (u * u + v * v))
                 // snr x fwhm x noise = flux_f x 1000 x (k+1)
                 let snr = flux[f] * 1000 * Double(k + 1) / (fw * noise[f])
                 stars.append(Self.star(x + (f == 1 ? 0.4 : 0), y, fwhm: fw, snr: snr))
             }
+            // an extended object in tile 1 that passes as a star in every frame: 4x the seeing
+            stars.append(Self.star(100, 40, fwhm: 4 * seeing[f], snr: 500))
             return FrameMeasurement(width: 128, height: 64, channels: [ChannelMeasurement(background: 100, noise: noise[f], gradient: 0)],
                                     coverage: 1, starCount: stars.count, fwhm: seeing[f] * 1.1, stars: stars)
         }
@@ -207,9 +210,10 @@ struct MatchedModelTests {
         for f in seeing.indices {
             #expect(abs(models[f].fluxScale - flux[f] / flux[0]) < 1e-9)
             #expect(models[f].noise == [noise[f]])
-            // tile factors: median log(fwhm / (1.1 s)) over the tile's stars -> 1/1.1 and 1.2/1.1
-            #expect(abs(models[f].tileFWHM[0] - seeing[f]) < 1e-9)
-            #expect(abs(models[f].tileFWHM[1] - seeing[f] * 1.2) < 1e-9)
+            // tile centres at u = -+0.5, v = 0: FWHM = s_f x 1.075
+            for t in 0..<2 {
+                #expect(abs(models[f].tileFWHM[t] / (seeing[f] * 1.075) - 1) < 0.01, "frame \(f) tile \(t): \(models[f].tileFWHM[t])")
+            }
         }
         // a frame whose stars match nothing falls back to the median of the others
         var moved = measurements
