@@ -6,18 +6,21 @@ Usage: bench/combine_quality.py WORKSPACE NAME=PATH ...   (paths relative to WOR
                                                          plain means of WORKSPACE/registered/*.fit
                                                          (weights s/n^2 from truth/truth.json)
 The reference is WORKSPACE/classical.fit (tcbuild's classical mean). Stars: DAOStarFinder on the
-classical stack (10 sigma), kept when every image has a detection within 1.5 px; at most 400.
-Per image: median photutils fit_fwhm, flux scale (median matched-star flux ratio to classical),
+classical stack (5 sigma), kept when every image has a detection (3 sigma) within 1.5 px; at most 400.
+Per image: median photutils fit_fwhm, flux scale (median ratio to classical of the matched stars'
+aperture fluxes, r = 3 FWHM, annulus background: independent of the PSF shape, unlike DAOStarFinder's flux),
 pixel noise (1.4826 MAD of star-free pixels minus a 15 px median filter) and star-scale noise
 (1.4826 MAD of the means of star-free FWHM x FWHM blocks after a 31 px median-filter background),
 both divided by the flux scale; FoM = (star-scale noise x FWHM of classical) / (same of the image).
 """
-import glob, json, os, sys
+import glob, json, os, sys, warnings
 import numpy as np
+warnings.filterwarnings("ignore")
 from astropy.io import fits
 from astropy.stats import sigma_clipped_stats
 from photutils.detection import DAOStarFinder
 from photutils.psf import fit_fwhm
+from photutils.aperture import CircularAperture, CircularAnnulus, ApertureStats, aperture_photometry
 from scipy import ndimage
 
 ws = sys.argv[1]
@@ -55,7 +58,7 @@ cl = images["classical"]
 fin = np.isfinite(cl)
 _, med, std = sigma_clipped_stats(cl[fin], sigma=3)
 guess = float(json.load(open(f"{ws}/tiles/grid.json")).get("fwhm", 3.5))
-ref = DAOStarFinder(fwhm=guess, threshold=10 * std, exclude_border=True)(np.nan_to_num(cl - med))
+ref = DAOStarFinder(fwhm=guess, threshold=5 * std, exclude_border=True)(np.nan_to_num(cl - med))
 pos = np.c_[ref["xcentroid"], ref["ycentroid"]]
 H, W = cl.shape
 keep = (pos[:, 0] > 20) & (pos[:, 1] > 20) & (pos[:, 0] < W - 20) & (pos[:, 1] < H - 20)
@@ -63,13 +66,15 @@ found = {}
 for name, img in images.items():
     f = np.isfinite(img)
     _, m, sd = sigma_clipped_stats(img[f], sigma=3)
-    det = DAOStarFinder(fwhm=guess, threshold=5 * sd, exclude_border=True)(np.nan_to_num(img - m))
+    det = DAOStarFinder(fwhm=guess, threshold=3 * sd, exclude_border=True)(np.nan_to_num(img - m))
     dp = np.c_[det["xcentroid"], det["ycentroid"]]
     idx = []
     for p in pos:
         d = np.hypot(*(dp - p).T)
         j = int(np.argmin(d)); idx.append(j if d[j] < 1.5 else -1)
-    idx = np.array(idx); keep &= idx >= 0
+    idx = np.array(idx)
+    print(f"  {name}: {len(det)} detections, {int((idx >= 0).sum())} of {len(pos)} reference stars found")
+    keep &= idx >= 0
     found[name] = (det, idx, m)
 sel = np.where(keep)[0][:400]
 print(f"{len(sel)} stars matched in all {len(images)} images")
@@ -79,14 +84,20 @@ def star_mask(img):
     _, m, s = sigma_clipped_stats(img[f], sigma=3)
     return ndimage.binary_dilation((img - m) > 3 * s, iterations=4) | ~f, m
 
+def apflux(img, xy):
+    """Aperture flux in r = 3 FWHM minus the median of an annulus 4-6 FWHM (independent of the PSF's shape)."""
+    d = np.nan_to_num(img)
+    ap = CircularAperture(xy, r=3 * guess)
+    bg = ApertureStats(d, CircularAnnulus(xy, r_in=4 * guess, r_out=6 * guess)).median
+    return np.asarray(aperture_photometry(d, ap)["aperture_sum"]) - bg * ap.area
+
 cmask, _ = star_mask(cl)
 rows = []
 for name, img in images.items():
     det, idx, m = found[name]
     xy = np.c_[det["xcentroid"], det["ycentroid"]][idx[sel]]
     fw = float(np.median(fit_fwhm(np.nan_to_num(img - m), xypos=xy, fit_shape=9)))
-    cflux = np.asarray(found["classical"][0]["flux"])[found["classical"][1][sel]]
-    scale = float(np.median(np.asarray(det["flux"])[idx[sel]] / cflux))
+    scale = float(np.median(apflux(img, pos[sel]) / apflux(cl, pos[sel])))
     mask, mm = star_mask(img)
     mask |= cmask
     filled = np.nan_to_num(img, nan=mm)

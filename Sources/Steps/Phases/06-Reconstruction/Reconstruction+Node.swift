@@ -31,7 +31,7 @@ public struct ReconstructionStep: PipelineStep {
     public var nodes: [String] { [NodeName.reconstruct] }
 
     /// Code version of `reconstruct` and `synthetic/NN` (they share the kernel).
-    public static let version = 1
+    public static let version = 2
 
     /// Inputs every reconstruction node reads: `frame/NNNNN` (registered frame), `measure/NNNNN`
     /// (B_f per channel), `weights`, `grid` and the rejection `masks`.
