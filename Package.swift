@@ -24,6 +24,8 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CRabbitMQ", path: "Sources/CRabbitMQ", pkgConfig: "librabbitmq",
                        providers: [.apt(["librabbitmq-dev"])]),
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3",
+                       providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -31,8 +33,8 @@ let package = Package(
         .target(name: "Graph", dependencies: ["CXXHash"]),
         // SQLite manifest, content-addressed store, stat cache, lock, gc, verify.
         .target(name: "Cache", dependencies: ["Graph", "CSQLite", "CXXHash"]),
-        // Image buffers and kernels: FITS I/O, PNG, statistics, stars/PSF, warp, CFA, synthetic series.
-        .target(name: "Imaging", dependencies: ["CFITSIO", "CZlib"]),
+        // Image buffers and kernels: FITS I/O, PNG, statistics, stars/PSF, warp, CFA, FFT, synthetic series.
+        .target(name: "Imaging", dependencies: ["CFITSIO", "CZlib", "CFFTW"]),
         // The pipeline phases as graph nodes, and the typed config.
         .target(name: "Steps", dependencies: ["Graph", "Cache", "Imaging", "CYAML"]),
         // Tile tasks and the executors that run them: local threads, or RabbitMQ master and workers.

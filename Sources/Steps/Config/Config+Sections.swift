@@ -240,6 +240,14 @@ extension TCConfig {
         case cosine
     }
 
+    /// `reconstruction.combine`
+    public enum Combine: String, Codable, Sendable, CaseIterable {
+        /// Tile-weighted mean with the weights W_f,t of phase 5 (METHOD's kernel), the default.
+        case weighted
+        /// Proper coaddition per tile (Zackay & Ofek 2017) with weights F_f / sigma_f^2 and modelled PSFs.
+        case matched
+    }
+
     /// `reconstruction.rejection`
     public enum Rejection: String, Codable, Sendable, CaseIterable {
         /// No outlier rejection.
@@ -256,6 +264,10 @@ extension TCConfig {
         public var eps = 1e-6
         /// Overlap-add window.
         public var window = Window.hanning
+        /// How a tile's frames are combined.
+        public var combine = Combine.weighted
+        /// Moffat beta of the PSF model used by `combine: matched` (> 1).
+        public var matchedBeta = 3.0
         /// Per-pixel outlier rejection across the frames (`reject`).
         public var rejection = Rejection.winsorized
         /// Values below centre - kappa_low * spread are rejected (> 0).
@@ -267,7 +279,8 @@ extension TCConfig {
         /// Defaults.
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case eps, window, rejection
+            case eps, window, combine, rejection
+            case matchedBeta = "matched_beta"
             case rejectionKappaLow = "rejection_kappa_low", rejectionKappaHigh = "rejection_kappa_high"
             case rejectionIterations = "rejection_iterations"
         }

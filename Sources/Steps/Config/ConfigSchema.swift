@@ -77,6 +77,13 @@ enum ConfigSchema {
                 "weight sums below eps fall back to the unweighted mean", "6 reconstruction, 8 synthetic frames"),
         .choice("reconstruction.window", \.reconstruction.window, "overlap-add window",
                 "6 reconstruction, 8 synthetic frames"),
+        .choice("reconstruction.combine", \.reconstruction.combine,
+                "how a tile's frames are combined: weighted (mean with the tile weights W_f,t) or matched "
+                + "(proper coaddition, Zackay & Ofek 2017: PSF-matched, inverse-variance optimal, ignores W)",
+                "6 reconstruction, 8 synthetic frames"),
+        .double("reconstruction.matched_beta", \.reconstruction.matchedBeta, .above(1),
+                "Moffat beta of the PSF model for combine: matched (the FWHM comes from each frame's stars)",
+                "6 reconstruction, 8 synthetic frames"),
         .choice("reconstruction.rejection", \.reconstruction.rejection,
                 "per-pixel outlier rejection (trails, cosmic rays, hot pixels) against the median of all frames, "
                 + "residuals scaled by each frame's noise; the masks reach reconstruction, synthetic frames "

@@ -51,6 +51,8 @@ private let everyKeyNonDefault: [String] = [
     "reconstruction:",
     "  eps: 1.0e-9",
     "  window: cosine",
+    "  combine: matched",
+    "  matched_beta: 4.765",
     "  rejection: sigma",
     "  rejection_kappa_low: 4",
     "  rejection_kappa_high: 2.5",
@@ -218,7 +220,7 @@ private let everyKeyNonDefault: [String] = [
         #expect(c.value(at: "tile.size_factr") == nil)
         // Every key path has a value, and reading it back as an override reproduces the config.
         let paths = ConfigLoader.keyPaths()
-        #expect(paths.count == 55 && Set(paths).count == paths.count)
+        #expect(paths.count == 57 && Set(paths).count == paths.count)
         let custom = try parse(everyKeyNonDefault)
         let overrides = paths.map { "\($0)=\(custom.value(at: $0)!)" }
         #expect(try ConfigLoader.parse(yaml: "", file: "x.yaml", overrides: overrides) == custom)

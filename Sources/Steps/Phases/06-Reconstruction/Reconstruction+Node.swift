@@ -2,7 +2,7 @@ import Foundation
 import Graph
 import Imaging
 
-/// Parameters of `reconstruct`: `reconstruction.*` only (eps and window).
+/// Parameters of `reconstruct`: `reconstruction.*` only (eps, window, combine, ...).
 public struct ReconstructionParams: Codable, Sendable, Equatable {
     /// `reconstruction.*`.
     public var reconstruction: TCConfig.ReconstructionSection
@@ -31,7 +31,7 @@ public struct ReconstructionStep: PipelineStep {
     public var nodes: [String] { [NodeName.reconstruct] }
 
     /// Code version of `reconstruct` and `synthetic/NN` (they share the kernel).
-    public static let version = 1
+    public static let version = 2
 
     /// Inputs every reconstruction node reads: `frame/NNNNN` (registered frame), `measure/NNNNN`
     /// (B_f per channel), `weights`, `grid` and the rejection `masks`.
@@ -61,6 +61,8 @@ public struct ReconstructionStep: PipelineStep {
 }
 
 extension Reconstruction {
+    private static func fmt(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
+
     /// Runs the kernel inside a node over the frames `members` (positions in the frame list, i.e. rows
     /// of `weights`), reading `frame/NNNNN`, `measure/NNNNN` (NNNNN = `indices[position]`, the frame's
     /// scan index), `weights` and `grid` from `ctx`; logs fallback tiles.
@@ -76,15 +78,38 @@ extension Reconstruction {
             throw MetricsError.inconsistent(node: ctx.name, message: "rejection masks cover \(masks.frames.count) frames, the series has \(files.count)")
         }
         var frames: [ReconstructionFrame] = []
-        for i in members {
-            let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(indices[i]))
-            frames.append(ReconstructionFrame(index: i, name: files[i], source: .file(try ctx.input(NodeName.frame("frame", indices[i]))),
-                                              backgrounds: m.channels.map(\.background), rejected: masks.frames[i]))
+        switch section.combine {
+        case .weighted:
+            for i in members {
+                let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(indices[i]))
+                frames.append(ReconstructionFrame(index: i, name: files[i], source: .file(try ctx.input(NodeName.frame("frame", indices[i]))),
+                                                  backgrounds: m.channels.map(\.background), rejected: masks.frames[i]))
+            }
+            let result = try reconstruct(frames: frames, weights: weights, grid: grid, window: section.window.function,
+                                         eps: section.eps, threads: max(1, ctx.threads)) { ctx.log($0) }
+            ctx.log("\(frames.count) frames, \(grid.tiles.count) tiles, each frame read in \(result.readsPerFrame) row bands, "
+                    + "\(result.fallbackTiles.count) tiles fell back to the unweighted mean")
+            return result.image
+        case .matched:
+            // Flux scales and the PSF field come from every frame of the series (so every synthetic frame
+            // shares one reference); the kernel then combines the members only.
+            let all = try files.indices.map { try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(indices[$0])) }
+            let (models, fallbacks) = MatchedModel.estimate(all, grid: grid)
+            for i in fallbacks where members.contains(i) {
+                ctx.log("\(files[i]): fewer than \(MatchedModel.minMatches) stars matched to the reference; flux scale = median of the others")
+            }
+            for i in members {
+                frames.append(ReconstructionFrame(index: i, name: files[i], source: .file(try ctx.input(NodeName.frame("frame", indices[i]))),
+                                                  backgrounds: all[i].channels.map(\.background), rejected: masks.frames[i],
+                                                  matched: models[i]))
+            }
+            let result = try reconstructMatched(frames: frames, grid: grid, window: section.window.function,
+                                                beta: section.matchedBeta, threads: max(1, ctx.threads))
+            let scales = frames.compactMap { $0.matched?.fluxScale }
+            ctx.log("combine: matched, \(frames.count) frames, \(grid.tiles.count) tiles, margin \(matchedMargin(frames)) px, "
+                    + "each frame read in \(result.readsPerFrame) row bands, flux scales \(fmt(scales.min()))..\(fmt(scales.max())), "
+                    + "\(result.fallbackTiles.count) tiles without a positive weight (unweighted mean)")
+            return result.image
         }
-        let result = try reconstruct(frames: frames, weights: weights, grid: grid, window: section.window.function,
-                                     eps: section.eps, threads: max(1, ctx.threads)) { ctx.log($0) }
-        ctx.log("\(frames.count) frames, \(grid.tiles.count) tiles, each frame read in \(result.readsPerFrame) row bands, "
-                + "\(result.fallbackTiles.count) tiles fell back to the unweighted mean")
-        return result.image
     }
 }

@@ -37,14 +37,18 @@ public struct ReconstructionFrame: Sendable {
     public var backgrounds: [Double]
     /// Its rejected pixels (`RejectionMasks`): NaN for the kernel, ascending indices.
     public var rejected: [UInt32]
+    /// Flux scale, noise and PSF for `combine: matched` (unused by the weighted kernel).
+    public var matched: MatchedFrameModel?
 
     /// A frame; `backgrounds` must have one positive value per plane of the frame.
-    public init(index: Int, name: String, source: FrameSource, backgrounds: [Double], rejected: [UInt32] = []) {
+    public init(index: Int, name: String, source: FrameSource, backgrounds: [Double], rejected: [UInt32] = [],
+                matched: MatchedFrameModel? = nil) {
         self.index = index
         self.name = name
         self.source = source
         self.backgrounds = backgrounds
         self.rejected = rejected
+        self.matched = matched
     }
 }
 
@@ -121,20 +125,7 @@ public enum Reconstruction {
             }
             let accs = band.map { TileAccumulator(tile: $0, channels: channels) }
             for (fi, frame) in frames.enumerated() {
-                var read: Image
-                do { read = try frame.source.rows(y0, bh) } catch {
-                    throw StepError.unreadable(file: frame.name, message: "registered frame rows \(y0)..<\(y0 + bh): \(error)")
-                }
-                guard read.width == width else {
-                    throw MetricsError.sizeMismatch(file: frame.name, width: read.width, height: height,
-                                                    expectedWidth: width, expectedHeight: height)
-                }
-                guard read.channels == channels else {
-                    throw MetricsError.inconsistent(node: NodeName.reconstruct, message: "\(frame.name) has \(read.channels) planes, "
-                                                    + "its measurement \(channels) backgrounds")
-                }
-                RejectionMasks.apply(frame.rejected, to: &read, y0: y0, imageHeight: height)
-                let rows = read
+                let rows = try readBand(frame, y0: y0, count: bh, width: width, height: height, channels: channels)
                 let inv = frame.backgrounds.map { 1 / $0 }
                 let ws = bandWeights.map { $0[fi] }
                 let work: @Sendable (Int) -> Void = { i in accs[i].add(rows, bandY: y0, weight: ws[i], inverseBackground: inv) }
@@ -157,6 +148,25 @@ public enum Reconstruction {
             canvas.finalize(rowsBelow: done)
         }
         return ReconstructionResult(image: canvas.image, fallbackTiles: fallback, readsPerFrame: bands.count)
+    }
+
+    /// Rows `[y0, y0 + count)` of `frame`, checked against the expected width and plane count, with the
+    /// frame's rejected values set to NaN.
+    static func readBand(_ frame: ReconstructionFrame, y0: Int, count: Int, width: Int, height: Int, channels: Int) throws -> Image {
+        var read: Image
+        do { read = try frame.source.rows(y0, count) } catch {
+            throw StepError.unreadable(file: frame.name, message: "registered frame rows \(y0)..<\(y0 + count): \(error)")
+        }
+        guard read.width == width else {
+            throw MetricsError.sizeMismatch(file: frame.name, width: read.width, height: height,
+                                            expectedWidth: width, expectedHeight: height)
+        }
+        guard read.channels == channels else {
+            throw MetricsError.inconsistent(node: NodeName.reconstruct, message: "\(frame.name) has \(read.channels) planes, "
+                                            + "its measurement \(channels) backgrounds")
+        }
+        RejectionMasks.apply(frame.rejected, to: &read, y0: y0, imageHeight: height)
+        return read
     }
 
     /// The grid's tiles grouped by row (same `y`), in grid order.
