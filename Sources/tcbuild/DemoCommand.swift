@@ -31,7 +31,7 @@ struct Demo: ParsableCommand {
         let root = (URL(fileURLWithPath: dir).standardizedFileURL.path as NSString).standardizingPath
         let (width, height) = Synth.parseSize(size)!
         let marker = root + "/.demo-series"
-        let signature = "frames=\(frames) size=\(width)x\(height) cfa=\(cfa) seed=\(seed)\n"
+        let signature = "frames=\(frames) size=\(width)x\(height) cfa=\(cfa) seed=\(seed) night=realistic\n"
         if (try? String(contentsOfFile: marker, encoding: .utf8)) != signature {
             if FileManager.default.fileExists(atPath: root + "/tile_compile.yaml"),
                !FileManager.default.fileExists(atPath: marker) {
@@ -40,7 +40,7 @@ struct Demo: ParsableCommand {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             let t0 = Date()
             if !quiet { print("generating \(frames) synthetic frames of \(width)x\(height)\(cfa ? " (RGGB)" : "") in \(root)/frames ...") }
-            var synth = SynthConfig(width: width, height: height, frames: frames, seed: seed, cfa: cfa)
+            var synth = SynthConfig(width: width, height: height, frames: frames, seed: seed, cfa: cfa).realisticNight()
             synth.starCount = width * height / 400  // a rich field (~2500 stars per Mpx): enough to register small frames
             try SynthSeries(synth).write(to: root)
             if !quiet { print(String(format: "  done in %.1f s (truth in %@/truth)", Date().timeIntervalSince(t0), root)) }
