@@ -25,7 +25,7 @@ public struct ValidationParams: Codable, Sendable, Equatable {
 public struct ValidationStep: PipelineStep {
     public var name: String { NodeName.validation }
     public var summary: String { "phase 10: FWHM, background noise, tile weight variance, tile pattern vs the classical stack; validation.json" }
-    public var prerequisites: [String] { [NodeName.stack, "classical", NodeName.tileMetrics, NodeName.tileGeometry, NodeName.metrics] }
+    public var prerequisites: [String] { [NodeName.stack, "classical", NodeName.tileMetrics, NodeName.tileGeometry, NodeName.metrics, NodeName.reconstruct] }
     public var isOptional: Bool { true }
     public var configSections: [String] { ["validation", "runtime_limits", "pipeline"] }
     public var nodes: [String] { [NodeName.validation] }
@@ -41,6 +41,8 @@ public struct ValidationStep: PipelineStep {
             "weights": .node(NodeName.tileMetrics, output: "weights"),
             "grid": .node(NodeName.tileGeometry, output: "grid"),
             "metrics": .node(NodeName.metrics, output: "metrics"),
+            "reconstruction": .node(NodeName.reconstruct, output: "image"),
+            "inverse_variance": .node(NodeName.inverseVarianceStack, output: "image"),
         ]
         builder.add(Node(name: NodeName.validation, kind: "validation", version: Validation.version,
                  params: ValidationParams(config: builder.config), inputs: inputs, outputs: ["validation"]) { ctx in
@@ -64,9 +66,14 @@ public struct ValidationStep: PipelineStep {
                     + "\(grid.tiles.count) tiles, weights for \(weights.frameCount) frames x \(weights.tileCount) tiles, "
                     + "metrics for \(table.frames.count) frames, stack \(stack.width)x\(stack.height)")
             }
-            let report = Validation.evaluate(stack: stack, classical: classical, grid: grid, weights: weights,
+            var report = Validation.evaluate(stack: stack, classical: classical, grid: grid, weights: weights,
                                              validation: p.validation, limits: p.runtimeLimits,
                                              abortOnFail: p.pipeline.abortOnFail, threads: ctx.threads)
+            var stacks = report.stacks ?? []
+            for (input, label) in [("reconstruction", "reconstruction"), ("inverse_variance", "inverse-variance stack")] {
+                stacks.append(Validation.quality(of: try image(input), name: label, classical: classical, threads: ctx.threads))
+            }
+            report.stacks = stacks
             for c in report.checks where !c.passed { ctx.log("validation check \(c.name) failed: \(c.detail)") }
             try Artifacts.writeJSON(report, ctx, "validation")
         })
