@@ -260,6 +260,22 @@ extension TCConfig {
         enum CodingKeys: String, CodingKey {
             case mode, strength, localFwhm = "local_fwhm", maxNoiseIncreasePercent = "max_noise_increase_percent"
         }
+        /// Decodes; `strength` is `"auto"` or a number.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            mode = try c.decodeIfPresent(WeightingMode.self, forKey: .mode) ?? .noiseAware
+            strength = try? c.decode(Double.self, forKey: .strength)
+            localFwhm = try c.decodeIfPresent(LocalFWHMSource.self, forKey: .localFwhm) ?? .field
+            maxNoiseIncreasePercent = try c.decodeIfPresent(Double.self, forKey: .maxNoiseIncreasePercent) ?? 0
+        }
+        /// Encodes every key; `strength` as `"auto"` or the number, so params and explain always name it.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(mode, forKey: .mode)
+            if let strength { try c.encode(strength, forKey: .strength) } else { try c.encode("auto", forKey: .strength) }
+            try c.encode(localFwhm, forKey: .localFwhm)
+            try c.encode(maxNoiseIncreasePercent, forKey: .maxNoiseIncreasePercent)
+        }
     }
 
     /// `reconstruction.window`
