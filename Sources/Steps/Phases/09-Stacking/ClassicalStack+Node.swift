@@ -39,7 +39,9 @@ public struct ClassicalStackStep: PipelineStep {
         })
         builder.materialize(NodeName.classicalStack, "image", at: "classical.fit")
 
-        // The inverse-variance mean: the same frames and masks, weights s_f / sigma_f^2 from `metrics`.
+        // The inverse-variance mean: the same frames and masks, weights s_f / sigma_f^2 from `metrics`
+        // (left out of a graph without `metrics`).
+        guard builder.nodes.contains(where: { $0.name == NodeName.metrics }) else { return }
         var ivInputs = inputs
         ivInputs["metrics"] = .node(NodeName.metrics, output: "metrics")
         builder.add(Node(name: NodeName.inverseVarianceStack, kind: "stack.inverse_variance", version: ClassicalStack.version,

@@ -35,15 +35,18 @@ public struct ValidationStep: PipelineStep {
     /// (`ValidationReport` JSON), materialized at `validation.json`. A failed check does not fail the
     /// node: the runner reads `passed`. The node fails only on unreadable or inconsistent inputs.
     public func add(to builder: inout PipelineBuilder) throws {
-        let inputs: [String: InputSource] = [
+        var inputs: [String: InputSource] = [
             "stack": .node(NodeName.stack, output: "image"),
             "classical": .node(NodeName.classicalStack, output: "image"),
             "weights": .node(NodeName.tileMetrics, output: "weights"),
             "grid": .node(NodeName.tileGeometry, output: "grid"),
             "metrics": .node(NodeName.metrics, output: "metrics"),
-            "reconstruction": .node(NodeName.reconstruct, output: "image"),
-            "inverse_variance": .node(NodeName.inverseVarianceStack, output: "image"),
         ]
+        // The quality table's other stacks, when the graph has them.
+        let others = [("reconstruction", NodeName.reconstruct, "reconstruction"),
+                      ("inverse_variance", NodeName.inverseVarianceStack, "inverse-variance stack")]
+            .filter { o in builder.nodes.contains { $0.name == o.1 } }
+        for (input, node, _) in others { inputs[input] = .node(node, output: "image") }
         builder.add(Node(name: NodeName.validation, kind: "validation", version: Validation.version,
                  params: ValidationParams(config: builder.config), inputs: inputs, outputs: ["validation"]) { ctx in
             let p = try ctx.params(ValidationParams.self)
@@ -70,7 +73,7 @@ public struct ValidationStep: PipelineStep {
                                              validation: p.validation, limits: p.runtimeLimits,
                                              abortOnFail: p.pipeline.abortOnFail, threads: ctx.threads)
             var stacks = report.stacks ?? []
-            for (input, label) in [("reconstruction", "reconstruction"), ("inverse_variance", "inverse-variance stack")] {
+            for (input, _, label) in others {
                 stacks.append(Validation.quality(of: try image(input), name: label, classical: classical, threads: ctx.threads))
             }
             report.stacks = stacks

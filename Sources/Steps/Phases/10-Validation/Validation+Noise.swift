@@ -68,7 +68,13 @@ extension Validation {
         let block = starFWHM.map { max(2, Int($0.rounded())) }
         var ss: Double? = nil, cs: Double? = nil
         if let block {
-            let (a, b) = Parallel.both(threads: threads, { starScaleNoise(stack, block: block) }, { starScaleNoise(classical, block: block) })
+            // One set of blocks for both: star-free in both images, so the two noises differ by the
+            // images, not by which blocks each mask happened to keep.
+            let (ms, mc) = Parallel.both(threads: threads, { Statistics.starMask(luminance(stack)) },
+                                         { Statistics.starMask(luminance(classical)) })
+            let union = zip(ms, mc).map { $0 || $1 }
+            let (a, b) = Parallel.both(threads: threads, { starScaleNoise(stack, block: block, mask: union) },
+                                       { starScaleNoise(classical, block: block, mask: union) })
             ss = a.map { $0 / scale }; cs = b
         }
         var star: Double? = nil
@@ -83,12 +89,13 @@ extension Validation {
     /// `block` x `block` blocks (a grid from the origin) whose pixels are all finite and unmasked are
     /// taken; the noise is 1.4826 MAD of those means. This is the noise a faint star of that size sits
     /// on, correlations between neighbouring pixels (resampling, weighting) included, which the pixel
-    /// noise misses. nil with fewer than 30 blocks.
-    public static func starScaleNoise(_ image: Image, block: Int) -> Double? {
+    /// noise misses. `mask` (true = excluded) replaces the image's own source mask, e.g. the union of
+    /// two images' masks so that both are measured on the same blocks. nil with fewer than 30 blocks.
+    public static func starScaleNoise(_ image: Image, block: Int, mask given: [Bool]? = nil) -> Double? {
         let l = luminance(image)
         guard block >= 1, let map = BackgroundMap.estimate(l, plane: 0, mesh: 32) else { return nil }
         let bg = map.render().pixels
-        let mask = Statistics.starMask(l)
+        let mask = given ?? Statistics.starMask(l)
         let w = l.width, h = l.height
         var means: [Double] = []
         l.pixels.withUnsafeBufferPointer { p in
