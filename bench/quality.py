@@ -6,7 +6,9 @@ Measures on WORKSPACE/stacked.fit (tile-weighted result) and WORKSPACE/classical
   - background noise on star-free pixels, both images scaled to the same flux (median ratio of matched star fluxes)
   - tile-pattern ratio: median |first difference| across tile boundary lines vs lines 3-5 px beside them
 and prints them next to tcbuild's own validation.json.
-Usage: bench/quality.py WORKSPACE
+Usage: bench/quality.py WORKSPACE [IMAGE ...]   (images relative to WORKSPACE; default stacked.fit)
+Each image is judged against classical.fit: FWHM on matched stars, flux-normalized noise at star scale
+(FWHM-sized block means of star-free background) and per pixel, FoM = (noise x FWHM classical) / (noise x FWHM image).
 """
 import json, sys
 import numpy as np
@@ -30,40 +32,37 @@ def stars(img, fwhm_guess):
     found = DAOStarFinder(fwhm=fwhm_guess, threshold=10 * std, exclude_border=True)(np.nan_to_num(img - med))
     return found, med, std
 
-stack, classical = load("stacked.fit"), load("classical.fit")
+classical = load("classical.fit")
+names = sys.argv[2:] or ["stacked.fit"]
 grid = json.load(open(f"{ws}/tiles/grid.json"))
 guess = float(grid.get("fwhm", 3.5))
-s_found, s_med, _ = stars(stack, guess)
 c_found, c_med, _ = stars(classical, guess)
-sp = np.c_[s_found["xcentroid"], s_found["ycentroid"]]
 cp = np.c_[c_found["xcentroid"], c_found["ycentroid"]]
-pairs = []
-for i, p in enumerate(sp):
-    d = np.hypot(*(cp - p).T)
-    j = int(np.argmin(d))
-    if d[j] < 1.5:
-        pairs.append((i, j))
-pairs = pairs[:400]
-si = [i for i, _ in pairs]; ci = [j for _, j in pairs]
 
 def fwhms(img, med, pos):
     xy = np.array(pos)
     keep = (xy[:, 0] > 10) & (xy[:, 1] > 10) & (xy[:, 0] < img.shape[1] - 10) & (xy[:, 1] < img.shape[0] - 10)
     return fit_fwhm(np.nan_to_num(img - med), xypos=xy[keep], fit_shape=9)
 
-f_stack = fwhms(stack, s_med, sp[si])
-f_class = fwhms(classical, c_med, cp[ci])
-flux_ratio = np.median(np.asarray(s_found["flux"])[si] / np.asarray(c_found["flux"])[ci])
-
-def background_noise(img, med, scale):
+def masked_residual(img):
     finite = np.isfinite(img)
     _, m, s = sigma_clipped_stats(img[finite], sigma=3)
     mask = ndimage.binary_dilation((img - m) > 3 * s, iterations=4) | ~finite
-    resid = (img - ndimage.median_filter(np.nan_to_num(img, nan=m), size=15))[~mask]
-    return 1.4826 * np.median(np.abs(resid - np.median(resid))) / scale
+    return img - ndimage.median_filter(np.nan_to_num(img, nan=m), size=15), mask
 
-n_stack = background_noise(stack, s_med, flux_ratio)
-n_class = background_noise(classical, c_med, 1.0)
+def background_noise(img, scale):
+    resid, mask = masked_residual(img)
+    r = resid[~mask]
+    return 1.4826 * np.median(np.abs(r - np.median(r))) / scale
+
+def star_scale_noise(img, scale, block):
+    """MAD of the means of block x block star-free blocks of the background-subtracted image."""
+    resid, mask = masked_residual(img)
+    h, w = (img.shape[0] // block) * block, (img.shape[1] // block) * block
+    rb = resid[:h, :w].reshape(h // block, block, w // block, block)
+    mb = mask[:h, :w].reshape(h // block, block, w // block, block).any(axis=(1, 3))
+    means = rb.mean(axis=(1, 3))[~mb]
+    return 1.4826 * np.median(np.abs(means - np.median(means))) / scale
 
 def tile_pattern(img):
     step, ratios = int(grid["step"]), []
@@ -76,10 +75,25 @@ def tile_pattern(img):
                 ratios.append(on / off)
     return float(np.median(ratios)) if ratios else float("nan")
 
-tcb = json.load(open(f"{ws}/validation.json"))
-print(f"stars matched: {len(pairs)}")
-print(f"median FWHM stack {np.median(f_stack):.3f} px, classical {np.median(f_class):.3f} px, "
-      f"improvement {100 * (1 - np.median(f_stack) / np.median(f_class)):.1f} % (photutils)")
-print(f"background noise (flux-normalized) stack {n_stack:.4g}, classical {n_class:.4g}, ratio {n_stack / n_class:.3f}")
-print(f"tile-pattern ratio (photutils script) {tile_pattern(stack):.3f}")
-print("tcbuild validation.json:", json.dumps(tcb, sort_keys=True)[:2000])
+
+pairs_c = None
+for name in names:
+    stack = load(name)
+    s_found, s_med, _ = stars(stack, guess)
+    sp = np.c_[s_found["xcentroid"], s_found["ycentroid"]]
+    pairs = []
+    for i, p in enumerate(sp):
+        d = np.hypot(*(cp - p).T)
+        j = int(np.argmin(d))
+        if d[j] < 1.5:
+            pairs.append((i, j))
+    pairs = pairs[:400]
+    si = [i for i, _ in pairs]; ci = [j for _, j in pairs]
+    f_stack, f_class = np.median(fwhms(stack, s_med, sp[si])), np.median(fwhms(classical, c_med, cp[ci]))
+    flux_ratio = np.median(np.asarray(s_found["flux"])[si] / np.asarray(c_found["flux"])[ci])
+    block = max(2, int(round(f_class)))
+    n_pix = background_noise(stack, flux_ratio) / background_noise(classical, 1.0)
+    n_star = star_scale_noise(stack, flux_ratio, block) / star_scale_noise(classical, 1.0, block)
+    print(f"photutils {name:22s} {len(pairs)} stars: FWHM {f_stack:.3f} vs classical {f_class:.3f} px "
+          f"({100 * (1 - f_stack / f_class):+.1f} % sharper), noise star scale ({block} px) x{n_star:.3f}, pixel x{n_pix:.3f}, "
+          f"FoM {f_class / (f_stack * n_star):.3f}" + (f", tile pattern {tile_pattern(stack):.3f}" if name == "stacked.fit" else ""))

@@ -1,55 +1,75 @@
 #!/usr/bin/env python3
 """Offline model of what any per-frame weighting can reach on a `tcbuild synth` series (bench only).
 
-Usage: bench/quality_model.py WORKSPACE   (after bench/quality.sh; needs numpy)
-From the synth truth (seeing, transparency, sky per frame): stack PSF = sum_f w_f s_f Moffat(seeing_f)
-with s_f = t_f / B_f (star scale after the I/B_f normalization), background noise
-sqrt(sum w_f^2 n_f^2) / sum w_f s_f with n_f = sqrt(sky_f + read_noise^2) / B_f (flux-normalized).
-Field centre, no field curvature, no registration blur: relative numbers only.
-Prints: the oracle frontier (weights that know the true seeing: best FWHM gain at a given noise),
-then the run's own weights W_f,t (tiles/tile_weights.csv) for the reconstruction and for the final
-stack (equal-weight mean of the clusters in clusters.csv), median over tiles.
+Usage: bench/quality_model.py WORKSPACE   (needs numpy; run artifacts are optional)
+From the synth truth (truth/truth.json: per-frame seeing FWHM, transparency, background; Moffat beta,
+read noise, gain, pedestal): frame f, normalized as the pipeline does (I / B_f, B_f = sky + pedestal),
+has star scale s_f = t_f / B_f and background noise n_f = sqrt(sky_f / gain + read_noise^2) / B_f.
+A linear weighted mean with weights w has PSF sum_f w_f s_f Moffat(seeing_f) and flux-normalized noise
+sqrt(sum w^2 n^2) / sum w s. Proper coaddition (Zackay & Ofek 2017) has the PSF whose Fourier transform
+is sqrt(sum_f (s_f^2/n_f^2) |P_f|^2) and the flux-normalized noise of the inverse-variance mean
+(white noise). FoM = (noise x FWHM of the plain mean) / (noise x FWHM of the result): the faint-star
+SNR gain (> 1 is better). Field centre, no field curvature, no registration blur: relative numbers.
+Prints the frontier table (plain mean, inverse variance, inverse variance x FWHM^-k, k = 1, 2, the
+largest k within the plain mean's noise, proper coaddition), then the run's own weights if present.
 """
 import json, sys, csv
 import numpy as np
 ws = sys.argv[1]
 t = json.load(open(f"{ws}/truth/truth.json"))
 pf = t["per_frame"]; N = len(pf); beta = t["moffat_beta"]; rn = t["read_noise"]; ped = t["pedestal"]
+gain = t.get("gain", 1.0)
 see = np.array([p["seeing_fwhm"] for p in pf]); tr = np.array([p["transparency"] for p in pf])
 sky = np.array([p["background"] for p in pf], float)
 B = sky + ped
-s = tr / B; n = np.sqrt(sky + rn**2) / B
+s = tr / B; n = np.sqrt(sky / gain + rn**2) / B
 r = np.linspace(0, 12, 4801)
-def moffat(fwhm):
+def moffat(fwhm, rr=r):
     a = fwhm / (2 * np.sqrt(2 ** (1 / beta) - 1))
-    return (beta - 1) / (np.pi * a * a) * (1 + (r / a) ** 2) ** (-beta)
+    return (beta - 1) / (np.pi * a * a) * (1 + (rr / a) ** 2) ** (-beta)
 P = np.array([moffat(x) for x in see])
-def fwhm(w):
-    prof = (w * s) @ P
+def half_width(prof, rr):
     half = prof[0] / 2
     i = np.argmax(prof < half)
-    return 2 * np.interp(half, [prof[i], prof[i - 1]], [r[i], r[i - 1]])
+    return 2 * np.interp(half, [prof[i], prof[i - 1]], [rr[i], rr[i - 1]])
+def fwhm(w):
+    return half_width((w * s) @ P, r)
 def noise(w):
     return np.sqrt(np.sum(w**2 * n**2)) / np.sum(w * s)
 u = np.ones(N)
 F0, N0 = fwhm(u), noise(u)
-def rep(name, w):
-    print(f"{name:55s} FWHM {100*(1-fwhm(w)/F0):6.1f} %  noise x{noise(w)/N0:.3f}  Neff {w.sum()**2/(w**2).sum():.0f}")
-print(f"classical model FWHM {F0:.3f}")
-rep("inverse variance (s/n^2)", s / n**2)
+print(f"series: {N} frames, seeing {see.min():.2f}-{see.max():.2f} px (CV {see.std() / see.mean():.1%}), "
+      f"transparency min {tr.min():.2f}, sky {sky.min():.0f}-{sky.max():.0f} ADU, noise n_f/s_f CV {np.std(n / s) / np.mean(n / s):.1%}")
+print(f"plain mean model FWHM {F0:.3f} px")
+rows = []
+def rep(name, fw, no):
+    gain_pct = 100 * (1 - fw / F0); fom = (N0 * F0) / (no * fw)
+    rows.append((name, gain_pct, no / N0, fom))
+    print(f"{name:50s} FWHM {-gain_pct:+6.1f} %  noise x{no / N0:.3f}  FoM {fom:.3f}")
+def rep_w(name, w):
+    rep(name, fwhm(w), noise(w))
+ivar = s / n**2
+rep_w("plain mean", u)
+rep_w("inverse variance (s/n^2)", ivar)
+for k in (1, 2):
+    rep_w(f"inverse variance x FWHM^-{k}", ivar * see ** (-k))
 best = None
-for a in np.linspace(0, 6, 121):
-    w = s / n**2 * np.exp(-a * np.log(see))
-    if noise(w) / N0 <= 1.0: best = (a, w)
-rep(f"oracle: s/n^2 * seeing^-a, largest a with noise<=1 (a={best[0]:.2f})", best[1])
-for target in (1.1, 1.25, 1.5, 2.0):
-    for a in np.linspace(0, 30, 601):
-        w = s / n**2 * np.exp(-a * np.log(see))
-        if noise(w) / N0 > target: break
-        bw = w
-    rep(f"oracle seeing^-a at noise <= x{target}", bw)
-for q in (0.5, 0.3):
-    w = (see <= np.quantile(see, q)).astype(float); rep(f"best {int(q*100)} % of frames by seeing, equal weight", w)
+for k in np.linspace(0, 12, 241):
+    w = ivar * see ** (-k)
+    if noise(w) / N0 <= 1.0: best = (k, w)
+rep_w(f"inverse variance x FWHM^-k, largest k with noise <= x1 (k={best[0]:.2f})", best[1])
+# Proper coaddition on a fine 2D grid (0.25 px), radial profile of the inverse FFT.
+M, d = 256, 0.25
+ax = (np.arange(M) - M // 2) * d
+X, Y = np.meshgrid(ax, ax)
+R = np.hypot(X, Y)
+acc = np.zeros((M, M))
+for f in range(N):
+    Pf = np.abs(np.fft.fft2(np.fft.ifftshift(moffat(see[f], R))))
+    acc += (s[f] ** 2 / n[f] ** 2) * Pf ** 2
+psf = np.real(np.fft.fftshift(np.fft.ifft2(np.sqrt(acc))))
+row = psf[M // 2, M // 2:]
+rep("proper coaddition (Zackay & Ofek 2017)", half_width(row, ax[M // 2:]), noise(ivar))
 # actual run: per-frame weights from tile_weights.csv + clusters.csv
 try:
     rows = list(csv.DictReader(open(f"{ws}/tiles/tile_weights.csv")))

@@ -58,6 +58,17 @@ struct SynthConditions: Sendable {
             }
         }
 
+        // The realistic night's seeing (its own stream: the historic draws above stay in place).
+        if let cv = config.seeingCV {
+            var night = SynthRandom(seed: config.seed, stream: 90)
+            let sd = sqrt(log(1 + cv * cv)), rho = 0.9
+            var z = night.normal()
+            for f in 0..<n {
+                seeing[f] = min(max(exp(mid + sd * z), config.seeingRange.lowerBound), config.seeingRange.upperBound)
+                z = rho * z + sqrt(1 - rho * rho) * night.normal()
+            }
+        }
+
         // Transparency: slight haze, plus a few cloud events of 1-3 frames at 0.4..0.8.
         var transparency = [Double](repeating: 1, count: n)
         var haze = 0.0
@@ -76,8 +87,23 @@ struct SynthConditions: Sendable {
             }
         }
 
+        // The realistic night's cloud passage (its own stream).
+        if config.cloudPassage, n >= 4 {
+            var night = SynthRandom(seed: config.seed, stream: 91)
+            let centre = night.uniform(0.35...0.65) * Double(n - 1)
+            let halfWidth = max(1.5, night.uniform(0.05...0.07) * Double(n))
+            let depth = night.uniform(0.5...0.65)
+            for f in 0..<n {
+                let u = (Double(f) - centre) / halfWidth
+                guard abs(u) < 1 else { continue }
+                let c = cos(u * Double.pi / 2)
+                transparency[f] = min(transparency[f], 1 - depth * c * c)
+            }
+        }
+
         // Sky: rising slowly (moon, twilight), gradient turning slowly; clouds add glow.
-        let riseTotal = rng.uniform(0.1...0.3)
+        let historicRise = rng.uniform(0.1...0.3)
+        let riseTotal = config.skyRise ?? historicRise
         let gradientAngle0 = rng.uniform(0...(2 * Double.pi))
         let gradientTurn = rng.uniform(-0.6...0.6)
         let gradientAmp = rng.uniform(0.08...0.15) * config.skyLevel

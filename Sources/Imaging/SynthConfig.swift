@@ -85,6 +85,20 @@ public struct SynthConfig: Sendable, Equatable, Codable {
     /// File name extension of the frames (default "fits"; "FITS" writes upper-case names).
     public var frameExtension: String = "fits"
 
+    // The night's noise conditions (issue 11). `nil`/false keep the historic series byte for byte;
+    // `realisticNight()` sets the mix that `tcbuild synth` and `tcbuild demo` use by default.
+
+    /// Coefficient of variation of the seeing (e.g. 0.17): a log-normal AR(1) series (frame-to-frame
+    /// correlation 0.9) around the geometric middle of `seeingRange`, clipped to the range; `nil` keeps
+    /// the historic mean-reverting random walk.
+    public var seeingCV: Double?
+    /// When true, one cloud passage crosses the series: transparency dips smoothly (cos^2 profile) to
+    /// 0.35..0.5 over 10-14 % of the frames, centred at 35-65 % of the night, with cloud glow on the sky.
+    public var cloudPassage: Bool = false
+    /// Total relative rise of the sky over the series (1.5 = +150 %, a rising moon); `nil` keeps the
+    /// historic 10-30 %.
+    public var skyRise: Double?
+
     /// A config with the CLI-visible fields set and every internal knob at its default.
     public init(width: Int, height: Int, frames: Int, seed: UInt64 = 1, cfa: Bool = false) {
         self.width = width
@@ -113,6 +127,8 @@ public struct SynthConfig: Sendable, Equatable, Codable {
         if saturatingStars < 0 { return "saturatingStars must not be negative" }
         if let d = driftFraction, !(d >= 0 && d <= 1) { return "driftFraction must be in 0...1" }
         if !(glitchFraction >= 0 && glitchFraction <= 1) { return "glitchFraction must be in 0...1" }
+        if let v = seeingCV, !(v >= 0 && v <= 1) { return "seeingCV must be in 0...1" }
+        if let r = skyRise, !(r >= 0 && r <= 20) { return "skyRise must be in 0...20" }
         if frameExtension.isEmpty || frameExtension.contains("/") || frameExtension.contains(".") {
             return "frameExtension must be a plain extension such as fits or FITS"
         }
@@ -139,6 +155,17 @@ public struct SynthConfig: Sendable, Equatable, Codable {
         return c
     }
 
+    /// This config with a realistic night for noise (what `tcbuild synth` and `tcbuild demo` generate
+    /// by default): seeing with a CV of 17 %, one cloud passage and a sky rising by 150 % (moonrise).
+    /// Frame-to-frame noise then differs as on a real night, which is what noise-aware weights use.
+    public func realisticNight() -> SynthConfig {
+        var c = self
+        c.seeingCV = 0.17
+        c.cloudPassage = true
+        c.skyRise = 1.5
+        return c
+    }
+
     /// True when every defect knob is at its default (the historic series).
     public var defectsAreDefault: Bool {
         hotPixelsPerMegapixel == nil && warmColumns == 0 && cosmicRaysPerMegapixel == 0 && satelliteTrails == 0 && planeTrails == 0
@@ -153,7 +180,7 @@ extension SynthConfig {
         case totalRotationDegrees, jitterPixels, pedestal, gain, readNoise, skyLevel, nebulaPeak, exposureSeconds
         case frameGapSeconds, startEpochSeconds, oversampling, hotPixelsPerMegapixel, warmColumns
         case cosmicRaysPerMegapixel, satelliteTrails, planeTrails, adcBits, saturatingStars, blooming, driftFraction
-        case glitchFraction, frameExtension
+        case glitchFraction, frameExtension, seeingCV, cloudPassage, skyRise
     }
 
     /// Decodes a config; every knob missing from the data (e.g. JSON written before the knob
@@ -193,5 +220,8 @@ extension SynthConfig {
         driftFraction = try c.decodeIfPresent(Double.self, forKey: .driftFraction)
         try load(.glitchFraction, &glitchFraction)
         try load(.frameExtension, &frameExtension)
+        seeingCV = try c.decodeIfPresent(Double.self, forKey: .seeingCV)
+        try load(.cloudPassage, &cloudPassage)
+        skyRise = try c.decodeIfPresent(Double.self, forKey: .skyRise)
     }
 }

@@ -137,7 +137,8 @@ public struct SynthSeries: Sendable {
             fullWell: recordSaturation ? fullWell : nil,
             blooming: config.blooming ? true : nil,
             driftFraction: config.driftFraction,
-            frameExtension: config.frameExtension == "fits" ? nil : config.frameExtension)
+            frameExtension: config.frameExtension == "fits" ? nil : config.frameExtension,
+            seeingCv: config.seeingCV, cloudPassage: config.cloudPassage ? true : nil, skyRise: config.skyRise)
     }
 
     /// The relative path of frame `index` inside a series directory with the default extension.

@@ -217,6 +217,12 @@ public struct SynthTruth: Sendable, Equatable, Codable {
     public var driftFraction: Double?
     /// Frame file name extension when it is not "fits".
     public var frameExtension: String?
+    /// The realistic night's seeing CV when the `seeingCV` knob is set (absent in the historic series).
+    public var seeingCv: Double?
+    /// True when a cloud passage crosses the series (absent when off).
+    public var cloudPassage: Bool?
+    /// Total relative sky rise when the `skyRise` knob is set (absent in the historic series).
+    public var skyRise: Double?
 
     /// The canonical JSON bytes: snake_case keys, sorted, pretty-printed; deterministic for equal truth.
     public func jsonData() throws -> Data {

@@ -17,6 +17,11 @@ struct Synth: ParsableCommand {
             DIR/truth/truth.json (per-frame seeing, transparency, background, transform). \
             The same arguments always produce byte-identical files.
 
+            The night is realistic in noise by default: seeing varying with a CV of 17 %, one cloud \
+            passage (transparency down to 0.35-0.5 with cloud glow) and a sky rising by 150 % (moonrise), \
+            so frames differ in noise as on a real night (--seeing-cv, --[no-]cloud-passage, --sky-rise; \
+            --historic-night for the series of earlier versions).
+
             Camera and observing defects (off by default; --realistic turns on a realistic mix, \
             which the individual options then override): sensor-fixed hot pixels (--hot-pixels, per Mpx; \
             drift turns them into streaks in a stack) and warm columns, cosmic rays (--cosmic-rays, hits \
@@ -85,13 +90,29 @@ struct Synth: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Fraction of tracking-glitch frames with doubled or trailed stars, 0...1 (default 0).", valueName: "fraction"))
     var glitches: Double?
 
+    @Flag(name: .long, help: "The historic night (seeing random walk, 1-2 short cloud events, sky rising 10-30 %) instead of the realistic one (seeing CV 17 %, a cloud passage, sky rising 150 %).")
+    var historicNight: Bool = false
+
+    @Option(name: .long, help: ArgumentHelp("Seeing coefficient of variation, 0...1 (realistic night: 0.17).", valueName: "cv"))
+    var seeingCv: Double?
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "A cloud passage over 10-14 % of the frames (realistic night: on).")
+    var cloudPassage: Bool?
+
+    @Option(name: .long, help: ArgumentHelp("Total relative sky rise over the series, e.g. 1.5 = +150 % (realistic night: 1.5).", valueName: "fraction"))
+    var skyRise: Double?
+
     @Option(name: .customLong("extension"), help: ArgumentHelp("Frame file extension, e.g. FITS for upper-case names (default fits).", valueName: "ext"))
     var fileExtension: String?
 
     /// The generator config for the parsed arguments (`--realistic` first, then the individual options).
     func makeConfig(width: Int, height: Int) -> SynthConfig {
         var config = SynthConfig(width: width, height: height, frames: frames, seed: seed, cfa: cfa)
+        if !historicNight { config = config.realisticNight() }
         if realistic { config = config.realistic() }
+        if let seeingCv { config.seeingCV = seeingCv }
+        if let cloudPassage { config.cloudPassage = cloudPassage }
+        if let skyRise { config.skyRise = skyRise }
         if let stars { config.starCount = stars }
         if let hotPixels { config.hotPixelsPerMegapixel = hotPixels }
         if let warmColumns { config.warmColumns = warmColumns }

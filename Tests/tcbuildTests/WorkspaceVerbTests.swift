@@ -65,7 +65,7 @@ import TestSupport
         #expect(explain.stdout.contains("... and \(everyUpstream - 3) more upstream node(s) ran (local/"))
         let text = try tcbuild(["graph", "-w", dir.path])
         #expect(text.stdout.contains("register (8 nodes) <- reference, stars"))
-        #expect(text.stdout.contains("stack (2 nodes)"))
+        #expect(text.stdout.contains("stack (3 nodes)"))  // stack/classical, stack/inverse_variance, stack
         let dot = try tcbuild(["graph", "-w", dir.path, "--format", "dot"])
         #expect(dot.stdout.hasPrefix("digraph tcbuild {"))
         #expect(dot.stdout.contains("\"tiles/geometry\" -> \"tiles/metrics\";"))

@@ -232,6 +232,59 @@ extension TCConfig {
         }
     }
 
+    /// `weighting.mode`
+    public enum WeightingMode: String, Codable, Sendable, CaseIterable {
+        /// W_f,t = exp(alpha (Q_f + Q_local)) x the frame's flux-normalized inverse variance, Q_local from
+        /// smoothed local metrics, alpha per tile (`weighting.strength`).
+        case noiseAware = "noise_aware"
+        /// METHOD's literal v2 weights, W_f,t = G_f L_f,t (the other `weighting.*` keys are ignored).
+        case literal
+    }
+
+    /// `weighting.local_fwhm`
+    public enum LocalFWHMSource: String, Codable, Sendable, CaseIterable {
+        /// A per-frame field: log FWHM_f,t = log FWHM_f + log h_t (the frame's median over all its stars
+        /// times the tile's field factor, the median over frames of its ratio), so a tile's weight follows
+        /// the frame's seeing and not the noise of its own few star fits.
+        case field
+        /// The tile's own star measurements (METHOD's literal phase 5).
+        case tile
+    }
+
+    /// `weighting.*` (tcbuild's noise-aware weighting, METHOD "Noise-aware weighting").
+    public struct WeightingSection: Codable, Sendable, Equatable {
+        /// noise_aware (default) or literal.
+        public var mode = WeightingMode.noiseAware
+        /// The strength alpha on the Q exponents; nil = auto (per tile, the largest predicted FoM
+        /// within the noise budget).
+        public var strength: Double? = nil
+        /// Where the local FWHM comes from.
+        public var localFwhm = LocalFWHMSource.field
+        /// Noise budget of auto: predicted noise at most this many percent above the classical mean's.
+        public var maxNoiseIncreasePercent = 0.0
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case mode, strength, localFwhm = "local_fwhm", maxNoiseIncreasePercent = "max_noise_increase_percent"
+        }
+        /// Decodes; `strength` is `"auto"` or a number.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            mode = try c.decodeIfPresent(WeightingMode.self, forKey: .mode) ?? .noiseAware
+            strength = try? c.decode(Double.self, forKey: .strength)
+            localFwhm = try c.decodeIfPresent(LocalFWHMSource.self, forKey: .localFwhm) ?? .field
+            maxNoiseIncreasePercent = try c.decodeIfPresent(Double.self, forKey: .maxNoiseIncreasePercent) ?? 0
+        }
+        /// Encodes every key; `strength` as `"auto"` or the number, so params and explain always name it.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(mode, forKey: .mode)
+            if let strength { try c.encode(strength, forKey: .strength) } else { try c.encode("auto", forKey: .strength) }
+            try c.encode(localFwhm, forKey: .localFwhm)
+            try c.encode(maxNoiseIncreasePercent, forKey: .maxNoiseIncreasePercent)
+        }
+    }
+
     /// `reconstruction.window`
     public enum Window: String, Codable, Sendable, CaseIterable {
         /// Hann window.

@@ -19,6 +19,8 @@ public struct TCConfig: Codable, Sendable, Equatable {
     public var tile: TileSection
     /// `local_metrics.*`: phase 5.
     public var localMetrics: LocalMetricsSection
+    /// `weighting.*`: the noise-aware weights (tcbuild's extension of phases 3-5).
+    public var weighting: WeightingSection
     /// `reconstruction.*`: phase 6 (also used by phase 8).
     public var reconstruction: ReconstructionSection
     /// `synthetic.*`: phases 7 and 8.
@@ -36,7 +38,7 @@ public struct TCConfig: Codable, Sendable, Equatable {
     public init(data: DataSection = .init(), registration: RegistrationSection = .init(),
                 normalization: NormalizationSection = .init(), globalMetrics: GlobalMetricsSection = .init(),
                 tile: TileSection = .init(), localMetrics: LocalMetricsSection = .init(),
-                reconstruction: ReconstructionSection = .init(), synthetic: SyntheticSection = .init(),
+                weighting: WeightingSection = .init(), reconstruction: ReconstructionSection = .init(), synthetic: SyntheticSection = .init(),
                 stacking: StackingSection = .init(), validation: ValidationSection = .init(),
                 pipeline: PipelineSection = .init(), runtimeLimits: RuntimeLimitsSection = .init()) {
         self.data = data
@@ -45,6 +47,7 @@ public struct TCConfig: Codable, Sendable, Equatable {
         self.globalMetrics = globalMetrics
         self.tile = tile
         self.localMetrics = localMetrics
+        self.weighting = weighting
         self.reconstruction = reconstruction
         self.synthetic = synthetic
         self.stacking = stacking
@@ -58,8 +61,27 @@ public struct TCConfig: Codable, Sendable, Equatable {
         case globalMetrics = "global_metrics"
         case tile
         case localMetrics = "local_metrics"
-        case reconstruction, synthetic, stacking, validation, pipeline
+        case weighting, reconstruction, synthetic, stacking, validation, pipeline
         case runtimeLimits = "runtime_limits"
+    }
+
+    /// Decodes a config; a section missing from the data (a run recorded before it existed) takes its defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        data = try c.decodeIfPresent(DataSection.self, forKey: .data) ?? data
+        registration = try c.decodeIfPresent(RegistrationSection.self, forKey: .registration) ?? registration
+        normalization = try c.decodeIfPresent(NormalizationSection.self, forKey: .normalization) ?? normalization
+        globalMetrics = try c.decodeIfPresent(GlobalMetricsSection.self, forKey: .globalMetrics) ?? globalMetrics
+        tile = try c.decodeIfPresent(TileSection.self, forKey: .tile) ?? tile
+        localMetrics = try c.decodeIfPresent(LocalMetricsSection.self, forKey: .localMetrics) ?? localMetrics
+        weighting = try c.decodeIfPresent(WeightingSection.self, forKey: .weighting) ?? weighting
+        reconstruction = try c.decodeIfPresent(ReconstructionSection.self, forKey: .reconstruction) ?? reconstruction
+        synthetic = try c.decodeIfPresent(SyntheticSection.self, forKey: .synthetic) ?? synthetic
+        stacking = try c.decodeIfPresent(StackingSection.self, forKey: .stacking) ?? stacking
+        validation = try c.decodeIfPresent(ValidationSection.self, forKey: .validation) ?? validation
+        pipeline = try c.decodeIfPresent(PipelineSection.self, forKey: .pipeline) ?? pipeline
+        runtimeLimits = try c.decodeIfPresent(RuntimeLimitsSection.self, forKey: .runtimeLimits) ?? runtimeLimits
     }
 
     /// The value at a dotted key path (`tile.size_factor`) as a canonical string: integers

@@ -233,6 +233,26 @@ extension ConfigKey {
                   }, read: { $0[keyPath: kp].description })
     }
 
+    static func strength(_ path: String, _ kp: WritableKeyPath<TCConfig, Double?> & Sendable,
+                         _ meaning: String, _ readBy: String) -> ConfigKey {
+        ConfigKey(path: path, typeName: "auto or number", allowed: "auto, or 0...10", meaning: meaning,
+                  readBy: readBy, isText: false,
+                  apply: { (c: inout TCConfig, node: YAMLNode, at: ConfigLocation) throws(ConfigError) in
+                      if case .string("auto")? = node.resolved {
+                          c[keyPath: kp] = nil
+                          return
+                      }
+                      switch node.resolved {
+                      case .int?, .double?:
+                          let x = try readDouble(node, path, at)
+                          try check(x, .closed(0, 10), node, path, at)
+                          c[keyPath: kp] = x
+                      default:
+                          throw .wrongType(at, keyPath: path, expected: "auto or a number (1 = METHOD's exponents)", got: got(node))
+                      }
+                  }, read: { $0[keyPath: kp].map(formatNumber) ?? "auto" })
+    }
+
     static func reference(_ path: String, _ kp: WritableKeyPath<TCConfig, ReferenceFrame> & Sendable,
                           _ meaning: String, _ readBy: String) -> ConfigKey {
         ConfigKey(path: path, typeName: "auto, index or path", allowed: "auto, index >= 0, or a path",

@@ -73,6 +73,19 @@ enum ConfigSchema {
         .clamp("local_metrics.clamp", \.localMetrics.clamp, "Q_local is clamped to [lo, hi] before L = exp(Q_local)",
                "5 local metrics"),
 
+        .choice("weighting.mode", \.weighting.mode,
+                "noise_aware: W = exp(alpha (Q_f + Q_local)) x the frame's flux-normalized inverse variance; "
+                + "literal: METHOD's v2 weights W = G_f L_f,t (the other weighting keys are ignored)", "5 local metrics"),
+        .strength("weighting.strength", \.weighting.strength,
+                  "alpha on the Q exponents (1 = METHOD's); auto: per tile, the largest predicted faint-star FoM "
+                  + "whose predicted noise stays within weighting.max_noise_increase_percent of the classical mean's",
+                  "5 local metrics"),
+        .choice("weighting.local_fwhm", \.weighting.localFwhm,
+                "field: per-frame FWHM x the tile's field factor (follows the seeing); tile: the tile's own star fits",
+                "5 local metrics"),
+        .double("weighting.max_noise_increase_percent", \.weighting.maxNoiseIncreasePercent, .closed(0, 100),
+                "noise budget of strength auto: predicted noise vs the classical mean's, percent", "5 local metrics"),
+
         .double("reconstruction.eps", \.reconstruction.eps, .above(0),
                 "weight sums below eps fall back to the unweighted mean", "6 reconstruction, 8 synthetic frames"),
         .choice("reconstruction.window", \.reconstruction.window, "overlap-add window",

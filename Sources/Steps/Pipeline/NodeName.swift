@@ -57,6 +57,8 @@ public enum NodeName {
     public static func synthetic(_ cluster: Int) -> String { "synthetic/" + String(format: "%02d", cluster) }
     /// `stack/classical`: the classical mean of every registered frame (validation's yardstick).
     public static let classicalStack = "stack/classical"
+    /// The inverse-variance mean of the registered frames (validation's second yardstick).
+    public static let inverseVarianceStack = "stack/inverse_variance"
     /// `stack`: the final stack of the synthetic frames.
     public static let stack = "stack"
     /// `validation`: phase 10's verdict.

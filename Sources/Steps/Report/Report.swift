@@ -92,6 +92,15 @@ public enum Report {
              ReportHTML.escape(ReportData.value(c)), ReportHTML.escape(ReportData.limit(c)),
              c.passed ? "yes" : "NO", ReportHTML.escape(c.detail)]
         }, rowClasses: v.checks.map { $0.passed ? "pass" : "fail" })
+        if let stacks = v.stacks, !stacks.isEmpty {
+            func f(_ x: Double?, _ format: String) -> String { x.map { String(format: format, $0) } ?? "n/a" }
+            html += "<p>Quality against the classical stack (matched stars; noise flux-normalized, star scale = means of "
+                + "FWHM-sized blocks of star-free background; FoM = faint-star SNR gain, &gt; 1 is better):</p>"
+            html += ReportHTML.table(["stack", "FWHM (px)", "FWHM gain", "noise, star scale", "noise, pixel", "FoM"], stacks.map { q in
+                [ReportHTML.escape(q.name), f(q.fwhm, "%.3f"), f(q.fwhmGainPercent, "%+.1f %%"),
+                 f(q.starScaleNoiseRatio, "x%.3f"), f(q.pixelNoiseRatio, "x%.3f"), f(q.fom, "%.3f")]
+            })
+        }
         return html
     }
 

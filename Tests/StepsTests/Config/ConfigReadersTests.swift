@@ -8,6 +8,8 @@ import TestSupport
     @Test func docsListTheNodesThatReadEachKey() throws {
         let readers = try PipelineRunner.configReaders()
         #expect(readers["tile.size_factor"] == ["tiles/geometry"])
+        #expect(readers["weighting.strength"] == ["tiles/metrics"])  // the rest follows by input digests
+        #expect(readers["weighting.mode"] == ["tiles/metrics"])
         #expect(readers["registration.min_star_matches"]?.contains("register/NNNNN") == true)
         #expect(readers["synthetic.frames_max"] == ["clusters", "stack"])  // it shapes the stack's inputs
         // The scan resolves it, the nodes that must not use saturated stars read the resolved level.

@@ -48,6 +48,11 @@ private let everyKeyNonDefault: [String] = [
     "  clamp:",
     "    - -1.5",
     "    - 1.5",
+    "weighting:",
+    "  mode: literal",
+    "  strength: 0.5",
+    "  local_fwhm: tile",
+    "  max_noise_increase_percent: 2",
     "reconstruction:",
     "  eps: 1.0e-9",
     "  window: cosine",
@@ -220,7 +225,7 @@ private let everyKeyNonDefault: [String] = [
         #expect(c.value(at: "tile.size_factr") == nil)
         // Every key path has a value, and reading it back as an override reproduces the config.
         let paths = ConfigLoader.keyPaths()
-        #expect(paths.count == 57 && Set(paths).count == paths.count)
+        #expect(paths.count == 61 && Set(paths).count == paths.count)
         let custom = try parse(everyKeyNonDefault)
         let overrides = paths.map { "\($0)=\(custom.value(at: $0)!)" }
         #expect(try ConfigLoader.parse(yaml: "", file: "x.yaml", overrides: overrides) == custom)

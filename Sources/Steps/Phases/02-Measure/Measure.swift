@@ -37,10 +37,13 @@ public struct MeasuredStar: Codable, Sendable, Equatable {
     public var snr: Double
     /// Whether a raw pixel within 1 px of the centre reaches 98 % of the sensor's saturation level.
     public var saturated: Bool
+    /// Total PSF flux of the fit, normalized units (nil in artifacts written before measure version 4).
+    public var flux: Double?
 
     /// A star from explicit values.
     public init(x: Double, y: Double, fwhm: Double, roundness: Double, ellipticity: Double,
-                contrast: Double, snr: Double, saturated: Bool) {
+                contrast: Double, snr: Double, saturated: Bool, flux: Double? = nil) {
+        self.flux = flux
         self.x = x
         self.y = y
         self.fwhm = fwhm
@@ -236,7 +239,8 @@ public enum Measure {
             }
             return MeasuredStar(x: rounded(s.x), y: rounded(s.y), fwhm: rounded(s.fwhm),
                                 roundness: rounded(s.roundness), ellipticity: rounded(s.ellipticity),
-                                contrast: rounded(s.contrast), snr: rounded(s.snr), saturated: saturated)
+                                contrast: rounded(s.contrast), snr: rounded(s.snr), saturated: saturated,
+                                flux: s.flux.isFinite ? rounded(s.flux) : nil)
         }
     }
 

@@ -23,8 +23,8 @@ public struct GlobalMetricsStep: PipelineStep {
     public var configSections: [String] { ["global_metrics"] }
     public var nodes: [String] { [NodeName.metrics] }
 
-    /// Code version of `metrics`.
-    public static let version = 1
+    /// Code version of `metrics` (2: each row carries the frame's flux scale).
+    public static let version = 2
 
     /// Adds `metrics`: reads every `measure/NNNNN#measure` and `register/NNNNN#transform`, scales the
     /// metrics across frames and writes `metrics` (`FrameMetricsTable` JSON) and `csv`

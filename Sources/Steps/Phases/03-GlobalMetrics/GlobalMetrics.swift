@@ -25,10 +25,14 @@ public struct FrameMetrics: Codable, Sendable, Equatable {
     public var starCount: Int
     /// Median FWHM of the registered frame's unsaturated stars, px; nil without stars.
     public var fwhm: Double?
+    /// Relative flux scale s_f of the normalized frame (`FluxScale.relative`, median frame 1); nil in
+    /// artifacts written before metrics version 2.
+    public var fluxScale: Double?
 
     /// A row from explicit values.
     public init(index: Int, file: String, background: Double, noise: Double, gradient: Double, q: Double, g: Double,
-                residual: Double?, matches: Int?, starCount: Int, fwhm: Double?) {
+                residual: Double?, matches: Int?, starCount: Int, fwhm: Double?, fluxScale: Double? = nil) {
+        self.fluxScale = fluxScale
         self.index = index
         self.file = file
         self.background = background
@@ -115,13 +119,15 @@ public enum GlobalMetrics {
                         gradient: measures.map { $0.channels.map(\.gradient) },
                         weights: section.weights, clamp: section.clamp)
         func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
+        let scale = FluxScale.relative(measures)
         return FrameMetricsTable(frames: measures.indices.map { f in
             let m = measures[f]
             return FrameMetrics(index: f, file: files[f], background: Measure.rounded(mean(m.channels.map(\.background))),
                                 noise: Measure.rounded(mean(m.channels.map(\.noise))),
                                 gradient: Measure.rounded(mean(m.channels.map(\.gradient))),
                                 q: q[f], g: exp(q[f]), residual: registration[f].residualRMS,
-                                matches: registration[f].matches, starCount: m.starCount, fwhm: m.fwhm)
+                                matches: registration[f].matches, starCount: m.starCount, fwhm: m.fwhm,
+                                fluxScale: Measure.rounded(scale[f]))
         })
     }
 }

@@ -15,6 +15,8 @@ public struct TileMetricsParams: Codable, Sendable, Equatable {
     public var localMetrics: TCConfig.LocalMetricsSection
     /// `tile.star_min_count`.
     public var tile: StarGate
+    /// `weighting.*`.
+    public var weighting: TCConfig.WeightingSection
     /// Frame file names, frame order.
     public var frames: [String]
 
@@ -22,20 +24,21 @@ public struct TileMetricsParams: Codable, Sendable, Equatable {
     public init(config: TCConfig, frames: FrameList) {
         localMetrics = config.localMetrics
         tile = StarGate(starMinCount: config.tile.starMinCount)
+        weighting = config.weighting
         self.frames = frames.frames.map(\.name)
     }
-    enum CodingKeys: String, CodingKey { case localMetrics = "local_metrics", tile, frames }
+    enum CodingKeys: String, CodingKey { case localMetrics = "local_metrics", tile, weighting, frames }
 }
 
 public struct TileMetricsStep: PipelineStep {
     public var name: String { NodeName.tileMetrics }
-    public var summary: String { "scale the local metrics per tile across frames: L_f,t and W_f,t = G_f L_f,t (phase 5); tile_weights.csv" }
+    public var summary: String { "scale the local metrics per tile across frames: W_f,t, noise-aware (weighting.*) or METHOD's G_f L_f,t (phase 5); tile_weights.csv, tiles/weighting.json" }
     public var prerequisites: [String] { [NodeName.metrics, NodeName.tileGeometry, "local"] }
-    public var configSections: [String] { ["local_metrics", "tile"] }
+    public var configSections: [String] { ["local_metrics", "tile", "weighting"] }
     public var nodes: [String] { [NodeName.tileMetrics] }
 
-    /// Code version of `tiles/metrics`.
-    public static let version = 1
+    /// Code version of `tiles/metrics` (2: noise-aware weights, the `weighting` output).
+    public static let version = 2
 
     /// Adds `tiles/metrics`: reads every `local/NNNNN#local`, `metrics#metrics` and the grid; writes
     /// `weights` (`TileWeights`, binary) and `csv` (materialized at `tiles/tile_weights.csv`).
@@ -49,7 +52,7 @@ public struct TileMetricsStep: PipelineStep {
         let count = indices.count
         builder.add(Node(name: NodeName.tileMetrics, kind: "tiles.metrics", version: Self.version,
                  params: TileMetricsParams(config: builder.config, frames: builder.frames), inputs: inputs,
-                 outputs: ["weights", "csv"], group: "tiles") { ctx in
+                 outputs: ["weights", "csv", "weighting"], group: "tiles") { ctx in
             let p = try ctx.params(TileMetricsParams.self)
             let table = try Artifacts.readJSON(FrameMetricsTable.self, ctx, "metrics")
             let grid = try Artifacts.readJSON(TileGrid.self, ctx, "grid")
@@ -65,11 +68,26 @@ public struct TileMetricsStep: PipelineStep {
             guard table.frames.count == count else {
                 throw MetricsError.inconsistent(node: ctx.name, message: "metrics has \(table.frames.count) frames, expected \(count)")
             }
-            let weights = TileMetrics.weights(local: local, g: table.frames.map(\.g), section: p.localMetrics,
+            let literal = TileMetrics.weights(local: local, g: table.frames.map(\.g), section: p.localMetrics,
                                               starMinCount: p.tile.starMinCount)
+            let weights: TileWeights, summary: WeightingSummary
+            switch p.weighting.mode {
+            case .literal:
+                weights = literal
+                summary = WeightingSummary(mode: p.weighting.mode.rawValue, strength: "1", inverseVariance: [], tiles: [])
+            case .noiseAware:
+                (weights, summary) = NoiseAwareWeights.weights(local: local, literal: literal, table: table, grid: grid,
+                                                               section: p.localMetrics, weighting: p.weighting)
+                let alphas = summary.tiles.map(\.alpha).sorted()
+                if let lo = alphas.first, let hi = alphas.last {
+                    ctx.log("noise-aware weights: alpha \(formatNumber(lo))..\(formatNumber(hi)) (median \(formatNumber(alphas[alphas.count / 2]))) over \(alphas.count) tiles")
+                }
+            }
+            try Artifacts.writeJSON(summary, ctx, "weighting")
             try ctx.writeOutput("weights", weights.encoded())
             try Artifacts.writeText(weights.csv(files: p.frames), ctx, "csv")
         })
         builder.materialize(NodeName.tileMetrics, "csv", at: "tiles/tile_weights.csv")
+        builder.materialize(NodeName.tileMetrics, "weighting", at: "tiles/weighting.json")
     }
 }

@@ -26,12 +26,25 @@ public enum ClassicalStack {
     /// Code version; bump when the computation changes.
     public static let version = 2
 
+    /// Inverse-variance weights of the normalized frames, s_f / sigma_f^2 (flux scale and noise from
+    /// the `metrics` table), divided by their median: the linear mean with the least noise per unit of
+    /// star flux, and no preference for seeing (validation's second yardstick).
+    public static func inverseVarianceWeights(_ table: FrameMetricsTable) -> [Double] {
+        let raw = table.frames.map { r -> Double in
+            let s = (r.fluxScale ?? 1) > 0 ? (r.fluxScale ?? 1) : 1
+            return r.noise > 0 ? s / (r.noise * r.noise) : .nan
+        }
+        let mid = Statistics.median(raw.filter(\.isFinite)) ?? 1
+        return raw.map { $0.isFinite && mid > 0 ? $0 / mid : 1 }
+    }
+
     /// The classical mean of `frames` (registered FITS paths) with their measurements, in frame order.
     /// Streams in row bands (`StreamingMean`), Double accumulation, deterministic. Throws
     /// `StepError.badArtifact` when a measurement has a different channel count than its frame or a
     /// background <= 0, or a frame is unreadable.
     public static func mean(frames: [(path: String, measurement: FrameMeasurement, name: String)],
-                            masks: RejectionMasks? = nil, node: String = NodeName.classicalStack) throws -> Image {
+                            masks: RejectionMasks? = nil, weights: [Double]? = nil,
+                            node: String = NodeName.classicalStack) throws -> Image {
         guard let first = frames.first else { throw StepError.badArtifact(node: node, message: "no registered frame to stack") }
         let header: FITSHeader
         do { header = try FITS.readHeader(first.path) } catch {
@@ -50,7 +63,8 @@ public enum ClassicalStack {
             guard b.allSatisfy({ $0 > 0 && $0.isFinite }) else {
                 throw StepError.badArtifact(node: node, message: "measurement of \(f.name) has a background <= 0: \(b)")
             }
-            inputs.append(MeanInput(path: f.path, divisors: b, name: f.name, rejected: masks?.frames[i] ?? []))
+            inputs.append(MeanInput(path: f.path, divisors: b, name: f.name, rejected: masks?.frames[i] ?? [],
+                                    weight: weights?[i] ?? 1))
         }
         return try StreamingMean.average(inputs, width: header.width, height: header.height,
                                          channels: header.channels, node: node).image

@@ -12,9 +12,12 @@ public struct MeanInput: Sendable, Equatable {
     public var name: String
     /// Rejected pixels (`RejectionMasks`, ascending indices), skipped like NaN.
     public var rejected: [UInt32]
+    /// Weight of this input in the mean (1 = the plain mean; > 0).
+    public var weight: Double
 
     /// An input.
-    public init(path: String, divisors: [Double], name: String, rejected: [UInt32] = []) {
+    public init(path: String, divisors: [Double], name: String, rejected: [UInt32] = [], weight: Double = 1) {
+        self.weight = weight
         self.path = path
         self.divisors = divisors
         self.name = name
@@ -59,13 +62,15 @@ public enum StreamingMean {
         var out = [Float](repeating: .nan, count: plane * channels)
         var complete = trackComplete ? [Bool](repeating: false, count: plane * channels) : []
         var sum = [Double](repeating: 0, count: bandRows * rowValues)
-        var count = [UInt32](repeating: 0, count: bandRows * rowValues)
+        var count = [Double](repeating: 0, count: bandRows * rowValues)
+        var seen = [UInt32](repeating: 0, count: trackComplete ? bandRows * rowValues : 0)
         let total = UInt32(inputs.count)
         var y0 = 0
         while y0 < height {
             let rows = min(bandRows, height - y0)
             let n = rows * width
             for i in 0..<(rows * rowValues) { sum[i] = 0; count[i] = 0 }
+            if trackComplete { for i in 0..<(rows * rowValues) { seen[i] = 0 } }
             for input in inputs {
                 var band: Image
                 do { band = try FITS.readRows(input.path, from: y0, count: rows) } catch {
@@ -76,20 +81,35 @@ public enum StreamingMean {
                     throw StepError.badArtifact(node: node, message: "\(input.name) is \(band.width) px wide with \(band.channels) planes, "
                         + "expected \(width) px and \(channels) planes")
                 }
+                let weight = input.weight
                 band.pixels.withUnsafeBufferPointer { src in
                     sum.withUnsafeMutableBufferPointer { s in
                         count.withUnsafeMutableBufferPointer { k in
                             for c in 0..<channels {
                                 let d = input.divisors[c]
                                 let base = c * n
-                                for i in 0..<n {
-                                    let v = src[base + i]
-                                    guard v.isFinite else { continue }
-                                    s[base + i] += Double(v) / d
-                                    k[base + i] += 1
+                                if weight == 1 {  // the plain mean: exactly the historic bits
+                                    for i in 0..<n {
+                                        let v = src[base + i]
+                                        guard v.isFinite else { continue }
+                                        s[base + i] += Double(v) / d
+                                        k[base + i] += 1
+                                    }
+                                } else {
+                                    for i in 0..<n {
+                                        let v = src[base + i]
+                                        guard v.isFinite else { continue }
+                                        s[base + i] += weight * (Double(v) / d)
+                                        k[base + i] += weight
+                                    }
                                 }
                             }
                         }
+                    }
+                }
+                if trackComplete {
+                    band.pixels.withUnsafeBufferPointer { src in
+                        for i in 0..<(rows * rowValues) where src[i].isFinite { seen[i] += 1 }
                     }
                 }
             }
@@ -98,14 +118,14 @@ public enum StreamingMean {
                     out.withUnsafeMutableBufferPointer { o in
                         for c in 0..<channels {
                             let src = c * n, dst = c * plane + y0 * width
-                            for i in 0..<n where k[src + i] > 0 { o[dst + i] = Float(s[src + i] / Double(k[src + i])) }
+                            for i in 0..<n where k[src + i] > 0 { o[dst + i] = Float(s[src + i] / k[src + i]) }
                         }
                     }
                     if trackComplete {
                         complete.withUnsafeMutableBufferPointer { m in
                             for c in 0..<channels {
                                 let src = c * n, dst = c * plane + y0 * width
-                                for i in 0..<n { m[dst + i] = k[src + i] == total }
+                                for i in 0..<n { m[dst + i] = seen[src + i] == total }
                             }
                         }
                     }

@@ -7,7 +7,7 @@ import Imaging
 public enum Validation {
     /// Code version; bump when a check changes (2: PSF fits with the inlined exp and the
     /// consecutive-rejection stop, which move star measurements in the last bits).
-    public static let version = 2
+    public static let version = 3  // 3: background noise at star scale, FoM, the stacks' quality table
 
     /// Check names, in report order.
     public static let fwhmImprovement = "fwhm_improvement_percent"
@@ -31,7 +31,8 @@ public enum Validation {
                                 validation v: TCConfig.ValidationSection, limits: TCConfig.RuntimeLimitsSection,
                                 abortOnFail: Bool, threads: Int = 1) -> ValidationReport {
         let fwhm = compareFWHM(stack: stack, classical: classical, threads: threads)
-        let background = compareBackground(stack: stack, classical: classical, fluxRatio: fwhm.fluxRatio, threads: threads)
+        let background = compareBackground(stack: stack, classical: classical, fluxRatio: fwhm.fluxRatio,
+                                           starFWHM: fwhm.classicalMedian, threads: threads)
         let pattern = tilePattern(stack, grid: grid)
         let variance = tileWeightVariance(weights)
         let tiles = tileUsability(stack: stack, classical: classical, grid: grid, weights: weights,
@@ -48,8 +49,10 @@ public enum Validation {
         checks.append(ValidationCheck(
             name: backgroundIncrease, key: "validation.max_background_rms_increase_percent", value: background.increasePercent,
             limit: v.maxBackgroundRmsIncreasePercent, comparison: "<=", quantum: 1e-4,
-            detail: "background noise \(fmt(background.stackNoise)) vs classical \(fmt(background.classicalNoise)) "
-                + "(flux scale \(fmt(background.fluxScale)), \(background.fluxScaleSource))"))
+            detail: (background.blockSize.map { "star-scale noise (\($0) px block means) \(fmt(background.stackStarScaleNoise)) vs classical "
+                    + "\(fmt(background.classicalStarScaleNoise)); " } ?? "")
+                + "pixel noise \(fmt(background.stackNoise)) vs classical \(fmt(background.classicalNoise)) "
+                + "(\(fmt(background.pixelIncreasePercent)) %; flux scale \(fmt(background.fluxScale)), \(background.fluxScaleSource))"))
         checks.append(ValidationCheck(
             name: weightVariance, key: "validation.min_tile_weight_variance", value: variance,
             limit: v.minTileWeightVariance, comparison: ">=",
@@ -70,7 +73,69 @@ public enum Validation {
             name: tileAnalysisFactor, key: "runtime_limits.tile_analysis_max_factor_vs_stack", value: nil,
             limit: limits.tileAnalysisMaxFactorVsStack, comparison: "<=", measured: false,
             detail: "not measured in-node (no wall clock in a deterministic node); the runner may fill it"))
-        return ValidationReport(abortOnFail: abortOnFail, checks: checks, fwhm: fwhm, background: background,
-                                tilePattern: pattern, tiles: tiles, tileWeightVariance: variance)
+        var report = ValidationReport(abortOnFail: abortOnFail, checks: checks, fwhm: fwhm, background: background,
+                                      tilePattern: pattern, tiles: tiles, tileWeightVariance: variance)
+        report.stacks = [StackQuality(name: "final stack", fwhm: fwhm, background: background),
+                         StackQuality(name: "classical stack", fwhm: fwhm.classicalMedian, fwhmGainPercent: 0,
+                                      starScaleNoiseRatio: 1, pixelNoiseRatio: 1, fom: 1)]
+        return report
+    }
+}
+
+/// FWHM, noise and faint-star figure of merit of one stack against the classical stack (same matched-star
+/// measurement, flux-normalized noise).
+public struct StackQuality: Codable, Sendable, Equatable {
+    /// `final stack`, `reconstruction`, `classical stack`, `inverse-variance stack`.
+    public var name: String
+    /// Median FWHM over the stars matched with the classical stack, px.
+    public var fwhm: Double?
+    /// `100 * (classical - this) / classical` of the median FWHM (> 0 = sharper).
+    public var fwhmGainPercent: Double?
+    /// Star-scale background noise / the classical stack's (flux-normalized).
+    public var starScaleNoiseRatio: Double?
+    /// Pixel noise / the classical stack's (flux-normalized).
+    public var pixelNoiseRatio: Double?
+    /// (noise x FWHM of the classical stack) / (noise x FWHM of this stack), star-scale noise: the gain in
+    /// a faint star's detection SNR (> 1 is better).
+    public var fom: Double?
+    enum CodingKeys: String, CodingKey {
+        case name, fwhm, fwhmGainPercent = "fwhm_gain_percent", starScaleNoiseRatio = "star_scale_noise_ratio"
+        case pixelNoiseRatio = "pixel_noise_ratio", fom
+    }
+
+    /// Explicit values.
+    public init(name: String, fwhm: Double?, fwhmGainPercent: Double?, starScaleNoiseRatio: Double?, pixelNoiseRatio: Double?, fom: Double?) {
+        self.name = name
+        self.fwhm = fwhm
+        self.fwhmGainPercent = fwhmGainPercent
+        self.starScaleNoiseRatio = starScaleNoiseRatio
+        self.pixelNoiseRatio = pixelNoiseRatio
+        self.fom = fom
+    }
+
+    /// From the comparisons of one stack with the classical stack.
+    public init(name: String, fwhm: FWHMComparison, background: BackgroundComparison) {
+        func ratio(_ a: Double?, _ b: Double?) -> Double? {
+            guard let a, let b, b > 0 else { return nil }
+            return ValidationCheck.rounded(a / b, quantum: 1e-6)
+        }
+        let star = ratio(background.stackStarScaleNoise, background.classicalStarScaleNoise)
+        let pixel = ratio(background.stackNoise, background.classicalNoise)
+        var fom: Double? = nil
+        if let n = star ?? pixel, let sf = fwhm.stackMedian, let cf = fwhm.classicalMedian, n > 0, sf > 0 {
+            fom = ValidationCheck.rounded(cf / (n * sf), quantum: 1e-6)
+        }
+        self.init(name: name, fwhm: fwhm.stackMedian, fwhmGainPercent: fwhm.improvementPercent.map { ValidationCheck.rounded($0, quantum: 1e-4) },
+                  starScaleNoiseRatio: star, pixelNoiseRatio: pixel, fom: fom)
+    }
+}
+
+extension Validation {
+    /// The quality of `image` against `classical`: matched-star FWHM, star-scale and pixel noise, FoM.
+    public static func quality(of image: Image, name: String, classical: Image, threads: Int = 1) -> StackQuality {
+        let fwhm = compareFWHM(stack: image, classical: classical, threads: threads)
+        let background = compareBackground(stack: image, classical: classical, fluxRatio: fwhm.fluxRatio,
+                                           starFWHM: fwhm.classicalMedian, threads: threads)
+        return StackQuality(name: name, fwhm: fwhm, background: background)
     }
 }

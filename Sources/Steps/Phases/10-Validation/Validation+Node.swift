@@ -25,7 +25,7 @@ public struct ValidationParams: Codable, Sendable, Equatable {
 public struct ValidationStep: PipelineStep {
     public var name: String { NodeName.validation }
     public var summary: String { "phase 10: FWHM, background noise, tile weight variance, tile pattern vs the classical stack; validation.json" }
-    public var prerequisites: [String] { [NodeName.stack, "classical", NodeName.tileMetrics, NodeName.tileGeometry, NodeName.metrics] }
+    public var prerequisites: [String] { [NodeName.stack, "classical", NodeName.tileMetrics, NodeName.tileGeometry, NodeName.metrics, NodeName.reconstruct] }
     public var isOptional: Bool { true }
     public var configSections: [String] { ["validation", "runtime_limits", "pipeline"] }
     public var nodes: [String] { [NodeName.validation] }
@@ -35,13 +35,18 @@ public struct ValidationStep: PipelineStep {
     /// (`ValidationReport` JSON), materialized at `validation.json`. A failed check does not fail the
     /// node: the runner reads `passed`. The node fails only on unreadable or inconsistent inputs.
     public func add(to builder: inout PipelineBuilder) throws {
-        let inputs: [String: InputSource] = [
+        var inputs: [String: InputSource] = [
             "stack": .node(NodeName.stack, output: "image"),
             "classical": .node(NodeName.classicalStack, output: "image"),
             "weights": .node(NodeName.tileMetrics, output: "weights"),
             "grid": .node(NodeName.tileGeometry, output: "grid"),
             "metrics": .node(NodeName.metrics, output: "metrics"),
         ]
+        // The quality table's other stacks, when the graph has them.
+        let others = [("reconstruction", NodeName.reconstruct, "reconstruction"),
+                      ("inverse_variance", NodeName.inverseVarianceStack, "inverse-variance stack")]
+            .filter { o in builder.nodes.contains { $0.name == o.1 } }
+        for (input, node, _) in others { inputs[input] = .node(node, output: "image") }
         builder.add(Node(name: NodeName.validation, kind: "validation", version: Validation.version,
                  params: ValidationParams(config: builder.config), inputs: inputs, outputs: ["validation"]) { ctx in
             let p = try ctx.params(ValidationParams.self)
@@ -64,9 +69,14 @@ public struct ValidationStep: PipelineStep {
                     + "\(grid.tiles.count) tiles, weights for \(weights.frameCount) frames x \(weights.tileCount) tiles, "
                     + "metrics for \(table.frames.count) frames, stack \(stack.width)x\(stack.height)")
             }
-            let report = Validation.evaluate(stack: stack, classical: classical, grid: grid, weights: weights,
+            var report = Validation.evaluate(stack: stack, classical: classical, grid: grid, weights: weights,
                                              validation: p.validation, limits: p.runtimeLimits,
                                              abortOnFail: p.pipeline.abortOnFail, threads: ctx.threads)
+            var stacks = report.stacks ?? []
+            for (input, _, label) in others {
+                stacks.append(Validation.quality(of: try image(input), name: label, classical: classical, threads: ctx.threads))
+            }
+            report.stacks = stacks
             for c in report.checks where !c.passed { ctx.log("validation check \(c.name) failed: \(c.detail)") }
             try Artifacts.writeJSON(report, ctx, "validation")
         })

@@ -1,18 +1,43 @@
 import Foundation
 import Imaging
 
-/// Background noise of the final and the classical stack, in the classical stack's flux units.
+/// Background noise of the final and the classical stack, in the classical stack's flux units: at the
+/// scale of a star (what the check compares) and per pixel (reported beside it).
 public struct BackgroundComparison: Codable, Sendable, Equatable {
-    /// Noise of the final stack's star-free background, divided by `fluxScale`.
+    /// Pixel noise of the final stack's star-free background, divided by `fluxScale`.
     public var stackNoise: Double?
-    /// Noise of the classical stack's star-free background.
+    /// Pixel noise of the classical stack's star-free background.
     public var classicalNoise: Double?
+    /// Star-scale noise of the final stack (`Validation.starScaleNoise`), divided by `fluxScale`.
+    public var stackStarScaleNoise: Double?
+    /// Star-scale noise of the classical stack.
+    public var classicalStarScaleNoise: Double?
+    /// Side of the blocks of the star-scale noise, px (the classical stack's median FWHM, rounded, >= 2).
+    public var blockSize: Int?
+    /// `100 * (stack - classical) / classical` of the pixel noise.
+    public var pixelIncreasePercent: Double?
     /// The factor the final stack was divided by (`FWHMComparison.fluxRatio`, or 1).
     public var fluxScale: Double
     /// Where `fluxScale` comes from: `matched stars` or `assumed 1 (...)`.
     public var fluxScaleSource: String
-    /// `100 * (stack - classical) / classical`; positive = the final stack is noisier.
+    /// `100 * (stack - classical) / classical` of the star-scale noise (the pixel noise when the star
+    /// scale could not be measured); positive = the final stack is noisier. The check compares this.
     public var increasePercent: Double?
+
+    /// A comparison; the star-scale fields default to nil (pixel noise only).
+    public init(stackNoise: Double?, classicalNoise: Double?, fluxScale: Double, fluxScaleSource: String,
+                increasePercent: Double?, stackStarScaleNoise: Double? = nil, classicalStarScaleNoise: Double? = nil,
+                blockSize: Int? = nil, pixelIncreasePercent: Double? = nil) {
+        self.stackNoise = stackNoise
+        self.classicalNoise = classicalNoise
+        self.fluxScale = fluxScale
+        self.fluxScaleSource = fluxScaleSource
+        self.increasePercent = increasePercent
+        self.stackStarScaleNoise = stackStarScaleNoise
+        self.classicalStarScaleNoise = classicalStarScaleNoise
+        self.blockSize = blockSize
+        self.pixelIncreasePercent = pixelIncreasePercent
+    }
 }
 
 extension Validation {
@@ -31,15 +56,69 @@ extension Validation {
     /// scale (e.g. after the reconstruction's tile rescaling) is compared fairly. Without enough
     /// matched stars, both are taken to be in the same units already (both come from frames divided
     /// by B_f), and `fluxScaleSource` says so. With `threads` > 1 both stacks are measured at the same time.
-    public static func compareBackground(stack: Image, classical: Image, fluxRatio: Double?, threads: Int = 1) -> BackgroundComparison {
+    public static func compareBackground(stack: Image, classical: Image, fluxRatio: Double?, starFWHM: Double? = nil,
+                                         threads: Int = 1) -> BackgroundComparison {
         let scale = fluxRatio ?? 1
         let source = fluxRatio == nil
             ? "assumed 1 (fewer than \(minStarsForFluxScale) matched stars; both stacks are in I/B_f units)" : "matched stars"
         let (sn, c) = Parallel.both(threads: threads, { backgroundNoise(stack) }, { backgroundNoise(classical) })
         let s = sn.map { $0 / scale }
-        var increase: Double? = nil
-        if let s, let c, c > 0 { increase = 100 * (s - c) / c }
+        var pixel: Double? = nil
+        if let s, let c, c > 0 { pixel = 100 * (s - c) / c }
+        let block = starFWHM.map { max(2, Int($0.rounded())) }
+        var ss: Double? = nil, cs: Double? = nil
+        if let block {
+            // One set of blocks for both: star-free in both images, so the two noises differ by the
+            // images, not by which blocks each mask happened to keep.
+            let (ms, mc) = Parallel.both(threads: threads, { Statistics.starMask(luminance(stack)) },
+                                         { Statistics.starMask(luminance(classical)) })
+            let union = zip(ms, mc).map { $0 || $1 }
+            let (a, b) = Parallel.both(threads: threads, { starScaleNoise(stack, block: block, mask: union) },
+                                       { starScaleNoise(classical, block: block, mask: union) })
+            ss = a.map { $0 / scale }; cs = b
+        }
+        var star: Double? = nil
+        if let ss, let cs, cs > 0 { star = 100 * (ss - cs) / cs }
         return BackgroundComparison(stackNoise: s, classicalNoise: c, fluxScale: scale, fluxScaleSource: source,
-                                    increasePercent: increase)
+                                    increasePercent: star ?? pixel, stackStarScaleNoise: ss, classicalStarScaleNoise: cs,
+                                    blockSize: block, pixelIncreasePercent: pixel)
+    }
+
+    /// Background noise at the scale of a star: the smooth background (a 32 px mesh, `BackgroundMap`) is
+    /// subtracted from the luminance, sources are masked (`Statistics.starMask`), and the means of the
+    /// `block` x `block` blocks (a grid from the origin) whose pixels are all finite and unmasked are
+    /// taken; the noise is 1.4826 MAD of those means. This is the noise a faint star of that size sits
+    /// on, correlations between neighbouring pixels (resampling, weighting) included, which the pixel
+    /// noise misses. `mask` (true = excluded) replaces the image's own source mask, e.g. the union of
+    /// two images' masks so that both are measured on the same blocks. nil with fewer than 30 blocks.
+    public static func starScaleNoise(_ image: Image, block: Int, mask given: [Bool]? = nil) -> Double? {
+        let l = luminance(image)
+        guard block >= 1, let map = BackgroundMap.estimate(l, plane: 0, mesh: 32) else { return nil }
+        let bg = map.render().pixels
+        let mask = given ?? Statistics.starMask(l)
+        let w = l.width, h = l.height
+        var means: [Double] = []
+        l.pixels.withUnsafeBufferPointer { p in
+            var by = 0
+            while by + block <= h {
+                var bx = 0
+                while bx + block <= w {
+                    var sum = 0.0, ok = true
+                    outer: for y in by..<(by + block) {
+                        for x in bx..<(bx + block) {
+                            let i = y * w + x
+                            let v = p[i]
+                            if !v.isFinite || mask[i] { ok = false; break outer }
+                            sum += Double(v) - Double(bg[i])
+                        }
+                    }
+                    if ok { means.append(sum / Double(block * block)) }
+                    bx += block
+                }
+                by += block
+            }
+        }
+        guard means.count >= 30, let mad = Statistics.mad(means) else { return nil }
+        return 1.4826 * mad
     }
 }

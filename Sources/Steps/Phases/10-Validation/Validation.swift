@@ -69,6 +69,9 @@ public struct ValidationReport: Codable, Sendable, Equatable {
     public var tiles: TileUsability
     /// Mean over tiles of the variance of W_f,t / mean_f W_f,t over frames (`Validation.tileWeightVariance`).
     public var tileWeightVariance: Double
+    /// FWHM, noise and FoM of the final stack, the reconstruction, the classical and the
+    /// inverse-variance stack against the classical stack (nil in reports before validation version 3).
+    public var stacks: [StackQuality]?
 
     /// A report; `passed` is the conjunction of the checks.
     public init(abortOnFail: Bool, checks: [ValidationCheck], fwhm: FWHMComparison, background: BackgroundComparison,
@@ -85,7 +88,7 @@ public struct ValidationReport: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case passed, abortOnFail = "abort_on_fail", checks, fwhm, background
-        case tilePattern = "tile_pattern", tiles, tileWeightVariance = "tile_weight_variance"
+        case tilePattern = "tile_pattern", tiles, tileWeightVariance = "tile_weight_variance", stacks
     }
 
     /// The check named `name`.

@@ -102,7 +102,8 @@ struct MetricNodesContractTests {
         #expect(tiles.params.byPath["tile.star_min_count"] == "3")
         #expect(tiles.params.byPath["local_metrics.star_mode.weights.fwhm"] == "0.6")
         #expect(tiles.params.byPath["local_metrics.structure_mode.metric_weight"] == "0.7")
-        #expect(tiles.outputs == ["weights", "csv"] && tiles.inputs.count == 5)
-        #expect(Set(b.materializations.map(\.path)) == ["frame_metrics.csv", "tiles/grid.json", "tiles/tile_weights.csv"])
+        #expect(tiles.outputs == ["weights", "csv", "weighting"] && tiles.inputs.count == 5)
+        #expect(tiles.params.byPath["weighting.strength"] == "\"auto\"" && tiles.params.byPath["weighting.mode"] == "\"noise_aware\"")
+        #expect(Set(b.materializations.map(\.path)) == ["frame_metrics.csv", "tiles/grid.json", "tiles/tile_weights.csv", "tiles/weighting.json"])
     }
 }

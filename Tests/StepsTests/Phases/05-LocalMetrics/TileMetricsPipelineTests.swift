@@ -20,9 +20,10 @@ struct TileMetricsPipelineTests {
         var workspace: String { dir.path + "/ws" }
     }
 
-    static func makeFixture() throws -> Fixture {
+    static func makeFixture(realisticNight: Bool = false) throws -> Fixture {
         let dir = TemporaryDirectory("metrics")
         var sc = SynthConfig(width: 320, height: 240, frames: frameCount, seed: 21)
+        if realisticNight { sc = sc.realisticNight() }
         sc.totalRotationDegrees = 0
         sc.jitterPixels = 1
         sc.starCount = 1400
@@ -67,7 +68,7 @@ struct TileMetricsPipelineTests {
         let seconds = Date().timeIntervalSince(start)
         #expect(r1.succeeded, "failed: \(r1.failed)")
         print("metrics pipeline: \(Self.frameCount) frames 320x240, first run \(String(format: "%.2f", seconds)) s")
-        #expect(Set(mats.map(\.path)) == ["frame_metrics.csv", "tiles/grid.json", "tiles/tile_weights.csv"])
+        #expect(Set(mats.map(\.path)) == ["frame_metrics.csv", "tiles/grid.json", "tiles/tile_weights.csv", "tiles/weighting.json"])
 
         // Global metrics.
         let table = try FrameMetricsTable.read(path: ws.path(of: try #require(r1.outputs["metrics"]?["metrics"])))
@@ -125,6 +126,60 @@ struct TileMetricsPipelineTests {
         #expect(!executed.contains { $0.hasPrefix("measure/") || $0 == "metrics" || $0.hasPrefix("register/") })
         let grid2 = try TileGrid.read(path: ws.path(of: try #require(r2.outputs["tiles/geometry"]?["grid"])))
         #expect(grid2.size > grid.size)
+        try ws.close()
+    }
+
+    @Test("noise-aware weights: auto keeps the predicted noise within the budget, follows the seeing; weighting.* edits rerun only tiles/metrics")
+    func noiseAwareWeights() throws {
+        let fx = try Self.makeFixture(realisticNight: true)
+        let ws = try Workspace(root: fx.workspace, durable: false)
+        let (g1, _) = try Self.graph(fx, Self.config(sizeFactor: 10))
+        let r1 = try ws.run(g1, options: RunOptions(jobs: 2), command: "test")
+        #expect(r1.succeeded, "failed: \(r1.failed)")
+        let table = try FrameMetricsTable.read(path: ws.path(of: try #require(r1.outputs["metrics"]?["metrics"])))
+        let truth = fx.series.truth.perFrame
+        // The flux scale follows transparency / B_f (the star scale of the normalized frame); the cloud
+        // passage takes it down to ~0.25.
+        let scale = table.frames.map { $0.fluxScale ?? .nan }
+        let expected = truth.map { $0.transparency / ($0.background + fx.series.truth.pedestal) }
+        print("noise-aware: corr(flux scale, t/B) = \(Self.pearson(scale, expected)), scales \(scale.min()!)...\(scale.max()!)")
+        // 0.78 here (320x240, few stars above SNR 20 per frame); 0.9995 on the 120-frame 1024x768 bench.
+        #expect(Self.pearson(scale, expected) > 0.7, "corr(flux scale, t/B) = \(Self.pearson(scale, expected))")
+        let summary = try Artifacts.readJSON(WeightingSummary.self,
+                                             path: ws.path(of: try #require(r1.outputs["tiles/metrics"]?["weighting"])),
+                                             node: "tiles/metrics")
+        #expect(summary.mode == "noise_aware" && summary.strength == "auto")
+        #expect(summary.tiles.allSatisfy { $0.noiseRatio <= 1 && $0.fom >= 1 }, "auto exceeded the noise budget")
+        let weights = try TileWeights(path: ws.path(of: try #require(r1.outputs["tiles/metrics"]?["weights"])))
+        // The weights follow the seeing (field FWHM) where auto chose a strength > 0.
+        let seeing = truth.map { -log($0.seeingFwhm) }
+        let strong = summary.tiles.filter { $0.alpha >= 0.3 }.map(\.tile)
+        if !strong.isEmpty {
+            let corr = strong.map { t in Self.pearson(weights.weights(tile: t).map { log(Double($0)) }, seeing) }.sorted()
+            print("noise-aware: \(strong.count) tiles with alpha >= 0.3, median corr(log W, -log seeing) \(corr[corr.count / 2])")
+            #expect(corr[corr.count / 2] > 0.3)
+        }
+
+        // weighting.strength and weighting.mode edits rerun tiles/metrics only (the metric phases' graph).
+        var c2 = Self.config(sizeFactor: 10)
+        c2.weighting.strength = 1
+        let r2 = try ws.run(try Self.graph(fx, c2).0, options: RunOptions(jobs: 2), command: "test")
+        #expect(r2.executed == ["tiles/metrics"])
+        let fixed = try Artifacts.readJSON(WeightingSummary.self,
+                                           path: ws.path(of: try #require(r2.outputs["tiles/metrics"]?["weighting"])), node: "tiles/metrics")
+        #expect(fixed.tiles.allSatisfy { $0.alpha == 1 })
+        var c3 = Self.config(sizeFactor: 10)
+        c3.weighting.mode = .literal
+        let r3 = try ws.run(try Self.graph(fx, c3).0, options: RunOptions(jobs: 2), command: "test")
+        #expect(r3.executed == ["tiles/metrics"])
+        // literal = METHOD's W = G_f L_f,t.
+        let lit = try TileWeights(path: ws.path(of: try #require(r3.outputs["tiles/metrics"]?["weights"])))
+        for t in [0, lit.tileCount - 1] {
+            for f in [0, Self.frameCount - 1] {
+                #expect(abs(Double(lit.weight(frame: f, tile: t)) - table.frames[f].g * Double(lit.local(frame: f, tile: t)))
+                        <= 1e-5 * Double(lit.weight(frame: f, tile: t)))
+            }
+        }
         try ws.close()
     }
 }
