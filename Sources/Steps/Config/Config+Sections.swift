@@ -383,12 +383,22 @@ extension TCConfig {
         case average
     }
 
+    /// `stacking.weights`
+    public enum StackingWeights: String, Codable, Sendable, CaseIterable {
+        /// Every synthetic frame counts the same (METHOD's literal average).
+        case equal
+        /// Each synthetic frame weighted by 1 / its pixel noise^2 (native engine).
+        case inverseVariance = "inverse_variance"
+    }
+
     /// `stacking.*` (phase 9).
     public struct StackingSection: Codable, Sendable, Equatable {
         /// Backend.
         public var engine = StackingEngine.native
         /// Combination method.
         public var method = StackingMethod.average
+        /// Weights of the synthetic frames in the average.
+        public var weights = StackingWeights.equal
         /// Directory where synthetic frames are materialized.
         public var inputDir = "synthetic"
         /// Glob of the synthetic frames.
@@ -398,7 +408,7 @@ extension TCConfig {
         /// Defaults.
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case engine, method, inputDir = "input_dir", inputPattern = "input_pattern"
+            case engine, method, weights, inputDir = "input_dir", inputPattern = "input_pattern"
             case outputFile = "output_file"
         }
     }

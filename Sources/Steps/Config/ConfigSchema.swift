@@ -120,6 +120,10 @@ enum ConfigSchema {
         .choice("stacking.engine", \.stacking.engine, "final stacking backend", "9 stacking"),
         .choice("stacking.method", \.stacking.method, "combination of the synthetic frames (linear average)",
                 "9 stacking"),
+        .choice("stacking.weights", \.stacking.weights,
+                "weights of the synthetic frames in the average: equal (METHOD literal) or inverse_variance "
+                + "(1 / each synthetic frame's pixel noise^2; native engine, the siril engine averages with equal weights)",
+                "9 stacking"),
         .text("stacking.input_dir", \.stacking.inputDir, "directory where synthetic frames are materialized",
               "8 synthetic frames, 9 stacking"),
         .text("stacking.input_pattern", \.stacking.inputPattern, "glob of the synthetic frames",

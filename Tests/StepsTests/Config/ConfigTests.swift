@@ -71,6 +71,7 @@ private let everyKeyNonDefault: [String] = [
     "stacking:",
     "  engine: siril",
     "  method: average",
+    "  weights: inverse_variance",
     "  input_dir: syn",
     "  input_pattern: \"s_*.fit\"",
     "  output_file: out.fit",
@@ -225,7 +226,7 @@ private let everyKeyNonDefault: [String] = [
         #expect(c.value(at: "tile.size_factr") == nil)
         // Every key path has a value, and reading it back as an override reproduces the config.
         let paths = ConfigLoader.keyPaths()
-        #expect(paths.count == 61 && Set(paths).count == paths.count)
+        #expect(paths.count == 62 && Set(paths).count == paths.count)
         let custom = try parse(everyKeyNonDefault)
         let overrides = paths.map { "\($0)=\(custom.value(at: $0)!)" }
         #expect(try ConfigLoader.parse(yaml: "", file: "x.yaml", overrides: overrides) == custom)

@@ -2,7 +2,8 @@ import Foundation
 import Graph
 import Imaging
 
-/// Phase 9: `stack`, the plain average of the synthetic frames (`stacking.engine` native or siril),
+/// Phase 9: `stack`, the average of the synthetic frames (`stacking.engine` native or siril,
+/// `stacking.weights` equal or inverse variance),
 /// materialized at `stacking.output_file`.
 public struct StackingStep: PipelineStep {
     public var name: String { NodeName.stack }
@@ -11,7 +12,8 @@ public struct StackingStep: PipelineStep {
     public var configSections: [String] { ["stacking", "synthetic"] }
     public var nodes: [String] { [NodeName.stack] }
     public var arguments: [String: String] {
-        ["engine": "stacking.engine", "method": "stacking.method", "input": "stacking.input_dir", "output": "stacking.output_file"]
+        ["engine": "stacking.engine", "method": "stacking.method", "weights": "stacking.weights", "input": "stacking.input_dir",
+         "output": "stacking.output_file"]
     }
     public var defaultDirectives: [String] {
         ["CALL stack_frames(engine=stacking.engine, method=stacking.method, input=stacking.input_dir, output=stacking.output_file)"]
@@ -29,7 +31,7 @@ public struct StackingStep: PipelineStep {
             let p = try ctx.params(StackingParams.self)
             let all = try ctx.inputNames.map { try ctx.input($0) }  // sorted by name: synthetic/00, 01, ...
             let paths = Stacking.nonEmpty(all)
-            let (image, log) = try Stacking.stack(paths, engine: p.stacking.engine, node: ctx.name)
+            let (image, log) = try Stacking.stack(paths, engine: p.stacking.engine, weights: p.stacking.weights, node: ctx.name)
             for line in log { ctx.log(line) }
             try Artifacts.writeImage(image, ctx, "image", keywords: [
                 FITSKeyword("NSYNTH", .int(paths.count), comment: "synthetic frames averaged"),

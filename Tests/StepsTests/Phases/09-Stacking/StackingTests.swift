@@ -72,6 +72,29 @@ struct StackingTests {
         try ws.close()
     }
 
+    @Test("stacking.weights inverse_variance: weights 1 / pixel noise^2, the result's noise is the inverse-variance mean's")
+    func inverseVarianceWeights() throws {
+        let dir = TemporaryDirectory("stack-ivar")
+        // Three flat synthetic frames of noise 0.01, 0.02, 0.04 (same sky 1): weights 16 : 4 : 1.
+        var rng = TestRNG(seed: 9)
+        var paths: [String] = []
+        for (k, sigma) in [0.01, 0.02, 0.04].enumerated() {
+            var im = Image(width: 128, height: 96, fill: 1)
+            for i in im.pixels.indices { im.pixels[i] += Float(sigma * rng.normal()) }
+            let path = dir.file("syn_\(k).fits")
+            try FITS.write(im, to: path)
+            paths.append(path)
+        }
+        let (weighted, log) = try Stacking.stack(paths, engine: .native, weights: .inverseVariance)
+        let (equal, _) = try Stacking.stack(paths, engine: .native, weights: .equal)
+        func noise(_ im: Image) -> Double { Measure.pixelNoise(im, plane: 0)! }
+        // Predicted: equal (0.01^2 + 0.02^2 + 0.04^2)^0.5 / 3 = 0.0153; inverse variance 1 / sqrt(1/0.01^2 + 1/0.02^2 + 1/0.04^2) = 0.00873.
+        #expect(abs(noise(equal) / 0.01528 - 1) < 0.05, "\(noise(equal))")
+        #expect(abs(noise(weighted) / 0.00873 - 1) < 0.05, "\(noise(weighted))")
+        #expect(log.first == "native inverse-variance average of 3 synthetic frames")
+        #expect(log.count == 4 && log[1].contains("weight 2.2") && log[3].contains("weight 0.14"), "\(log)")
+    }
+
     @Test("no synthetic frame at all: the stack node fails with a message naming the clusters")
     func allEmpty() throws {
         let dir = TemporaryDirectory("stack-empty")
