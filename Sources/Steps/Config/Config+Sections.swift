@@ -82,6 +82,8 @@ extension TCConfig {
         public var onFailure = RegistrationFailure.exclude
         /// Replace isolated hot / dead pixels by their neighbours' median before warping.
         public var cosmeticCorrection = true
+        /// Demosaic of OSC frames before the warp.
+        public var debayer = Debayer.mhc
         /// Defaults.
         public init() {}
         enum CodingKeys: String, CodingKey {
@@ -91,6 +93,7 @@ extension TCConfig {
             case starThresholdSigma = "star_threshold_sigma"
             case onFailure = "on_failure"
             case cosmeticCorrection = "cosmetic_correction"
+            case debayer
         }
         /// Decodes every key; `on_failure` may be missing (configurations recorded by runs of
         /// versions before it existed read as `exclude`).
@@ -105,6 +108,7 @@ extension TCConfig {
             starThresholdSigma = try c.decode(Double.self, forKey: .starThresholdSigma)
             onFailure = try c.decodeIfPresent(RegistrationFailure.self, forKey: .onFailure) ?? .exclude
             cosmeticCorrection = try c.decodeIfPresent(Bool.self, forKey: .cosmeticCorrection) ?? true
+            debayer = try c.decodeIfPresent(Debayer.self, forKey: .debayer) ?? .mhc
         }
 
         /// Encodes every key, `on_failure` and `cosmetic_correction` only when they are not the defaults
@@ -123,6 +127,7 @@ extension TCConfig {
             if onFailure != .exclude { try c.encode(onFailure, forKey: .onFailure) }
             // Read by register/NNNNN through its own params; in the section only when not the default.
             if !cosmeticCorrection { try c.encode(cosmeticCorrection, forKey: .cosmeticCorrection) }
+            if debayer != .mhc { try c.encode(debayer, forKey: .debayer) }
         }
     }
 
@@ -381,6 +386,14 @@ extension TCConfig {
     public enum StackingMethod: String, Codable, Sendable, CaseIterable {
         /// Linear average, no weighting, no rejection.
         case average
+    }
+
+    /// `registration.debayer`
+    public enum Debayer: String, Codable, Sendable, CaseIterable {
+        /// Malvar-He-Cutler gradient-corrected interpolation (sharper).
+        case mhc
+        /// Bilinear interpolation.
+        case bilinear
     }
 
     /// `stacking.weights`

@@ -37,6 +37,9 @@ enum ConfigSchema {
               "replace isolated hot and dead pixels (single-pixel spikes, same-colour neighbours for CFA) by their "
               + "neighbours' median before warping, so drift does not smear them into every registered frame",
               "1 registration"),
+        .choice("registration.debayer", \.registration.debayer,
+                "demosaic of one-shot-colour frames before the warp: mhc (Malvar-He-Cutler, gradient-corrected, sharper) "
+                + "or bilinear (a param of register/NNNNN of OSC frames only)", "1 registration"),
 
         .choice("normalization.mode", \.normalization.mode,
                 "how the frame background B_f is estimated (I' = I / B_f)", "2 normalization"),

@@ -26,6 +26,7 @@ private let everyKeyNonDefault: [String] = [
     "  star_threshold_sigma: 4",
     "  on_failure: abort",
     "  cosmetic_correction: false",
+    "  debayer: bilinear",
     "normalization: {mode: median}",
     "global_metrics:",
     "  weights: {background: 0.5, noise: 0.25, gradient: 0.25}",
@@ -226,7 +227,7 @@ private let everyKeyNonDefault: [String] = [
         #expect(c.value(at: "tile.size_factr") == nil)
         // Every key path has a value, and reading it back as an override reproduces the config.
         let paths = ConfigLoader.keyPaths()
-        #expect(paths.count == 62 && Set(paths).count == paths.count)
+        #expect(paths.count == 63 && Set(paths).count == paths.count)
         let custom = try parse(everyKeyNonDefault)
         let overrides = paths.map { "\($0)=\(custom.value(at: $0)!)" }
         #expect(try ConfigLoader.parse(yaml: "", file: "x.yaml", overrides: overrides) == custom)

@@ -53,7 +53,7 @@ public struct RegisterStep: PipelineStep {
             let params = RegisterParams(engine: reg.engine, interpolation: reg.interpolation,
                                         minStarMatches: reg.minStarMatches, bayer: f.bayer,
                                         sirilIndex: reg.engine == .siril ? f.index : nil,
-                                        cosmeticCorrection: reg.cosmeticCorrection,
+                                        cosmeticCorrection: reg.cosmeticCorrection, debayer: f.bayer != nil ? reg.debayer : nil,
                                         stars: reg.engine == .relative
                                             ? StarListParams(config: builder.config, bayer: f.bayer, saturation: builder.frames.saturation) : nil)
             builder.add(Node(name: name, kind: "register.\(reg.engine.rawValue)", version: Self.version, params: params,

@@ -61,6 +61,8 @@ public struct RegisterParams: Codable, Sendable, Equatable {
     public var sirilIndex: Int?
     /// `registration.cosmetic_correction`: hot / dead single-pixel spikes replaced before the warp.
     public var cosmeticCorrection: Bool = true
+    /// `registration.debayer` for OSC frames (nil for mono).
+    public var debayer: TCConfig.Debayer? = nil
     /// The frame's star detection settings (those of its `stars/NNNNN` node); only set for the
     /// relative engine, whose retries detect more and fainter stars from the frame itself.
     public var stars: StarListParams?
@@ -72,6 +74,7 @@ public struct RegisterParams: Codable, Sendable, Equatable {
         case bayer = "bayer"
         case sirilIndex = "siril_index"
         case cosmeticCorrection = "registration.cosmetic_correction"
+        case debayer = "registration.debayer"
         case stars = "stars"
     }
 }
@@ -336,7 +339,10 @@ extension Registration {
         if let bayer = p.bayer, image.channels == 1 {
             // OSC: demosaic at full resolution first, then warp the RGB planes, so the resampling
             // kernel never mixes pixels of different Bayer phases (colours).
-            do { image = try debayerBilinear(image, pattern: try BayerPattern(bayerpat: bayer)) } catch {
+            do {
+                let pattern = try BayerPattern(bayerpat: bayer)
+                image = try p.debayer == .bilinear ? debayerBilinear(image, pattern: pattern) : debayerMHC(image, pattern: pattern)
+            } catch {
                 throw StepError.unreadable(file: file, message: "cannot debayer with pattern \(bayer): \(error)")
             }
         }
