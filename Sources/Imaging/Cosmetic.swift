@@ -59,6 +59,10 @@ public enum Cosmetic {
                                 for k in 1..<8 { hi = max(hi, nb[k]); lo = min(lo, nb[k]); sum += nb[k] }
                                 // Only strict local extrema can be spikes: most pixels stop here.
                                 guard v > hi || v < lo, v.isFinite, sum.isFinite else { continue }
+                                // The median m lies in [lo, hi]: v - m > threshold needs v - lo > threshold
+                                // (m - v > threshold needs hi - v > threshold), so a local extremum that
+                                // fails this is decided without sorting its neighbours.
+                                guard v > hi ? v - lo > threshold : hi - v > threshold else { continue }
                                 let m = median8(nb)
                                 let isHot = v > hi && v - m > threshold, isDead = v < lo && m - v > threshold
                                 guard isHot || isDead else { continue }

@@ -25,9 +25,12 @@ import Imaging
 /// - cap: the `maxStars` (300) highest-flux remaining stars, brightest first. Detection fits the
 ///   1.5 x `maxStars` highest-peak candidates (flux follows peak within a frame, so the brightest
 ///   stars by flux are among them; the margin covers the shape cut) instead of every candidate;
-/// - fit stamp: at most 17 x 17 px (radius 8, i.e. 2.5 FWHM + 2 up to FWHM 2.4 px, then capped):
-///   registration needs the centre, flux and shape, which the core determines; the far wings only
-///   cost fit time.
+/// - fit stamp: radius 1.5 FWHM (of the start estimate), at least 5 and at most 8 px: registration
+///   needs the centre, flux and shape, which the core determines; the far wings only cost fit time
+///   and, on a crowded field, take in neighbours (against the truth of a dense synthetic field the
+///   positions are as good or better than with 2.5 FWHM + 2, see `docs/benchmarks.md`);
+/// - drift: a fit whose centre moves more than 2 px (`maxCentroidShift`) from the centroid is
+///   abandoned at that step (`PSFFitOptions.maxDrift`); it would be dropped at the end anyway.
 ///
 /// CFA mosaics are searched on the half-resolution luminance proxy `cfaLuminance` (mean of each
 /// 2x2 cell), whose pixel (i, j) is centred on mosaic coordinate (2i + 0.5, 2j + 0.5). Positions are
@@ -85,7 +88,7 @@ public struct StarListParams: Codable, Sendable, Equatable {
         let budget: Int = maxStars * 3 / 2
         var options = StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: mesh),
                                            saturationLevel: saturationLevel.map { Float(SaturationLevel.threshold($0)) }, edgeMargin: margin, maxStars: 2 * maxStars,
-                                           fitBudget: budget, fit: PSFFitOptions(maxStampRadius: 8))
+                                           fitBudget: budget, fit: PSFFitOptions(maxStampRadius: 8, stampFWHMs: 1.5))
         options.lineRejection = StarLineRejection(radius: mosaic ? 6 : 12, maxElongation: maxFootprintElongation,
                                                   minLength: mosaic ? 2.5 : 5)
         return options
