@@ -52,6 +52,11 @@ public enum Cosmetic {
                             for x in (2 * step)..<(w - 2 * step) {
                                 let v = src[row + x]
                                 let up = row - step * w, down = row + step * w
+                                // A spike is strictly above (below) all 8 neighbours: most pixels fail
+                                // already against the 4 orthogonal ones (NaN compares false and is skipped
+                                // below anyway), so the full test runs on few.
+                                let l = src[row + x - step], r = src[row + x + step], u = src[up + x], d = src[down + x]
+                                guard (v > l && v > r && v > u && v > d) || (v < l && v < r && v < u && v < d) else { continue }
                                 nb[0] = src[up + x - step]; nb[1] = src[up + x]; nb[2] = src[up + x + step]
                                 nb[3] = src[row + x - step]; nb[4] = src[row + x + step]
                                 nb[5] = src[down + x - step]; nb[6] = src[down + x]; nb[7] = src[down + x + step]

@@ -9,12 +9,6 @@ public struct PSFFitOptions: Sendable, Codable, Equatable {
     public var stampRadius: Int?
     /// Largest automatic stamp half-size.
     public var maxStampRadius: Int
-    /// When set, the automatic stamp half-size is `clamp(ceil(stampFWHMs * FWHM estimate), 5,
-    /// maxStampRadius)` instead of `2.5 * FWHM + 2`: a stamp of ~1.5 FWHM radius holds the core that
-    /// determines centre, flux and shape, and on a crowded field it takes in fewer neighbours (measured
-    /// against the truth of a dense synthetic field, `docs/benchmarks.md`: the same or smaller
-    /// position errors than 2.5 FWHM + 2, at ~0.6x the pixels).
-    public var stampFWHMs: Double?
     /// Solver stopping rules.
     public var solver: LevenbergMarquardt.Options
     /// When set, a fit whose centre, at an accepted step, lies farther than this (px) from the start
@@ -29,10 +23,8 @@ public struct PSFFitOptions: Sendable, Codable, Equatable {
     /// change of ~1 that moves a parameter by its own 1-sigma error, so the last iterations that only
     /// polish digits beyond the data's precision are not run.
     public init(model: PSFModel = .gaussian, stampRadius: Int? = nil, maxStampRadius: Int = 24,
-                solver: LevenbergMarquardt.Options = .init(relativeCostTolerance: 1e-7), maxDrift: Double? = nil,
-                stampFWHMs: Double? = nil) {
+                solver: LevenbergMarquardt.Options = .init(relativeCostTolerance: 1e-7), maxDrift: Double? = nil) {
         self.maxDrift = maxDrift
-        self.stampFWHMs = stampFWHMs
         self.model = model
         self.stampRadius = stampRadius
         self.maxStampRadius = maxStampRadius
@@ -135,8 +127,7 @@ struct PSFFitter {
             }
         }
         let fwhm0 = min(max(2 * (Double(max(above, 1)) / Double.pi).squareRoot(), 1.0), Double(probe))
-        let auto = options.stampFWHMs.map { Int(($0 * fwhm0).rounded(.up)) } ?? Int((2.5 * fwhm0).rounded(.up)) + 2
-        let r = options.stampRadius ?? min(max(auto, 5), options.maxStampRadius)
+        let r = options.stampRadius ?? min(max(Int((2.5 * fwhm0).rounded(.up)) + 2, 5), options.maxStampRadius)
         let sky = options.stampRadius == nil ? (ringMedian(cx: cx, cy: cy, r: r) ?? sky0) : sky0
         let (xs, ys, vs) = stamp(cx: cx, cy: cy, r: r)
 
