@@ -160,6 +160,7 @@ struct PSFFitter {
         }
 
         let solver = LevenbergMarquardt(options: options.solver)
+        let expTable = FastMath.exp2Table64Pointer
         let abandon: (([Double]) -> Bool)? = options.maxDrift.map { limit in
             { p in (p[2] - x) * (p[2] - x) + (p[3] - y) * (p[3] - y) > limit * limit }
         }
@@ -178,7 +179,7 @@ struct PSFFitter {
                             for i in 0..<m {
                                 let dx = xp[i] - px, dy = yp[i] - py
                                 let q = a * dx * dx + 2 * b * dx * dy + c * dy * dy
-                                let g = isMoffat ? FastMath.exp(-beta * log(1 + q)) : FastMath.exp(-0.5 * q)
+                                let g = isMoffat ? FastMath.expFit(-beta * log(1 + q), table: expTable) : FastMath.expFit(-0.5 * q, table: expTable)
                                 let r = bg + amp * g - vp[i]
                                 cost += r * r
                             }
@@ -225,7 +226,7 @@ struct PSFFitter {
                             for i in 0..<m {
                                 let dx = xp[i] - px, dy = yp[i] - py
                                 let q = a * dx * dx + 2 * b * dx * dy + c * dy * dy
-                                let g = FastMath.exp(-0.5 * q)
+                                let g = FastMath.expFit(-0.5 * q, table: expTable)
                                 let dfdq = -0.5 * amp * g
                                 let r = bg + amp * g - vp[i]
                                 cost += r * r
@@ -259,11 +260,11 @@ struct PSFFitter {
                             if isMoffat {
                                 let base = 1 + q
                                 let lb = log(base)
-                                g = FastMath.exp(-beta * lb)
+                                g = FastMath.expFit(-beta * lb, table: expTable)
                                 dfdq = -amp * beta * g / base
                                 if freeBeta { row[7] = -amp * g * lb }
                             } else {
-                                g = FastMath.exp(-0.5 * q)
+                                g = FastMath.expFit(-0.5 * q, table: expTable)
                                 dfdq = -0.5 * amp * g
                             }
                             let r = bg + amp * g - vp[i]
