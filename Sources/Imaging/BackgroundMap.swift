@@ -23,9 +23,14 @@ public struct BackgroundMap: Sendable, Equatable {
     /// Estimates the map of plane `plane`: each `mesh x mesh` box gets the median of its finite
     /// pixels after sigma clipping (kappa, iterations). A box with fewer than a quarter of its pixels
     /// finite takes the median of the valid boxes. Returns nil when no box is valid.
+    ///
+    /// `sampleStride` k > 1 clips only every k-th pixel of every k-th row of each box (a fixed grid
+    /// starting at the box's corner): on a 64 px box with k = 2 that is 1024 sky samples, whose
+    /// clipped median has a statistical error of ~0.04 sigma (0.02 with all 4096), far below the
+    /// detection threshold's 5 sigma, at a quarter of the cost.
     public static func estimate(_ image: Image, plane: Int = 0, mesh: Int = 64,
-                                kappa: Double = 3, iterations: Int = 5) -> BackgroundMap? {
-        precondition(mesh > 0 && plane >= 0 && plane < image.channels)
+                                kappa: Double = 3, iterations: Int = 5, sampleStride: Int = 1) -> BackgroundMap? {
+        precondition(mesh > 0 && plane >= 0 && plane < image.channels && sampleStride >= 1)
         let w = image.width, h = image.height, n = w * h
         let cols = (w + mesh - 1) / mesh, rows = (h + mesh - 1) / mesh
         var vals = [Float](repeating: .nan, count: cols * rows)
@@ -38,11 +43,23 @@ public struct BackgroundMap: Sendable, Equatable {
                 for bx in 0..<cols {
                     let x0 = bx * mesh, x1 = min(w, x0 + mesh)
                     scratch.removeAll(keepingCapacity: true)
-                    for y in y0..<y1 {
-                        let row = UnsafeBufferPointer(rebasing: px[(y * w + x0)..<(y * w + x1)])
-                        for v in row where v.isFinite { scratch.append(v) }
+                    var sampled = 0
+                    if sampleStride == 1 {
+                        for y in y0..<y1 {
+                            let row = UnsafeBufferPointer(rebasing: px[(y * w + x0)..<(y * w + x1)])
+                            for v in row where v.isFinite { scratch.append(v) }
+                        }
+                        sampled = (y1 - y0) * (x1 - x0)
+                    } else {
+                        for y in stride(from: y0, to: y1, by: sampleStride) {
+                            for x in stride(from: x0, to: x1, by: sampleStride) {
+                                sampled += 1
+                                let v = px[y * w + x]
+                                if v.isFinite { scratch.append(v) }
+                            }
+                        }
                     }
-                    if scratch.count * 4 < (y1 - y0) * (x1 - x0) { continue }
+                    if scratch.count * 4 < sampled { continue }
                     let s = scratch.withUnsafeMutableBufferPointer {
                         Statistics.sigmaClip($0, kappa: kappa, iterations: iterations)
                     }

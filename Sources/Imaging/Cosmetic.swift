@@ -52,6 +52,11 @@ public enum Cosmetic {
                             for x in (2 * step)..<(w - 2 * step) {
                                 let v = src[row + x]
                                 let up = row - step * w, down = row + step * w
+                                // A spike is strictly above (below) all 8 neighbours: most pixels fail
+                                // already against the 4 orthogonal ones (NaN compares false and is skipped
+                                // below anyway), so the full test runs on few.
+                                let l = src[row + x - step], r = src[row + x + step], u = src[up + x], d = src[down + x]
+                                guard (v > l && v > r && v > u && v > d) || (v < l && v < r && v < u && v < d) else { continue }
                                 nb[0] = src[up + x - step]; nb[1] = src[up + x]; nb[2] = src[up + x + step]
                                 nb[3] = src[row + x - step]; nb[4] = src[row + x + step]
                                 nb[5] = src[down + x - step]; nb[6] = src[down + x]; nb[7] = src[down + x + step]
@@ -59,6 +64,10 @@ public enum Cosmetic {
                                 for k in 1..<8 { hi = max(hi, nb[k]); lo = min(lo, nb[k]); sum += nb[k] }
                                 // Only strict local extrema can be spikes: most pixels stop here.
                                 guard v > hi || v < lo, v.isFinite, sum.isFinite else { continue }
+                                // The median m lies in [lo, hi]: v - m > threshold needs v - lo > threshold
+                                // (m - v > threshold needs hi - v > threshold), so a local extremum that
+                                // fails this is decided without sorting its neighbours.
+                                guard v > hi ? v - lo > threshold : hi - v > threshold else { continue }
                                 let m = median8(nb)
                                 let isHot = v > hi && v - m > threshold, isDead = v < lo && m - v > threshold
                                 guard isHot || isDead else { continue }

@@ -8,8 +8,12 @@ extension LevenbergMarquardt {
     /// adds `J^T J` (upper triangle, row-major n x n, `jtj[a * n + b]` for b >= a) and `J^T r` into the
     /// zeroed buffers. A caller that accumulates pixel by pixel in the same order as
     /// `normalEquations` (i ascending, then a, then b >= a) gets results bit-identical to `minimize`.
+    /// `abandon`, when given, is asked about every accepted point: true stops the iteration there
+    /// with `converged == false` (the caller knows the fit is of no use, e.g. a PSF centre that left
+    /// the region where the star can be; the cost of the remaining steps is saved). Without it, or
+    /// while it answers false, the steps are those of `minimize`.
     /// Internal: the PSF fitter's hot path.
-    func minimizeNormal(start: [Double], isValid: ([Double]) -> Bool,
+    func minimizeNormal(start: [Double], isValid: ([Double]) -> Bool, abandon: (([Double]) -> Bool)? = nil,
                         evaluate: (UnsafeBufferPointer<Double>, UnsafeMutablePointer<Double>?,
                                    UnsafeMutablePointer<Double>?) -> Double) -> Result {
         let n = start.count
@@ -47,6 +51,11 @@ extension LevenbergMarquardt {
             }
             if newCost.isFinite && newCost < cost {
                 let done = damping.accept(step: rhs, from: p, cost: cost, newCost: newCost)
+                if let abandon, abandon(trial) {
+                    p = trial
+                    cost = newCost
+                    break
+                }
                 p = trial
                 cost = normal(p)
                 if done { converged = true; break }

@@ -11,13 +11,20 @@ public struct PSFFitOptions: Sendable, Codable, Equatable {
     public var maxStampRadius: Int
     /// Solver stopping rules.
     public var solver: LevenbergMarquardt.Options
+    /// When set, a fit whose centre, at an accepted step, lies farther than this (px) from the start
+    /// position is abandoned there and fails (nil): star detection drops any fit that ends farther than
+    /// its `maxCentroidShift` from the centroid anyway, and such fits (a centre sliding onto a
+    /// neighbour, a blend, a nebula knot) are the slow ones: on a dense field (650x500, 3000 stars)
+    /// 22 % of the fits drifted beyond 2 px and took 54 % of all solver iterations. Nil: no limit.
+    public var maxDrift: Double?
 
     /// Gaussian model, automatic stamp up to radius 24, solver options with a relative cost
     /// tolerance of 1e-7: on a stamp of m pixels that is a chi^2 change of ~1e-7 m, far below the
     /// change of ~1 that moves a parameter by its own 1-sigma error, so the last iterations that only
     /// polish digits beyond the data's precision are not run.
     public init(model: PSFModel = .gaussian, stampRadius: Int? = nil, maxStampRadius: Int = 24,
-                solver: LevenbergMarquardt.Options = .init(relativeCostTolerance: 1e-7)) {
+                solver: LevenbergMarquardt.Options = .init(relativeCostTolerance: 1e-7), maxDrift: Double? = nil) {
+        self.maxDrift = maxDrift
         self.model = model
         self.stampRadius = stampRadius
         self.maxStampRadius = maxStampRadius
@@ -153,6 +160,10 @@ struct PSFFitter {
         }
 
         let solver = LevenbergMarquardt(options: options.solver)
+        let expTable = FastMath.exp2Table64Pointer
+        let abandon: (([Double]) -> Bool)? = options.maxDrift.map { limit in
+            { p in (p[2] - x) * (p[2] - x) + (p[3] - y) * (p[3] - y) > limit * limit }
+        }
         // Residuals, cost and the normal equations in one pass over the stamp (bit-identical to
         // `minimize` with a stored Jacobian; see `minimizeNormal`).
         let row = UnsafeMutablePointer<Double>.allocate(capacity: 8)
@@ -160,7 +171,7 @@ struct PSFFitter {
         let result = xs.withUnsafeBufferPointer { xp in
             ys.withUnsafeBufferPointer { yp in
                 vs.withUnsafeBufferPointer { vp in
-                    solver.minimizeNormal(start: start, isValid: isValid) { p, jtj, jtr in
+                    solver.minimizeNormal(start: start, isValid: isValid, abandon: abandon) { p, jtj, jtr in
                         let bg = p[0], amp = p[1], px = p[2], py = p[3], a = p[4], b = p[5], c = p[6]
                         let beta = freeBeta ? p[7] : beta0
                         var cost = 0.0
@@ -168,7 +179,7 @@ struct PSFFitter {
                             for i in 0..<m {
                                 let dx = xp[i] - px, dy = yp[i] - py
                                 let q = a * dx * dx + 2 * b * dx * dy + c * dy * dy
-                                let g = isMoffat ? FastMath.exp(-beta * log(1 + q)) : FastMath.exp(-0.5 * q)
+                                let g = isMoffat ? FastMath.expFit(-beta * log(1 + q), table: expTable) : FastMath.expFit(-0.5 * q, table: expTable)
                                 let r = bg + amp * g - vp[i]
                                 cost += r * r
                             }
@@ -215,7 +226,7 @@ struct PSFFitter {
                             for i in 0..<m {
                                 let dx = xp[i] - px, dy = yp[i] - py
                                 let q = a * dx * dx + 2 * b * dx * dy + c * dy * dy
-                                let g = FastMath.exp(-0.5 * q)
+                                let g = FastMath.expFit(-0.5 * q, table: expTable)
                                 let dfdq = -0.5 * amp * g
                                 let r = bg + amp * g - vp[i]
                                 cost += r * r
@@ -249,11 +260,11 @@ struct PSFFitter {
                             if isMoffat {
                                 let base = 1 + q
                                 let lb = log(base)
-                                g = FastMath.exp(-beta * lb)
+                                g = FastMath.expFit(-beta * lb, table: expTable)
                                 dfdq = -amp * beta * g / base
                                 if freeBeta { row[7] = -amp * g * lb }
                             } else {
-                                g = FastMath.exp(-0.5 * q)
+                                g = FastMath.expFit(-0.5 * q, table: expTable)
                                 dfdq = -0.5 * amp * g
                             }
                             let r = bg + amp * g - vp[i]
@@ -279,6 +290,7 @@ struct PSFFitter {
         }
         let p = result.parameters
         guard isValid(p), p != start || result.converged else { return nil }
+        if let limit = options.maxDrift, (p[2] - x) * (p[2] - x) + (p[3] - y) * (p[3] - y) > limit * limit { return nil }
         guard let params = PSFParameters.fromQuadraticForm(
             model: options.model, background: p[0], amplitude: p[1], x0: p[2], y0: p[3],
             a: p[4], b: p[5], c: p[6], beta: freeBeta ? p[7] : beta0) else { return nil }

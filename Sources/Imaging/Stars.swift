@@ -36,7 +36,8 @@ public func detectStars(in image: Image, channel: Int = 0,
         guard let est = Statistics.background(image, plane: channel) else { return [] }
         level = est.level; noise = est.noise
     case .map(let mesh):
-        guard let map = BackgroundMap.estimate(image, plane: channel, mesh: max(8, mesh)) else { return [] }
+        guard let map = BackgroundMap.estimate(image, plane: channel, mesh: max(8, mesh),
+                                               sampleStride: max(1, options.backgroundSampleStride ?? 1)) else { return [] }
         mapPlane = map.render().pixels
     }
     let r = max(1, options.localMaximumRadius)

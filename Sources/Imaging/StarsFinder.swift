@@ -148,7 +148,10 @@ struct StarFinder {
         guard sw > 0 else { return nil }
         let cx = sx / sw, cy = sy / sw
         let fitter = PSFFitter(plane: plane, width: w, height: height)
-        guard let fit = fitter.fit(cx: c.x, cy: c.y, x: cx, y: cy, noiseSigma: noise, options: options.fit) else {
+        // A fit that drifts beyond the allowed shift is dropped below anyway: abandon it there.
+        var fitOptions = options.fit
+        if fitOptions.maxDrift == nil { fitOptions.maxDrift = options.maxCentroidShift }
+        guard let fit = fitter.fit(cx: c.x, cy: c.y, x: cx, y: cy, noiseSigma: noise, options: fitOptions) else {
             return nil
         }
         let m = fit.measurement

@@ -91,6 +91,9 @@ public struct StarDetectionOptions: Sendable, Codable, Equatable {
     /// is dropped (see `StarLineRejection`), so satellite and plane trails, whose ridge yields a
     /// local maximum every few pixels, never take fit slots or places in the star list.
     public var lineRejection: StarLineRejection? = nil
+    /// With `background: .map`, the map's boxes are sigma-clipped on every k-th pixel of every k-th
+    /// row (`BackgroundMap.estimate(sampleStride:)`); nil or 1: every pixel.
+    public var backgroundSampleStride: Int? = nil
 
     /// Defaults: 5 sigma, global background, 3x3 maxima, 3 px separation, no saturation level,
     /// hot-pixel ratio 0.3, 8 px margin, no cap, no fit budget or spread, Gaussian fit, FWHM 0.8...25 px, 2 px centroid shift.

@@ -35,6 +35,23 @@ struct FastPathTests {
         #expect(FastMath.exp(710) == .infinity)
     }
 
+    @Test("FastMath.expFit (table + degree-6 polynomial) is within 4 ulp of libm exp on [-708, 709], same domain rules")
+    func fastExpFit() {
+        var worst = 0.0
+        var x = -707.9
+        while x < 708 {
+            let e = Foundation.exp(x), f = FastMath.expFit(x, table: FastMath.exp2Table64Pointer)
+            worst = max(worst, abs(f - e) / e)
+            x += 0.00137
+        }
+        for v in [0.0, -1e-300, -0.5, -1, -2.5, 1e-12, -30, -0.0054, 0.0054] {
+            worst = max(worst, abs(FastMath.expFit(v, table: FastMath.exp2Table64Pointer) - Foundation.exp(v)) / Foundation.exp(v))
+        }
+        #expect(worst <= 4 * Double.ulpOfOne, "worst relative error \(worst / Double.ulpOfOne) ulp")
+        #expect(FastMath.expFit(-800, table: FastMath.exp2Table64Pointer) == 0 && FastMath.expFit(0, table: FastMath.exp2Table64Pointer) == 1 && FastMath.expFit(.nan, table: FastMath.exp2Table64Pointer).isNaN)
+        #expect(FastMath.expFit(710, table: FastMath.exp2Table64Pointer) == .infinity)
+    }
+
     @Test("minimizeNormal (normal equations formed by the caller) is bit-identical to minimize")
     func fusedSolverMatchesPlain() {
         // y = a exp(-b t) + c with noise: 3 parameters, 40 residuals.

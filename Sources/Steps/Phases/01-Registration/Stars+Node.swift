@@ -21,8 +21,10 @@ public struct StarsStep: PipelineStep {
 
     /// Code version of `stars/NNNNN` (2: fits only the 1.5 x `maxStars` highest-peak candidates, on
     /// stamps of radius <= 8 px, noise from a 1-in-4 subsample; 3: line-like candidates, i.e. trail
-    /// segments, are dropped before the fit budget).
-    public static let version = 3
+    /// segments, are dropped before the fit budget; 4: fits drifting more than 2 px from the centroid
+    /// abandoned at that step, the background map clipped on a 1-in-4 grid sample of each box, the fits'
+    /// `exp` from `FastMath.expFit`).
+    public static let version = 4
 
     /// A star-detection node `name` on `file` (kind `stars`, version `version`, output `stars`).
     static func node(name: String, file: String, params: StarListParams) -> Node {

@@ -6,8 +6,9 @@ import Imaging
 ///
 /// Settings (all part of the node's params, so changing one reruns detection):
 /// - threshold: `registration.star_threshold_sigma` background sigmas;
-/// - background: a smooth local map (`BackgroundMap`, mesh 64 px of the searched plane), so sky
-///   gradients and nebulosity do not raise the threshold or create false detections;
+/// - background: a smooth local map (`BackgroundMap`, mesh 64 px of the searched plane; on mono
+///   frames each box clipped on a 1-in-4 grid sample, 1024 pixels), so sky gradients and nebulosity
+///   do not raise the threshold or create false detections;
 /// - saturation: peaks at or above 98 % of the series' saturation level (`data.saturation_level`,
 ///   resolved by the scan: `SaturationLevel`, e.g. 4095 for a 12-bit camera) are rejected, their flat
 ///   tops give poor centroids and fluxes; without a level (float frames) there is no check;
@@ -27,7 +28,10 @@ import Imaging
 ///   stars by flux are among them; the margin covers the shape cut) instead of every candidate;
 /// - fit stamp: at most 17 x 17 px (radius 8, i.e. 2.5 FWHM + 2 up to FWHM 2.4 px, then capped):
 ///   registration needs the centre, flux and shape, which the core determines; the far wings only
-///   cost fit time.
+///   cost fit time. (A 1.5 FWHM stamp was tried: as accurate on a dense field, but it fits one
+///   component of a doubled star, whose frame then looks sharpest and becomes the reference);
+/// - drift: a fit whose centre moves more than 2 px (`maxCentroidShift`) from the centroid is
+///   abandoned at that step (`PSFFitOptions.maxDrift`); it would be dropped at the end anyway.
 ///
 /// CFA mosaics are searched on the half-resolution luminance proxy `cfaLuminance` (mean of each
 /// 2x2 cell), whose pixel (i, j) is centred on mosaic coordinate (2i + 0.5, 2j + 0.5). Positions are
@@ -86,6 +90,7 @@ public struct StarListParams: Codable, Sendable, Equatable {
         var options = StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: mesh),
                                            saturationLevel: saturationLevel.map { Float(SaturationLevel.threshold($0)) }, edgeMargin: margin, maxStars: 2 * maxStars,
                                            fitBudget: budget, fit: PSFFitOptions(maxStampRadius: 8))
+        options.backgroundSampleStride = mosaic ? 1 : 2
         options.lineRejection = StarLineRejection(radius: mosaic ? 6 : 12, maxElongation: maxFootprintElongation,
                                                   minLength: mosaic ? 2.5 : 5)
         return options

@@ -7,7 +7,9 @@ import Imaging
 public enum Validation {
     /// Code version; bump when a check changes (2: PSF fits with the inlined exp and the
     /// consecutive-rejection stop, which move star measurements in the last bits).
-    public static let version = 3  // 3: background noise at star scale, FoM, the stacks' quality table
+    /// 3: background noise at star scale, FoM, the stacks' quality table; 4: PSF fits drifting more
+    /// than 2 px are abandoned (`PSFFitOptions.maxDrift`), `FastMath.expFit` in the fits.
+    public static let version = 4
 
     /// Check names, in report order.
     public static let fwhmImprovement = "fwhm_improvement_percent"

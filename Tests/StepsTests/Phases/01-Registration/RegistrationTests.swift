@@ -80,6 +80,7 @@ func worstCornerError(_ s: RegSeries, _ ws: Workspace, _ report: RunReport) thro
         let (ws, report, builder) = try s.run(TCConfig())
         #expect(report.failed.isEmpty, "\(report.failed)")
         let (worst, r) = try worstCornerError(s, ws, report)
+        print("registration mono 320x240: worst corner error \(String(format: "%.4f", worst)) px")
         #expect(worst < 0.1, "worst corner error \(worst) px")
         // Truth covers the claims: the series really rotates 30 degrees and shifts by > 20 px.
         let rotations = s.series.truth.perFrame.map(\.transform.rotation)
@@ -107,6 +108,7 @@ func worstCornerError(_ s: RegSeries, _ ws: Workspace, _ report: RunReport) thro
         #expect(report.failed.isEmpty, "\(report.failed)")
         let (worst, r) = try worstCornerError(s, ws, report)
         #expect(r == 3)
+        print("registration cfa 320x240: worst corner error \(String(format: "%.4f", worst)) px")
         #expect(worst < 0.1, "worst corner error \(worst) px")
         let frame = try #require(report.outputs["register/00005"]?["frame"])
         let img = try FITS.read(ws.path(of: frame))
