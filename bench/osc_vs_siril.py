@@ -32,7 +32,7 @@ imgs = [i[:h, :w] for i in imgs]
 found = []
 for img in imgs:
     _, med, std = sigma_clipped_stats(img[np.isfinite(img)], sigma=3)
-    t = DAOStarFinder(fwhm=3.5, threshold=20 * std, exclude_border=True)(np.nan_to_num(img - med))
+    t = DAOStarFinder(fwhm=3.5, threshold=8 * std, exclude_border=True)(np.nan_to_num(img - med))
     found.append((np.array([t["x_centroid"], t["y_centroid"]]).T, med))
 base = found[0][0]
 keep = np.ones(len(base), bool)
