@@ -17,4 +17,14 @@ public enum Parallel {
         }
         return (ra.value!, rb.value!)
     }
+
+    /// `body(i)` for every i in 0 ..< `count`: on up to `count` threads when `threads` > 1 and there is more
+    /// than one item, in index order inline otherwise. Each `body(i)` must write only its own slot.
+    public static func forEach(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+        if threads > 1 && count > 1 {
+            DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        } else {
+            for i in 0..<count { body(i) }
+        }
+    }
 }

@@ -91,11 +91,7 @@ public enum PixelRejection {
             }
             box.lists[p] = lists
         }
-        if parts > 1 {
-            DispatchQueue.concurrentPerform(iterations: parts, execute: work)
-        } else {
-            work(0)
-        }
+        Parallel.forEach(parts, threads: parts, work)
         var out = [[Int]](repeating: [], count: cube.frames)
         for part in box.lists {
             for f in 0..<cube.frames { out[f].append(contentsOf: part[f]) }

@@ -49,18 +49,10 @@ extension Reconstruction {
                 let rows = try readBand(frame, y0: r0, count: r1 - r0, width: width, height: height, channels: channels)
                 let inv = frame.backgrounds.map { 1 / $0 }, model = frame.matched!
                 let work: @Sendable (Int) -> Void = { i in accs[i].add(rows, bandY: r0, inverseBackground: inv, model: model) }
-                if threads > 1 && band.count > 1 {
-                    DispatchQueue.concurrentPerform(iterations: band.count, execute: work)
-                } else {
-                    for i in band.indices { work(i) }
-                }
+                Parallel.forEach(band.count, threads: threads, work)
             }
             let finish: @Sendable (Int) -> Void = { i in accs[i].finish() }
-            if threads > 1 && band.count > 1 {
-                DispatchQueue.concurrentPerform(iterations: band.count, execute: finish)
-            } else {
-                for i in band.indices { finish(i) }
-            }
+            Parallel.forEach(band.count, threads: threads, finish)
             for (i, tile) in band.enumerated() {
                 if accs[i].unweighted { fallback.append(tile.id) }
                 canvas.add(accs[i].values, tile: tile, window: window)

@@ -94,8 +94,7 @@ final class TileAccumulator: @unchecked Sendable {
                 vs.append(v)
                 us.append(u)
             }
-            guard let mv = Statistics.median(vs), let mu = Statistics.median(us) else { continue }
-            let scale = abs(mv) < Reconstruction.medianEps || !mu.isFinite ? 1 : mu / mv
+            let scale = Reconstruction.tileScale(weighted: vs, unweighted: us)
             if scale != 1 {
                 for i in (c * np)..<((c + 1) * np) where count[i] > 0 { out[i] *= scale }
             }

@@ -129,18 +129,10 @@ public enum Reconstruction {
                 let inv = frame.backgrounds.map { 1 / $0 }
                 let ws = bandWeights.map { $0[fi] }
                 let work: @Sendable (Int) -> Void = { i in accs[i].add(rows, bandY: y0, weight: ws[i], inverseBackground: inv) }
-                if threads > 1 && band.count > 1 {
-                    DispatchQueue.concurrentPerform(iterations: band.count, execute: work)
-                } else {
-                    for i in band.indices { work(i) }
-                }
+                Parallel.forEach(band.count, threads: threads, work)
             }
             let finish: @Sendable (Int) -> Void = { i in accs[i].finish() }
-            if threads > 1 && band.count > 1 {
-                DispatchQueue.concurrentPerform(iterations: band.count, execute: finish)
-            } else {
-                for i in band.indices { finish(i) }
-            }
+            Parallel.forEach(band.count, threads: threads, finish)
             for (i, tile) in band.enumerated() {
                 canvas.add(accs[i].values, tile: tile, window: window)
             }
@@ -167,6 +159,14 @@ public enum Reconstruction {
         }
         RejectionMasks.apply(frame.rejected, to: &read, y0: y0, imageHeight: height)
         return read
+    }
+
+    /// s_t,c, the rescale of a finished tile to the common (unweighted) tile median: median of the
+    /// unweighted values / median of the combined values; 1 when there is no value or |median| of the
+    /// combined values is below `medianEps` (METHOD). Shared by the weighted and the matched combine.
+    static func tileScale(weighted vs: [Double], unweighted us: [Double]) -> Double {
+        guard let mv = Statistics.median(vs), let mu = Statistics.median(us) else { return 1 }
+        return abs(mv) < medianEps || !mu.isFinite ? 1 : mu / mv
     }
 
     /// The grid's tiles grouped by row (same `y`), in grid order.

@@ -150,11 +150,7 @@ public enum Rejection {
                 }
             }
         }
-        if workers > 1 {
-            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
-        } else {
-            work(0)
-        }
+        Parallel.forEach(workers, threads: workers, work)
         if let error = slots.errors.compactMap({ $0 }).first { throw error }
         return slots.maps.map { $0! }
     }
