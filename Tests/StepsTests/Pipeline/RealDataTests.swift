@@ -44,12 +44,9 @@ import TestSupport
         return try PipelineRunner.run(workspace: ws, config: config, jobs: 2, command: "test")
     }
 
-    /// Robust pixel noise of an image's background (1.4826 MAD of horizontal differences / sqrt 2).
-    static func noise(_ im: Image) -> Double {
-        var d: [Float] = []
-        for y in 0..<im.height { for x in 0..<(im.width - 1) where im[x, y].isFinite && im[x + 1, y].isFinite { d.append(im[x + 1, y] - im[x, y]) } }
-        return Double(Statistics.mad(d)!) * 1.4826 / 2.0.squareRoot()
-    }
+    /// Robust pixel noise of an image's background (`Measure.pixelNoise`: 1.4826 MAD of horizontal
+    /// differences / sqrt 2).
+    static func noise(_ im: Image) -> Double { Measure.pixelNoise(im, plane: 0)! }
 
     /// Pixels that are not stars in `clean` (more than 3 px from anything 5 sigma above the median).
     static func skyMask(_ clean: Image, sigma: Double) -> [Bool] {
