@@ -100,6 +100,8 @@ public func matchAsterisms(reference: [SIMD2<Double>], frame: [SIMD2<Double>],
     let refTriangles = AsterismTriangles.build(refTop, neighbours: options.neighbours)
         .sorted { $0.shape.x != $1.shape.x ? $0.shape.x < $1.shape.x : $0.shape.y < $1.shape.y }
     let frameTriangles = AsterismTriangles.build(frameTop, neighbours: options.neighbours)
+    let frameTopGrid = PointGrid(frameTop, radius: options.matchRadius)
+    let frameGrid = PointGrid(frame, radius: options.matchRadius)
 
     // Candidate correspondences: frame triangles similar to reference triangles.
     var hypotheses: [(AsterismTriangles.Triangle, AsterismTriangles.Triangle)] = []
@@ -134,7 +136,7 @@ public func matchAsterisms(reference: [SIMD2<Double>], frame: [SIMD2<Double>],
         guard let t = try? SimilarityTransform.estimate(source: src, target: dst),
               t.scale >= options.minScale, t.scale <= options.maxScale,
               t.residualRMS(source: src, target: dst) <= options.matchRadius else { continue }
-        let n = AsterismTriangles.pairs(refTop, frameTop, transform: t, radius: options.matchRadius).count
+        let n = AsterismTriangles.pairs(refTop, frameTopGrid, transform: t).count
         if n > (best?.count ?? 2) { best = (n, t) }
     }
     guard var transform = best?.transform else {
@@ -144,13 +146,13 @@ public func matchAsterisms(reference: [SIMD2<Double>], frame: [SIMD2<Double>],
     // Refine on all stars.
     var pairs: [StarPair] = []
     for _ in 0..<3 {
-        pairs = AsterismTriangles.pairs(reference, frame, transform: transform, radius: options.matchRadius)
+        pairs = AsterismTriangles.pairs(reference, frameGrid, transform: transform)
         guard pairs.count >= 2,
               let t = try? SimilarityTransform.estimate(source: pairs.map { reference[$0.reference] },
                                                         target: pairs.map { frame[$0.frame] }) else { break }
         transform = t
     }
-    pairs = AsterismTriangles.pairs(reference, frame, transform: transform, radius: options.matchRadius)
+    pairs = AsterismTriangles.pairs(reference, frameGrid, transform: transform)
     guard pairs.count >= max(options.minMatches, 2) else {
         throw AsterismMatchError.notEnoughMatches(found: pairs.count, required: options.minMatches)
     }
@@ -211,34 +213,19 @@ enum AsterismTriangles {
 
     /// One-to-one pairs: each transformed reference star with its nearest frame star within `radius`,
     /// keeping only mutual nearest neighbours. Sorted by reference index.
-    static func pairs(_ ref: [SIMD2<Double>], _ frame: [SIMD2<Double>], transform: SimilarityTransform,
-                      radius: Double) -> [StarPair] {
-        let cell = max(radius, 1)
-        var grid: [SIMD2<Int>: [Int]] = [:]
-        for (j, p) in frame.enumerated() {
-            grid[SIMD2(Int((p.x / cell).rounded(.down)), Int((p.y / cell).rounded(.down))), default: []].append(j)
-        }
-        var bestForFrame: [Int: (ref: Int, d: Double)] = [:]
-        var bestForRef: [Int: (frame: Int, d: Double)] = [:]
+    static func pairs(_ ref: [SIMD2<Double>], _ frame: PointGrid, transform: SimilarityTransform) -> [StarPair] {
+        var bestForFrame = [(ref: Int, d: Double)?](repeating: nil, count: frame.points.count)
+        var bestForRef = [(frame: Int, d: Double)?](repeating: nil, count: ref.count)
         for (i, p) in ref.enumerated() {
-            let q = transform.apply(p)
-            guard q.x.isFinite, q.y.isFinite else { continue }
-            let gx = Int((q.x / cell).rounded(.down)), gy = Int((q.y / cell).rounded(.down))
-            var bestJ = -1, bestD = radius
-            for dy in -1...1 {
-                for dx in -1...1 {
-                    for j in grid[SIMD2(gx + dx, gy + dy)] ?? [] {
-                        let d = distance(q, frame[j])
-                        if d < bestD || (d == bestD && j < bestJ) { bestD = d; bestJ = j }
-                    }
-                }
-            }
-            guard bestJ >= 0 else { continue }
+            guard let (bestJ, bestD) = frame.nearest(to: transform.apply(p)) else { continue }
             bestForRef[i] = (bestJ, bestD)
             if let prev = bestForFrame[bestJ], prev.d < bestD || (prev.d == bestD && prev.ref < i) { continue }
             bestForFrame[bestJ] = (i, bestD)
         }
-        return bestForRef.compactMap { i, m in bestForFrame[m.frame]?.ref == i ? StarPair(reference: i, frame: m.frame) : nil }
-            .sorted { $0.reference < $1.reference }
+        var out: [StarPair] = []
+        for (i, m) in bestForRef.enumerated() {
+            if let m, bestForFrame[m.frame]?.ref == i { out.append(StarPair(reference: i, frame: m.frame)) }
+        }
+        return out
     }
 }

@@ -118,20 +118,32 @@ public struct BackgroundMap: Sendable, Equatable {
         var out = [Float](repeating: 0, count: width * count)
         let cols = (0..<width).map { locate(Double($0), count: columns, length: width) }
         let rowsAt = (y0..<(y0 + count)).map { locate(Double($0), count: rows, length: height) }
+        // The horizontal interpolation along box rows iy and iy + 1 depends on the box row only, not on
+        // the pixel row: computed once per box row, each pixel then costs one lerp (same arithmetic,
+        // same values as `value(x:y:)`).
+        var top = [Double](repeating: 0, count: width), bottom = top
+        var cached = -1
         values.withUnsafeBufferPointer { v in
-            cols.withUnsafeBufferPointer { cx in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for y in 0..<count {
-                        let (iy, fy) = rowsAt[y]
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<count {
+                    let (iy, fy) = rowsAt[y]
+                    if iy != cached {
+                        cached = iy
                         let iy1 = min(iy + 1, rows - 1)
                         let r0 = iy * columns, r1 = iy1 * columns
                         for x in 0..<width {
-                            let (ix, fx) = cx[x]
+                            let (ix, fx) = cols[x]
                             let ix1 = min(ix + 1, columns - 1)
                             let v00 = Double(v[r0 + ix]), v10 = Double(v[r0 + ix1])
                             let v01 = Double(v[r1 + ix]), v11 = Double(v[r1 + ix1])
-                            let top = v00 + fx * (v10 - v00), bottom = v01 + fx * (v11 - v01)
-                            dst[y * width + x] = Float(top + fy * (bottom - top))
+                            top[x] = v00 + fx * (v10 - v00)
+                            bottom[x] = v01 + fx * (v11 - v01)
+                        }
+                    }
+                    top.withUnsafeBufferPointer { t in
+                        bottom.withUnsafeBufferPointer { b in
+                            let row = y * width
+                            for x in 0..<width { dst[row + x] = Float(t[x] + fy * (b[x] - t[x])) }
                         }
                     }
                 }

@@ -5,7 +5,8 @@ public enum WarpInterpolation: String, Sendable, Codable, CaseIterable {
     /// 2x2 taps, weights (1-t, t) per axis.
     case bilinear
     /// 6x6 taps, separable Lanczos-3 kernel `sinc(x) sinc(x/3)`, |x| < 3, weights normalized to sum 1
-    /// (tabulated at 1/1024 px and interpolated linearly: weight error < 1e-6, exact at integer offsets).
+    /// (tabulated at 1/1024 px and interpolated linearly: weight error < 1e-6, exact at integer offsets;
+    /// samples whose taps are all inside the frame are summed in single precision, 8 lanes a row).
     case lanczos3
 }
 
@@ -72,7 +73,10 @@ public func warp(_ image: Image, outputToSource: SimilarityTransform, width: Int
     let eps = 1e-9
 
     let table = WarpKernel.lanczosTable
+    let table8 = WarpKernel.lanczosTable8
+    let fast = options.interpolation == .lanczos3
     image.pixels.withUnsafeBufferPointer { src in
+      table8.withUnsafeBufferPointer { lut8 in
         out.withUnsafeMutableBufferPointer { dst in
             coverage.withUnsafeMutableBufferPointer { cov in
                 table.withUnsafeBufferPointer { lut in
@@ -90,12 +94,24 @@ public func warp(_ image: Image, outputToSource: SimilarityTransform, width: Int
                                           sy >= -eps, sy <= Double(sh - 1) + eps else { continue }
                                     let ix = Int(sx.rounded(.down)), iy = Int(sy.rounded(.down))
                                     let x0 = ix - radius + 1, y0 = iy - radius + 1
+                                    let pixel = oy * width + ox
+                                    // Interior Lanczos-3 fast path: every tap inside the frame, one
+                                    // 8-wide load per tap row (lanes 6 and 7 carry weight 0). A NaN
+                                    // anywhere under the 6x8 block falls through to the exact path
+                                    // below, which drops zero-weight taps.
+                                    if fast, x0 >= 0, y0 >= 0, x0 + 8 <= sw, y0 + taps <= sh,
+                                       WarpKernel.interior(src, lut8, sx: sx, sy: sy, ix: ix, iy: iy, x0: x0, y0: y0,
+                                                           sw: sw, channels: channels, srcPlane: srcPlane,
+                                                           clamp: clamp, sh: sh, dst: dst, dstPlane: dstPlane,
+                                                           pixel: pixel) {
+                                        cov[pixel] = 1
+                                        continue
+                                    }
                                     let kx = WarpKernel.weights(frac: sx - Double(ix), first: x0, count: sw,
                                                                 radius: radius, table: lut, into: wx)
                                     let ky = WarpKernel.weights(frac: sy - Double(iy), first: y0, count: sh,
                                                                 radius: radius, table: lut, into: wy)
                                     let norm = 1 / (kx.sum * ky.sum)
-                                    let pixel = oy * width + ox
                                     var valid = true
                                     for c in 0..<channels {
                                         let base = c * srcPlane
@@ -125,6 +141,7 @@ public func warp(_ image: Image, outputToSource: SimilarityTransform, width: Int
                 }
             }
         }
+      }
     }
     return WarpResult(image: Image(width: width, height: height, channels: channels, pixels: out), coverage: coverage)
 }
@@ -156,6 +173,53 @@ enum WarpKernel {
         }
         return table
     }()
+
+    /// The Lanczos-3 table in single precision, 8 lanes per row (lanes 6 and 7 are 0), for the
+    /// interior fast path.
+    static let lanczosTable8: [SIMD8<Float>] = (0...lutSteps).map { k in
+        var row = SIMD8<Float>(repeating: 0)
+        for j in 0..<6 { row[j] = Float(lanczosTable[k * 6 + j]) }
+        return row
+    }
+
+    /// The 8-lane weights of a sample at fractional offset `t` in [0, 1) (lanes 6, 7 zero).
+    @inline(__always)
+    static func weights8(frac t: Double, _ lut: UnsafeBufferPointer<SIMD8<Float>>) -> SIMD8<Float> {
+        let pos = t * Double(lutSteps)
+        let k = min(Int(pos), lutSteps - 1)
+        let f = Float(pos - Double(k))
+        let r0 = lut[k], r1 = lut[k + 1]
+        return r0 + f * (r1 - r0)
+    }
+
+    /// Lanczos-3 sample at (sx, sy) whose 6x6 taps all lie inside the frame, written to `dst` for
+    /// every channel: single-precision, vertical pass as 8-wide rows, then the horizontal weights.
+    /// Returns false (writing nothing that matters) when a value is not finite, so the caller's exact
+    /// path decides; a NaN under a zero-weight tap must not poison the sample.
+    @inline(__always)
+    static func interior(_ src: UnsafeBufferPointer<Float>, _ lut: UnsafeBufferPointer<SIMD8<Float>>,
+                         sx: Double, sy: Double, ix: Int, iy: Int, x0: Int, y0: Int, sw: Int, channels: Int,
+                         srcPlane: Int, clamp: Bool, sh: Int, dst: UnsafeMutableBufferPointer<Float>,
+                         dstPlane: Int, pixel: Int) -> Bool {
+        let wx = weights8(frac: sx - Double(ix), lut), wy = weights8(frac: sy - Double(iy), lut)
+        let norm = 1 / (wx.sum() * wy.sum())
+        let base = UnsafeRawPointer(src.baseAddress!)
+        for c in 0..<channels {
+            var p = base + (c * srcPlane + y0 * sw + x0) * MemoryLayout<Float>.stride
+            var acc = SIMD8<Float>(repeating: 0)
+            for j in 0..<6 {
+                acc += wy[j] * p.loadUnaligned(as: SIMD8<Float>.self)
+                p += sw * MemoryLayout<Float>.stride
+            }
+            var v = (acc * wx).sum() * norm
+            guard v.isFinite else { return false }
+            if clamp {
+                v = Float(clampToNeighbours(Double(v), src: src, base: c * srcPlane, ix: ix, iy: iy, sw: sw, sh: sh))
+            }
+            dst[c * dstPlane + pixel] = v
+        }
+        return true
+    }
 
     /// Fills `w` with the weights of the `2 * radius` taps starting at source index `first`, for a sample
     /// at fractional offset `t` in [0, 1) past tap `radius - 1`. Returns the weight sum and the

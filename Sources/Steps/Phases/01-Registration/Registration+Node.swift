@@ -26,8 +26,9 @@ public struct RegisterStep: PipelineStep {
     }
 
     /// Code version of `register/NNNNN` (2: the relative engine retries (`Registration.attempts`);
-    /// frames with doubled or trailed stars are not registered (`Registration.starShapeProblem`)).
-    public static let version = 2
+    /// frames with doubled or trailed stars are not registered (`Registration.starShapeProblem`); 3:
+    /// Lanczos-3 samples whose taps are all inside the frame are summed in single precision).
+    public static let version = 3
 
     /// Adds `siril/register` for the siril engine and `register/NNNNN` per frame.
     ///

@@ -45,8 +45,9 @@ public struct MeasureStep: PipelineStep {
     /// bounded by `Measure.fitSpread`, B_f and sigma_f from a 1-in-4 subsample, faster PSF fits; 3: the
     /// saturation flags look at the input frame's raw pixels through the registration transform; 4: each
     /// star keeps its PSF flux, for the frames' flux scale; 5: a PSF fit whose centre drifts more than
-    /// 2 px from the centroid is abandoned at that step, `PSFFitOptions.maxDrift`; `FastMath.expFit`).
-    public static let version = 5
+    /// 2 px from the centroid is abandoned at that step, `PSFFitOptions.maxDrift`; `FastMath.expFit`; 6: the
+    /// detection map clipped on a 1-in-4 grid sample of each box, masks' thresholds from <= 2^16 samples).
+    public static let version = 6
 
     /// Adds `measure/NNNNN` for every frame: reads `register/NNNNN#frame` once, normalizes each channel
     /// (phase 2), measures B, sigma, E per channel and the stars on the normalized luminance, and
