@@ -27,4 +27,12 @@ public enum Parallel {
             for i in 0..<count { body(i) }
         }
     }
+
+    /// `[body(0), ..., body(count - 1)]`, computed as `forEach` does (each result in its own slot, so the
+    /// array is the same for any `threads`).
+    public static func map<T>(_ count: Int, threads: Int, _ body: @Sendable (Int) -> T) -> [T] {
+        let slots = (0..<count).map { _ in Slot<T>() }
+        forEach(count, threads: threads) { i in slots[i].value = body(i) }
+        return slots.map { $0.value! }
+    }
 }

@@ -92,7 +92,10 @@ public func warp(_ image: Image, outputToSource: SimilarityTransform, width: Int
                                     let sy = b * fx + a * fy + ty
                                     guard sx >= -eps, sx <= Double(sw - 1) + eps,
                                           sy >= -eps, sy <= Double(sh - 1) + eps else { continue }
-                                    let ix = Int(sx.rounded(.down)), iy = Int(sy.rounded(.down))
+                                    // floor without a libm call (sx, sy >= -1e-9 here)
+                                    var ix = Int(sx), iy = Int(sy)
+                                    if Double(ix) > sx { ix -= 1 }
+                                    if Double(iy) > sy { iy -= 1 }
                                     let x0 = ix - radius + 1, y0 = iy - radius + 1
                                     let pixel = oy * width + ox
                                     // Interior Lanczos-3 fast path: every tap inside the frame, one
@@ -175,10 +178,13 @@ enum WarpKernel {
     }()
 
     /// The Lanczos-3 table in single precision, 8 lanes per row (lanes 6 and 7 are 0), for the
-    /// interior fast path.
+    /// interior fast path; each row divided by its sum, so interpolated weights sum to 1 (to float
+    /// rounding) and the interior path needs no normalization.
     static let lanczosTable8: [SIMD8<Float>] = (0...lutSteps).map { k in
+        var sum = 0.0
+        for j in 0..<6 { sum += lanczosTable[k * 6 + j] }
         var row = SIMD8<Float>(repeating: 0)
-        for j in 0..<6 { row[j] = Float(lanczosTable[k * 6 + j]) }
+        for j in 0..<6 { row[j] = Float(lanczosTable[k * 6 + j] / sum) }
         return row
     }
 
@@ -193,7 +199,8 @@ enum WarpKernel {
     }
 
     /// Lanczos-3 sample at (sx, sy) whose 6x6 taps all lie inside the frame, written to `dst` for
-    /// every channel: single-precision, vertical pass as 8-wide rows, then the horizontal weights.
+    /// every channel: single-precision, vertical pass as 8-wide rows, then the horizontal weights
+    /// (pairwise sum), with the pre-normalized weights of `lanczosTable8`.
     /// Returns false (writing nothing that matters) when a value is not finite, so the caller's exact
     /// path decides; a NaN under a zero-weight tap must not poison the sample.
     @inline(__always)
@@ -202,16 +209,20 @@ enum WarpKernel {
                          srcPlane: Int, clamp: Bool, sh: Int, dst: UnsafeMutableBufferPointer<Float>,
                          dstPlane: Int, pixel: Int) -> Bool {
         let wx = weights8(frac: sx - Double(ix), lut), wy = weights8(frac: sy - Double(iy), lut)
-        let norm = 1 / (wx.sum() * wy.sum())
         let base = UnsafeRawPointer(src.baseAddress!)
+        let rs = sw &* MemoryLayout<Float>.stride
+        let w0 = SIMD8<Float>(repeating: wy[0]), w1 = SIMD8<Float>(repeating: wy[1]), w2 = SIMD8<Float>(repeating: wy[2])
+        let w3 = SIMD8<Float>(repeating: wy[3]), w4 = SIMD8<Float>(repeating: wy[4]), w5 = SIMD8<Float>(repeating: wy[5])
         for c in 0..<channels {
-            var p = base + (c * srcPlane + y0 * sw + x0) * MemoryLayout<Float>.stride
-            var acc = SIMD8<Float>(repeating: 0)
-            for j in 0..<6 {
-                acc += wy[j] * p.loadUnaligned(as: SIMD8<Float>.self)
-                p += sw * MemoryLayout<Float>.stride
-            }
-            var v = (acc * wx).sum() * norm
+            let p = base + (c &* srcPlane &+ y0 &* sw &+ x0) &* MemoryLayout<Float>.stride
+            var acc = w0 * p.loadUnaligned(as: SIMD8<Float>.self)
+            acc += w1 * (p + rs).loadUnaligned(as: SIMD8<Float>.self)
+            acc += w2 * (p + 2 &* rs).loadUnaligned(as: SIMD8<Float>.self)
+            acc += w3 * (p + 3 &* rs).loadUnaligned(as: SIMD8<Float>.self)
+            acc += w4 * (p + 4 &* rs).loadUnaligned(as: SIMD8<Float>.self)
+            acc += w5 * (p + 5 &* rs).loadUnaligned(as: SIMD8<Float>.self)
+            let h8 = acc * wx, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
+            var v = h2.x + h2.y
             guard v.isFinite else { return false }
             if clamp {
                 v = Float(clampToNeighbours(Double(v), src: src, base: c * srcPlane, ix: ix, iy: iy, sw: sw, sh: sh))

@@ -151,4 +151,12 @@ struct FastPathTests {
         let two = Parallel.both(threads: 2, { Statistics.median(img.pixels) }, { Kernels.gradientEnergyMean(img) })
         #expect(one.0 == two.0 && one.1 == two.1 && one.0 != nil)
     }
+
+    @Test("Parallel.map returns the results in index order, on one thread or two")
+    func parallelMap() {
+        let squares = (0..<37).map { $0 * $0 }
+        #expect(Parallel.map(37, threads: 1) { $0 * $0 } == squares)
+        #expect(Parallel.map(37, threads: 2) { $0 * $0 } == squares)
+        #expect(Parallel.map(0, threads: 2) { $0 }.isEmpty)
+    }
 }

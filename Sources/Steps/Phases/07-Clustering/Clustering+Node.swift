@@ -48,7 +48,7 @@ public struct ClusteringStep: PipelineStep {
             }
             let state = Clustering.stateVectors(metrics: table, weights: weights)
             let result = Clustering.cluster(state: state, files: p.frames, section: p.synthetic,
-                                            mass: Clustering.weightShares(weights), times: p.times)
+                                            mass: Clustering.weightShares(weights), times: p.times, threads: ctx.threads)
             ctx.log("\(result.method) (\(result.reason)): k = \(result.k)")
             try Artifacts.writeJSON(result, ctx, "clusters")
             try Artifacts.writeText(result.csv(), ctx, "csv")

@@ -170,7 +170,7 @@ public enum Clustering {
     /// `mass` (one per frame, default G_f) is what the balanced k-means spreads evenly; the node passes
     /// `weightShares`. Time buckets follow `times` (observation times, one per frame; nil: file order).
     public static func cluster(state: [[Double]], files: [String], section: TCConfig.SyntheticSection,
-                               mass: [Double]? = nil, times: [Double]? = nil) -> FrameClusters {
+                               mass: [Double]? = nil, times: [Double]? = nil, threads: Int = 1) -> FrameClusters {
         let n = state.count
         let z = standardize(state)
         let range = kRange(section: section, frameCount: n)
@@ -180,8 +180,12 @@ public enum Clustering {
         switch section.clustering {
         case .kmeans where !isStable(state):
             var results: [Int: KMeansResult] = [:]
-            for kk in range {
-                let r = KMeans.bestBalanced(z, mass: mass ?? g, k: kk, restarts: section.kmeansRestarts, seed: section.seed)
+            let ks = Array(range), m = mass ?? g, restarts = section.kmeansRestarts, seed = section.seed
+            // Every k is independent: computed on up to `threads` threads, collected in k order.
+            let runs = Parallel.map(ks.count, threads: threads) { i in
+                KMeans.bestBalanced(z, mass: m, k: ks[i], restarts: restarts, seed: seed)
+            }
+            for (kk, r) in zip(ks, runs) {
                 results[kk] = r
                 scan.append(KInertia(k: kk, inertia: r.inertia))
             }

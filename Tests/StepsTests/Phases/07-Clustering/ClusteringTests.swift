@@ -64,6 +64,9 @@ struct ClusteringTests {
         var pts = Self.blobs(groups: 4, per: 8, seed: 4)
         for i in pts.indices { pts[i][0] = 1 }
         let c = Clustering.cluster(state: pts, files: pts.indices.map { "f\($0)" }, section: Self.section(min: 2, max: 8))
+        // The k scan on two threads gives the same clusters, scan and choice.
+        #expect(Clustering.cluster(state: pts, files: pts.indices.map { "f\($0)" }, section: Self.section(min: 2, max: 8),
+                                   threads: 2) == c)
         #expect(c.method == "kmeans" && c.k == 4)
         #expect(c.inertia.map(\.k) == Array(2...8))
         #expect(Set(c.frames.map(\.cluster)) == Set(0..<4))
