@@ -26,6 +26,7 @@ let package = Package(
                        providers: [.apt(["librabbitmq-dev"])]),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -40,7 +41,7 @@ let package = Package(
         // Tile tasks and the executors that run them: local threads, or RabbitMQ master and workers.
         .target(name: "Executors", dependencies: ["Graph", "Cache", "CRabbitMQ", "CCrypto"]),
         .executableTarget(name: "tcbuild", dependencies: [
-            "Steps", "Graph", "Cache", "Imaging", "Executors",
+            "Steps", "Graph", "Cache", "Imaging", "Executors", "CMalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -13,6 +13,7 @@ struct TCBuild: ParsableCommand {
     /// Parses, runs, and maps errors to exit statuses (see `ExitStatus`). tcbuild's own errors print
     /// as `error: <message>`; ArgumentParser's (help, usage) keep their own handling.
     static func main() {
+        MallocTuning.apply()
         do {
             var command = try parseAsRoot()
             try command.run()
