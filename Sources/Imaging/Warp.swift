@@ -58,9 +58,24 @@ public struct WarpResult: Sendable {
 ///
 /// Guarantees: deterministic; an integer translation (including the identity) copies pixels exactly
 /// with either kernel, because the kernel weights at integer offsets are exactly 1 and 0.
+///
+/// Lanczos-3 runs as two 1-D passes (`WarpKernel.twoPass`) unless the rotation is near +-90 degrees;
+/// bilinear and those rotations sample the 2-D kernel directly (`warpDirect`).
 public func warp(_ image: Image, outputToSource: SimilarityTransform, width: Int, height: Int,
                  options: WarpOptions = WarpOptions()) -> WarpResult {
     precondition(width > 0 && height > 0, "warp output size must be positive")
+    if options.interpolation == .lanczos3,
+       let twoPass = WarpKernel.twoPass(image, a: outputToSource.linear.a, b: outputToSource.linear.b,
+                                        tx: outputToSource.tx, ty: outputToSource.ty, width: width, height: height,
+                                        clamp: options.clampRinging) {
+        return twoPass
+    }
+    return warpDirect(image, outputToSource: outputToSource, width: width, height: height, options: options)
+}
+
+/// `warp` with the 2-D kernel evaluated at every output pixel (the same rules).
+func warpDirect(_ image: Image, outputToSource: SimilarityTransform, width: Int, height: Int,
+                options: WarpOptions = WarpOptions()) -> WarpResult {
     var out = [Float](repeating: .nan, count: width * height * image.channels)
     var coverage = [UInt8](repeating: 0, count: width * height)
     let (a, b) = outputToSource.linear
