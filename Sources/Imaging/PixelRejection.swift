@@ -100,18 +100,31 @@ public enum PixelRejection {
     }
 
     /// The rejections of the pixels in `range`, per frame, ascending.
+    ///
+    /// Same decisions as the definition above, faster: the medians are found inside a bracket around a
+    /// guess (`Statistics.medianInBracket`: the previous pixel's centre, the previous round's centre and
+    /// spread), falling back to a full selection when the guess misses; and a round in which every
+    /// residual is within [-kappaLow, kappaHigh] ends the pixel without computing the spread, since
+    /// s >= 1 could reject none of them (on noise ~70 % of the pixels at 120 frames).
     static func clipRange(_ v: UnsafeBufferPointer<Float>, frames: Int, count: Int, range: Range<Int>,
                           inverseNoise: [Double], options: Options) -> [[Int]] {
         var out = [[Int]](repeating: [], count: frames)
         var x = [Double](repeating: 0, count: frames)      // values of the kept frames
         var z = [Double](repeating: 0, count: frames)
         var frame = [Int](repeating: 0, count: frames)     // frame of each slot
-        var scratch = [Double](repeating: 0, count: frames)
+        var scratch = [Double](repeating: 0, count: 2 * frames)  // a copy and a bracket's values
+        // Bracket half-widths: the centre's in value units (0.35 of the median frame noise), the MAD's
+        // relative to its guess. Wider brackets miss less often but select among more values.
+        let noises = inverseNoise.filter { $0 > 0 }.map { 1 / $0 }
+        let centreWidth = 0.35 * (Statistics.median(noises) ?? 0)
+        let kappaLow = options.kappaLow, kappaHigh = options.kappaHigh
         x.withUnsafeMutableBufferPointer { x in
         z.withUnsafeMutableBufferPointer { z in
         frame.withUnsafeMutableBufferPointer { fr in
         scratch.withUnsafeMutableBufferPointer { sc in
         inverseNoise.withUnsafeBufferPointer { inv in
+            let xp = x.baseAddress!, scp = sc.baseAddress!, inBracket = scp + frames
+            var centreGuess = 0.0, madGuess = 0.6745
             for i in range {
                 var n = 0
                 for f in 0..<frames {
@@ -123,17 +136,36 @@ public enum PixelRejection {
                 }
                 guard n >= options.minimumFrames else { continue }
                 for _ in 0..<options.iterations {
-                    for k in 0..<n { sc[k] = x[k] }
-                    let c = median(UnsafeMutableBufferPointer(rebasing: sc[0..<n]))
+                    let c: Double
+                    if let m = Statistics.medianInBracket(xp, n, lo: centreGuess - centreWidth, hi: centreGuess + centreWidth,
+                                                          scratch: inBracket) {
+                        c = m
+                    } else {
+                        for k in 0..<n { sc[k] = x[k] }
+                        c = median(UnsafeMutableBufferPointer(rebasing: sc[0..<n]))
+                    }
+                    centreGuess = c
+                    var zMin = 0.0, zMax = 0.0
                     for k in 0..<n {
                         let r = (x[k] - c) * inv[fr[k]]
                         z[k] = r
-                        sc[k] = abs(r)
+                        zMin = min(zMin, r)
+                        zMax = max(zMax, r)
                     }
-                    var s = 1.4826 * median(UnsafeMutableBufferPointer(rebasing: sc[0..<n]))
+                    if zMin >= -kappaLow && zMax <= kappaHigh { break }  // s >= 1: none beyond kappa s, kept == n
+                    for k in 0..<n { sc[k] = abs(z[k]) }
+                    let mad: Double
+                    if let m = Statistics.medianInBracket(UnsafePointer(scp), n, lo: 0.7 * madGuess, hi: 1.4 * madGuess,
+                                                          scratch: inBracket) {
+                        mad = m
+                    } else {
+                        mad = median(UnsafeMutableBufferPointer(rebasing: sc[0..<n]))
+                    }
+                    madGuess = mad
+                    var s = 1.4826 * mad
                     if options.method == .winsorized { s = winsorized(z, n, start: max(s, 1)) }
                     s = max(s, 1)
-                    let lo = -options.kappaLow * s, hi = options.kappaHigh * s
+                    let lo = -kappaLow * s, hi = kappaHigh * s
                     var kept = 0
                     for k in 0..<n {
                         if z[k] < lo || z[k] > hi {
