@@ -9,9 +9,9 @@
 extension Statistics {
     /// The median of the finite values `a[0..<n]` (n >= 1) when both middle order statistics lie in
     /// `[lo, hi]`, else nil. For even n it is `(lower + upper) / 2` of the two middle order statistics,
-    /// the same expression as `PixelRejection.median`. `a` is not modified; `scratch` holds >= n values.
-    static func medianInBracket(_ a: UnsafePointer<Double>, _ n: Int, lo: Double, hi: Double,
-                                scratch: UnsafeMutablePointer<Double>) -> Double? {
+    /// the same expression as `PixelRejection.median` and `selectQuantile(_, 0.5)`. `a` is not modified; `scratch` holds >= n values.
+    static func medianInBracket<T: BinaryFloatingPoint>(_ a: UnsafePointer<T>, _ n: Int, lo: T, hi: T,
+                                                        scratch: UnsafeMutablePointer<T>) -> T? {
         var below = 0, m = 0
         for k in 0..<n {
             let v = a[k]
