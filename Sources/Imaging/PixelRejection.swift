@@ -55,29 +55,33 @@ public enum PixelRejection {
     }
 
     /// A stack of `frames` images of `count` values each, frame-major (`values[f * count + i]`), NaN where a
-    /// frame has no value.
+    /// frame has no value; with `planes` > 1, one such stack per plane after another
+    /// (`values[(p * frames + f) * count + i]`), so the planes of a frame are filled from one read.
     public struct Cube: Sendable {
         /// Number of frames.
         public let frames: Int
-        /// Values per frame.
+        /// Values per frame (and plane).
         public let count: Int
-        /// `frames * count` values, frame-major.
+        /// Planes (stacks).
+        public let planes: Int
+        /// `planes * frames * count` values, plane-major, then frame-major.
         public var values: [Float]
 
         /// A cube of NaN.
-        public init(frames: Int, count: Int) {
+        public init(frames: Int, count: Int, planes: Int = 1) {
             self.frames = frames
             self.count = count
-            values = [Float](repeating: .nan, count: frames * count)
+            self.planes = planes
+            values = [Float](repeating: .nan, count: planes * frames * count)
         }
     }
 
-    /// Clips every pixel of `cube` and returns, per frame, the indices (0 ..< cube.count, ascending) of its
+    /// Clips every pixel of plane `plane` of `cube` and returns, per frame, the indices (0 ..< cube.count, ascending) of its
     /// rejected values. `noise[f]` > 0 is frame f's noise in the cube's units. Pixels are split into
     /// `threads` fixed contiguous ranges and the per-range lists are concatenated in order, so the result
     /// does not depend on `threads`.
-    public static func clip(_ cube: Cube, noise: [Double], options: Options, threads: Int) -> [[Int]] {
-        precondition(noise.count == cube.frames)
+    public static func clip(_ cube: Cube, plane: Int = 0, noise: [Double], options: Options, threads: Int) -> [[Int]] {
+        precondition(noise.count == cube.frames && plane >= 0 && plane < cube.planes)
         let parts = max(1, min(threads, cube.count / 4096 + 1))
         let bounds = (0...parts).map { $0 * cube.count / parts }
         final class Box: @unchecked Sendable { var lists: [[[Int]]] = [] }
@@ -85,8 +89,10 @@ public enum PixelRejection {
         box.lists = [[[Int]]](repeating: [], count: parts)
         let inverse = noise.map { $0 > 0 && $0.isFinite ? 1 / $0 : 0 }
         let work: @Sendable (Int) -> Void = { p in
-            let lists = cube.values.withUnsafeBufferPointer { v in
-                clipRange(v, frames: cube.frames, count: cube.count, range: bounds[p]..<bounds[p + 1],
+            let lists = cube.values.withUnsafeBufferPointer { all in
+                let stack = plane * cube.frames * cube.count
+                let v = UnsafeBufferPointer(rebasing: all[stack..<(stack + cube.frames * cube.count)])
+                return clipRange(v, frames: cube.frames, count: cube.count, range: bounds[p]..<bounds[p + 1],
                           inverseNoise: inverse, options: options)
             }
             box.lists[p] = lists
