@@ -15,9 +15,10 @@ extension Statistics {
         var below = 0, m = 0
         for k in 0..<n {
             let v = a[k]
-            below &+= v < lo ? 1 : 0
+            let isBelow = v < lo ? 1 : 0, isAbove = v > hi ? 1 : 0  // `&&` would compile to branches
+            below &+= isBelow
             scratch[m] = v
-            m &+= (v >= lo && v <= hi) ? 1 : 0
+            m &+= 1 &- (isBelow | isAbove)
         }
         let upper = n / 2, lower = (n - 1) / 2
         guard below <= lower, upper < below + m else { return nil }
