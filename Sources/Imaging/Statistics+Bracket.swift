@@ -21,8 +21,16 @@ extension Statistics {
             scratch[m] = v
             m &+= 1 &- (isBelow | isAbove)
         }
+        return medianOfBracket(n, below: below, inside: m, scratch: scratch)
+    }
+
+    /// The second half of `medianInBracket`: the median of n values of which `below` lie under the
+    /// bracket and the `inside` ones within it are `scratch[0..<inside]` (reordered); nil when the
+    /// middle order statistics are not among them.
+    static func medianOfBracket<T: BinaryFloatingPoint>(_ n: Int, below: Int, inside m: Int,
+                                                        scratch: UnsafeMutablePointer<T>) -> T? {
         let upper = n / 2, lower = (n - 1) / 2
-        guard below <= lower, upper < below + m else { return nil }
+        guard n > 0, below <= lower, upper < below + m else { return nil }
         let inside = UnsafeMutableBufferPointer(start: scratch, count: m)
         if m <= rankCountLimit {
             let (loValue, hiValue) = orderStatistics(inside, lower - below, upper - below)

@@ -4,7 +4,8 @@
 /// `sigmaClip` spends its time in two places: the Double sums of mean and deviation (one dependent
 /// add per value, twice per round) and a quickselect per round. Here the sums run in 8 independent
 /// lanes, and each round's median is found inside a bracket (`medianInBracket`): around the previous
-/// round's median (clipping the tails moves it by a few ranks), else between order statistics of a
+/// round's median +- 0.1 sigma (clipping the tails moves it by a few ranks; the clipping pass itself
+/// counts and copies the kept values of that bracket), else between order statistics of a
 /// 256-value sample (Floyd-Rivest: the median's rank lies within 1.5 sqrt(256) sample ranks of the
 /// middle with probability ~0.9999), else by a full selection. The median of each round is exact;
 /// the lane sums round differently from one sequential sum only in the last bits of the clip limit,
@@ -17,22 +18,35 @@ extension Statistics {
         guard let p = all.baseAddress, all.count > 0 else { return nil }
         var n = all.count
         var round = 0
-        var guess: Float? = nil
+        // From the second round on, the clipping pass also brackets the kept values around the median
+        // it clipped about: how many are below, and the ones inside in `scratch`.
+        var bracket: (below: Int, inside: Int)? = nil
         while true {
             let sd = meanAndDeviation(UnsafePointer(p), n).deviation
-            let med = Double(median(p, n, guess: guess, width: Float(0.1 * sd), scratch: scratch))
+            let med: Double
+            if let b = bracket, let m = medianOfBracket(n, below: b.below, inside: b.inside, scratch: scratch) {
+                med = Double(m)
+            } else {
+                med = Double(median(p, n, scratch: scratch))
+            }
             if round >= iterations || sd == 0 { return med }
             round += 1
             let limit = kappa * sd
-            var w = 0
+            let lo = Float(med) - Float(0.1 * sd), hi = Float(med) + Float(0.1 * sd)
+            var w = 0, below = 0, m = 0
             for i in 0..<n {
                 let v = p[i]
+                let keep = abs(Double(v) - med) <= limit ? 1 : 0
                 p[w] = v
-                w &+= abs(Double(v) - med) <= limit ? 1 : 0
+                w &+= keep
+                let isBelow = v < lo ? 1 : 0, isAbove = v > hi ? 1 : 0
+                below &+= isBelow & keep
+                scratch[m] = v
+                m &+= (1 &- (isBelow | isAbove)) & keep
             }
             if w == n || w == 0 { return med }
             n = w
-            guess = Float(med)
+            bracket = (below, m)
         }
     }
 
@@ -63,14 +77,10 @@ extension Statistics {
         return (mean, (ss / Double(n)).squareRoot())
     }
 
-    /// `selectQuantile(p[0..<n], 0.5)` without reordering `p`: inside `guess +- width` when given, else
-    /// inside a bracket from a sample, else by a full selection on a copy.
-    static func median(_ p: UnsafeMutablePointer<Float>, _ n: Int, guess: Float?, width: Float,
-                       scratch: UnsafeMutablePointer<Float>) -> Float {
+    /// `selectQuantile(p[0..<n], 0.5)` without reordering `p`: inside a bracket from a sample, else by a
+    /// full selection on a copy.
+    static func median(_ p: UnsafeMutablePointer<Float>, _ n: Int, scratch: UnsafeMutablePointer<Float>) -> Float {
         let a = UnsafePointer(p)
-        if let g = guess, width > 0, let m = medianInBracket(a, n, lo: g - width, hi: g + width, scratch: scratch) {
-            return m
-        }
         if n >= 1024 {
             let step = n / 256, m = n / step
             for j in 0..<m { scratch[j] = p[j * step] }
