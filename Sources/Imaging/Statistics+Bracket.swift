@@ -9,8 +9,7 @@
 extension Statistics {
     /// The median of the finite values `a[0..<n]` (n >= 1) when both middle order statistics lie in
     /// `[lo, hi]`, else nil. For even n it is `(lower + upper) / 2` of the two middle order statistics,
-    /// the same expression as `PixelRejection.median` and `selectQuantile(_, 0.5)`. `a` is not
-    /// modified; `scratch` holds >= n values.
+    /// the same expression as `PixelRejection.median` and `selectQuantile(_, 0.5)`. `a` is not modified; `scratch` holds >= n values.
     static func medianInBracket<T: BinaryFloatingPoint>(_ a: UnsafePointer<T>, _ n: Int, lo: T, hi: T,
                                                         scratch: UnsafeMutablePointer<T>) -> T? {
         var below = 0, m = 0
@@ -32,38 +31,11 @@ extension Statistics {
         let upper = n / 2, lower = (n - 1) / 2
         guard n > 0, below <= lower, upper < below + m else { return nil }
         let inside = UnsafeMutableBufferPointer(start: scratch, count: m)
-        if m <= rankCountLimit {
-            let (loValue, hiValue) = orderStatistics(inside, lower - below, upper - below)
-            return n % 2 == 0 ? (loValue + hiValue) / 2 : hiValue
-        }
         let hiValue = select(inside, upper - below)
         guard n % 2 == 0 else { return hiValue }
         // After selecting rank upper - below (>= 1), the values left of it are the smaller ones.
         var loValue = inside[0]
         for k in 1..<(upper - below) where inside[k] > loValue { loValue = inside[k] }
         return (loValue + hiValue) / 2
-    }
-
-    /// Up to this many values, `orderStatistics` (m^2 branch-free comparisons) beats a quickselect.
-    static let rankCountLimit = 48
-
-    /// The order statistics of ranks `r1` <= `r2` of `a` (finite), by counting for every value how many
-    /// are below it and how many are not above it: a value is order statistic r when
-    /// below <= r < not-above. No branch depends on the data, so none is mispredicted.
-    static func orderStatistics<T: BinaryFloatingPoint>(_ a: UnsafeMutableBufferPointer<T>, _ r1: Int, _ r2: Int) -> (T, T) {
-        let m = a.count
-        var v1 = a[0], v2 = a[0]
-        for e in 0..<m {
-            let p = a[e]
-            var lt = 0, le = 0
-            for q in 0..<m {
-                let v = a[q]
-                lt &+= v < p ? 1 : 0
-                le &+= v <= p ? 1 : 0
-            }
-            if lt <= r1 && r1 < le { v1 = p }
-            if lt <= r2 && r2 < le { v2 = p }
-        }
-        return (v1, v2)
     }
 }

@@ -51,17 +51,4 @@ struct StatisticsBracketTests {
         #expect(Self.bracket([9, 1, 5, 3, 7, 2], 3, 5) == 4)
         #expect(Self.bracket([9, 1, 5, 3, 7, 2], 3.5, 5) == nil)
     }
-
-    @Test("orderStatistics equals the sorted array's ranks, with ties")
-    func orderStatistics() {
-        var rng = TestRNG(seed: 5)
-        for trial in 0..<500 {
-            let m = 1 + Int(rng.uniform() * 60)
-            var a: [Float] = (0..<m).map { _ in trial % 2 == 0 ? Float(Int(rng.uniform() * 4)) : Float(rng.normal()) }
-            let s = a.sorted()
-            let r1 = Int(rng.uniform() * Double(m)), r2 = r1 + Int(rng.uniform() * Double(m - r1))
-            let (v1, v2) = a.withUnsafeMutableBufferPointer { Statistics.orderStatistics($0, r1, r2) }
-            #expect(v1 == s[r1] && v2 == s[r2], "m \(m) ranks \(r1) \(r2)")
-        }
-    }
 }
