@@ -21,8 +21,9 @@ public struct BackgroundMap: Sendable, Equatable {
     public let values: [Float]
 
     /// Estimates the map of plane `plane`: each `mesh x mesh` box gets the median of its finite
-    /// pixels after sigma clipping (kappa, iterations). A box with fewer than a quarter of its pixels
-    /// finite takes the median of the valid boxes. Returns nil when no box is valid.
+    /// pixels after sigma clipping (kappa, iterations; `Statistics.sigmaClippedMedian`). A box with
+    /// fewer than a quarter of its pixels finite takes the median of the valid boxes. Returns nil when
+    /// no box is valid.
     ///
     /// `sampleStride` k > 1 clips only every k-th pixel of every k-th row of each box (a fixed grid
     /// starting at the box's corner): on a 64 px box with k = 2 that is 1024 sky samples, whose
@@ -34,38 +35,34 @@ public struct BackgroundMap: Sendable, Equatable {
         let w = image.width, h = image.height, n = w * h
         let cols = (w + mesh - 1) / mesh, rows = (h + mesh - 1) / mesh
         var vals = [Float](repeating: .nan, count: cols * rows)
-        var scratch = [Float]()
-        scratch.reserveCapacity(mesh * mesh)
+        var box = [Float](repeating: 0, count: mesh * mesh)   // a box's finite pixels
+        var work = [Float](repeating: 0, count: mesh * mesh)  // the clipped median's scratch
         image.pixels.withUnsafeBufferPointer { all in
-            let px = UnsafeBufferPointer(rebasing: all[(plane * n)..<((plane + 1) * n)])
+        box.withUnsafeMutableBufferPointer { box in
+        work.withUnsafeMutableBufferPointer { work in
+            let px = all.baseAddress! + plane * n, b = box.baseAddress!
             for by in 0..<rows {
                 let y0 = by * mesh, y1 = min(h, y0 + mesh)
                 for bx in 0..<cols {
                     let x0 = bx * mesh, x1 = min(w, x0 + mesh)
-                    scratch.removeAll(keepingCapacity: true)
-                    var sampled = 0
-                    if sampleStride == 1 {
-                        for y in y0..<y1 {
-                            let row = UnsafeBufferPointer(rebasing: px[(y * w + x0)..<(y * w + x1)])
-                            for v in row where v.isFinite { scratch.append(v) }
-                        }
-                        sampled = (y1 - y0) * (x1 - x0)
-                    } else {
-                        for y in stride(from: y0, to: y1, by: sampleStride) {
-                            for x in stride(from: x0, to: x1, by: sampleStride) {
-                                sampled += 1
-                                let v = px[y * w + x]
-                                if v.isFinite { scratch.append(v) }
-                            }
+                    var m = 0
+                    for y in stride(from: y0, to: y1, by: sampleStride) {
+                        for x in stride(from: x0, to: x1, by: sampleStride) {
+                            let v = px[y * w + x]
+                            b[m] = v
+                            m &+= v.isFinite ? 1 : 0
                         }
                     }
-                    if scratch.count * 4 < sampled { continue }
-                    let s = scratch.withUnsafeMutableBufferPointer {
-                        Statistics.sigmaClip($0, kappa: kappa, iterations: iterations)
+                    let sampled = ((y1 - y0 + sampleStride - 1) / sampleStride) * ((x1 - x0 + sampleStride - 1) / sampleStride)
+                    if m * 4 < sampled { continue }
+                    if let median = Statistics.sigmaClippedMedian(UnsafeMutableBufferPointer(rebasing: box[0..<m]), kappa: kappa,
+                                                                  iterations: iterations, scratch: work.baseAddress!) {
+                        vals[by * cols + bx] = Float(median)
                     }
-                    if let s { vals[by * cols + bx] = Float(s.median) }
                 }
             }
+        }
+        }
         }
         guard let fill = Statistics.median(vals) else { return nil }
         for i in vals.indices where vals[i].isNaN { vals[i] = fill }

@@ -44,8 +44,8 @@ public struct RejectionResult: Sendable {
 ///    background estimated on a 64 px mesh (`BackgroundMap`, sigma-clipped medians, bilinear), so frames
 ///    whose sky gradients differ are compared on their residuals; only the small meshes are kept;
 /// 2. the image is cut into chunks of rows such that frames x rows x width x planes x 4 bytes fits the
-///    budget; for each chunk every frame's rows are read (`FITS.readRows`) into one cube and clipped
-///    (pixels split over `threads` in fixed ranges).
+///    budget; for each chunk every frame's rows are read (`FITS.readRows`, `threads` frames at a time)
+///    into one cube and clipped (pixels split over `threads` in fixed ranges).
 /// Pass 2 reads each frame ceil(height / chunkRows) times; with 1000 frames of 8 Mpx (3264 px wide, mono)
 /// and the 256 MiB default budget, chunks are 19 rows, 129 reads per frame. The masks are sparse lists,
 /// the output is deterministic and independent of `threads`.
@@ -76,31 +76,11 @@ public enum Rejection {
         while y0 < height {
             let rows = min(chunkRows, height - y0)
             let count = rows * width
-            var cubes = [PixelRejection.Cube](repeating: PixelRejection.Cube(frames: frames.count, count: count), count: channels)
-            for (fi, frame) in frames.enumerated() {
-                let image: Image
-                do { image = try frame.source.rows(y0, rows) } catch {
-                    throw StepError.unreadable(file: frame.name, message: "registered frame rows \(y0)..<\(y0 + rows): \(error)")
-                }
-                guard image.width == width, image.channels == channels else {
-                    throw MetricsError.inconsistent(node: node, message: "\(frame.name) is \(image.width) px wide with "
-                                                    + "\(image.channels) planes, expected \(width) px and \(channels) planes")
-                }
-                for c in 0..<channels {
-                    let bg = meshes[fi][c].rows(from: y0, count: rows)
-                    let inv = Float(1 / frame.backgrounds[c])
-                    image.pixels.withUnsafeBufferPointer { src in
-                        bg.withUnsafeBufferPointer { b in
-                            cubes[c].values.withUnsafeMutableBufferPointer { dst in
-                                let s = c * count, d = fi * count
-                                for i in 0..<count { dst[d + i] = (src[s + i] - b[i]) * inv }
-                            }
-                        }
-                    }
-                }
-            }
+            var cube = PixelRejection.Cube(frames: frames.count, count: count, planes: channels)
+            try fill(&cube, frames, meshes: meshes, y0: y0, rows: rows, width: width, channels: channels,
+                     threads: threads, node: node)
             for c in 0..<channels {
-                let rejected = PixelRejection.clip(cubes[c], noise: frames.map { $0.noise[c] }, options: options, threads: threads)
+                let rejected = PixelRejection.clip(cube, plane: c, noise: frames.map { $0.noise[c] }, options: options, threads: threads)
                 let base = c * plane + y0 * width
                 map.pixels.withUnsafeMutableBufferPointer { m in
                     for (fi, list) in rejected.enumerated() {
@@ -114,6 +94,53 @@ public enum Rejection {
         let masks = RejectionMasks(width: width, height: height, channels: channels,
                                    frames: lists.map { $0.flatMap { $0 } })
         return RejectionResult(masks: masks, map: map, chunkRows: chunkRows)
+    }
+
+    /// Pass 2's reads: rows `[y0, y0 + rows)` of every frame, background removed and divided by B_f, into
+    /// `cube` (frame f's plane c at `(c * frames + f) * count`), `threads` frames at a time (fixed
+    /// assignment; every frame writes only its own slices, so the cube does not depend on `threads`).
+    static func fill(_ cube: inout PixelRejection.Cube, _ frames: [RejectionFrame], meshes: [[BackgroundMap]], y0: Int,
+                     rows: Int, width: Int, channels: Int, threads: Int, node: String) throws {
+        struct Target: @unchecked Sendable { let base: UnsafeMutablePointer<Float> }
+        final class Errors: @unchecked Sendable {
+            var errors: [Error?]
+            init(_ n: Int) { errors = .init(repeating: nil, count: n) }
+        }
+        let count = rows * width, stack = frames.count * count
+        let failures = Errors(frames.count)
+        let workers = max(1, min(threads, frames.count))
+        cube.values.withUnsafeMutableBufferPointer { values in
+            let target = Target(base: values.baseAddress!)
+            Parallel.forEach(workers, threads: workers) { t in
+                for fi in stride(from: t, to: frames.count, by: workers) {
+                    let frame = frames[fi]
+                    do {
+                        let image: Image
+                        do { image = try frame.source.rows(y0, rows) } catch {
+                            throw StepError.unreadable(file: frame.name, message: "registered frame rows \(y0)..<\(y0 + rows): \(error)")
+                        }
+                        guard image.width == width, image.channels == channels else {
+                            throw MetricsError.inconsistent(node: node, message: "\(frame.name) is \(image.width) px wide with "
+                                                            + "\(image.channels) planes, expected \(width) px and \(channels) planes")
+                        }
+                        for c in 0..<channels {
+                            let bg = meshes[fi][c].rows(from: y0, count: rows)
+                            let inv = Float(1 / frame.backgrounds[c])
+                            let dst = target.base + c * stack + fi * count
+                            image.pixels.withUnsafeBufferPointer { src in
+                                bg.withUnsafeBufferPointer { b in
+                                    let s = c * count
+                                    for i in 0..<count { dst[i] = (src[s + i] - b[i]) * inv }
+                                }
+                            }
+                        }
+                    } catch {
+                        failures.errors[fi] = error
+                    }
+                }
+            }
+        }
+        if let error = failures.errors.compactMap({ $0 }).first { throw error }
     }
 
     /// Pass 1: each frame's local background per plane, `threads` frames at a time (fixed assignment).

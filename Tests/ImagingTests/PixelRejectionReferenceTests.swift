@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Imaging
+
+/// The fast clipping kernel (bracketed medians, early end of a pixel) against the plain definition:
+/// the previous kernel, kept here verbatim as the reference. The decisions must be identical.
+@Suite("pixel rejection against the reference kernel")
+struct PixelRejectionReferenceTests {
+    /// The definition, straight: full selections, every round computes the spread.
+    static func reference(_ cube: PixelRejection.Cube, noise: [Double], options: PixelRejection.Options) -> [[Int]] {
+        let frames = cube.frames, count = cube.count
+        let inv = noise.map { $0 > 0 && $0.isFinite ? 1 / $0 : 0 }
+        var out = [[Int]](repeating: [], count: frames)
+        for i in 0..<count {
+            var x: [Double] = [], fr: [Int] = []
+            for f in 0..<frames {
+                let value = cube.values[f * count + i]
+                guard value.isFinite, inv[f] > 0 else { continue }
+                x.append(Double(value))
+                fr.append(f)
+            }
+            guard x.count >= options.minimumFrames else { continue }
+            for _ in 0..<options.iterations {
+                let n = x.count
+                var sc = x
+                let c = sc.withUnsafeMutableBufferPointer { PixelRejection.median($0) }
+                var z = (0..<n).map { (x[$0] - c) * inv[fr[$0]] }
+                sc = z.map { abs($0) }
+                var s = 1.4826 * sc.withUnsafeMutableBufferPointer { PixelRejection.median($0) }
+                if options.method == .winsorized {
+                    s = z.withUnsafeMutableBufferPointer { PixelRejection.winsorized($0, n, start: max(s, 1)) }
+                }
+                s = max(s, 1)
+                let lo = -options.kappaLow * s, hi = options.kappaHigh * s
+                var kx: [Double] = [], kf: [Int] = []
+                for k in 0..<n {
+                    if z[k] < lo || z[k] > hi { out[fr[k]].append(i) } else { kx.append(x[k]); kf.append(fr[k]) }
+                }
+                if kx.count == n || kx.count < options.minimumFrames { break }
+                x = kx
+                fr = kf
+            }
+        }
+        return out
+    }
+
+    /// Noise with per-frame levels, a smooth sky, stars whose peak follows the seeing, trails, cosmic rays,
+    /// NaN borders: every branch of the kernel (bracket hits and misses, early ends, several rounds).
+    static func scene(frames: Int, count: Int, seed: UInt64) -> (PixelRejection.Cube, [Double]) {
+        var rng = TestRNG(seed: seed)
+        let noise = (0..<frames).map { _ in 0.005 + 0.02 * rng.uniform() }
+        let seeing = (0..<frames).map { _ in 2.2 + 2.3 * rng.uniform() }
+        var cube = PixelRejection.Cube(frames: frames, count: count)
+        for f in 0..<frames {
+            for i in 0..<count {
+                var v = 0.3 * Double(i) / Double(count) + noise[f] * rng.normal()
+                let d = Double(i % 97) - 48                      // a star every 97 pixels
+                v += 2 / (seeing[f] * seeing[f]) * (-(d * d) / (2 * seeing[f] * seeing[f])).exp
+                if f == 3 && i % 50 < 5 { v += 0.5 }               // a trail
+                if rng.uniform() < 0.002 { v += 30 * noise[f] * rng.uniform() }  // cosmic rays and hot pixels
+                if f % 7 == 1 && i < 40 { v = .nan }               // registration borders
+                cube.values[f * count + i] = Float(v)
+            }
+        }
+        return (cube, noise)
+    }
+
+    @Test("identical decisions on a rich scene: both estimators, 1-5 rounds, 3 to 150 frames, 1 and 2 threads",
+          arguments: [(3, 1), (5, 2), (12, 3), (40, 3), (121, 3), (150, 5), (60, 1)])
+    func identical(_ setup: (Int, Int)) {
+        let (frames, iterations) = setup
+        let (cube, noise) = Self.scene(frames: frames, count: 3000, seed: UInt64(frames))
+        for method in PixelRejection.Method.allCases {
+            let options = PixelRejection.Options(method: method, kappaLow: 3, kappaHigh: 2.5, iterations: iterations)
+            let expected = Self.reference(cube, noise: noise, options: options)
+            for threads in [1, 2] {
+                let got = PixelRejection.clip(cube, noise: noise, options: options, threads: threads)
+                #expect(got == expected, "\(method) \(frames) frames, \(iterations) rounds, \(threads) threads")
+            }
+            if frames >= 40 { #expect(expected.reduce(0) { $0 + $1.count } > 100) }
+        }
+    }
+}
+
+private extension Double {
+    var exp: Double { Foundation.exp(self) }
+}
