@@ -23,6 +23,24 @@ public enum FrameSource: Sendable {
             return Image(width: w, height: count, channels: image.channels, pixels: px)
         }
     }
+
+    /// The rectangle `[x, x + width) x [y, y + height)` of every plane (a tile task reads only its tile).
+    func rect(x: Int, y: Int, width: Int, height: Int) throws -> Image {
+        switch self {
+        case .file(let path): return try FITS.readRect(path, x: x, y: y, width: width, height: height)
+        case .memory(let image):
+            guard x >= 0, y >= 0, x + width <= image.width, y + height <= image.height else {
+                throw FITSError.rowRange(path: "(memory)", y0: y, count: height, height: image.height)
+            }
+            let n = image.planeSize, w = image.width
+            var px: [Float] = []
+            px.reserveCapacity(width * height * image.channels)
+            for c in 0..<image.channels {
+                for r in y..<(y + height) { px.append(contentsOf: image.pixels[(c * n + r * w + x)..<(c * n + r * w + x + width)]) }
+            }
+            return Image(width: width, height: height, channels: image.channels, pixels: px)
+        }
+    }
 }
 
 /// One frame taking part in a reconstruction.
@@ -113,15 +131,12 @@ public enum Reconstruction {
             // Effective weights per tile, decided before any pixel is read.
             var bandWeights: [[Double]] = []
             for tile in band {
-                var ws = frames.map { Double(weights.weight(frame: $0.index, tile: tile.id)) }
-                ws = ws.map { $0.isFinite && $0 > 0 ? $0 : 0 }
-                let sum = ws.reduce(0, +)
-                if sum < eps {
+                let chosen = effectiveWeights(weights, frames: frames.map(\.index), tile: tile.id, eps: eps)
+                if chosen.fallback {
                     fallback.append(tile.id)
-                    log("tile \(tile.id): weight sum \(sum) < reconstruction.eps \(eps); unweighted mean of \(frames.count) frames used")
-                    ws = ws.map { _ in 1 }
+                    log(fallbackMessage(tile: tile.id, sum: chosen.sum, eps: eps, frames: frames.count))
                 }
-                bandWeights.append(ws)
+                bandWeights.append(chosen.weights)
             }
             let accs = band.map { TileAccumulator(tile: $0, channels: channels) }
             for (fi, frame) in frames.enumerated() {
@@ -140,6 +155,11 @@ public enum Reconstruction {
             canvas.finalize(rowsBelow: done)
         }
         return ReconstructionResult(image: canvas.image, fallbackTiles: fallback, readsPerFrame: bands.count)
+    }
+
+    /// The run-log line of a tile that fell back to the unweighted mean.
+    static func fallbackMessage(tile: Int, sum: Double, eps: Double, frames: Int) -> String {
+        "tile \(tile): weight sum \(sum) < reconstruction.eps \(eps); unweighted mean of \(frames) frames used"
     }
 
     /// Rows `[y0, y0 + count)` of `frame`, checked against the expected width and plane count, with the
