@@ -72,25 +72,4 @@ public struct TaskMemo: Sendable {
         }
         unlink(p)
     }
-
-    /// Every memo file under `directory` with its entry (nil when unreadable) and modification time,
-    /// for `gc`; temporary files of interrupted writers are listed with a nil entry.
-    public static func entries(stateDir: String) -> [(path: String, entry: Entry?, modified: Date?)] {
-        let dir = stateDir + "/tasks"
-        let fm = FileManager.default
-        guard let subs = try? fm.contentsOfDirectory(atPath: dir) else { return [] }
-        var out: [(String, Entry?, Date?)] = []
-        for sub in subs.sorted() {
-            let p = dir + "/" + sub
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: p, isDirectory: &isDir) else { continue }
-            let files = isDir.boolValue ? ((try? fm.contentsOfDirectory(atPath: p)) ?? []).sorted().map { p + "/" + $0 } : [p]
-            for f in files {
-                let entry = fm.contents(atPath: f).flatMap { try? JSONDecoder().decode(Entry.self, from: $0) }
-                let modified = (try? fm.attributesOfItem(atPath: f))?[.modificationDate] as? Date
-                out.append((f, entry, modified))
-            }
-        }
-        return out
-    }
 }
