@@ -7,6 +7,9 @@ import Graph
 /// entry never goes stale; the cache keeps the `capacity` most recently added entries.
 final class DecodedArtifacts: @unchecked Sendable {
     static let shared = DecodedArtifacts(capacity: 8)
+    /// Registered frames mapped into memory (`FITSMappedImage`): one entry per frame of a series (a
+    /// mapping costs address space, not memory: its pages are the page cache's).
+    static let frames = DecodedArtifacts(capacity: 4096)
 
     private let lock = NSLock()
     private let capacity: Int

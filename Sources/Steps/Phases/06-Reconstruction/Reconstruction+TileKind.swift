@@ -34,9 +34,13 @@ extension Reconstruction {
         guard masks.frames.count > (plan.frames.map(\.index).max() ?? -1) else {
             throw MetricsError.inconsistent(node: plan.node, message: "rejection masks cover \(masks.frames.count) frames, the plan needs more")
         }
-        func source(_ f: ReconstructionPlan.Frame) -> ReconstructionFrame {
-            ReconstructionFrame(index: f.index, name: f.name, source: .file(store.path(of: f.frame)), backgrounds: f.backgrounds,
-                                rejected: masks.frames[f.index], matched: f.matched)
+        func source(_ f: ReconstructionPlan.Frame) throws -> ReconstructionFrame {
+            // A plain float32 frame is mapped once per process and every tile reads its rectangle from
+            // memory; anything else is read through cfitsio (same values either way).
+            let path = store.path(of: f.frame)
+            let mapped = try DecodedArtifacts.frames.value("frame", f.frame) { MappedFrame(image: try FITSMappedImage.open(path)) }
+            return ReconstructionFrame(index: f.index, name: f.name, source: mapped.image.map { .mapped($0, path: path) } ?? .file(path),
+                                       backgrounds: f.backgrounds, rejected: masks.frames[f.index], matched: f.matched)
         }
         switch plan.combine {
         case .weighted:
@@ -44,7 +48,7 @@ extension Reconstruction {
                 throw StepError.badArtifact(node: plan.node, message: "weighted plan without weights")
             }
             let weights = try DecodedArtifacts.shared.value("weights", wref) { try TileWeights(path: store.path(of: wref)) }
-            let frames = plan.frames.map(source)
+            let frames = try plan.frames.map(source)
             let chosen = effectiveWeights(weights, frames: frames.map(\.index), tile: tile.id, eps: plan.eps)
             let values = try weightedTile(tile, frames: frames, weights: chosen.weights, width: plan.width, height: plan.height,
                                           channels: plan.channels)
@@ -53,7 +57,7 @@ extension Reconstruction {
             let fft = try DecodedArtifacts.shared.value("fft", Digest.of(string: "\(plan.fftWidth)x\(plan.fftHeight)")) {
                 FFT2D(width: plan.fftWidth, height: plan.fftHeight)
             }
-            let (values, unweighted) = try matchedTile(tile, frames: plan.frames.map(source), margin: plan.margin, beta: plan.beta,
+            let (values, unweighted) = try matchedTile(tile, frames: try plan.frames.map(source), margin: plan.margin, beta: plan.beta,
                                                        fft: fft, width: plan.width, height: plan.height, channels: plan.channels)
             return TileValues(tile: tile, channels: plan.channels, unweighted: unweighted, runID: runID, values: values)
         }
@@ -136,4 +140,9 @@ extension Reconstruction {
         acc.finish()
         return (acc.values, acc.unweighted)
     }
+}
+
+/// A registered frame's mapping, or nil when it is not a plain float32 file (cached either way).
+struct MappedFrame: @unchecked Sendable {
+    let image: FITSMappedImage?
 }

@@ -8,11 +8,14 @@ public enum FrameSource: Sendable {
     case file(String)
     /// An image already in memory.
     case memory(Image)
+    /// A registered float32 FITS frame mapped into memory (tile tasks; `path` for messages).
+    case mapped(FITSMappedImage, path: String)
 
     /// Rows `[y0, y0 + count)` of every plane.
     func rows(_ y0: Int, _ count: Int) throws -> Image {
         switch self {
         case .file(let path): return try FITS.readRows(path, from: y0, count: count)
+        case .mapped(let m, let path): return try m.rect(x: 0, y: y0, width: m.width, height: count, path: path)
         case .memory(let image):
             let n = image.planeSize, w = image.width
             var px: [Float] = []
@@ -28,6 +31,7 @@ public enum FrameSource: Sendable {
     func rect(x: Int, y: Int, width: Int, height: Int) throws -> Image {
         switch self {
         case .file(let path): return try FITS.readRect(path, x: x, y: y, width: width, height: height)
+        case .mapped(let m, let path): return try m.rect(x: x, y: y, width: width, height: height, path: path)
         case .memory(let image):
             guard x >= 0, y >= 0, x + width <= image.width, y + height <= image.height else {
                 throw FITSError.rowRange(path: "(memory)", y0: y, count: height, height: image.height)

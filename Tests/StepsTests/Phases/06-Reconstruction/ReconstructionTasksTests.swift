@@ -82,5 +82,19 @@ struct ReconstructionTasksTests {
             }
         }
         #expect(throws: FITSError.self) { try FITS.readRect(path, x: 30, y: 0, width: 11, height: 9) }
+        // The mapped reader gives the very same bits (NaN included); scaled or integer files are not mapped.
+        var withNaN = im
+        withNaN.pixels[3 * 37 + 7] = .nan
+        try FITS.write(withNaN, to: dir.file("n.fits"), as: .float32)
+        let mapped = try #require(try FITSMappedImage.open(dir.file("n.fits")))
+        #expect(mapped.width == 37 && mapped.height == 23 && mapped.channels == 3)
+        for (x, y, w, h) in [(5, 7, 11, 9), (0, 0, 37, 23), (36, 22, 1, 1), (2, 1, 8, 4)] {
+            let a = try mapped.rect(x: x, y: y, width: w, height: h, path: "n.fits")
+            let b = try FITS.readRect(dir.file("n.fits"), x: x, y: y, width: w, height: h)
+            #expect(a.pixels.map(\.bitPattern) == b.pixels.map(\.bitPattern) && a.width == w && a.height == h)
+        }
+        #expect(throws: FITSError.self) { try mapped.rect(x: 30, y: 0, width: 11, height: 9, path: "n.fits") }
+        try FITS.write(im, to: dir.file("u.fits"), as: .uint16)
+        #expect(try FITSMappedImage.open(dir.file("u.fits")) == nil)
     }
 }
