@@ -63,13 +63,10 @@ public struct TaskMemo: Sendable {
         }
     }
 
-    /// Removes the memo of `task` and its result artifact: the node that needed the result has
+    /// Removes the memo of `task` and its result artifact `ref`: the node that needed the result has
     /// assembled its own output, which supersedes it. Missing files are fine.
-    public func forget(_ task: TileTask) {
-        let p = path(task.key)
-        if let data = FileManager.default.contents(atPath: p), let e = try? JSONDecoder().decode(Entry.self, from: data) {
-            unlink(store.path(of: e.tileDataRef))
-        }
-        unlink(p)
+    public func forget(_ task: TileTask, ref: Digest?) {
+        if let ref { unlink(store.path(of: ref)) }
+        unlink(path(task.key))
     }
 }

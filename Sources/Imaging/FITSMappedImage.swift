@@ -63,16 +63,17 @@ public final class FITSMappedImage: @unchecked Sendable {
             throw FITSError.rowRange(path: path, y0: y, count: h, height: height)
         }
         let total = w * h * channels
-        let data = UnsafeRawPointer(base + dataOffset)
+        // The data unit starts on a 2880-byte block of a page-aligned mapping: 4-byte aligned words.
+        let words = UnsafeRawPointer(base + dataOffset).assumingMemoryBound(to: UInt32.self)
         let pixels = [Float](unsafeUninitializedCapacity: total) { buf, initialized in
-            var o = 0
-            for c in 0..<channels {
-                for r in 0..<h {
-                    let row = data + ((c * height + y + r) * width + x) * 4
-                    for i in 0..<w {
-                        buf[o + i] = Float(bitPattern: UInt32(bigEndian: row.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+            buf.withMemoryRebound(to: UInt32.self) { out in
+                var o = 0
+                for c in 0..<channels {
+                    for r in 0..<h {
+                        let row = words + (c * height + y + r) * width + x
+                        for i in 0..<w { out[o + i] = UInt32(bigEndian: row[i]) }
+                        o += w
                     }
-                    o += w
                 }
             }
             initialized = total

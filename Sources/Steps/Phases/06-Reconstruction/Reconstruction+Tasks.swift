@@ -44,7 +44,7 @@ extension Reconstruction {
             canvas.finalize(rowsBelow: bi + 1 < bands.count ? bands[bi + 1][0].y : plan.height)
         }
         let memo = TaskMemo(store: store)
-        for t in tasks { memo.forget(t) }
+        for (t, r) in zip(tasks, report.results) { memo.forget(t, ref: r.tileDataRef) }
         unlink(store.path(of: planRef))
         return (canvas.image, fallback, report)
     }
