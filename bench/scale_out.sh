@@ -112,7 +112,7 @@ for v in local1 local2 rmq1 rmq2; do
 done
 TASKS=$(tasks_of "$OUT/ws-local1")
 for v in local2 rmq1 rmq2; do
-    for f in stacked.fit reconstruction.fit $(cd "$OUT/ws-local1" && ls synthetic/); do
+    for f in stacked.fit reconstruction.fit $(cd "$OUT/ws-local1" && ls -d synthetic/*); do
         cmp -s "$OUT/ws-local1/$f" "$OUT/ws-$v/$f" || { echo "$f differs between local1 and $v"; exit 1; }
     done
 done
