@@ -76,6 +76,9 @@ extension Reconstruction {
         guard weights.frameCount == files.count else {
             throw MetricsError.inconsistent(node: ctx.name, message: "weights cover \(weights.frameCount) frames, the series has \(files.count)")
         }
+        guard weights.tileCount == grid.tiles.count else {
+            throw MetricsError.inconsistent(node: ctx.name, message: "weights have \(weights.tileCount) tiles, the grid \(grid.tiles.count)")
+        }
         let masksRef = try ctx.inputDigest("masks")
         let masks = try DecodedArtifacts.shared.value("masks", masksRef) { try RejectionMasks.read(path: try ctx.input("masks"), node: ctx.name) }
         guard masks.frames.count == files.count else {
