@@ -37,7 +37,7 @@ let package = Package(
         // Image buffers and kernels: FITS I/O, PNG, statistics, stars/PSF, warp, CFA, FFT, synthetic series.
         .target(name: "Imaging", dependencies: ["CFITSIO", "CZlib", "CFFTW"]),
         // The pipeline phases as graph nodes, and the typed config.
-        .target(name: "Steps", dependencies: ["Graph", "Cache", "Imaging", "CYAML"]),
+        .target(name: "Steps", dependencies: ["Graph", "Cache", "Imaging", "Executors", "CYAML"]),
         // Tile tasks and the executors that run them: local threads, or RabbitMQ master and workers.
         .target(name: "Executors", dependencies: ["Graph", "Cache", "CRabbitMQ", "CCrypto"]),
         .executableTarget(name: "tcbuild", dependencies: [

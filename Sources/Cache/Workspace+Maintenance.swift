@@ -15,6 +15,9 @@ public struct GCReport: Sendable, Equatable {
     /// a crash between commit and record, or an older tcbuild), deleted by gc; counted in
     /// `blobsRemoved` and `bytesFreed` too.
     public var unreferencedRemoved = 0
+    /// Tile-task memo files deleted (`.tcbuild/tasks`): their node finished, their result is gone, or
+    /// no kept run wrote them. The tile results and plans they named go with the unreferenced files.
+    public var taskMemosRemoved = 0
     /// Runs dropped by the size pass of `gc(keepRuns:maxBytes:)` (oldest first); empty without a size limit.
     public var droppedForSize: [Int64] = []
     /// Recorded artifact bytes after gc.
@@ -46,7 +49,11 @@ extension Workspace {
         guard let oldestKept = kept.last else { return GCReport() }  // no run yet: everything may still be adopted
         var report = try collect(keepingFrom: oldestKept)
         report.keptRuns = kept
-        let referenced = try Set(manifest.select("SELECT digest FROM blobs UNION SELECT digest FROM exec_outputs").compactMap { Digest(hex: $0[0].text) })
+        let started = try manifest.select("SELECT started_at FROM runs WHERE id=?", [.int(oldestKept)]).first?[0].double ?? 0
+        let memos = try sweepTaskMemos(since: Date(timeIntervalSince1970: started))
+        report.taskMemosRemoved = memos.removed
+        var referenced = try Set(manifest.select("SELECT digest FROM blobs UNION SELECT digest FROM exec_outputs").compactMap { Digest(hex: $0[0].text) })
+        referenced.formUnion(memos.referenced)
         for (digest, size) in objects.allArtifacts() where !referenced.contains(digest) {
             if unlink(path(of: digest)) == 0 {
                 report.unreferencedRemoved += 1

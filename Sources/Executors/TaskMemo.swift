@@ -19,10 +19,18 @@ public struct TaskMemo: Sendable {
         directory = store.stateDir + "/tasks"
     }
 
-    struct Entry: Codable {
-        var tileDataRef: Digest
-        var checksum: String
-        enum CodingKeys: String, CodingKey { case tileDataRef = "tile_data_ref", checksum }
+    /// One memo file. `run_id` and `inputs` (absent in memos of older versions) let `gc` tell which
+    /// node a result belongs to and which input artifacts (e.g. a plan) it still needs.
+    public struct Entry: Codable, Sendable, Equatable {
+        /// The result artifact.
+        public var tileDataRef: Digest
+        /// `sha256:<hex>` of it.
+        public var checksum: String
+        /// The task's run id (the pipeline: the tile node's fingerprint).
+        public var runID: String?
+        /// The task's inputs.
+        public var inputs: [Digest]?
+        enum CodingKeys: String, CodingKey { case tileDataRef = "tile_data_ref", checksum, runID = "run_id", inputs }
     }
 
     private func path(_ key: Digest) -> String { "\(directory)/\(key.hex.prefix(2))/\(key.hex)" }
@@ -41,7 +49,8 @@ public struct TaskMemo: Sendable {
         let dir = (dest as NSString).deletingLastPathComponent
         if access(directory, F_OK) != 0 { mkdir(directory, 0o755) }
         let temp = "\(directory)/tmp.\(UUID().uuidString.lowercased())"
-        try ArtifactStore.writeFile(temp, Array(try JSONEncoder().encode(Entry(tileDataRef: ref, checksum: checksum))))
+        let entry = Entry(tileDataRef: ref, checksum: checksum, runID: task.runID, inputs: task.inputs)
+        try ArtifactStore.writeFile(temp, Array(try JSONEncoder().encode(entry)))
         var moved = rename(temp, dest) == 0
         if !moved && errno == ENOENT {  // first memo of this fan-out directory
             mkdir(dir, 0o755)
@@ -52,5 +61,12 @@ public struct TaskMemo: Sendable {
             unlink(temp)
             throw CacheError.io(path: dest, message: "cannot record the task result: \(message)")
         }
+    }
+
+    /// Removes the memo of `task` and its result artifact `ref`: the node that needed the result has
+    /// assembled its own output, which supersedes it. Missing files are fine.
+    public func forget(_ task: TileTask, ref: Digest?) {
+        if let ref { unlink(store.path(of: ref)) }
+        unlink(path(task.key))
     }
 }

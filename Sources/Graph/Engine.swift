@@ -115,7 +115,8 @@ public final class Engine: Sendable {
         for o in node.outputs { temps[o] = try store.temporaryPath(for: node.name, output: o) }
         defer { for t in temps.values { store.discard(temporary: t) } }
         let events = self.events, name = node.name
-        let context = NodeContext(name: node.name, threads: threads, params: node.params, inputPaths: inputPaths,
+        let context = NodeContext(name: node.name, threads: threads, fingerprint: fingerprint, params: node.params,
+                                  inputPaths: inputPaths, inputDigests: Dictionary(uniqueKeysWithValues: inputs.map { ($0.name, $0.digest) }),
                                   outputPaths: temps, logger: { events.emit(.log(node: name, message: $0)) })
         events.emit(.nodeStarted(node: node.name, group: node.group))
         let t0 = Date()

@@ -8,17 +8,24 @@ public final class NodeContext: @unchecked Sendable {
     public let name: String
     /// How many threads data-parallel kernels inside the node may use.
     public let threads: Int
+    /// The node's fingerprint in this execution (kind, version, params, input digests): the same
+    /// computation has the same fingerprint on every run, so work keyed by it (tile tasks' `run_id`)
+    /// is shared by every run that computes the same thing.
+    public let fingerprint: Digest
     private let paramSet: ParamSet
     private let inputPaths: [String: String]
+    private let inputDigests: [String: Digest]
     private let outputPaths: [String: String]
     private let logger: @Sendable (String) -> Void
 
-    init(name: String, threads: Int, params: ParamSet, inputPaths: [String: String],
-         outputPaths: [String: String], logger: @escaping @Sendable (String) -> Void) {
+    init(name: String, threads: Int, fingerprint: Digest, params: ParamSet, inputPaths: [String: String],
+         inputDigests: [String: Digest], outputPaths: [String: String], logger: @escaping @Sendable (String) -> Void) {
         self.name = name
         self.threads = threads
+        self.fingerprint = fingerprint
         self.paramSet = params
         self.inputPaths = inputPaths
+        self.inputDigests = inputDigests
         self.outputPaths = outputPaths
         self.logger = logger
     }
@@ -36,6 +43,15 @@ public final class NodeContext: @unchecked Sendable {
             throw GraphError.nodeFailed(node: self.name, message: "reads undeclared input '\(name)'")
         }
         return p
+    }
+
+    /// The content digest of input `name` (what its fingerprint used): lets a node name its inputs
+    /// by digest, e.g. in tile tasks that other processes resolve in the shared store.
+    public func inputDigest(_ name: String) throws -> Digest {
+        guard let d = inputDigests[name] else {
+            throw GraphError.nodeFailed(node: self.name, message: "reads undeclared input '\(name)'")
+        }
+        return d
     }
 
     /// Reads input `name` fully.

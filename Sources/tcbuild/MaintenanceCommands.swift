@@ -99,6 +99,9 @@ struct GC: ParsableCommand {
         if report.unreferencedRemoved > 0 {
             print("gc: \(report.unreferencedRemoved) of those artifacts were files no manifest row referenced")
         }
+        if report.taskMemosRemoved > 0 {
+            print("gc: removed \(report.taskMemosRemoved) tile-task memo files (their nodes finished or no kept run wrote them)")
+        }
         guard let maxSize else { return }
         if !report.droppedForSize.isEmpty {
             print("gc: to fit --max-size \(humanBytes(maxSize.bytes)) also dropped runs \(report.droppedForSize.map(String.init).joined(separator: ", "))")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cache
+import Executors
 import Foundation
 import Graph
 import Steps
@@ -87,10 +88,11 @@ enum ConfigDiff {
         flatten(json: (try? JSONEncoder().encode(config)).map { String(decoding: $0, as: UTF8.self) } ?? "")
     }
 
-    /// The key paths whose values differ, sorted.
+    /// The key paths whose values differ, sorted. `parallel.*` is left out: it changes no node (and a
+    /// run records its broker URL without the password).
     static func keys(from a: TCConfig, to b: TCConfig) -> [String] {
         let x = flatten(a), y = flatten(b)
-        return Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }.sorted()
+        return Set(x.keys).union(y.keys).filter { x[$0] != y[$0] && !$0.hasPrefix("parallel.") }.sorted()
     }
 }
 
@@ -107,6 +109,12 @@ struct Run: ParsableCommand {
     @Option(help: "Build only what this node needs (repeatable), e.g. --until tiles/geometry.")
     var until: [String] = []
 
+    @Option(help: "Where tile tasks run: local (threads) or rabbitmq (tcbuild worker processes); overrides parallel.executor.")
+    var executor: TCConfig.TileExecutor?
+
+    @Option(help: "RabbitMQ broker for --executor rabbitmq: amqp://user:password@host:port/vhost; overrides parallel.broker_url.")
+    var broker: String?
+
     @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
     @Flag(name: .shortAndLong, help: "Print every node as it starts and finishes.") var verbose = false
 
@@ -115,7 +123,15 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let config = try options.loadConfig()
+        var loaded = try options.loadConfig()
+        if let executor { loaded.parallel.executor = executor }
+        if let broker { loaded.parallel.brokerURL = broker }
+        let config = loaded
+        if config.parallel.executor == .rabbitmq {
+            // Fail before any work (exit 2, naming the URL without its password) when the broker is unreachable.
+            let url = try BrokerURL(config.parallel.brokerURL)
+            try AMQPConnection(url: url, timeout: 10).close()
+        }
         let workspace = try Workspace(root: options.root)
         defer { try? workspace.close() }
         warnAboutRecovery(workspace)
@@ -125,7 +141,7 @@ struct Run: ParsableCommand {
                                        groupTotals: { groupTotals(workspace: workspace, config: config, process: process, until: until, stage: $0) })
         defer { progress.finish() }
         let result = try PipelineRunner.run(workspace: workspace, config: config, process: process, jobs: jobs, until: until,
-                                            command: (["run"] + CommandLine.arguments.dropFirst(2)).joined(separator: " "),
+                                            command: (["run"] + redactingBrokerPasswords(Array(CommandLine.arguments.dropFirst(2)))).joined(separator: " "),
                                             configSource: options.configSource, events: progress)
         progress.finish()
         let r = result.report
@@ -145,6 +161,29 @@ struct Run: ParsableCommand {
         if !r.succeeded { throw RunFailed(report: r) }
         try concludeValidation(result.validation, quiet: quiet)
     }
+}
+
+extension TCConfig.TileExecutor: ExpressibleByArgument {}
+
+/// Command-line arguments as recorded with a run: the value of `--broker` (or `--broker=`) shows
+/// its URL with the password redacted.
+func redactingBrokerPasswords(_ args: [String]) -> [String] {
+    var out: [String] = []
+    var nextIsBroker = false
+    for a in args {
+        if nextIsBroker {
+            out.append((try? BrokerURL(a))?.description ?? "***")
+            nextIsBroker = false
+        } else if a == "--broker" {
+            out.append(a)
+            nextIsBroker = true
+        } else if a.hasPrefix("--broker=") {
+            out.append("--broker=" + ((try? BrokerURL(String(a.dropFirst(9))))?.description ?? "***"))
+        } else {
+            out.append(a)
+        }
+    }
+    return out
 }
 
 /// Warns on standard error about every frame registration left out (`registration.on_failure: exclude`).

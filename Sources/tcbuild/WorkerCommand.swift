@@ -2,6 +2,7 @@ import ArgumentParser
 import Cache
 import Executors
 import Foundation
+import Steps
 
 /// `tcbuild worker`: consumes tile tasks from a RabbitMQ broker and writes their results into the
 /// shared workspace's object store (see docs/scale-out.md). Runs until the broker is lost (exit 1)
@@ -58,8 +59,8 @@ private final class StopRequest: @unchecked Sendable {
 /// Every task kind this tcbuild can execute (a worker must know the kinds its master publishes).
 enum TaskKinds {
     static var all: TaskKindRegistry {
-        let registry = ToyTileKind.registry
-        // The pipeline's tile phases register their kinds here once they run as tasks.
+        var registry = TileTasks.registry  // the pipeline's tile phases (reconstruct, synthetic/NN)
+        registry.register(ToyTileKind.kind)  // the harness's toy kind (_tiles, tests, bench)
         return registry
     }
 }

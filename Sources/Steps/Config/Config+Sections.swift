@@ -471,4 +471,30 @@ extension TCConfig {
             case tileAnalysisMaxFactorVsStack = "tile_analysis_max_factor_vs_stack"
         }
     }
+
+    /// `parallel.executor`: where tile tasks run.
+    public enum TileExecutor: String, Codable, Sendable, CaseIterable {
+        /// Threads of the `tcbuild run` process (no broker).
+        case local
+        /// `tcbuild worker` processes reached through a RabbitMQ broker, over a shared workspace.
+        case rabbitmq
+    }
+
+    /// `parallel.*`: how tile tasks are executed (docs/scale-out.md). No key here enters any node's
+    /// params: every executor gives the same bytes, so changing them never reruns anything.
+    public struct ParallelSection: Codable, Sendable, Equatable {
+        /// Where tile tasks run.
+        public var executor = TileExecutor.local
+        /// The broker of the `rabbitmq` executor: amqp://user:password@host:port/vhost.
+        public var brokerURL = "amqp://guest:guest@localhost:5672/%2F"
+        /// Tasks a worker holds unacknowledged (1-2): a worker setting, passed to workers the master starts.
+        public var prefetch = 1
+        /// Attempts per task before it is dead-lettered (>= 1).
+        public var maxRetries = 3
+        /// Defaults.
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case executor, brokerURL = "broker_url", prefetch, maxRetries = "max_retries"
+        }
+    }
 }

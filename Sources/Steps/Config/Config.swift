@@ -33,6 +33,8 @@ public struct TCConfig: Codable, Sendable, Equatable {
     public var pipeline: PipelineSection
     /// `runtime_limits.*`: phase 10 runtime aborts.
     public var runtimeLimits: RuntimeLimitsSection
+    /// `parallel.*`: where tile tasks run (no fingerprint reads it).
+    public var parallel: ParallelSection
 
     /// The default configuration: every key at its METHOD.md default.
     public init(data: DataSection = .init(), registration: RegistrationSection = .init(),
@@ -40,7 +42,8 @@ public struct TCConfig: Codable, Sendable, Equatable {
                 tile: TileSection = .init(), localMetrics: LocalMetricsSection = .init(),
                 weighting: WeightingSection = .init(), reconstruction: ReconstructionSection = .init(), synthetic: SyntheticSection = .init(),
                 stacking: StackingSection = .init(), validation: ValidationSection = .init(),
-                pipeline: PipelineSection = .init(), runtimeLimits: RuntimeLimitsSection = .init()) {
+                pipeline: PipelineSection = .init(), runtimeLimits: RuntimeLimitsSection = .init(),
+                parallel: ParallelSection = .init()) {
         self.data = data
         self.registration = registration
         self.normalization = normalization
@@ -54,6 +57,7 @@ public struct TCConfig: Codable, Sendable, Equatable {
         self.validation = validation
         self.pipeline = pipeline
         self.runtimeLimits = runtimeLimits
+        self.parallel = parallel
     }
 
     enum CodingKeys: String, CodingKey {
@@ -63,6 +67,7 @@ public struct TCConfig: Codable, Sendable, Equatable {
         case localMetrics = "local_metrics"
         case weighting, reconstruction, synthetic, stacking, validation, pipeline
         case runtimeLimits = "runtime_limits"
+        case parallel
     }
 
     /// Decodes a config; a section missing from the data (a run recorded before it existed) takes its defaults.
@@ -82,6 +87,7 @@ public struct TCConfig: Codable, Sendable, Equatable {
         validation = try c.decodeIfPresent(ValidationSection.self, forKey: .validation) ?? validation
         pipeline = try c.decodeIfPresent(PipelineSection.self, forKey: .pipeline) ?? pipeline
         runtimeLimits = try c.decodeIfPresent(RuntimeLimitsSection.self, forKey: .runtimeLimits) ?? runtimeLimits
+        parallel = try c.decodeIfPresent(ParallelSection.self, forKey: .parallel) ?? parallel
     }
 
     /// The value at a dotted key path (`tile.size_factor`) as a canonical string: integers

@@ -152,6 +152,18 @@ enum ConfigSchema {
         .double("runtime_limits.tile_analysis_max_factor_vs_stack", \.runtimeLimits.tileAnalysisMaxFactorVsStack,
                 .above(0), "abort when tile analysis takes longer than this times a classical stack",
                 "5 local metrics, 6 reconstruction"),
+
+        .choice("parallel.executor", \.parallel.executor,
+                "where tile tasks run: local = threads of tcbuild run; rabbitmq = tcbuild worker processes through "
+                + "parallel.broker_url over a shared workspace (docs/scale-out.md); never changes a byte or a fingerprint",
+                "6 reconstruction, 8 synthetic frames (executor only)"),
+        .text("parallel.broker_url", \.parallel.brokerURL,
+              "RabbitMQ broker of the rabbitmq executor: amqp://user:password@host:port/vhost", "6, 8 (executor only)"),
+        .int("parallel.prefetch", \.parallel.prefetch, .closed(1, 16),
+             "tasks a worker holds unacknowledged (1-2 recommended; tcbuild worker --prefetch)", "6, 8 (executor only)"),
+        .int("parallel.max_retries", \.parallel.maxRetries, .closed(1, 100),
+             "attempts per tile task before it is dead-lettered into tile.dlq and the run fails naming the tile",
+             "6, 8 (executor only)"),
     ]
 
     /// Groups of weights that must sum to 1 (within 1e-6): the group path and its members' names.

@@ -1,4 +1,5 @@
 import Cache
+import Executors
 import Foundation
 import Graph
 
@@ -100,7 +101,9 @@ public enum PipelineRunner {
         let config = try process.configure(config)
         let (files, duplicates) = try Scan.distinctFrames(Scan.listFrames(config: config, workspace: workspace.root),
                                                           digest: workspace.digest(ofFile:))
-        let configJSON = String(decoding: try Artifacts.encoder().encode(config), as: UTF8.self)
+        var recorded = config  // as the run row keeps it: the broker's password is not stored
+        recorded.parallel.brokerURL = (try? BrokerURL(config.parallel.brokerURL))?.description ?? "***"
+        let configJSON = String(decoding: try Artifacts.encoder().encode(recorded), as: UTF8.self)
         let run = try workspace.startRun(jobs: jobs, command: command, config: configJSON, configSource: configSource, events: events)
         let engine = run.engine, runID = run.id
         let options = RunOptions(jobs: jobs)

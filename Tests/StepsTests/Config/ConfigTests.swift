@@ -87,6 +87,11 @@ private let everyKeyNonDefault: [String] = [
     "runtime_limits:",
     "  hard_abort_hours: 6",
     "  tile_analysis_max_factor_vs_stack: 3.5",
+    "parallel:",
+    "  executor: rabbitmq",
+    "  broker_url: \"amqp://tcb:s3cret@broker.lan:5672/astro\"",
+    "  prefetch: 2",
+    "  max_retries: 5",
 ]
 
 @Suite struct ConfigTests {
@@ -121,6 +126,8 @@ private let everyKeyNonDefault: [String] = [
         #expect(c.validation.minUsableTileFraction == 0.3)
         #expect(c.pipeline.abortOnFail)
         #expect(c.runtimeLimits.hardAbortHours == 24 && c.runtimeLimits.tileAnalysisMaxFactorVsStack == 10)
+        #expect(c.parallel.executor == .local && c.parallel.brokerURL == "amqp://guest:guest@localhost:5672/%2F")
+        #expect(c.parallel.prefetch == 1 && c.parallel.maxRetries == 3)
     }
 
     @Test func emptyFileCommentsAndEmptySectionsGiveDefaults() throws {
@@ -148,6 +155,8 @@ private let everyKeyNonDefault: [String] = [
         #expect(c.synthetic.clustering == .timeBuckets)
         #expect(c.data.pattern == "*.fits")
         #expect(c.data.saturationLevel == .adu(4095))
+        #expect(c.parallel.executor == .rabbitmq && c.parallel.brokerURL == "amqp://tcb:s3cret@broker.lan:5672/astro")
+        #expect(c.parallel.prefetch == 2 && c.parallel.maxRetries == 5)
     }
 
     @Test func fullRoundTripThroughTemplateRenderingAndJSON() throws {
@@ -227,7 +236,7 @@ private let everyKeyNonDefault: [String] = [
         #expect(c.value(at: "tile.size_factr") == nil)
         // Every key path has a value, and reading it back as an override reproduces the config.
         let paths = ConfigLoader.keyPaths()
-        #expect(paths.count == 63 && Set(paths).count == paths.count)
+        #expect(paths.count == 67 && Set(paths).count == paths.count)
         let custom = try parse(everyKeyNonDefault)
         let overrides = paths.map { "\($0)=\(custom.value(at: $0)!)" }
         #expect(try ConfigLoader.parse(yaml: "", file: "x.yaml", overrides: overrides) == custom)

@@ -3,7 +3,7 @@ import Imaging
 
 /// What `combine: matched` needs to know about one frame: its flux scale F_f, its noise sigma_f per
 /// channel and its PSF FWHM in every tile (all in the normalized units the kernel reads, I / B_f).
-public struct MatchedFrameModel: Sendable, Equatable {
+public struct MatchedFrameModel: Codable, Sendable, Equatable {
     /// F_f: a star's flux in this frame relative to the same star in the series' reference frame
     /// (transparency over B_f), from matched-star photometry.
     public var fluxScale: Double

@@ -8,11 +8,14 @@ public enum FrameSource: Sendable {
     case file(String)
     /// An image already in memory.
     case memory(Image)
+    /// A registered float32 FITS frame mapped into memory (tile tasks; `path` for messages).
+    case mapped(FITSMappedImage, path: String)
 
     /// Rows `[y0, y0 + count)` of every plane.
     func rows(_ y0: Int, _ count: Int) throws -> Image {
         switch self {
         case .file(let path): return try FITS.readRows(path, from: y0, count: count)
+        case .mapped(let m, let path): return try m.rect(x: 0, y: y0, width: m.width, height: count, path: path)
         case .memory(let image):
             let n = image.planeSize, w = image.width
             var px: [Float] = []
@@ -21,6 +24,25 @@ public enum FrameSource: Sendable {
                 px.append(contentsOf: image.pixels[(c * n + y0 * w)..<(c * n + (y0 + count) * w)])
             }
             return Image(width: w, height: count, channels: image.channels, pixels: px)
+        }
+    }
+
+    /// The rectangle `[x, x + width) x [y, y + height)` of every plane (a tile task reads only its tile).
+    func rect(x: Int, y: Int, width: Int, height: Int) throws -> Image {
+        switch self {
+        case .file(let path): return try FITS.readRect(path, x: x, y: y, width: width, height: height)
+        case .mapped(let m, let path): return try m.rect(x: x, y: y, width: width, height: height, path: path)
+        case .memory(let image):
+            guard x >= 0, y >= 0, x + width <= image.width, y + height <= image.height else {
+                throw FITSError.rowRange(path: "(memory)", y0: y, count: height, height: image.height)
+            }
+            let n = image.planeSize, w = image.width
+            var px: [Float] = []
+            px.reserveCapacity(width * height * image.channels)
+            for c in 0..<image.channels {
+                for r in y..<(y + height) { px.append(contentsOf: image.pixels[(c * n + r * w + x)..<(c * n + r * w + x + width)]) }
+            }
+            return Image(width: width, height: height, channels: image.channels, pixels: px)
         }
     }
 }
@@ -113,15 +135,12 @@ public enum Reconstruction {
             // Effective weights per tile, decided before any pixel is read.
             var bandWeights: [[Double]] = []
             for tile in band {
-                var ws = frames.map { Double(weights.weight(frame: $0.index, tile: tile.id)) }
-                ws = ws.map { $0.isFinite && $0 > 0 ? $0 : 0 }
-                let sum = ws.reduce(0, +)
-                if sum < eps {
+                let chosen = effectiveWeights(weights, frames: frames.map(\.index), tile: tile.id, eps: eps)
+                if chosen.fallback {
                     fallback.append(tile.id)
-                    log("tile \(tile.id): weight sum \(sum) < reconstruction.eps \(eps); unweighted mean of \(frames.count) frames used")
-                    ws = ws.map { _ in 1 }
+                    log(fallbackMessage(tile: tile.id, sum: chosen.sum, eps: eps, frames: frames.count))
                 }
-                bandWeights.append(ws)
+                bandWeights.append(chosen.weights)
             }
             let accs = band.map { TileAccumulator(tile: $0, channels: channels) }
             for (fi, frame) in frames.enumerated() {
@@ -140,6 +159,11 @@ public enum Reconstruction {
             canvas.finalize(rowsBelow: done)
         }
         return ReconstructionResult(image: canvas.image, fallbackTiles: fallback, readsPerFrame: bands.count)
+    }
+
+    /// The run-log line of a tile that fell back to the unweighted mean.
+    static func fallbackMessage(tile: Int, sum: Double, eps: Double, frames: Int) -> String {
+        "tile \(tile): weight sum \(sum) < reconstruction.eps \(eps); unweighted mean of \(frames) frames used"
     }
 
     /// Rows `[y0, y0 + count)` of `frame`, checked against the expected width and plane count, with the

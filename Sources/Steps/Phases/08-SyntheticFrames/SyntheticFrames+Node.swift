@@ -35,6 +35,7 @@ public struct SyntheticFramesStep: PipelineStep {
     /// materialize empty artifacts). Materialized at `stacking.input_dir/syn_NN.fits`.
     public func add(to builder: inout PipelineBuilder) throws {
         let names = builder.frames.frames.map(\.name), indices = builder.frames.frames.map(\.index)
+        let tiles = builder.tileTasks
         var inputs = ReconstructionStep.inputs(builder.frames)
         inputs["clusters"] = .node(NodeName.clusters, output: "clusters")
         for nn in 0..<SyntheticFrames.count(builder.config) {
@@ -53,7 +54,7 @@ public struct SyntheticFramesStep: PipelineStep {
                     try ctx.writeOutput("frame", Data())
                     return
                 }
-                let image = try Reconstruction.run(ctx, members: members, files: names, indices: indices, section: p.reconstruction)
+                let image = try Reconstruction.run(ctx, members: members, files: names, indices: indices, section: p.reconstruction, tiles: tiles)
                 try Artifacts.writeImage(image, ctx, "frame", keywords: [
                     FITSKeyword("TCBCLUS", .int(p.cluster), comment: "cluster of this synthetic frame"),
                     FITSKeyword("NCOMBINE", .int(members.count), comment: "frames combined"),

@@ -68,7 +68,7 @@ struct SyntheticFramesTests {
               + "clusters \(String(format: "%.3f", events.seconds["clusters"] ?? -1)) s")
         let reconLog = events.lines.filter { $0.node == "reconstruct" }.map(\.message)
         print("synthetic pipeline: reconstruct log: \(reconLog)")
-        #expect(reconLog.contains { $0.hasPrefix("\(Self.frameCount) frames,") && $0.contains("row bands") })
+        #expect(reconLog.contains { $0.hasPrefix("\(Self.frameCount) frames,") && $0.contains("tile tasks") })
         #expect(r1.succeeded, "failed: \(r1.failed)")
         #expect(mats.contains { $0.path == "reconstruction.fit" } && mats.contains { $0.path == "clusters.csv" })
         #expect(mats.contains { $0.path == "synthetic/syn_07.fits" })

@@ -1,0 +1,83 @@
+import CFITSIO
+import Foundation
+
+/// A plain float32 FITS image mapped into memory (`mmap`, read-only), for readers that take many small
+/// rectangles of the same files, such as tile tasks (one tile across all frames, tile after tile):
+/// after the mapping, a rectangle costs no system call and no cfitsio call, only the big-endian to
+/// host conversion of its pixels. The values are exactly what `FITS.readRect` returns for the same
+/// file (BITPIX -32 without scaling is the raw IEEE value; NaN is kept).
+///
+/// Only for files that are not modified while mapped (e.g. content-addressed artifacts); `open`
+/// returns nil for anything else than an uncompressed BITPIX -32 image without BSCALE/BZERO scaling,
+/// and callers then read through cfitsio.
+public final class FITSMappedImage: @unchecked Sendable {
+    /// Columns.
+    public let width: Int
+    /// Rows.
+    public let height: Int
+    /// Planes.
+    public let channels: Int
+    private let base: UnsafeMutableRawPointer
+    private let length: Int
+    private let dataOffset: Int
+
+    private init(width: Int, height: Int, channels: Int, base: UnsafeMutableRawPointer, length: Int, dataOffset: Int) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.base = base
+        self.length = length
+        self.dataOffset = dataOffset
+    }
+
+    deinit { munmap(base, length) }
+
+    /// Maps `path` when it is a plain float32 image; nil when it is not (compressed, scaled, another
+    /// BITPIX). Throws `FITSError` when the file cannot be read at all.
+    public static func open(_ path: String) throws -> FITSMappedImage? {
+        let file = try FITSFile.open(path)
+        let g = try FITS.imageGeometry(file)
+        guard g.bitpix == -32 else { return nil }
+        var status: Int32 = 0
+        guard fits_is_compressed_image(file.pointer, &status) == 0, status == 0 else { return nil }
+        let keys = try FITS.readKeywords(file)
+        if let s = keys["BSCALE"], s != .double(1) && s != .int(1) { return nil }
+        if let z = keys["BZERO"], z != .double(0) && z != .int(0) { return nil }
+        var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
+        ffghadll(file.pointer, &headStart, &dataStart, &dataEnd, &status)
+        guard status == 0 else { return nil }
+        let needed = Int(dataStart) + g.width * g.height * g.channels * 4
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int(st.st_size) >= needed, needed > 0 else { return nil }
+        guard let p = mmap(nil, needed, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else { return nil }
+        return FITSMappedImage(width: g.width, height: g.height, channels: g.channels, base: p, length: needed,
+                               dataOffset: Int(dataStart))
+    }
+
+    /// The rectangle `[x, x + w) x [y, y + h)` of every plane (as `FITS.readRect`).
+    public func rect(x: Int, y: Int, width w: Int, height h: Int, path: String) throws -> Image {
+        guard x >= 0, y >= 0, w > 0, h > 0, x + w <= width, y + h <= height else {
+            throw FITSError.rowRange(path: path, y0: y, count: h, height: height)
+        }
+        let total = w * h * channels
+        // The data unit starts on a 2880-byte block of a page-aligned mapping: 4-byte aligned words.
+        let words = UnsafeRawPointer(base + dataOffset).assumingMemoryBound(to: UInt32.self)
+        let pixels = [Float](unsafeUninitializedCapacity: total) { buf, initialized in
+            buf.withMemoryRebound(to: UInt32.self) { out in
+                var o = 0
+                for c in 0..<channels {
+                    for r in 0..<h {
+                        let row = words + (c * height + y + r) * width + x
+                        for i in 0..<w { out[o + i] = UInt32(bigEndian: row[i]) }
+                        o += w
+                    }
+                }
+            }
+            initialized = total
+        }
+        return Image(width: w, height: h, channels: channels, pixels: pixels)
+    }
+}

@@ -1,0 +1,57 @@
+import Cache
+import Executors
+import Foundation
+import Graph
+import Imaging
+
+extension Reconstruction {
+    /// Runs a reconstruction node's tiles as tile tasks: writes the node's `ReconstructionPlan` to the
+    /// store, makes one task per tile of `grid` (tile order; `run_id` = the node's fingerprint, so a
+    /// rerun of the same computation finds the results an interrupted run left in the store), runs them
+    /// through `tiles`' executor and overlap-adds the results (`TileValues`) in tile order with
+    /// `window`, finalizing rows as the in-process kernel does. Once the image is assembled the node's
+    /// task results, memos and plan are removed: the node's own output supersedes them.
+    static func runTiles(_ ctx: NodeContext, plan: ReconstructionPlan, grid: TileGrid, window: WindowFunction,
+                         configHash: String, tiles: TileTasks) throws -> (image: Image, fallbackTiles: [Int], report: TileRunReport) {
+        let store = try tiles.store(holding: plan.masks, node: ctx.name)
+        let planRef = try store.write(try plan.encoded())
+        let runID = ctx.fingerprint.hex
+        let tasks = grid.tiles.map { t in
+            TileTask(runID: runID, tileID: t.id, tileBBox: TileBBox(x: t.x, y: t.y, width: t.w, height: t.h),
+                     framesManifestID: planRef.hex, configHash: configHash, inputStage: tileKindName, inputs: [planRef],
+                     params: ["node": ctx.name], maxRetries: tiles.parallel.maxRetries)
+        }
+        let report = try tiles.run(kind: tileKindName, tasks: tasks, threads: max(1, ctx.threads))
+        guard report.results.count == tasks.count else {
+            throw StepError.badArtifact(node: ctx.name, message: "the executor returned \(report.results.count) results for \(tasks.count) tiles")
+        }
+        var canvas = OverlapCanvas(width: plan.width, height: plan.height, channels: plan.channels)
+        var fallback: [Int] = []
+        var position = 0
+        let bands = tileRows(grid)
+        for (bi, band) in bands.enumerated() {
+            for tile in band {
+                let result = report.results[position]
+                position += 1
+                guard let ref = result.tileDataRef, let values = TileValues(bytes: try store.read(ref)),
+                      values.tile == tile, values.channels == plan.channels, values.runID == runID else {
+                    throw StepError.badArtifact(node: ctx.name, message: "tile \(tile.id): result \(result.tileDataRef?.short ?? "-") "
+                                                + "from \(result.workerID) is not this tile's values")
+                }
+                if values.unweighted { fallback.append(tile.id) }
+                canvas.add(values.values, tile: tile, window: window)
+            }
+            canvas.finalize(rowsBelow: bi + 1 < bands.count ? bands[bi + 1][0].y : plan.height)
+        }
+        let memo = TaskMemo(store: store)
+        for (t, r) in zip(tasks, report.results) { memo.forget(t, ref: r.tileDataRef) }
+        unlink(store.path(of: planRef))
+        return (canvas.image, fallback, report)
+    }
+
+    /// `tile tasks: N (C computed, R reused from the store; executor E)` for the run log.
+    static func describe(_ report: TileRunReport, tiles: TileTasks) -> String {
+        "\(report.results.count) tile tasks (\(report.executed) computed, \(report.reused) reused from the store, "
+            + "executor \(tiles.parallel.executor.rawValue)\(report.duplicates > 0 ? ", \(report.duplicates) duplicate results dropped" : ""))"
+    }
+}
