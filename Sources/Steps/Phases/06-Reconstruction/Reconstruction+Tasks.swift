@@ -14,8 +14,12 @@ extension Reconstruction {
     static func runTiles(_ ctx: NodeContext, plan: ReconstructionPlan, grid: TileGrid, window: WindowFunction,
                          configHash: String, tiles: TileTasks) throws -> (image: Image, fallbackTiles: [Int], report: TileRunReport) {
         let store = try tiles.store(holding: plan.masks, node: ctx.name)
-        let planRef = try store.write(try plan.encoded())
         let runID = ctx.fingerprint.hex
+        if tiles.parallel.executor == .local {
+            return try runTilesInProcess(plan: plan, grid: grid, window: window, runID: runID, store: store,
+                                         threads: max(1, ctx.threads))
+        }
+        let planRef = try store.write(try plan.encoded())
         let tasks = grid.tiles.map { t in
             TileTask(runID: runID, tileID: t.id, tileBBox: TileBBox(x: t.x, y: t.y, width: t.w, height: t.h),
                      framesManifestID: planRef.hex, configHash: configHash, inputStage: tileKindName, inputs: [planRef],
@@ -49,9 +53,33 @@ extension Reconstruction {
         return (canvas.image, fallback, report)
     }
 
+    /// The local executor's path: the same tasks (`tileValues`, the task kind's computation, on the same
+    /// inputs read from the store by digest) on up to `threads` threads, one tile row at a time, their
+    /// values kept in memory and overlap-added in tile order as `runTiles` does with stored results.
+    /// Same bytes as any executor, without a store round trip per task (plan, result and memo files:
+    /// ~0.6 ms a task, +28 % on the synthetic frames' 3240 small tasks); an interrupted node reruns whole.
+    static func runTilesInProcess(plan: ReconstructionPlan, grid: TileGrid, window: WindowFunction, runID: String,
+                                  store: ArtifactStore, threads: Int) throws -> (image: Image, fallbackTiles: [Int], report: TileRunReport) {
+        var canvas = OverlapCanvas(width: plan.width, height: plan.height, channels: plan.channels)
+        var fallback: [Int] = []
+        let bands = tileRows(grid)
+        for (bi, band) in bands.enumerated() {
+            let results = Parallel.map(band.count, threads: threads) { i in
+                Result { try tileValues(band[i], plan: plan, runID: runID, store: store) }
+            }
+            for (tile, result) in zip(band, results) {
+                let values = try result.get()
+                if values.unweighted { fallback.append(tile.id) }
+                canvas.add(values.values, tile: tile, window: window)
+            }
+            canvas.finalize(rowsBelow: bi + 1 < bands.count ? bands[bi + 1][0].y : plan.height)
+        }
+        return (canvas.image, fallback, TileRunReport(results: [], reused: 0, executed: grid.tiles.count, duplicates: 0))
+    }
+
     /// `tile tasks: N (C computed, R reused from the store; executor E)` for the run log.
     static func describe(_ report: TileRunReport, tiles: TileTasks) -> String {
-        "\(report.results.count) tile tasks (\(report.executed) computed, \(report.reused) reused from the store, "
+        "\(report.executed + report.reused) tile tasks (\(report.executed) computed, \(report.reused) reused from the store, "
             + "executor \(tiles.parallel.executor.rawValue)\(report.duplicates > 0 ? ", \(report.duplicates) duplicate results dropped" : ""))"
     }
 }
