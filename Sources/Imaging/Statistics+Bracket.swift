@@ -105,12 +105,13 @@ extension Statistics {
         var n = 0, below = 0
         var gathered = [Float](unsafeUninitializedCapacity: count + 1) { dst, filled in
             var m = 0
+            // Branch-free (a short-circuit `&&` mispredicts on every gathered value).
             for x in v {
-                let finite = x.isFinite
-                n &+= finite ? 1 : 0
-                below &+= finite && x < lo ? 1 : 0
+                let finite = x.isFinite ? 1 : 0
+                n &+= finite
+                below &+= finite & (x < lo ? 1 : 0)
                 dst[m] = x
-                m &+= finite && x >= lo && x <= hi ? 1 : 0
+                m &+= finite & (x >= lo ? 1 : 0) & (x <= hi ? 1 : 0)
             }
             filled = m
         }
