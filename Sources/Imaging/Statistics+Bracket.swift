@@ -49,12 +49,54 @@ struct SelectionBracket: Sendable, Equatable {
         let centre = Double(s - 1) * qc
         let half = sigmas * (Double(s) * max(qc * (1 - qc), 1 / Double(s))).squareRoot() + 1
         let rLo = Int((centre - half).rounded(.down)), rHi = Int((centre + half).rounded(.up))
+        if rLo > 0 && rHi < s - 1, let (lo, hi) = orderStatistics(sample, rLo, rHi) {
+            return SelectionBracket(lo: lo, hi: hi)
+        }
         let lo: Float = rLo <= 0 ? -.infinity : Statistics.select(sample, rLo)
         // After selecting rLo everything right of it is >= lo: the upper end is among those.
         let start = max(rLo, 0)
         let hi: Float = rHi >= s - 1 ? .infinity
             : Statistics.select(UnsafeMutableBufferPointer(rebasing: sample[start...]), rHi - start)
         return SelectionBracket(lo: lo, hi: hi)
+    }
+
+    /// Samples from which `orderStatistics` brackets the sample itself.
+    static let nestedFrom = 512
+
+    /// The `i`-th and `j`-th smallest (i <= j) of `values` (finite) by the same bracketing one level
+    /// down: a 1-in-8 subsample brackets both ranks, one pass gathers the values between, selection
+    /// finishes there. nil (values untouched) below `nestedFrom` values or when the sub-bracket misses.
+    static func orderStatistics(_ values: UnsafeMutableBufferPointer<Float>, _ i: Int, _ j: Int) -> (Float, Float)? {
+        let n = values.count
+        guard n >= nestedFrom else { return nil }
+        var sub = [Float](unsafeUninitializedCapacity: n / 8 + 1) { dst, filled in
+            var m = 0, k = 0
+            while k < n { dst[m] = values[k]; m += 1; k += 8 }
+            filled = m
+        }
+        let t = sub.count
+        let margin = sigmas * (Double(t) / 4).squareRoot() + 1
+        let a = Int((Double(i) / 8 - margin).rounded(.down)), b = Int((Double(j) / 8 + margin).rounded(.up))
+        guard a > 0, b < t - 1 else { return nil }
+        let (lo, hi) = sub.withUnsafeMutableBufferPointer { u -> (Float, Float) in
+            let lo = Statistics.select(u, a)
+            return (lo, Statistics.select(UnsafeMutableBufferPointer(rebasing: u[a...]), b - a))
+        }
+        var below = 0
+        var gathered = [Float](unsafeUninitializedCapacity: n + 1) { dst, filled in
+            var m = 0
+            for v in values {
+                below &+= v < lo ? 1 : 0
+                dst[m] = v
+                m &+= (v >= lo ? 1 : 0) & (v <= hi ? 1 : 0)
+            }
+            filled = m
+        }
+        guard i >= below, j < below + gathered.count else { return nil }
+        return gathered.withUnsafeMutableBufferPointer { g -> (Float, Float) in
+            let x = Statistics.select(g, i - below)
+            return (x, Statistics.select(UnsafeMutableBufferPointer(rebasing: g[(i - below)...]), j - i))
+        }
     }
 
     /// `selectQuantile(all values, q)` from a pass over `n` values of which `below` lie under `lo`
@@ -69,6 +111,13 @@ struct SelectionBracket: Sendable, Equatable {
         let needsNext = frac > 0 && k + 1 < n
         let m = gathered.count
         guard k >= below, (needsNext ? k + 1 : k) < below + m else { return nil }
+        // Many gathered values: bracket them in turn (a mispredicting quickselect over thousands of
+        // values costs more than the pass that gathered them).
+        if let (a, b) = orderStatistics(gathered, k - below, needsNext ? k - below + 1 : k - below) {
+            guard needsNext else { return a }
+            if qc == 0.5 && n % 2 == 0 { return (a + b) / 2 }
+            return Float(Double(a) + frac * (Double(b) - Double(a)))
+        }
         let a = Statistics.select(gathered, k - below)
         guard needsNext else { return a }
         // Everything gathered right of a's position is >= a, everything not gathered above is > hi:
