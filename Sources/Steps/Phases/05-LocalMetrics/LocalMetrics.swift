@@ -49,20 +49,22 @@ public enum LocalMetrics {
     /// Metrics of every tile of `grid` on `luminance` (a normalized mono image) with the frame's stars.
     public static func measure(luminance: Image, stars: [MeasuredStar], grid: TileGrid) -> [TileLocalMetrics] {
         precondition(luminance.channels == 1 && luminance.width == grid.width && luminance.height == grid.height)
-        return grid.tiles.map { tile in
+        let rects = grid.tiles.map { TileRect(x: $0.x, y: $0.y, width: $0.w, height: $0.h) }
+        let gradients = Kernels.gradientEnergyMeans(luminance, tiles: rects)
+        return zip(grid.tiles, rects).enumerated().map { i, pair in
+            let (tile, rect) = pair
             let inTile = Self.stars(in: tile, stars)
-            var (values, diffs) = tilePixels(luminance, tile)
-            let count = values.count
-            let noise = Statistics.madInPlace(&diffs).map { Statistics.madToSigma * Double($0) / 2.0.squareRoot() } ?? .nan
+            let stats = TileStatistics.measure(luminance, rect)
+            let noise = stats.differenceMAD.map { Statistics.madToSigma * Double($0) / 2.0.squareRoot() } ?? .nan
             return TileLocalMetrics(
                 starCount: inTile.count,
                 fwhm: snrWeightedMedian(inTile, \.fwhm),
                 roundness: snrWeightedMedian(inTile, \.roundness),
                 contrast: snrWeightedMedian(inTile, \.contrast),
-                gradient: Kernels.gradientEnergyMean(luminance, x0: tile.x, y0: tile.y, width: tile.w, height: tile.h) ?? .nan,
+                gradient: gradients[i] ?? .nan,
                 noise: noise,
-                background: Statistics.medianInPlace(&values).map(Double.init) ?? .nan,
-                coverage: Double(count) / Double(max(1, tile.w * tile.h)))
+                background: stats.median.map(Double.init) ?? .nan,
+                coverage: Double(stats.finiteCount) / Double(max(1, tile.w * tile.h)))
         }
     }
 
@@ -89,27 +91,6 @@ public enum LocalMetrics {
             if cumulative >= half * (1 - 1e-12) { return i + 1 < pairs.count ? (p.0 + pairs[i + 1].0) / 2 : p.0 }
         }
         return pairs[pairs.count - 1].0
-    }
-
-    /// The finite pixels of a tile and the horizontal differences of finite neighbours.
-    static func tilePixels(_ image: Image, _ tile: Tile) -> (values: [Float], diffs: [Float]) {
-        var values: [Float] = [], diffs: [Float] = []
-        values.reserveCapacity(tile.w * tile.h)
-        diffs.reserveCapacity(tile.w * tile.h)
-        image.pixels.withUnsafeBufferPointer { all in
-            for y in tile.y..<(tile.y + tile.h) {
-                let row = UnsafeBufferPointer(rebasing: all[(y * image.width + tile.x)..<(y * image.width + tile.x + tile.w)])
-                var previous = Float.nan
-                for v in row {
-                    if v.isFinite {
-                        values.append(v)
-                        if previous.isFinite { diffs.append(v - previous) }
-                    }
-                    previous = v
-                }
-            }
-        }
-        return (values, diffs)
     }
 }
 
