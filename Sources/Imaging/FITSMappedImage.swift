@@ -57,6 +57,20 @@ public final class FITSMappedImage: @unchecked Sendable {
                                dataOffset: Int(dataStart))
     }
 
+    /// Drops this process's pages of rows `[0, y)` of every plane (`madvise(MADV_DONTNEED)`): a reader
+    /// that moves down the image keeps its resident set to the rows it still reads. The file's pages
+    /// stay in the page cache, so reading those rows again only costs a minor fault; values never change.
+    public func release(rowsBelow y: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let rows = min(max(y, 0), height)
+        guard rows > 0, page > 0 else { return }
+        for c in 0..<channels {
+            let start = dataOffset + c * height * width * 4, end = start + rows * width * 4
+            let a = (start + page - 1) / page * page, b = end / page * page
+            if b > a { _ = madvise(base + a, b - a, Int32(MADV_DONTNEED)) }
+        }
+    }
+
     /// The rectangle `[x, x + w) x [y, y + h)` of every plane (as `FITS.readRect`).
     public func rect(x: Int, y: Int, width w: Int, height h: Int, path: String) throws -> Image {
         guard x >= 0, y >= 0, w > 0, h > 0, x + w <= width, y + h <= height else {

@@ -18,6 +18,14 @@ final class DecodedArtifacts: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
+    /// Forgets the entry under (`kind`, `digest`) (holders of the value keep it).
+    func remove(_ kind: String, _ digest: Digest) {
+        let key = kind + ":" + digest.hex
+        lock.withLock {
+            if entries.removeValue(forKey: key) != nil { order.removeAll { $0 == key } }
+        }
+    }
+
     /// The value cached under (`kind`, `digest`), else `make()`'s (then cached). Two threads missing
     /// at once both decode; either value is the same.
     func value<T>(_ kind: String, _ digest: Digest, make: () throws -> T) rethrows -> T {

@@ -63,6 +63,10 @@ extension Reconstruction {
         var canvas = OverlapCanvas(width: plan.width, height: plan.height, channels: plan.channels)
         var fallback: [Int] = []
         let bands = tileRows(grid)
+        // The frames' mappings, released row band by row band (resident set ~ one band of each frame,
+        // whatever the frame count) and forgotten when the node is done.
+        let mapped = try plan.frames.map { try mappedFrame($0, store: store).image }
+        defer { for f in plan.frames { DecodedArtifacts.frames.remove("frame", f.frame) } }
         for (bi, band) in bands.enumerated() {
             let results = Parallel.map(band.count, threads: threads) { i in
                 Result { try tileValues(band[i], plan: plan, runID: runID, store: store) }
@@ -72,7 +76,9 @@ extension Reconstruction {
                 if values.unweighted { fallback.append(tile.id) }
                 canvas.add(values.values, tile: tile, window: window)
             }
-            canvas.finalize(rowsBelow: bi + 1 < bands.count ? bands[bi + 1][0].y : plan.height)
+            let next = bi + 1 < bands.count ? bands[bi + 1][0].y : plan.height
+            canvas.finalize(rowsBelow: next)
+            for m in mapped { m?.release(rowsBelow: max(0, next - plan.margin)) }
         }
         return (canvas.image, fallback, TileRunReport(results: [], reused: 0, executed: grid.tiles.count, duplicates: 0))
     }

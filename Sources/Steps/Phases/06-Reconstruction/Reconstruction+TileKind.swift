@@ -35,10 +35,8 @@ extension Reconstruction {
             throw MetricsError.inconsistent(node: plan.node, message: "rejection masks cover \(masks.frames.count) frames, the plan needs more")
         }
         func source(_ f: ReconstructionPlan.Frame) throws -> ReconstructionFrame {
-            // A plain float32 frame is mapped once per process and every tile reads its rectangle from
-            // memory; anything else is read through cfitsio (same values either way).
             let path = store.path(of: f.frame)
-            let mapped = try DecodedArtifacts.frames.value("frame", f.frame) { MappedFrame(image: try FITSMappedImage.open(path)) }
+            let mapped = try mappedFrame(f, store: store)
             return ReconstructionFrame(index: f.index, name: f.name, source: mapped.image.map { .mapped($0, path: path) } ?? .file(path),
                                        backgrounds: f.backgrounds, rejected: masks.frames[f.index], matched: f.matched)
         }
@@ -54,13 +52,19 @@ extension Reconstruction {
                                           channels: plan.channels)
             return TileValues(tile: tile, channels: plan.channels, unweighted: chosen.fallback, runID: runID, values: values)
         case .matched:
-            let fft = try DecodedArtifacts.shared.value("fft", Digest.of(string: "\(plan.fftWidth)x\(plan.fftHeight)")) {
+            let fft = DecodedArtifacts.shared.value("fft", Digest.of(string: "\(plan.fftWidth)x\(plan.fftHeight)")) {
                 FFT2D(width: plan.fftWidth, height: plan.fftHeight)
             }
             let (values, unweighted) = try matchedTile(tile, frames: try plan.frames.map(source), margin: plan.margin, beta: plan.beta,
                                                        fft: fft, width: plan.width, height: plan.height, channels: plan.channels)
             return TileValues(tile: tile, channels: plan.channels, unweighted: unweighted, runID: runID, values: values)
         }
+    }
+
+    /// A plain float32 frame is mapped once per process and every tile reads its rectangle from memory
+    /// (`MappedFrame.image` nil: anything else, read through cfitsio; same values either way).
+    static func mappedFrame(_ f: ReconstructionPlan.Frame, store: ArtifactStore) throws -> MappedFrame {
+        try DecodedArtifacts.frames.value("frame", f.frame) { MappedFrame(image: try FITSMappedImage.open(store.path(of: f.frame))) }
     }
 
     /// The weights the weighted kernel uses in `tile` for `frames` (weights columns): W_f,t, 0 when
