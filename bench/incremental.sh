@@ -4,11 +4,14 @@
 #   pinned reference; kill -9 during local tile metrics, then resume (compared with an uninterrupted run).
 # Which nodes executed is read from each run's JSON-lines log (.tcbuild/runs/N.jsonl).
 # Usage: bench/incremental.sh [FRAMES] [SIZE]   (defaults 200 1024x768; 20 of the frames are added later)
+#        TCBUILD=path/to/tcbuild uses that binary instead of building the release product.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-200}"; SIZE="${2:-1024x768}"; ADD=20
-swift build -c release --product tcbuild >/dev/null
-BIN="$(swift build -c release --show-bin-path)/tcbuild"
+if [ -n "${TCBUILD:-}" ]; then BIN="$TCBUILD"; else   # TCBUILD=path uses that binary
+    swift build -c release --product tcbuild >/dev/null
+    BIN="$(swift build -c release --show-bin-path)/tcbuild"
+fi
 OUT="bench/out/incremental"; W="$OUT/ws"; R="$OUT/reference-ws"
 rm -rf "$OUT"; mkdir -p "$OUT"
 "$BIN" synth "$W" --frames "$N" --size "$SIZE" >/dev/null
