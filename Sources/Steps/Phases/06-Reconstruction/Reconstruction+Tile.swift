@@ -47,7 +47,7 @@ final class TileAccumulator: @unchecked Sendable {
                     let row = UnsafeBufferPointer(start: plane + (oy + y) * rw + tile.x, count: tw)
                     for v in row where v.isFinite { scratch.append(v) }
                 }
-                guard let m = Statistics.median(scratch) else { continue }
+                guard let m = Statistics.quantileBracketed(scratch, 0.5) else { continue }  // = median, bit for bit
                 let b = Double(m) * inv
                 backgroundSum[c] += b
                 backgroundCount[c] += 1

@@ -26,8 +26,10 @@ extension KMeans {
     public static func bestBalanced(_ points: [[Double]], mass: [Double], k: Int, restarts: Int, seed: Int) -> KMeansResult {
         precondition(k >= 1 && k <= points.count && restarts >= 1 && mass.count == points.count)
         var best: KMeansResult?
+        let order = massOrder(mass)
         for r in 0..<restarts {
-            let res = runBalanced(points, mass: mass, k: k, seed: restartSeed(seed: seed, k: k, restart: r), restart: r)
+            let res = runBalanced(points, mass: mass, k: k, seed: restartSeed(seed: seed, k: k, restart: r), restart: r,
+                                  order: order)
             if best == nil || res.inertia < best!.inertia { best = res }
         }
         return best!
@@ -38,23 +40,29 @@ extension KMeans {
     /// nearest centre that still has room (`load + mass <= capacity`) or is empty; when none has room,
     /// to the lightest cluster. Then the centres move to the means; at most `maxIterations` rounds,
     /// stopping when no label changes.
-    public static func runBalanced(_ points: [[Double]], mass: [Double], k: Int, seed: UInt64, restart: Int = 0) -> KMeansResult {
+    public static func runBalanced(_ points: [[Double]], mass: [Double], k: Int, seed: UInt64, restart: Int = 0,
+                                   order given: [Int]? = nil) -> KMeansResult {
         let n = points.count
         let m = mass.map { $0.isFinite ? max(0, $0) : 0 }
         let total = m.reduce(0, +)
         guard total > 0 else { return run(points, k: k, seed: seed, restart: restart) }
         let capacity = (1 + balanceSlack) * total / Double(k)
         var centres = plusPlus(points, k: k, seed: seed)
-        let order = (0..<n).sorted { (m[$0], $1) > (m[$1], $0) }
+        let order = given ?? massOrder(mass)
         var labels = [Int](repeating: -1, count: n)
         for _ in 0..<maxIterations {
             var load = [Double](repeating: 0, count: k)
             var members = [Int](repeating: 0, count: k)
             var next = [Int](repeating: -1, count: n)
             for i in order {
-                let byDistance = (0..<k).map { (dist2(points[i], centres[$0]), $0) }.sorted { $0 < $1 }
+                // The nearest centre (ties: lower index) among those with room: the first with room in
+                // (distance, index) order, found without sorting the k centres.
                 var chosen = -1
-                for (_, j) in byDistance where members[j] == 0 || load[j] + m[i] <= capacity { chosen = j; break }
+                var best = (Double.infinity, Int.max)
+                for j in 0..<k where members[j] == 0 || load[j] + m[i] <= capacity {
+                    let d = (dist2(points[i], centres[j]), j)
+                    if d < best { best = d; chosen = j }
+                }
                 if chosen < 0 { chosen = (0..<k).min { (load[$0], $0) < (load[$1], $1) }! }
                 next[i] = chosen
                 load[chosen] += m[i]
@@ -74,5 +82,12 @@ extension KMeans {
         var load = [Double](repeating: 0, count: k)
         for (i, l) in labels.enumerated() { load[l] += mass[i] }
         return load
+    }
+
+    /// Point indices by decreasing mass (non-finite and negative masses count as 0), ties by index:
+    /// the order the balanced assignment visits points in (the same for every k and restart).
+    static func massOrder(_ mass: [Double]) -> [Int] {
+        let m = mass.map { $0.isFinite ? max(0, $0) : 0 }
+        return (0..<m.count).sorted { (m[$0], $1) > (m[$1], $0) }
     }
 }
