@@ -133,9 +133,10 @@ extension Statistics {
             values = finiteCopy(px)
         }
         let estimate = values.withUnsafeMutableBufferPointer { buf -> BackgroundEstimate? in
-            guard let level = selectQuantile(buf, 0.5) else { return nil }
+            // Sample-bracketed medians (the same order statistics, so the same bits; quickselect on a miss).
+            guard let level = quantileBracketed(UnsafeBufferPointer(buf), 0.5) ?? selectQuantile(buf, 0.5) else { return nil }
             for i in 0..<buf.count { buf[i] = abs(buf[i] - level) }
-            let mad = selectQuantile(buf, 0.5)!
+            let mad = quantileBracketed(UnsafeBufferPointer(buf), 0.5) ?? selectQuantile(buf, 0.5)!
             return BackgroundEstimate(level: level, noise: Float(madToSigma * Double(mad)),
                                       maskedFraction: maskedFraction)
         }
