@@ -97,8 +97,7 @@ extension WarpKernel {
                                 if !v.isFinite { valid = false; break }
                                 dst[c * dstPlane + pixel] = v
                             }
-                            if valid { cov[pixel] = 1; continue }
-                            for c in 0..<channels { dst[c * dstPlane + pixel] = .nan }
+                            if valid { settle(true, pixel: pixel, channels: channels, dstPlane: dstPlane, dst: dst, cov: cov); continue }
                         }
                         let k = weights(frac: t, first: y0, count: sh, radius: 3, table: lut, into: wy)
                         let norm = 1 / k.sum
@@ -116,11 +115,7 @@ extension WarpKernel {
                             }
                             dst[c * dstPlane + pixel] = Float(v)
                         }
-                        if valid {
-                            cov[pixel] = 1
-                        } else {
-                            for c in 0..<channels { dst[c * dstPlane + pixel] = .nan }
-                        }
+                        settle(valid, pixel: pixel, channels: channels, dstPlane: dstPlane, dst: dst, cov: cov)
                     }
                 }
             }

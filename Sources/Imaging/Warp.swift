@@ -147,11 +147,7 @@ func warpDirect(_ image: Image, outputToSource: SimilarityTransform, width: Int,
                                         }
                                         dst[c * dstPlane + pixel] = Float(v)
                                     }
-                                    if valid {
-                                        cov[pixel] = 1
-                                    } else {
-                                        for c in 0..<channels { dst[c * dstPlane + pixel] = .nan }
-                                    }
+                                    WarpKernel.settle(valid, pixel: pixel, channels: channels, dstPlane: dstPlane, dst: dst, cov: cov)
                                 }
                             }
                         }
@@ -245,6 +241,18 @@ enum WarpKernel {
             dst[c * dstPlane + pixel] = v
         }
         return true
+    }
+
+    /// Ends an output pixel: covered when every channel's value was finite, else NaN in every channel
+    /// and not covered (the "NaN is no data" rule of `warp`).
+    @inline(__always)
+    static func settle(_ valid: Bool, pixel: Int, channels: Int, dstPlane: Int, dst: UnsafeMutableBufferPointer<Float>,
+                       cov: UnsafeMutableBufferPointer<UInt8>) {
+        if valid {
+            cov[pixel] = 1
+        } else {
+            for c in 0..<channels { dst[c * dstPlane + pixel] = .nan }
+        }
     }
 
     /// Fills `w` with the weights of the `2 * radius` taps starting at source index `first`, for a sample
