@@ -29,12 +29,9 @@ extension Reconstruction {
         guard report.results.count == tasks.count else {
             throw StepError.badArtifact(node: ctx.name, message: "the executor returned \(report.results.count) results for \(tasks.count) tiles")
         }
-        var canvas = OverlapCanvas(width: plan.width, height: plan.height, channels: plan.channels)
-        var fallback: [Int] = []
         var position = 0
-        let bands = tileRows(grid)
-        for (bi, band) in bands.enumerated() {
-            for tile in band {
+        let (image, fallback) = try assemble(plan: plan, grid: grid, window: window) { band, _ in
+            try band.map { tile in
                 let result = report.results[position]
                 position += 1
                 guard let ref = result.tileDataRef, let values = TileValues(bytes: try store.read(ref)),
@@ -42,15 +39,13 @@ extension Reconstruction {
                     throw StepError.badArtifact(node: ctx.name, message: "tile \(tile.id): result \(result.tileDataRef?.short ?? "-") "
                                                 + "from \(result.workerID) is not this tile's values")
                 }
-                if values.unweighted { fallback.append(tile.id) }
-                canvas.add(values.values, tile: tile, window: window)
+                return values
             }
-            canvas.finalize(rowsBelow: bi + 1 < bands.count ? bands[bi + 1][0].y : plan.height)
         }
         let memo = TaskMemo(store: store)
         for (t, r) in zip(tasks, report.results) { memo.forget(t, ref: r.tileDataRef) }
         unlink(store.path(of: planRef))
-        return (canvas.image, fallback, report)
+        return (image, fallback, report)
     }
 
     /// The local executor's path: the same tasks (`tileValues`, the task kind's computation, on the same
@@ -60,27 +55,38 @@ extension Reconstruction {
     /// ~0.6 ms a task, +28 % on the synthetic frames' 3240 small tasks); an interrupted node reruns whole.
     static func runTilesInProcess(plan: ReconstructionPlan, grid: TileGrid, window: WindowFunction, runID: String,
                                   store: ArtifactStore, threads: Int) throws -> (image: Image, fallbackTiles: [Int], report: TileRunReport) {
-        var canvas = OverlapCanvas(width: plan.width, height: plan.height, channels: plan.channels)
-        var fallback: [Int] = []
-        let bands = tileRows(grid)
         // The frames' mappings, released row band by row band (resident set ~ one band of each frame,
         // whatever the frame count) and forgotten when the node is done.
         let mapped = try plan.frames.map { try mappedFrame($0, store: store).image }
         defer { for f in plan.frames { DecodedArtifacts.frames.remove("frame", f.frame) } }
-        for (bi, band) in bands.enumerated() {
+        let (image, fallback) = try assemble(plan: plan, grid: grid, window: window) { band, next in
             let results = Parallel.map(band.count, threads: threads) { i in
                 Result { try tileValues(band[i], plan: plan, runID: runID, store: store) }
             }
-            for (tile, result) in zip(band, results) {
-                let values = try result.get()
-                if values.unweighted { fallback.append(tile.id) }
-                canvas.add(values.values, tile: tile, window: window)
-            }
-            let next = bi + 1 < bands.count ? bands[bi + 1][0].y : plan.height
-            canvas.finalize(rowsBelow: next)
-            for m in mapped { m?.release(rowsBelow: max(0, next - plan.margin)) }
+            defer { for m in mapped { m?.release(rowsBelow: max(0, next - plan.margin)) } }
+            return try results.map { try $0.get() }
         }
-        return (canvas.image, fallback, TileRunReport(results: [], reused: 0, executed: grid.tiles.count, duplicates: 0))
+        return (image, fallback, TileRunReport(results: [], reused: 0, executed: grid.tiles.count, duplicates: 0))
+    }
+
+    /// Overlap-adds the tiles of `grid` row band by row band, in tile order: `band(tiles, next)` gives
+    /// the values of one band's tiles (in their order; `next` is the first row a later band can touch),
+    /// then rows above `next` are finalized. Returns the image and the tiles that used the unweighted
+    /// fallback. The one assembly of every executor's results, so the bytes cannot depend on it.
+    static func assemble(plan: ReconstructionPlan, grid: TileGrid, window: WindowFunction,
+                         band values: ([Tile], Int) throws -> [TileValues]) throws -> (image: Image, fallbackTiles: [Int]) {
+        var canvas = OverlapCanvas(width: plan.width, height: plan.height, channels: plan.channels)
+        var fallback: [Int] = []
+        let bands = tileRows(grid)
+        for (bi, band) in bands.enumerated() {
+            let next = bi + 1 < bands.count ? bands[bi + 1][0].y : plan.height
+            for (tile, v) in zip(band, try values(band, next)) {
+                if v.unweighted { fallback.append(tile.id) }
+                canvas.add(v.values, tile: tile, window: window)
+            }
+            canvas.finalize(rowsBelow: next)
+        }
+        return (canvas.image, fallback)
     }
 
     /// `tile tasks: N (C computed, R reused from the store; executor E)` for the run log.
