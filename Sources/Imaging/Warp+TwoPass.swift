@@ -23,7 +23,6 @@ extension WarpKernel {
         let sw = image.width, sh = image.height, channels = image.channels
         let srcPlane = image.planeSize, dstPlane = width * height, midPlane = width * sh
         let s = a + b * b / a
-        let eps = 1e-9
         var mid = [Float](repeating: 0, count: midPlane * channels)
         var out = [Float](repeating: .nan, count: dstPlane * channels)
         var coverage = [UInt8](repeating: 0, count: dstPlane)
@@ -40,8 +39,7 @@ extension WarpKernel {
                     let cr = tx + (ty - Double(r)) * b / a
                     for ox in 0..<width {
                         let x = min(max(s * Double(ox) + cr, 0), Double(sw - 1))
-                        var ix = Int(x)
-                        if Double(ix) > x { ix -= 1 }
+                        let ix = floorIndex(x)
                         let t = x - Double(ix)
                         if t == 0 { dst[ox] = row[ix]; continue }
                         let x0 = ix - 2
@@ -75,10 +73,8 @@ extension WarpKernel {
                         let fx = Double(ox)
                         let sx = a * fx - b * fy + tx
                         let sy = b * fx + a * fy + ty
-                        guard sx >= -eps, sx <= Double(sw - 1) + eps,
-                              sy >= -eps, sy <= Double(sh - 1) + eps else { continue }
-                        var iy = Int(sy)
-                        if Double(iy) > sy { iy -= 1 }
+                        guard covers(sx, sy, width: sw, height: sh) else { continue }
+                        let iy = floorIndex(sy)
                         let y0 = iy - 2
                         let t = sy - Double(iy)
                         let pixel = oy * width + ox
@@ -109,9 +105,7 @@ extension WarpKernel {
                             var v = acc * norm
                             if !v.isFinite { valid = false; break }
                             if clamp {
-                                var ix = Int(sx)
-                                if Double(ix) > sx { ix -= 1 }
-                                v = clampToNeighbours(v, src: src, base: c * srcPlane, ix: ix, iy: iy, sw: sw, sh: sh)
+                                v = clampToNeighbours(v, src: src, base: c * srcPlane, ix: floorIndex(sx), iy: iy, sw: sw, sh: sh)
                             }
                             dst[c * dstPlane + pixel] = Float(v)
                         }

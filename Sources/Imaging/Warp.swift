@@ -85,13 +85,9 @@ func warpDirect(_ image: Image, outputToSource: SimilarityTransform, width: Int,
     let radius = options.interpolation == .lanczos3 ? 3 : 1
     let taps = 2 * radius
     let clamp = options.clampRinging && options.interpolation == .lanczos3
-    let eps = 1e-9
 
     let table = WarpKernel.lanczosTable
-    let table8 = WarpKernel.lanczosTable8
-    let fast = options.interpolation == .lanczos3
     image.pixels.withUnsafeBufferPointer { src in
-      table8.withUnsafeBufferPointer { lut8 in
         out.withUnsafeMutableBufferPointer { dst in
             coverage.withUnsafeMutableBufferPointer { cov in
                 table.withUnsafeBufferPointer { lut in
@@ -105,26 +101,10 @@ func warpDirect(_ image: Image, outputToSource: SimilarityTransform, width: Int,
                                     let fx = Double(ox)
                                     let sx = a * fx - b * fy + tx
                                     let sy = b * fx + a * fy + ty
-                                    guard sx >= -eps, sx <= Double(sw - 1) + eps,
-                                          sy >= -eps, sy <= Double(sh - 1) + eps else { continue }
-                                    // floor without a libm call (sx, sy >= -1e-9 here)
-                                    var ix = Int(sx), iy = Int(sy)
-                                    if Double(ix) > sx { ix -= 1 }
-                                    if Double(iy) > sy { iy -= 1 }
+                                    guard WarpKernel.covers(sx, sy, width: sw, height: sh) else { continue }
+                                    let ix = WarpKernel.floorIndex(sx), iy = WarpKernel.floorIndex(sy)
                                     let x0 = ix - radius + 1, y0 = iy - radius + 1
                                     let pixel = oy * width + ox
-                                    // Interior Lanczos-3 fast path: every tap inside the frame, one
-                                    // 8-wide load per tap row (lanes 6 and 7 carry weight 0). A NaN
-                                    // anywhere under the 6x8 block falls through to the exact path
-                                    // below, which drops zero-weight taps.
-                                    if fast, x0 >= 0, y0 >= 0, x0 + 8 <= sw, y0 + taps <= sh,
-                                       WarpKernel.interior(src, lut8, sx: sx, sy: sy, ix: ix, iy: iy, x0: x0, y0: y0,
-                                                           sw: sw, channels: channels, srcPlane: srcPlane,
-                                                           clamp: clamp, sh: sh, dst: dst, dstPlane: dstPlane,
-                                                           pixel: pixel) {
-                                        cov[pixel] = 1
-                                        continue
-                                    }
                                     let kx = WarpKernel.weights(frac: sx - Double(ix), first: x0, count: sw,
                                                                 radius: radius, table: lut, into: wx)
                                     let ky = WarpKernel.weights(frac: sy - Double(iy), first: y0, count: sh,
@@ -155,7 +135,6 @@ func warpDirect(_ image: Image, outputToSource: SimilarityTransform, width: Int,
                 }
             }
         }
-      }
     }
     return WarpResult(image: Image(width: width, height: height, channels: channels, pixels: out), coverage: coverage)
 }
@@ -189,7 +168,7 @@ enum WarpKernel {
     }()
 
     /// The Lanczos-3 table in single precision, 8 lanes per row (lanes 6 and 7 are 0), for the
-    /// interior fast path; each row divided by its sum, so interpolated weights sum to 1 (to float
+    /// interior paths of `twoPass`; each row divided by its sum, so interpolated weights sum to 1 (to float
     /// rounding) and the interior path needs no normalization.
     static let lanczosTable8: [SIMD8<Float>] = (0...lutSteps).map { k in
         var sum = 0.0
@@ -209,38 +188,19 @@ enum WarpKernel {
         return r0 + f * (r1 - r0)
     }
 
-    /// Lanczos-3 sample at (sx, sy) whose 6x6 taps all lie inside the frame, written to `dst` for
-    /// every channel: single-precision, vertical pass as 8-wide rows, then the horizontal weights
-    /// (pairwise sum), with the pre-normalized weights of `lanczosTable8`.
-    /// Returns false (writing nothing that matters) when a value is not finite, so the caller's exact
-    /// path decides; a NaN under a zero-weight tap must not poison the sample.
+    /// Whether source point (sx, sy) lies in the pixel-centre rectangle [0, width-1] x [0, height-1]
+    /// (tolerance 1e-9 px): `warp`'s coverage rule.
     @inline(__always)
-    static func interior(_ src: UnsafeBufferPointer<Float>, _ lut: UnsafeBufferPointer<SIMD8<Float>>,
-                         sx: Double, sy: Double, ix: Int, iy: Int, x0: Int, y0: Int, sw: Int, channels: Int,
-                         srcPlane: Int, clamp: Bool, sh: Int, dst: UnsafeMutableBufferPointer<Float>,
-                         dstPlane: Int, pixel: Int) -> Bool {
-        let wx = weights8(frac: sx - Double(ix), lut), wy = weights8(frac: sy - Double(iy), lut)
-        let base = UnsafeRawPointer(src.baseAddress!)
-        let rs = sw &* MemoryLayout<Float>.stride
-        let w0 = SIMD8<Float>(repeating: wy[0]), w1 = SIMD8<Float>(repeating: wy[1]), w2 = SIMD8<Float>(repeating: wy[2])
-        let w3 = SIMD8<Float>(repeating: wy[3]), w4 = SIMD8<Float>(repeating: wy[4]), w5 = SIMD8<Float>(repeating: wy[5])
-        for c in 0..<channels {
-            let p = base + (c &* srcPlane &+ y0 &* sw &+ x0) &* MemoryLayout<Float>.stride
-            var acc = w0 * p.loadUnaligned(as: SIMD8<Float>.self)
-            acc += w1 * (p + rs).loadUnaligned(as: SIMD8<Float>.self)
-            acc += w2 * (p + 2 &* rs).loadUnaligned(as: SIMD8<Float>.self)
-            acc += w3 * (p + 3 &* rs).loadUnaligned(as: SIMD8<Float>.self)
-            acc += w4 * (p + 4 &* rs).loadUnaligned(as: SIMD8<Float>.self)
-            acc += w5 * (p + 5 &* rs).loadUnaligned(as: SIMD8<Float>.self)
-            let h8 = acc * wx, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
-            var v = h2.x + h2.y
-            guard v.isFinite else { return false }
-            if clamp {
-                v = Float(clampToNeighbours(Double(v), src: src, base: c * srcPlane, ix: ix, iy: iy, sw: sw, sh: sh))
-            }
-            dst[c * dstPlane + pixel] = v
-        }
-        return true
+    static func covers(_ sx: Double, _ sy: Double, width: Int, height: Int) -> Bool {
+        let eps = 1e-9
+        return sx >= -eps && sx <= Double(width - 1) + eps && sy >= -eps && sy <= Double(height - 1) + eps
+    }
+
+    /// floor(x) as an Int without a libm call (for x well inside Int's range).
+    @inline(__always)
+    static func floorIndex(_ x: Double) -> Int {
+        let i = Int(x)
+        return Double(i) > x ? i - 1 : i
     }
 
     /// Ends an output pixel: covered when every channel's value was finite, else NaN in every channel

@@ -28,8 +28,9 @@ public struct RegisterStep: PipelineStep {
     /// Code version of `register/NNNNN` (2: the relative engine retries (`Registration.attempts`);
     /// frames with doubled or trailed stars are not registered (`Registration.starShapeProblem`); 3:
     /// Lanczos-3 samples whose taps are all inside the frame are summed in single precision; 4: Lanczos-3
-    /// in two 1-D passes, `WarpKernel.twoPass`).
-    public static let version = 4
+    /// in two 1-D passes, `WarpKernel.twoPass`; 5: the direct 2-D kernel, near +-90 degrees, all in
+    /// double precision again).
+    public static let version = 5
 
     /// Adds `siril/register` for the siril engine and `register/NNNNN` per frame.
     ///
