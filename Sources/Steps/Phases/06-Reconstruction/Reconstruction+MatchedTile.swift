@@ -199,8 +199,7 @@ final class MatchedTileAccumulator: @unchecked Sendable {
                 }
                 fft.inverse(buffers)
             }
-            var vs: [Double] = [], us: [Double] = []
-            vs.reserveCapacity(np)
+            var us: [Double] = []
             us.reserveCapacity(np)
             let real = buffers.real
             for y in 0..<tile.h {
@@ -208,16 +207,11 @@ final class MatchedTileAccumulator: @unchecked Sendable {
                     let i = c * np + y * tile.w + x
                     guard count[i] > 0 else { continue }
                     let u = plain[i] / count[i] + bbar
-                    let v = proper && cover[i] > 0 ? real[(m + y) * nx + m + x] * (sumF2[c] / cover[i]) + bbar : u
-                    out[i] = v
-                    vs.append(v)
+                    out[i] = proper && cover[i] > 0 ? real[(m + y) * nx + m + x] * (sumF2[c] / cover[i]) + bbar : u
                     us.append(u)
                 }
             }
-            let scale = Reconstruction.tileScale(weighted: vs, unweighted: us)
-            if scale != 1 {
-                for i in (c * np)..<((c + 1) * np) where count[i] > 0 { out[i] *= scale }
-            }
+            Reconstruction.rescaleToCommonMedian(&out, (c * np)..<((c + 1) * np), count: count, unweighted: us)
         }
         values = out
         // Release the accumulators: only the finished values are needed from here on.

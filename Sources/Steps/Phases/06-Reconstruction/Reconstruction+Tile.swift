@@ -84,20 +84,14 @@ final class TileAccumulator: @unchecked Sendable {
         for c in 0..<channels {
             guard backgroundCount[c] > 0 else { continue }
             let bbar = backgroundSum[c] / Double(backgroundCount[c])
-            var vs: [Double] = [], us: [Double] = []
-            vs.reserveCapacity(np)
+            var us: [Double] = []
             us.reserveCapacity(np)
             for i in (c * np)..<((c + 1) * np) where count[i] > 0 {
                 let u = plain[i] / count[i] + bbar
-                let v = weightSum[i] > 0 ? weighted[i] / weightSum[i] + bbar : u
-                out[i] = v
-                vs.append(v)
+                out[i] = weightSum[i] > 0 ? weighted[i] / weightSum[i] + bbar : u
                 us.append(u)
             }
-            let scale = Reconstruction.tileScale(weighted: vs, unweighted: us)
-            if scale != 1 {
-                for i in (c * np)..<((c + 1) * np) where count[i] > 0 { out[i] *= scale }
-            }
+            Reconstruction.rescaleToCommonMedian(&out, (c * np)..<((c + 1) * np), count: count, unweighted: us)
         }
         values = out
         // Release the accumulators: only the finished values are needed from here on.

@@ -185,12 +185,21 @@ public enum Reconstruction {
         return read
     }
 
-    /// s_t,c, the rescale of a finished tile to the common (unweighted) tile median: median of the
-    /// unweighted values / median of the combined values; 1 when there is no value or |median| of the
-    /// combined values is below `medianEps` (METHOD). Shared by the weighted and the matched combine.
-    static func tileScale(weighted vs: [Double], unweighted us: [Double]) -> Double {
-        guard let mv = Statistics.median(vs), let mu = Statistics.median(us) else { return 1 }
-        return abs(mv) < medianEps || !mu.isFinite ? 1 : mu / mv
+    /// Rescales a finished tile's plane to the common (unweighted) tile median: the combined values
+    /// `out[i]`, i in `range` with `count[i] > 0`, times s_t,c = median of the unweighted values `us`
+    /// (the same pixels, in index order) / median of the combined values; s = 1 when there is no
+    /// value or |median| of the combined values is below `medianEps` (METHOD). Shared by the weighted
+    /// and the matched combine.
+    static func rescaleToCommonMedian(_ out: inout [Double], _ range: Range<Int>, count: [Double], unweighted us: [Double]) {
+        var vs: [Double] = []
+        vs.reserveCapacity(us.count)
+        for i in range where count[i] > 0 { vs.append(out[i]) }
+        guard let mv = Statistics.median(vs), let mu = Statistics.median(us),
+              !(abs(mv) < medianEps), mu.isFinite else { return }
+        let scale = mu / mv
+        if scale != 1 {
+            for i in range where count[i] > 0 { out[i] *= scale }
+        }
     }
 
     /// The grid's tiles grouped by row (same `y`), in grid order.
