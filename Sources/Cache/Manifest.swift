@@ -202,6 +202,11 @@ public final class Manifest: @unchecked Sendable {
         try locked { try db.transaction { try insert(e, runID: runID, runNode: true) } }
     }
 
+    /// Records a batch of executions (each in its own run, `ExecutionRecord.runID`) in one transaction.
+    func record(_ batch: [ExecutionRecord]) throws {
+        try locked { try db.transaction { for e in batch { try insert(e, runID: e.runID, runNode: true) } } }
+    }
+
     /// The rows of `record` (inside the caller's transaction); `runNode: false` leaves out the
     /// run-node row (adopted executions belong to no run).
     func insert(_ e: ExecutionRecord, runID: Int64, runNode: Bool) throws {

@@ -6,7 +6,9 @@ import Graph
 /// Commit protocol (crash-safe): a node writes `objects/tmp.<pid>.<n>`; `commit` hashes it, fsyncs
 /// it, renames it to its digest path (atomic within the directory tree of one filesystem) and fsyncs
 /// the directory. Only after that is the manifest row written, so a manifest row never points at a
-/// partial file; a kill leaves at most a `tmp.*` file, which the startup sweep removes.
+/// partial file; a kill leaves at most a `tmp.*` file, which the startup sweep removes. The workspace
+/// commits with `sync: false` and makes the files durable later with `makeDurable`, off the worker
+/// threads but still before their manifest rows (`ExecutionQueue`).
 final class ObjectStore: @unchecked Sendable {
     let root: String
     let durable: Bool
@@ -30,10 +32,11 @@ final class ObjectStore: @unchecked Sendable {
         return "\(root)/tmp.\(getpid()).\(n)"
     }
 
-    /// Hashes, syncs and renames a temporary file into place; returns its digest and size.
-    func commit(temporary path: String) throws -> (Digest, Int64) {
+    /// Hashes, syncs and renames a temporary file into place; returns its digest and size. With
+    /// `sync: false` the fsyncs are left to a later `makeDurable` of the digest.
+    func commit(temporary path: String, sync: Bool = true) throws -> (Digest, Int64) {
         let (digest, size) = try Digest.ofFile(atPath: path)
-        if durable { try fsyncPath(path) }
+        if durable && sync { try fsyncPath(path) }
         let dest = self.path(of: digest)
         let dir = (dest as NSString).deletingLastPathComponent
         // A file already at `dest` is replaced, not trusted: it may be a damaged copy (same size,
@@ -47,8 +50,21 @@ final class ObjectStore: @unchecked Sendable {
         guard moved else {
             throw CacheError.io(path: dest, message: "cannot move artifact into the store: \(String(cString: strerror(errno)))")
         }
-        if durable { try fsyncPath(dir) }
+        if durable && sync { try fsyncPath(dir) }
         return (digest, size)
+    }
+
+    /// Fsyncs the artifact files of `digests` and their directories (no-op when not durable).
+    func makeDurable(_ digests: [Digest]) throws {
+        guard durable else { return }
+        var dirs: [String] = []
+        for d in digests {
+            let p = path(of: d)
+            try fsyncPath(p)
+            let dir = (p as NSString).deletingLastPathComponent
+            if !dirs.contains(dir) { dirs.append(dir) }
+        }
+        for dir in dirs { try fsyncPath(dir) }
     }
 
     /// Size of a file, or nil if it does not exist.

@@ -29,6 +29,8 @@ public final class Workspace: BuildStore, @unchecked Sendable {
     /// What the startup sweep found: temporary files removed, recorded artifacts whose file is
     /// missing (kept recorded: `verify` reports them, their nodes rerun), runs marked interrupted.
     public private(set) var swept = (temporaries: 0, missingBlobs: 0, interruptedRuns: 0)
+    /// Finished executions on their way into the manifest (group commit, off the worker threads).
+    private var commits: ExecutionQueue!
     /// Set when the manifest was damaged and has been moved aside and rebuilt by this opening.
     public private(set) var recovery: ManifestRecovery?
     /// False when the workspace has no manifest yet (read-only opening before the first run: an
@@ -74,7 +76,12 @@ public final class Workspace: BuildStore, @unchecked Sendable {
         }
         statCache = try manifest.loadStatCache()
         if writable { try sweep() }
+        let objects = self.objects, manifest = self.manifest
+        commits = ExecutionQueue(sync: { e in try objects.makeDurable(e.outputs.map(\.digest)) },
+                                 write: { batch in try manifest.record(batch) })
     }
+
+    deinit { try? commits?.drain() }
 
     /// Flushes buffered rows and releases the workspace lock. The workspace must not be used for
     /// writing afterwards. Also happens on deinit; call it where the lock must go at a known point.
@@ -113,8 +120,9 @@ public final class Workspace: BuildStore, @unchecked Sendable {
                                failed: report.failed.count, seconds: report.seconds)
     }
 
-    /// Writes buffered stat-cache and run-node rows.
+    /// Writes the queued executions, buffered stat-cache and run-node rows.
     public func flush() throws {
+        try commits.drain()
         let (rows, entries, id) = lock.withLock { () -> ([(node: String, fingerprint: Digest, state: String)], [(String, StatEntry)], Int64) in
             defer { cachedRows.removeAll(); dirtyStats.removeAll() }
             return (cachedRows, dirtyStats, runID)
@@ -150,6 +158,7 @@ public final class Workspace: BuildStore, @unchecked Sendable {
     }
 
     public func lookup(fingerprint: Digest) throws -> CacheLookup {
+        if let queued = commits.outputs(of: fingerprint) { return .hit(queued) }
         let outputs: [OutputRecord]
         switch try manifest.cachedOutputs(fingerprint) {
         case .none: return .miss
@@ -171,7 +180,7 @@ public final class Workspace: BuildStore, @unchecked Sendable {
     public func temporaryPath(for node: String, output: String) throws -> String { objects.temporaryPath() }
 
     public func commit(temporary path: String) throws -> OutputRecord {
-        let (d, size) = try objects.commit(temporary: path)
+        let (d, size) = try objects.commit(temporary: path, sync: false)  // made durable by `commits` before its row
         lock.withLock { stats.artifactsCommitted += 1 }
         return OutputRecord(name: "", digest: d, size: size)
     }
@@ -182,7 +191,7 @@ public final class Workspace: BuildStore, @unchecked Sendable {
 
     public func record(_ execution: ExecutionRecord) throws {
         lock.withLock { _ = recordedInRun.insert(execution.node) }
-        try manifest.record(execution, runID: currentRunID)
+        try commits.enqueue(execution)
     }
 
     public func recordCached(node: String, fingerprint: Digest) throws {
@@ -194,8 +203,11 @@ public final class Workspace: BuildStore, @unchecked Sendable {
         if let pending, pending >= 1024 { try flush() }
     }
 
+    public func settle() throws { try commits.drain() }
+
     public func executions(of node: String, limit: Int) throws -> [ExecutionRecord] {
-        try manifest.executions(of: node, limit: limit)
+        try commits.drain()
+        return try manifest.executions(of: node, limit: limit)
     }
 
     // MARK: materialization

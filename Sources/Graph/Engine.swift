@@ -39,7 +39,8 @@ public struct RunReport: Sendable {
 /// identical bytes stops the wave (early cutoff) within the same run.
 ///
 /// On a failure the engine starts nothing new, lets running nodes finish (they are recorded), and
-/// reports the failure; recorded work is never lost.
+/// reports the failure; recorded work is never lost. Before `run` returns, the store has recorded
+/// every execution (`BuildStore.settle`).
 public final class Engine: Sendable {
     private let store: any BuildStore
     private let events: any EventSink
@@ -58,6 +59,10 @@ public final class Engine: Sendable {
         let workers = min(options.jobs, max(1, graph.nodes.count))
         runJoined(threads: workers) { [self] in self.workLoop(state: state, graph: graph, jobs: options.jobs) }
         var report = state.report(graph: graph)
+        do { try store.settle() } catch {
+            // The executions ran but their records did not reach the store: they run again next time.
+            report.failed["(manifest)"] = "recording the executed nodes failed: \(error)"
+        }
         report.seconds = Date().timeIntervalSince(start)
         for name in report.notStarted {
             events.emit(.nodeSkipped(node: name, group: graph.node(name)?.group ?? ""))

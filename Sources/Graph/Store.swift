@@ -143,4 +143,12 @@ public protocol BuildStore: AnyObject, Sendable {
     var currentRunID: Int64 { get }
     /// Work counters since the store was opened.
     var counters: StoreCounters { get }
+    /// Waits until every execution passed to `record` is durably recorded (a store may record in the
+    /// background); the engine calls it before a run returns. Throws what recording failed with.
+    func settle() throws
+}
+
+extension BuildStore {
+    /// Records synchronously: nothing to wait for.
+    public func settle() throws {}
 }
