@@ -32,9 +32,19 @@ public enum Validation {
     public static func evaluate(stack: Image, classical: Image, grid: TileGrid, weights: TileWeights,
                                 validation v: TCConfig.ValidationSection, limits: TCConfig.RuntimeLimitsSection,
                                 abortOnFail: Bool, threads: Int = 1) -> ValidationReport {
-        let fwhm = compareFWHM(stack: stack, classical: classical, threads: threads)
-        let background = compareBackground(stack: stack, classical: classical, fluxRatio: fwhm.fluxRatio,
-                                           starFWHM: fwhm.classicalMedian, threads: threads)
+        let measured = MeasuredStack.measure([stack, classical], threads: threads)
+        return evaluate(stack: measured[0], classical: measured[1], grid: grid, weights: weights, validation: v,
+                        limits: limits, abortOnFail: abortOnFail, threads: threads)
+    }
+
+    /// `evaluate` on stacks already measured (`MeasuredStack`), so the classical stack measured once
+    /// also serves the quality table's other comparisons.
+    public static func evaluate(stack measuredStack: MeasuredStack, classical measuredClassical: MeasuredStack,
+                                grid: TileGrid, weights: TileWeights,
+                                validation v: TCConfig.ValidationSection, limits: TCConfig.RuntimeLimitsSection,
+                                abortOnFail: Bool, threads: Int = 1) -> ValidationReport {
+        let stack = measuredStack.image, classical = measuredClassical.image
+        let (fwhm, background) = compare(measuredStack, measuredClassical, threads: threads)
         let pattern = tilePattern(stack, grid: grid)
         let variance = tileWeightVariance(weights)
         let tiles = tileUsability(stack: stack, classical: classical, grid: grid, weights: weights,
@@ -129,15 +139,5 @@ public struct StackQuality: Codable, Sendable, Equatable {
         }
         self.init(name: name, fwhm: fwhm.stackMedian, fwhmGainPercent: fwhm.improvementPercent.map { ValidationCheck.rounded($0, quantum: 1e-4) },
                   starScaleNoiseRatio: star, pixelNoiseRatio: pixel, fom: fom)
-    }
-}
-
-extension Validation {
-    /// The quality of `image` against `classical`: matched-star FWHM, star-scale and pixel noise, FoM.
-    public static func quality(of image: Image, name: String, classical: Image, threads: Int = 1) -> StackQuality {
-        let fwhm = compareFWHM(stack: image, classical: classical, threads: threads)
-        let background = compareBackground(stack: image, classical: classical, fluxRatio: fwhm.fluxRatio,
-                                           starFWHM: fwhm.classicalMedian, threads: threads)
-        return StackQuality(name: name, fwhm: fwhm, background: background)
     }
 }

@@ -69,12 +69,15 @@ public struct ValidationStep: PipelineStep {
                     + "\(grid.tiles.count) tiles, weights for \(weights.frameCount) frames x \(weights.tileCount) tiles, "
                     + "metrics for \(table.frames.count) frames, stack \(stack.width)x\(stack.height)")
             }
-            var report = Validation.evaluate(stack: stack, classical: classical, grid: grid, weights: weights,
+            // Every stack measured once (stars, noise, mask), `threads` at a time; the classical stack's
+            // measurement serves all three comparisons.
+            let measured = MeasuredStack.measure([stack, classical] + (try others.map { try image($0.0) }), threads: ctx.threads)
+            var report = Validation.evaluate(stack: measured[0], classical: measured[1], grid: grid, weights: weights,
                                              validation: p.validation, limits: p.runtimeLimits,
                                              abortOnFail: p.pipeline.abortOnFail, threads: ctx.threads)
             var stacks = report.stacks ?? []
-            for (input, _, label) in others {
-                stacks.append(Validation.quality(of: try image(input), name: label, classical: classical, threads: ctx.threads))
+            for (k, (_, _, label)) in others.enumerated() {
+                stacks.append(Validation.quality(of: measured[2 + k], name: label, classical: measured[1], threads: ctx.threads))
             }
             report.stacks = stacks
             for c in report.checks where !c.passed { ctx.log("validation check \(c.name) failed: \(c.detail)") }

@@ -58,10 +58,23 @@ extension Validation {
     /// by B_f), and `fluxScaleSource` says so. With `threads` > 1 both stacks are measured at the same time.
     public static func compareBackground(stack: Image, classical: Image, fluxRatio: Double?, starFWHM: Double? = nil,
                                          threads: Int = 1) -> BackgroundComparison {
+        let (sn, c) = Parallel.both(threads: threads, { backgroundNoise(stack) }, { backgroundNoise(classical) })
+        return compareBackground(stack: stack, classical: classical, stackNoise: sn, classicalNoise: c,
+                                 masks: { Parallel.both(threads: threads, { Statistics.starMask(luminance(stack)) },
+                                                        { Statistics.starMask(luminance(classical)) }) },
+                                 fluxRatio: fluxRatio, starFWHM: starFWHM, threads: threads)
+    }
+
+    /// `compareBackground(stack:classical:fluxRatio:starFWHM:threads:)` with each image's own
+    /// measurements already taken (`backgroundNoise`, and `masks` giving both `Statistics.starMask`s of
+    /// the luminances, asked for only when the star-scale noise is measured), so a stack compared
+    /// several times is measured once.
+    public static func compareBackground(stack: Image, classical: Image, stackNoise sn: Double?, classicalNoise c: Double?,
+                                         masks: () -> ([Bool], [Bool]), fluxRatio: Double?, starFWHM: Double? = nil,
+                                         threads: Int = 1) -> BackgroundComparison {
         let scale = fluxRatio ?? 1
         let source = fluxRatio == nil
             ? "assumed 1 (fewer than \(minStarsForFluxScale) matched stars; both stacks are in I/B_f units)" : "matched stars"
-        let (sn, c) = Parallel.both(threads: threads, { backgroundNoise(stack) }, { backgroundNoise(classical) })
         let s = sn.map { $0 / scale }
         var pixel: Double? = nil
         if let s, let c, c > 0 { pixel = 100 * (s - c) / c }
@@ -70,8 +83,7 @@ extension Validation {
         if let block {
             // One set of blocks for both: star-free in both images, so the two noises differ by the
             // images, not by which blocks each mask happened to keep.
-            let (ms, mc) = Parallel.both(threads: threads, { Statistics.starMask(luminance(stack)) },
-                                         { Statistics.starMask(luminance(classical)) })
+            let (ms, mc) = masks()
             let union = zip(ms, mc).map { $0 || $1 }
             let (a, b) = Parallel.both(threads: threads, { starScaleNoise(stack, block: block, mask: union) },
                                        { starScaleNoise(classical, block: block, mask: union) })

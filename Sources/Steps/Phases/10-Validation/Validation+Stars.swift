@@ -85,6 +85,11 @@ extension Validation {
     /// `threads` > 1 the two stacks are measured at the same time (same results).
     public static func compareFWHM(stack: Image, classical: Image, threads: Int = 1) -> FWHMComparison {
         let (s, c) = Parallel.both(threads: threads, { seeingStars(in: stack) }, { seeingStars(in: classical) })
+        return compareFWHM(stackStars: s, classicalStars: c)
+    }
+
+    /// `compareFWHM(stack:classical:threads:)` on seeing stars already measured (`seeingStars`).
+    public static func compareFWHM(stackStars s: [StarMeasurement], classicalStars c: [StarMeasurement]) -> FWHMComparison {
         let pairs = match(s, c)
         let sm = Statistics.median(pairs.map(\.0.fwhm)), cm = Statistics.median(pairs.map(\.1.fwhm))
         var improvement: Double? = nil
