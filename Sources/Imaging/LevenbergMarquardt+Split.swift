@@ -37,7 +37,8 @@ extension LevenbergMarquardt {
             iterations += 1
             damping.damp(jtj, into: a, n: n)
             for j in 0..<n { rhs[j] = -jtr[j] }
-            guard Self.choleskySolve(a, rhs, n: n) else {
+            // n = 7 (the Gaussian fit) as a constant: the inlined solve's loops unroll.
+            guard n == 7 ? Self.choleskySolve(a, rhs, n: 7) : Self.choleskySolve(a, rhs, n: n) else {
                 if damping.unsolvable() { break }
                 continue
             }

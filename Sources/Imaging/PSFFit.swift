@@ -91,7 +91,7 @@ struct PSFFitter {
     }
 
     /// Median of the stamp's outer ring (a robust local sky start value). The ring's pixels are gathered
-    /// and sorted in a stack buffer (no allocation per fit).
+    /// in a stack buffer (no allocation per fit) and their median selected, not sorted.
     func ringMedian(cx: Int, cy: Int, r: Int) -> Double? {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 8 * r + 1) { ring in
             var n = 0
@@ -104,10 +104,8 @@ struct PSFFitter {
             for xx in (cx - r)...(cx + r) { take(xx, cy - r) }
             if r > 0 { for xx in (cx - r)...(cx + r) { take(xx, cy + r) } }
             for yy in stride(from: cy - r + 1, to: cy + r, by: 1) { take(cx - r, yy); take(cx + r, yy) }
-            guard n > 0 else { return nil }
-            var values = UnsafeMutableBufferPointer(rebasing: ring[0..<n])
-            values.sort()
-            return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2])
+            // Quickselect: the middle value, or the mean of the middle two (as sorting would give).
+            return Statistics.selectQuantile(UnsafeMutableBufferPointer(rebasing: ring[0..<n]), 0.5)
         }
     }
 
