@@ -17,11 +17,12 @@ extension LevenbergMarquardt {
         -> Result {
         let n = start.count
         precondition(n > 0 && n <= 16)
-        let work = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n * n + 3 * n)
+        let work = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n * n + 2 * n)
         defer { work.deallocate() }
-        let jtj = work, a = work + n * n, jtr = work + 2 * n * n, rhs = jtr + n, trial = rhs + n
-        let trialBuffer = UnsafeBufferPointer(start: trial, count: n)
+        let jtj = work, a = work + n * n, jtr = work + 2 * n * n, rhs = jtr + n
         var p = start
+        // Trial points; swapped with p when accepted, so no step allocates.
+        var trial = start
         func formNormal() {
             p.withUnsafeBufferPointer { normal($0, jtj, jtr) }
             for r in 0..<n { for s in 0..<r { jtj[r * n + s] = jtj[s * n + r] } }
@@ -44,11 +45,10 @@ extension LevenbergMarquardt {
             }
             for j in 0..<n { trial[j] = p[j] + rhs[j] }
             var newCost = Double.infinity
-            let candidate = Array(trialBuffer)
-            if isValid(candidate) { newCost = cost(trialBuffer) }
+            if isValid(trial) { newCost = trial.withUnsafeBufferPointer { cost($0) } }
             if newCost.isFinite && newCost < currentCost {
                 let done = damping.accept(step: rhs, from: p, cost: currentCost, newCost: newCost)
-                p = candidate
+                swap(&p, &trial)
                 currentCost = newCost
                 if let abandon, abandon(p) { break }
                 if done { converged = true; break }

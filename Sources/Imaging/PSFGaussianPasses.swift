@@ -8,8 +8,9 @@
 ///   on `SIMD2<Double>`): it decides every accept/reject and the convergence test, so it is as precise
 ///   as the scalar Double evaluation it replaces.
 /// - `normal` forms `J^T J` and `J^T r` in Float32, four pixels per step, and combines the lanes in
-///   Double. It only steers the steps: the solver converges where the Float gradient vanishes, which
-///   is within ~1e-6 of a parameter's statistical error of the Double optimum.
+///   Double. It only steers the steps: the solver converges where the Float gradient vanishes, next to
+///   the Double optimum (measured on 200 noisy stars: FWHM, centre and flux within 5e-7, relative or px,
+///   of the all-Double fit, whose errors against truth are ~1e-2; `PSFVectorFitTests`).
 ///
 /// Both passes read the lanes of a pixel group in a fixed order and add the lane sums in a fixed order,
 /// so results are deterministic and independent of threads.

@@ -3,7 +3,7 @@
 /// and of 2 Double lanes.
 ///
 /// Coordinates are relative to the stamp's centre pixel (`cx`, `cy`), values relative to `offset` (the
-/// start sky level), so the Float columns hold small numbers: offsets within +-24 px are exact, and a
+/// start sky level), so the Float columns hold small numbers: the integer offsets are exact, and a
 /// residual `background + amplitude * g - value` is formed from values near the noise level rather than
 /// from two sky levels that cancel. Pixels are in row-major order; NaN and infinite pixels are left out.
 /// The columns are padded to whole vectors with pixels of weight 0 placed far from the centre (their
