@@ -67,7 +67,9 @@ extension LevenbergMarquardt {
         return Result(parameters: p, cost: cost, iterations: iterations, converged: converged)
     }
 
-    /// `choleskySolve` on raw buffers (same arithmetic, same order).
+    /// `choleskySolve` on raw buffers (same arithmetic, same order). Inlined, so a caller that passes a
+    /// constant `n` (the 7-parameter Gaussian fit) gets the loops unrolled.
+    @inline(__always)
     static func choleskySolve(_ a: UnsafeMutablePointer<Double>, _ b: UnsafeMutablePointer<Double>, n: Int) -> Bool {
         for j in 0..<n {
             var d = a[j * n + j]

@@ -90,23 +90,30 @@ struct PSFFitter {
         return (xs, ys, vs)
     }
 
-    /// Median of the stamp's outer ring (a robust local sky start value).
+    /// Median of the stamp's outer ring (a robust local sky start value). The ring's pixels are gathered
+    /// in a stack buffer (no allocation per fit) and their median selected, not sorted.
     func ringMedian(cx: Int, cy: Int, r: Int) -> Double? {
-        var ring: [Double] = []
-        for yy in (cy - r)...(cy + r) where yy >= 0 && yy < height {
-            for xx in (cx - r)...(cx + r) where xx >= 0 && xx < width {
-                guard max(abs(xx - cx), abs(yy - cy)) == r else { continue }
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 8 * r + 1) { ring in
+            var n = 0
+            func take(_ xx: Int, _ yy: Int) {
+                guard xx >= 0, xx < width, yy >= 0, yy < height else { return }
                 let v = plane[yy * width + xx]
-                if v.isFinite { ring.append(Double(v)) }
+                if v.isFinite { ring[n] = Double(v); n += 1 }
             }
+            // The ring only: its top and bottom rows, then its left and right columns between them.
+            for xx in (cx - r)...(cx + r) { take(xx, cy - r) }
+            if r > 0 { for xx in (cx - r)...(cx + r) { take(xx, cy + r) } }
+            for yy in stride(from: cy - r + 1, to: cy + r, by: 1) { take(cx - r, yy); take(cx + r, yy) }
+            // Quickselect: the middle value, or the mean of the middle two (as sorting would give).
+            return Statistics.selectQuantile(UnsafeMutableBufferPointer(rebasing: ring[0..<n]), 0.5)
         }
-        guard !ring.isEmpty else { return nil }
-        ring.sort()
-        let n = ring.count
-        return n % 2 == 1 ? ring[n / 2] : 0.5 * (ring[n / 2 - 1] + ring[n / 2])
     }
 
-    func fit(cx: Int, cy: Int, x: Double, y: Double, noiseSigma: Double?, options: PSFFitOptions) -> PSFFit? {
+    /// The fit of `fitPSF` started at (`x`, `y`) near pixel (`cx`, `cy`). `scalarReference`: fit a
+    /// Gaussian with the scalar all-Double loop (the Moffat path) instead of `fitGaussian`, the
+    /// reference the tests hold the vector path to.
+    func fit(cx: Int, cy: Int, x: Double, y: Double, noiseSigma: Double?, options: PSFFitOptions,
+             scalarReference: Bool = false) -> PSFFit? {
         // Start values: sky from a ring, peak from the 3x3 maximum, FWHM from the half-maximum area.
         let probe = options.stampRadius ?? 6
         guard let sky0 = ringMedian(cx: cx, cy: cy, r: probe) else { return nil }
@@ -129,6 +136,10 @@ struct PSFFitter {
         let fwhm0 = min(max(2 * (Double(max(above, 1)) / Double.pi).squareRoot(), 1.0), Double(probe))
         let r = options.stampRadius ?? min(max(Int((2.5 * fwhm0).rounded(.up)) + 2, 5), options.maxStampRadius)
         let sky = options.stampRadius == nil ? (ringMedian(cx: cx, cy: cy, r: r) ?? sky0) : sky0
+        if options.model == .gaussian, !scalarReference {
+            return fitGaussian(cx: cx, cy: cy, x: x, y: y, r: r, sky: sky, peak: peak0, fwhm: fwhm0,
+                               noiseSigma: noiseSigma, options: options)
+        }
         let (xs, ys, vs) = stamp(cx: cx, cy: cy, r: r)
 
         let freeBeta: Bool
@@ -145,27 +156,17 @@ struct PSFFitter {
         let start: [Double] = freeBeta ? [sky, peak0 - sky, x, y, q0, 0, q0, beta0]
                                        : [sky, peak0 - sky, x, y, q0, 0, q0]
         let isMoffat: Bool = { if case .moffat = options.model { return true }; return false }()
-        let maxWidth = 2 * Double(r)
-        let minQ = 1 / (maxWidth * maxWidth), maxQ = 1 / (0.2 * 0.2)
         let m = vs.count
 
-        let isValid: ([Double]) -> Bool = { p in
-            guard p.allSatisfy({ $0.isFinite }), p[1] > 0 else { return false }
-            guard abs(p[2] - x) <= Double(r), abs(p[3] - y) <= Double(r) else { return false }
-            let a = p[4], b = p[5], c = p[6]
-            let mean = (a + c) / 2, d = (((a - c) / 2) * ((a - c) / 2) + b * b).squareRoot()
-            guard mean - d >= minQ, mean + d <= maxQ else { return false }
-            if freeBeta, !(p[7] >= 1.05 && p[7] <= 15) { return false }
-            return true
-        }
+        let isValid: ([Double]) -> Bool = { p in Self.isValid(p, x: x, y: y, r: r, freeBeta: freeBeta) }
 
         let solver = LevenbergMarquardt(options: options.solver)
         let expTable = FastMath.exp2Table64Pointer
         let abandon: (([Double]) -> Bool)? = options.maxDrift.map { limit in
             { p in (p[2] - x) * (p[2] - x) + (p[3] - y) * (p[3] - y) > limit * limit }
         }
-        // Residuals, cost and the normal equations in one pass over the stamp (bit-identical to
-        // `minimize` with a stored Jacobian; see `minimizeNormal`).
+        // Moffat: residuals, cost and the normal equations in one pass over the stamp (bit-identical
+        // to `minimize` with a stored Jacobian; see `minimizeNormal`). The Gaussian: `fitGaussian`.
         let row = UnsafeMutablePointer<Double>.allocate(capacity: 8)
         defer { row.deallocate() }
         let result = xs.withUnsafeBufferPointer { xp in
@@ -183,74 +184,6 @@ struct PSFFitter {
                                 let r = bg + amp * g - vp[i]
                                 cost += r * r
                             }
-                            return cost
-                        }
-                        if !isMoffat {
-                            // Gaussian, 7 parameters: the same sums as the general loop below, held in
-                            // registers (same order, so the same bits).
-                            var t00 = 0.0
-                            var t01 = 0.0
-                            var t02 = 0.0
-                            var t03 = 0.0
-                            var t04 = 0.0
-                            var t05 = 0.0
-                            var t06 = 0.0
-                            var t11 = 0.0
-                            var t12 = 0.0
-                            var t13 = 0.0
-                            var t14 = 0.0
-                            var t15 = 0.0
-                            var t16 = 0.0
-                            var t22 = 0.0
-                            var t23 = 0.0
-                            var t24 = 0.0
-                            var t25 = 0.0
-                            var t26 = 0.0
-                            var t33 = 0.0
-                            var t34 = 0.0
-                            var t35 = 0.0
-                            var t36 = 0.0
-                            var t44 = 0.0
-                            var t45 = 0.0
-                            var t46 = 0.0
-                            var t55 = 0.0
-                            var t56 = 0.0
-                            var t66 = 0.0
-                            var s0 = 0.0
-                            var s1 = 0.0
-                            var s2 = 0.0
-                            var s3 = 0.0
-                            var s4 = 0.0
-                            var s5 = 0.0
-                            var s6 = 0.0
-                            for i in 0..<m {
-                                let dx = xp[i] - px, dy = yp[i] - py
-                                let q = a * dx * dx + 2 * b * dx * dy + c * dy * dy
-                                let g = FastMath.expFit(-0.5 * q, table: expTable)
-                                let dfdq = -0.5 * amp * g
-                                let r = bg + amp * g - vp[i]
-                                cost += r * r
-                                let j0 = 1.0, j1 = g
-                                let j2 = -dfdq * 2 * (a * dx + b * dy)
-                                let j3 = -dfdq * 2 * (b * dx + c * dy)
-                                let j4 = dfdq * dx * dx
-                                let j5 = dfdq * 2 * dx * dy
-                                let j6 = dfdq * dy * dy
-                                s0 += j0 * r; t00 += j0 * j0; t01 += j0 * j1; t02 += j0 * j2; t03 += j0 * j3; t04 += j0 * j4; t05 += j0 * j5; t06 += j0 * j6
-                                s1 += j1 * r; t11 += j1 * j1; t12 += j1 * j2; t13 += j1 * j3; t14 += j1 * j4; t15 += j1 * j5; t16 += j1 * j6
-                                s2 += j2 * r; t22 += j2 * j2; t23 += j2 * j3; t24 += j2 * j4; t25 += j2 * j5; t26 += j2 * j6
-                                s3 += j3 * r; t33 += j3 * j3; t34 += j3 * j4; t35 += j3 * j5; t36 += j3 * j6
-                                s4 += j4 * r; t44 += j4 * j4; t45 += j4 * j5; t46 += j4 * j6
-                                s5 += j5 * r; t55 += j5 * j5; t56 += j5 * j6
-                                s6 += j6 * r; t66 += j6 * j6
-                            }
-                            jtr[0] = s0; jtj[0] = t00; jtj[1] = t01; jtj[2] = t02; jtj[3] = t03; jtj[4] = t04; jtj[5] = t05; jtj[6] = t06
-                            jtr[1] = s1; jtj[8] = t11; jtj[9] = t12; jtj[10] = t13; jtj[11] = t14; jtj[12] = t15; jtj[13] = t16
-                            jtr[2] = s2; jtj[16] = t22; jtj[17] = t23; jtj[18] = t24; jtj[19] = t25; jtj[20] = t26
-                            jtr[3] = s3; jtj[24] = t33; jtj[25] = t34; jtj[26] = t35; jtj[27] = t36
-                            jtr[4] = s4; jtj[32] = t44; jtj[33] = t45; jtj[34] = t46
-                            jtr[5] = s5; jtj[40] = t55; jtj[41] = t56
-                            jtr[6] = s6; jtj[48] = t66
                             return cost
                         }
                         for i in 0..<m {
@@ -288,12 +221,35 @@ struct PSFFitter {
                 }
             }
         }
+        return finish(result, start: start, x: x, y: y, m: m, noiseSigma: noiseSigma, options: options,
+                      isValid: isValid, beta: freeBeta ? nil : beta0)
+    }
+
+    /// Whether `p` lies in the model's domain: finite, positive amplitude, centre within `r` of the
+    /// start (`x`, `y`), widths in [0.2, 2r] (eigenvalues of the quadratic form), beta in [1.05, 15].
+    static func isValid(_ p: [Double], x: Double, y: Double, r: Int, freeBeta: Bool) -> Bool {
+        guard p.allSatisfy({ $0.isFinite }), p[1] > 0 else { return false }
+        guard abs(p[2] - x) <= Double(r), abs(p[3] - y) <= Double(r) else { return false }
+        let maxWidth = 2 * Double(r)
+        let minQ = 1 / (maxWidth * maxWidth), maxQ = 1 / (0.2 * 0.2)
+        let a = p[4], b = p[5], c = p[6]
+        let mean = (a + c) / 2, d = (((a - c) / 2) * ((a - c) / 2) + b * b).squareRoot()
+        guard mean - d >= minQ, mean + d <= maxQ else { return false }
+        if freeBeta, !(p[7] >= 1.05 && p[7] <= 15) { return false }
+        return true
+    }
+
+    /// The fit's outcome from the solver's result: nil when the parameters are invalid, the solver never
+    /// moved without converging, or the centre drifted beyond `maxDrift`; else the parameters and the
+    /// measurement. `beta`: the fixed Moffat beta (0 for the Gaussian), nil when it was fitted (p[7]).
+    func finish(_ result: LevenbergMarquardt.Result, start: [Double], x: Double, y: Double, m: Int,
+                noiseSigma: Double?, options: PSFFitOptions, isValid: ([Double]) -> Bool, beta: Double?) -> PSFFit? {
         let p = result.parameters
         guard isValid(p), p != start || result.converged else { return nil }
         if let limit = options.maxDrift, (p[2] - x) * (p[2] - x) + (p[3] - y) * (p[3] - y) > limit * limit { return nil }
         guard let params = PSFParameters.fromQuadraticForm(
             model: options.model, background: p[0], amplitude: p[1], x0: p[2], y0: p[3],
-            a: p[4], b: p[5], c: p[6], beta: freeBeta ? p[7] : beta0) else { return nil }
+            a: p[4], b: p[5], c: p[6], beta: beta ?? p[7]) else { return nil }
 
         let rms = (result.cost / Double(m)).squareRoot()
         let noise = (noiseSigma.map { $0 > 0 ? $0 : rms }) ?? rms

@@ -23,8 +23,9 @@ public struct StarsStep: PipelineStep {
     /// stamps of radius <= 8 px, noise from a 1-in-4 subsample; 3: line-like candidates, i.e. trail
     /// segments, are dropped before the fit budget; 4: fits drifting more than 2 px from the centroid
     /// abandoned at that step, the background map clipped on a 1-in-4 grid sample of each box, the fits'
-    /// `exp` from `FastMath.expFit`; 5: the noise mask's clipping threshold from at most 2^16 samples).
-    public static let version = 5
+    /// `exp` from `FastMath.expFit`; 5: the noise mask's clipping threshold from at most 2^16 samples;
+    /// 6: Gaussian PSF fits steered by Float32 normal equations, `PSFGaussianPasses`, values move ~1e-6).
+    public static let version = 6
 
     /// A star-detection node `name` on `file` (kind `stars`, version `version`, output `stars`).
     static func node(name: String, file: String, params: StarListParams) -> Node {

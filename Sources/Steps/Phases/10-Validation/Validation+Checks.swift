@@ -8,8 +8,9 @@ public enum Validation {
     /// Code version; bump when a check changes (2: PSF fits with the inlined exp and the
     /// consecutive-rejection stop, which move star measurements in the last bits).
     /// 3: background noise at star scale, FoM, the stacks' quality table; 4: PSF fits drifting more
-    /// than 2 px are abandoned (`PSFFitOptions.maxDrift`), `FastMath.expFit` in the fits.
-    public static let version = 4
+    /// than 2 px are abandoned (`PSFFitOptions.maxDrift`), `FastMath.expFit` in the fits; 5: Gaussian PSF
+    /// fits steered by Float32 normal equations (`PSFGaussianPasses`), star values move ~1e-6.
+    public static let version = 5
 
     /// Check names, in report order.
     public static let fwhmImprovement = "fwhm_improvement_percent"
