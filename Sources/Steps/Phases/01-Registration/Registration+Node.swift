@@ -29,8 +29,9 @@ public struct RegisterStep: PipelineStep {
     /// frames with doubled or trailed stars are not registered (`Registration.starShapeProblem`); 3:
     /// Lanczos-3 samples whose taps are all inside the frame are summed in single precision; 4: Lanczos-3
     /// in two 1-D passes, `WarpKernel.twoPass`; 5: the direct 2-D kernel, near +-90 degrees, all in
-    /// double precision again).
-    public static let version = 5
+    /// double precision again; 6: the retry's star detection fits with the Float32-steered Gaussian
+    /// PSF fit, `PSFGaussianPasses`).
+    public static let version = 6
 
     /// Adds `siril/register` for the siril engine and `register/NNNNN` per frame.
     ///
