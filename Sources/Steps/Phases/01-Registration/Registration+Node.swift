@@ -30,8 +30,9 @@ public struct RegisterStep: PipelineStep {
     /// Lanczos-3 samples whose taps are all inside the frame are summed in single precision; 4: Lanczos-3
     /// in two 1-D passes, `WarpKernel.twoPass`; 5: the direct 2-D kernel, near +-90 degrees, all in
     /// double precision again; 6: the retry's star detection fits with the Float32-steered Gaussian
-    /// PSF fit, `PSFGaussianPasses`).
-    public static let version = 6
+    /// PSF fit, `PSFGaussianPasses`; 7: the cosmetic correction is `stars/NNNNN#cosmetic` applied, not
+    /// computed again: same pixels).
+    public static let version = 7
 
     /// Adds `siril/register` for the siril engine and `register/NNNNN` per frame.
     ///
@@ -54,6 +55,7 @@ public struct RegisterStep: PipelineStep {
                 "reference": .node(NodeName.reference, output: "reference"),
             ]
             if reg.engine == .siril { inputs["siril"] = .node(NodeName.sirilRegister, output: "transforms") }
+            if reg.cosmeticCorrection { inputs["cosmetic"] = .node(NodeName.stars(f.index), output: "cosmetic") }
             let params = RegisterParams(engine: reg.engine, interpolation: reg.interpolation,
                                         minStarMatches: reg.minStarMatches, bayer: f.bayer,
                                         sirilIndex: reg.engine == .siril ? f.index : nil,

@@ -332,9 +332,19 @@ extension Registration {
         var image = try frameImage()
         loaded = nil
         if p.cosmeticCorrection {
-            // On the raw pixels (the mosaic for OSC: same-colour neighbours), before anything resamples them.
-            let fixed = Cosmetic.correctSpikes(&image, step: p.bayer != nil && image.channels == 1 ? 2 : 1)
-            ctx.log("cosmetic correction: \(fixed.hot) hot and \(fixed.dead) dead pixels replaced")
+            // On the raw pixels (the mosaic for OSC: same-colour neighbours), before anything resamples them:
+            // the star detection's correction of this very frame (`stars/NNNNN#cosmetic`), applied.
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: try ctx.input("cosmetic"))) } catch {
+                throw StepError.badArtifact(node: ctx.name, message: "cosmetic patch unreadable: \(error)")
+            }
+            guard let patch = PixelPatch(data: data) else {
+                throw StepError.badArtifact(node: ctx.name, message: "the cosmetic patch of \(file) is not a pixel patch")
+            }
+            do { try patch.apply(to: &image) } catch {
+                throw StepError.badArtifact(node: ctx.name, message: "cosmetic patch of \(file): \(error)")
+            }
+            ctx.log("cosmetic correction: \(patch.hot) hot and \(patch.dead) dead pixels replaced")
         }
         if let bayer = p.bayer, image.channels == 1 {
             // OSC: demosaic at full resolution first, then warp the RGB planes, so the resampling

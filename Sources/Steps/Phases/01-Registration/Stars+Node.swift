@@ -24,22 +24,26 @@ public struct StarsStep: PipelineStep {
     /// segments, are dropped before the fit budget; 4: fits drifting more than 2 px from the centroid
     /// abandoned at that step, the background map clipped on a 1-in-4 grid sample of each box, the fits'
     /// `exp` from `FastMath.expFit`; 5: the noise mask's clipping threshold from at most 2^16 samples;
-    /// 6: Gaussian PSF fits steered by Float32 normal equations, `PSFGaussianPasses`, values move ~1e-6).
-    public static let version = 6
+    /// 6: Gaussian PSF fits steered by Float32 normal equations, `PSFGaussianPasses`, values move ~1e-6;
+    /// 7: the `cosmetic` output, the correction as a `PixelPatch` for the registration).
+    public static let version = 7
 
-    /// A star-detection node `name` on `file` (kind `stars`, version `version`, output `stars`).
+    /// A star-detection node `name` on `file` (kind `stars`, version `version`, outputs `stars` and
+    /// `cosmetic`: the cosmetic correction of the raw frame as a `PixelPatch`, empty when
+    /// `registration.cosmetic_correction` is off).
     static func node(name: String, file: String, params: StarListParams) -> Node {
         Node(name: name, kind: "stars", version: Self.version, params: params, inputs: ["frame": .file(file)],
-             outputs: ["stars"], group: "stars") { ctx in
+             outputs: ["stars", "cosmetic"], group: "stars") { ctx in
             let p = try ctx.params(StarListParams.self)
             let path = try ctx.input("frame")
             let image: Image
             do { image = try FITS.read(path) } catch {
                 throw StepError.unreadable(file: (path as NSString).lastPathComponent, message: "\(error)")
             }
-            let stars = try StarList.detect(in: image, params: p, file: (path as NSString).lastPathComponent)
+            let (stars, patch) = try StarList.detectCorrected(in: image, params: p, file: (path as NSString).lastPathComponent)
             ctx.log("\(stars.count) stars, median FWHM \(String(format: "%.2f", StarList.medianFWHM(stars))) px")
             try Artifacts.writeJSON(stars, ctx, "stars")
+            try ctx.writeOutput("cosmetic", patch.encoded())
         }
     }
 }

@@ -103,9 +103,29 @@ public enum StarList {
     /// most `params.maxStars`. Deterministic.
     /// - Throws: `StepError.unreadable` when the Bayer pattern is unknown or the mosaic is not mono.
     public static func detect(in raw: Image, params: StarListParams, file: String) throws -> [StarMeasurement] {
-        let options = params.detectionOptions
+        try detectCorrected(in: raw, params: params, file: file).stars
+    }
+
+    /// `detect`, and the cosmetic correction it applied first as a patch of the raw frame (empty
+    /// without `params.cosmeticCorrection`): the registration applies it instead of correcting again.
+    public static func detectCorrected(in raw: Image, params: StarListParams,
+                                       file: String) throws -> (stars: [StarMeasurement], cosmetic: PixelPatch) {
         var image = raw
-        if params.cosmeticCorrection { _ = Cosmetic.correctSpikes(&image, step: params.bayer != nil && raw.channels == 1 ? 2 : 1) }
+        var patch = PixelPatch(pixelCount: raw.pixels.count)
+        if params.cosmeticCorrection {
+            let fixed = Cosmetic.correctSpikes(&image, step: cosmeticStep(bayer: params.bayer, raw))
+            patch = PixelPatch(before: raw, after: image, hot: fixed.hot, dead: fixed.dead)
+        }
+        return (try detect(corrected: image, params: params, file: file), patch)
+    }
+
+    /// `Cosmetic.correctSpikes`'s neighbour distance for a frame: 2 on a CFA mosaic (same-colour
+    /// neighbours), 1 otherwise.
+    static func cosmeticStep(bayer: String?, _ raw: Image) -> Int { bayer != nil && raw.channels == 1 ? 2 : 1 }
+
+    /// Detection on a frame already cosmetic-corrected (or not to be corrected).
+    static func detect(corrected image: Image, params: StarListParams, file: String) throws -> [StarMeasurement] {
+        let options = params.detectionOptions
         func cut(_ s: [StarMeasurement]) -> [StarMeasurement] {
             Array(s.filter { $0.ellipticity <= params.maxEllipticity }.prefix(params.maxStars))
         }
