@@ -71,6 +71,22 @@ public final class FITSMappedImage: @unchecked Sendable {
         }
     }
 
+    /// Big-endian words to host order, four at a time (shifts and masks: SSE2 has no byte shuffle).
+    @inline(__always)
+    static func swapWords(_ src: UnsafePointer<UInt32>, into dst: UnsafeMutablePointer<UInt32>, count: Int) {
+        var i = 0
+        #if _endian(little)
+        let m: SIMD4<UInt32> = SIMD4(repeating: 0xff00)
+        while i &+ 4 <= count {
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<UInt32>.self)
+            let s = (v &<< 24) | ((v & m) &<< 8) | ((v &>> 8) & m) | (v &>> 24)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: s, as: SIMD4<UInt32>.self)
+            i &+= 4
+        }
+        #endif
+        while i < count { dst[i] = UInt32(bigEndian: src[i]); i &+= 1 }
+    }
+
     /// The rectangle `[x, x + w) x [y, y + h)` of every plane (as `FITS.readRect`).
     public func rect(x: Int, y: Int, width w: Int, height h: Int, path: String) throws -> Image {
         guard x >= 0, y >= 0, w > 0, h > 0, x + w <= width, y + h <= height else {
@@ -85,7 +101,7 @@ public final class FITSMappedImage: @unchecked Sendable {
                 for c in 0..<channels {
                     for r in 0..<h {
                         let row = words + (c * height + y + r) * width + x
-                        for i in 0..<w { out[o + i] = UInt32(bigEndian: row[i]) }
+                        FITSMappedImage.swapWords(row, into: out.baseAddress! + o, count: w)
                         o += w
                     }
                 }

@@ -37,8 +37,11 @@ public struct WarpResult: Sendable {
     /// Fraction of output pixels with coverage 1.
     public var coveredFraction: Double {
         guard !coverage.isEmpty else { return 0 }
-        var n = 0
-        for c in coverage where c != 0 { n += 1 }
+        let n = coverage.withUnsafeBufferPointer { cov in
+            var n = 0
+            for c in cov { n &+= c != 0 ? 1 : 0 }
+            return n
+        }
         return Double(n) / Double(coverage.count)
     }
 }
@@ -178,14 +181,19 @@ enum WarpKernel {
         return row
     }
 
-    /// The 8-lane weights of a sample at fractional offset `t` in [0, 1) (lanes 6, 7 zero).
+    /// `lanczosTable8[k + 1] - lanczosTable8[k]` for k in 0..<lutSteps: the steps `weights8`
+    /// interpolates along (the same Float differences, computed once).
+    static let lanczosSteps8: [SIMD8<Float>] = (0..<lutSteps).map { lanczosTable8[$0 + 1] - lanczosTable8[$0] }
+
+    /// The 8-lane weights of a sample at fractional offset `t` in [0, 1) (lanes 6, 7 zero):
+    /// `r0 + f (r1 - r0)` between the table rows around t.
     @inline(__always)
-    static func weights8(frac t: Double, _ lut: UnsafeBufferPointer<SIMD8<Float>>) -> SIMD8<Float> {
+    static func weights8(frac t: Double, _ lut: UnsafeBufferPointer<SIMD8<Float>>,
+                         _ steps: UnsafeBufferPointer<SIMD8<Float>>) -> SIMD8<Float> {
         let pos = t * Double(lutSteps)
-        let k = min(Int(pos), lutSteps - 1)
+        let k = min(floorSplit(pos).index, lutSteps - 1)  // pos in [0, lutSteps]: Int(pos)
         let f = Float(pos - Double(k))
-        let r0 = lut[k], r1 = lut[k + 1]
-        return r0 + f * (r1 - r0)
+        return lut[k] + f * steps[k]
     }
 
     /// Whether source point (sx, sy) lies in the pixel-centre rectangle [0, width-1] x [0, height-1]
@@ -194,6 +202,19 @@ enum WarpKernel {
     static func covers(_ sx: Double, _ sy: Double, width: Int, height: Int) -> Bool {
         let eps = 1e-9
         return sx >= -eps && sx <= Double(width - 1) + eps && sy >= -eps && sy <= Double(height - 1) + eps
+    }
+
+    /// floor(x) as an Int and as a Double (the same integer), for |x| < 2^51, without the range checks
+    /// of `Int(x)`: x + 1.5 * 2^52 rounds x to an integer in its last bits (exactly: that binade's unit
+    /// is 1), one step down when that rounded up. Callers make sure x is finite and small.
+    @inline(__always)
+    static func floorSplit(_ x: Double) -> (index: Int, value: Double) {
+        let magic = 6_755_399_441_055_744.0
+        let big = x + magic
+        let rounded = big - magic
+        let down = rounded > x
+        let i = Int(truncatingIfNeeded: big.bitPattern &- magic.bitPattern) &- (down ? 1 : 0)
+        return (i, down ? rounded - 1 : rounded)
     }
 
     /// floor(x) as an Int without a libm call (for x well inside Int's range).

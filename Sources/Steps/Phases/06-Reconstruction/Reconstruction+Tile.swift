@@ -6,31 +6,23 @@ import Imaging
 final class TileAccumulator: @unchecked Sendable {
     let tile: Tile
     let channels: Int
-    /// sum_f W (I' - b), per channel-planar tile pixel.
-    private var weighted: [Double]
-    /// sum_f W over the frames finite at the pixel.
-    private var weightSum: [Double]
-    /// sum_f (I' - b) and the count of finite frames (unweighted mean, for the common median).
-    private var plain: [Double]
-    private var count: [Double]
+    /// Two pairs per channel-planar tile pixel i: `sums[2 i]` = (sum_f W (I' - b), sum_f (I' - b)) and
+    /// `sums[2 i + 1]` = (sum_f W, count of finite frames), each sum over the frames finite at the pixel
+    /// (the unweighted sum and count give the common median). Pairs so that one frame's pixel updates
+    /// two vectors; each lane is the same Double sum in the same frame order as four separate arrays.
+    private var sums: [SIMD2<Double>]
     /// sum_f b_f,t,c and how many frames had a background in the tile, per channel.
     private var backgroundSum: [Double]
     private var backgroundCount: [Int]
-    private var scratch: [Float] = []
     /// The finished tile (after `finish()`): channel-planar values, NaN where no frame covers.
     private(set) var values: [Double] = []
 
     init(tile: Tile, channels: Int) {
         self.tile = tile
         self.channels = channels
-        let n = tile.w * tile.h * channels
-        weighted = [Double](repeating: 0, count: n)
-        weightSum = [Double](repeating: 0, count: n)
-        plain = [Double](repeating: 0, count: n)
-        count = [Double](repeating: 0, count: n)
+        sums = [SIMD2<Double>](repeating: .zero, count: 2 * tile.w * tile.h * channels)
         backgroundSum = [Double](repeating: 0, count: channels)
         backgroundCount = [Int](repeating: 0, count: channels)
-        scratch.reserveCapacity(tile.w * tile.h)
     }
 
     /// Adds one frame: `rows` holds image rows from `bandY` on (full width, every plane).
@@ -40,35 +32,37 @@ final class TileAccumulator: @unchecked Sendable {
         rows.pixels.withUnsafeBufferPointer { all in
             for c in 0..<channels {
                 let inv = inverseBackground[c]
-                let plane = all.baseAddress! + c * rn
+                let plane = all.baseAddress! + c * rn + oy * rw + tile.x
                 // The frame's local background: median of the tile's finite normalized pixels.
-                scratch.removeAll(keepingCapacity: true)
-                for y in 0..<th {
-                    let row = UnsafeBufferPointer(start: plane + (oy + y) * rw + tile.x, count: tw)
-                    for v in row where v.isFinite { scratch.append(v) }
+                let finite = [Float](unsafeUninitializedCapacity: np) { buf, filled in
+                    let out = buf.baseAddress!
+                    var m = 0
+                    for y in 0..<th {
+                        let row = plane + y &* rw
+                        for x in 0..<tw {
+                            let v = row[x]
+                            out[m] = v  // overwritten by the next value unless finite
+                            m &+= v.isFinite ? 1 : 0
+                        }
+                    }
+                    filled = m
                 }
-                guard let m = Statistics.quantileBracketed(scratch, 0.5) else { continue }  // = median, bit for bit
+                guard let m = Statistics.quantileBracketed(finite, 0.5) else { continue }  // = median, bit for bit
                 let b = Double(m) * inv
                 backgroundSum[c] += b
                 backgroundCount[c] += 1
-                weighted.withUnsafeMutableBufferPointer { a in
-                    weightSum.withUnsafeMutableBufferPointer { ws in
-                        plain.withUnsafeMutableBufferPointer { u in
-                            count.withUnsafeMutableBufferPointer { k in
-                                for y in 0..<th {
-                                    let row = UnsafeBufferPointer(start: plane + (oy + y) * rw + tile.x, count: tw)
-                                    let base = c * np + y * tw
-                                    for x in 0..<tw {
-                                        let v = row[x]
-                                        guard v.isFinite else { continue }
-                                        let d = Double(v) * inv - b
-                                        a[base + x] += weight * d
-                                        ws[base + x] += weight
-                                        u[base + x] += d
-                                        k[base + x] += 1
-                                    }
-                                }
-                            }
+                let perFrame = SIMD2<Double>(weight, 1)
+                sums.withUnsafeMutableBufferPointer { sums in
+                    let acc = sums.baseAddress! + 2 * c * np
+                    for y in 0..<th {
+                        let row = plane + y &* rw
+                        let dst = acc + 2 &* y &* tw
+                        for x in 0..<tw {
+                            let v = row[x]
+                            guard v.isFinite else { continue }
+                            let d = Double(v) * inv - b
+                            dst[2 &* x] += SIMD2(weight * d, d)
+                            dst[2 &* x &+ 1] += perFrame
                         }
                     }
                 }
@@ -79,23 +73,34 @@ final class TileAccumulator: @unchecked Sendable {
     /// Finishes the tile: `(V + mean b) * s` per channel (see `Reconstruction`), NaN where no frame is
     /// finite. A pixel whose frames all have weight 0 uses the unweighted mean.
     func finish() {
-        let np = tile.w * tile.h
-        var out = [Double](repeating: .nan, count: np * channels)
+        let np = tile.w * tile.h, n = np * channels
+        var out = [Double](repeating: .nan, count: n)
+        var count = [Double](repeating: 0, count: n)
+        sums.withUnsafeBufferPointer { s in
+            count.withUnsafeMutableBufferPointer { k in
+                for i in 0..<n { k[i] = s[2 &* i &+ 1].y }
+            }
+        }
         for c in 0..<channels {
             guard backgroundCount[c] > 0 else { continue }
             let bbar = backgroundSum[c] / Double(backgroundCount[c])
             var us: [Double] = []
             us.reserveCapacity(np)
-            for i in (c * np)..<((c + 1) * np) where count[i] > 0 {
-                let u = plain[i] / count[i] + bbar
-                out[i] = weightSum[i] > 0 ? weighted[i] / weightSum[i] + bbar : u
-                us.append(u)
+            sums.withUnsafeBufferPointer { s in
+                out.withUnsafeMutableBufferPointer { o in
+                    for i in (c * np)..<((c + 1) * np) where s[2 &* i &+ 1].y > 0 {
+                        let vu = s[2 &* i], wk = s[2 &* i &+ 1]
+                        let u = vu.y / wk.y + bbar
+                        o[i] = wk.x > 0 ? vu.x / wk.x + bbar : u
+                        us.append(u)
+                    }
+                }
             }
             Reconstruction.rescaleToCommonMedian(&out, (c * np)..<((c + 1) * np), count: count, unweighted: us)
         }
         values = out
         // Release the accumulators: only the finished values are needed from here on.
-        weighted = []; weightSum = []; plain = []; count = []
+        sums = []
     }
 }
 
