@@ -101,6 +101,7 @@ public enum Statistics {
             // now a[l] <= a[l+1] <= a[r]: a[l+1] is the pivot, a[l] and a[r] are sentinels
             var i = l + 1, j = r
             let pivot = a[l + 1]
+            if r - l > 2 * partitionBlock + 2 { blockSwaps(a.baseAddress!, pivot: pivot, i: &i, j: &j) }
             while true {
                 repeat { i += 1 } while a[i] < pivot
                 repeat { j -= 1 } while pivot < a[j]
@@ -111,6 +112,57 @@ public enum Statistics {
             a[j] = pivot
             if j >= k { r = j - 1 }
             if j <= k { l = i }
+        }
+    }
+
+    /// Values scanned at a time by `blockSwaps`.
+    static let partitionBlock = 64
+
+    /// The swaps of `select`'s Hoare partition while its two scans are far apart, without a branch
+    /// per value (BlockQuicksort, Edelkamp & Weiss 2016): a block of values is scanned from each
+    /// end, the offsets of the values the scans would stop at (left: `!(x < pivot)`, right:
+    /// `!(pivot < x)`) are recorded branch-free, and the k-th left stop is swapped with the k-th
+    /// right stop, exactly the pairs the scalar loop swaps, in the same order. `i` and `j` are left
+    /// at the last pair swapped (the scalar loop's state after that swap), so the scalar loop takes
+    /// over unchanged: it rescans the values left in a block (untouched, so it stops at the same
+    /// places) and handles the crossing. The permutation, hence every result and every later
+    /// reading of the buffer, is the scalar partition's, bit for bit.
+    @inline(__always)
+    static func blockSwaps<T: Comparable>(_ p: UnsafeMutablePointer<T>, pivot: T, i: inout Int, j: inout Int) {
+        let block = partitionBlock
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * block) { offsets in
+            let offL = offsets.baseAddress!, offR = offL + block
+            var ls = i + 1, rs = j - 1            // next unscanned position from the left / right
+            var baseL = 0, startL = 0, numL = 0   // left stops: baseL + offL[startL ..< startL + numL]
+            var baseR = 0, startR = 0, numR = 0   // right stops: baseR - offR[...]
+            while rs - ls + 1 >= 2 * block {
+                if numL == 0 {
+                    baseL = ls; startL = 0
+                    for t in 0..<block {
+                        offL[numL] = Int32(truncatingIfNeeded: t)
+                        numL &+= p[ls + t] < pivot ? 0 : 1
+                    }
+                    ls += block
+                }
+                if numR == 0 {
+                    baseR = rs; startR = 0
+                    for t in 0..<block {
+                        offR[numR] = Int32(truncatingIfNeeded: t)
+                        numR &+= pivot < p[rs - t] ? 0 : 1
+                    }
+                    rs -= block
+                }
+                let num = min(numL, numR)
+                guard num > 0 else { continue }
+                for t in 0..<num {
+                    let x = baseL + Int(offL[startL + t]), y = baseR - Int(offR[startR + t])
+                    let v = p[x]; p[x] = p[y]; p[y] = v
+                }
+                i = baseL + Int(offL[startL + num - 1])
+                j = baseR - Int(offR[startR + num - 1])
+                startL += num; numL -= num
+                startR += num; numR -= num
+            }
         }
     }
 }
