@@ -12,20 +12,20 @@ import Foundation
 /// Contract of a `SelectionBracket` pass (see `TileStatistics`, `Statistics.quantileBracketed`):
 /// count every value that takes part (`n`), the ones strictly below `lo` (`below`), and write the
 /// ones with `lo <= v <= hi` to a gather buffer; then `finish` gives `selectQuantile`'s answer.
-struct SelectionBracket: Sendable, Equatable {
+struct SelectionBracket<T: BinaryFloatingPoint & Sendable>: Sendable, Equatable {
     /// Lower end (inclusive); `-infinity` when the bracket is open below.
-    var lo: Float
+    var lo: T
     /// Upper end (inclusive); `+infinity` when the bracket is open above.
-    var hi: Float
+    var hi: T
 
     /// A bracket from explicit ends.
-    init(lo: Float, hi: Float) {
+    init(lo: T, hi: T) {
         self.lo = lo
         self.hi = hi
     }
 
     /// Everything: a pass with it gathers all values (the plain selection, with a copy).
-    static let all = SelectionBracket(lo: -.infinity, hi: .infinity)
+    static var all: SelectionBracket { SelectionBracket(lo: -.infinity, hi: .infinity) }
 
     /// The bracket with infinite ends made finite (`±greatestFiniteMagnitude`): comparisons with it
     /// are false for NaN and for both infinities, so a pass need not test for finiteness to gather.
@@ -33,57 +33,47 @@ struct SelectionBracket: Sendable, Equatable {
         SelectionBracket(lo: max(lo, -.greatestFiniteMagnitude), hi: min(hi, .greatestFiniteMagnitude))
     }
 
-    /// Half-width of the bracket in sample ranks, in standard deviations of a sample quantile:
-    /// 4 sigma misses about once in 16 000 selections (each miss costs one plain selection).
-    static let sigmas = 4.0
-
-    /// Samples below which a bracket is not worth it (`all`).
-    static let minSample = 32
-
     /// The bracket around quantile `q` of the population that `sample` (finite values) was drawn
     /// from; reorders `sample`.
-    static func around(_ q: Double, sample: UnsafeMutableBufferPointer<Float>) -> SelectionBracket {
+    static func around(_ q: Double, sample: UnsafeMutableBufferPointer<T>) -> SelectionBracket {
         let s = sample.count
-        guard s >= minSample else { return .all }
+        guard s >= BracketTuning.minSample else { return .all }
         let qc = min(max(q.isNaN ? 0.5 : q, 0), 1)
         let centre = Double(s - 1) * qc
-        let half = sigmas * (Double(s) * max(qc * (1 - qc), 1 / Double(s))).squareRoot() + 1
+        let half = BracketTuning.sigmas * (Double(s) * max(qc * (1 - qc), 1 / Double(s))).squareRoot() + 1
         let rLo = Int((centre - half).rounded(.down)), rHi = Int((centre + half).rounded(.up))
         if rLo > 0 && rHi < s - 1, let (lo, hi) = orderStatistics(sample, rLo, rHi) {
             return SelectionBracket(lo: lo, hi: hi)
         }
-        let lo: Float = rLo <= 0 ? -.infinity : Statistics.select(sample, rLo)
+        let lo: T = rLo <= 0 ? -.infinity : Statistics.select(sample, rLo)
         // After selecting rLo everything right of it is >= lo: the upper end is among those.
         let start = max(rLo, 0)
-        let hi: Float = rHi >= s - 1 ? .infinity
+        let hi: T = rHi >= s - 1 ? .infinity
             : Statistics.select(UnsafeMutableBufferPointer(rebasing: sample[start...]), rHi - start)
         return SelectionBracket(lo: lo, hi: hi)
     }
 
-    /// Samples from which `orderStatistics` brackets the sample itself.
-    static let nestedFrom = 512
-
     /// The `i`-th and `j`-th smallest (i <= j) of `values` (finite) by the same bracketing one level
     /// down: a 1-in-8 subsample brackets both ranks, one pass gathers the values between, selection
     /// finishes there. nil (values untouched) below `nestedFrom` values or when the sub-bracket misses.
-    static func orderStatistics(_ values: UnsafeMutableBufferPointer<Float>, _ i: Int, _ j: Int) -> (Float, Float)? {
+    static func orderStatistics(_ values: UnsafeMutableBufferPointer<T>, _ i: Int, _ j: Int) -> (T, T)? {
         let n = values.count
-        guard n >= nestedFrom else { return nil }
-        var sub = [Float](unsafeUninitializedCapacity: n / 8 + 1) { dst, filled in
+        guard n >= BracketTuning.nestedFrom else { return nil }
+        var sub = [T](unsafeUninitializedCapacity: n / 8 + 1) { dst, filled in
             var m = 0, k = 0
             while k < n { dst[m] = values[k]; m += 1; k += 8 }
             filled = m
         }
         let t = sub.count
-        let margin = sigmas * (Double(t) / 4).squareRoot() + 1
+        let margin = BracketTuning.sigmas * (Double(t) / 4).squareRoot() + 1
         let a = Int((Double(i) / 8 - margin).rounded(.down)), b = Int((Double(j) / 8 + margin).rounded(.up))
         guard a > 0, b < t - 1 else { return nil }
-        let (lo, hi) = sub.withUnsafeMutableBufferPointer { u -> (Float, Float) in
+        let (lo, hi) = sub.withUnsafeMutableBufferPointer { u -> (T, T) in
             let lo = Statistics.select(u, a)
             return (lo, Statistics.select(UnsafeMutableBufferPointer(rebasing: u[a...]), b - a))
         }
         var below = 0
-        var gathered = [Float](unsafeUninitializedCapacity: n + 1) { dst, filled in
+        var gathered = [T](unsafeUninitializedCapacity: n + 1) { dst, filled in
             var m = 0
             for v in values {
                 below &+= v < lo ? 1 : 0
@@ -93,7 +83,7 @@ struct SelectionBracket: Sendable, Equatable {
             filled = m
         }
         guard i >= below, j < below + gathered.count else { return nil }
-        return gathered.withUnsafeMutableBufferPointer { g -> (Float, Float) in
+        return gathered.withUnsafeMutableBufferPointer { g -> (T, T) in
             let x = Statistics.select(g, i - below)
             return (x, Statistics.select(UnsafeMutableBufferPointer(rebasing: g[(i - below)...]), j - i))
         }
@@ -102,7 +92,7 @@ struct SelectionBracket: Sendable, Equatable {
     /// `selectQuantile(all values, q)` from a pass over `n` values of which `below` lie under `lo`
     /// and `gathered` (reordered here) are those in `[lo, hi]`; nil when `n == 0` or the ranks needed
     /// fall outside the bracket (then the caller selects on all values).
-    static func finish(_ gathered: UnsafeMutableBufferPointer<Float>, below: Int, n: Int, q: Double) -> Float? {
+    static func finish(_ gathered: UnsafeMutableBufferPointer<T>, below: Int, n: Int, q: Double) -> T? {
         guard n > 0 else { return nil }
         let qc = min(max(q.isNaN ? 0.5 : q, 0), 1)
         let h = Double(n - 1) * qc
@@ -116,7 +106,7 @@ struct SelectionBracket: Sendable, Equatable {
         if let (a, b) = orderStatistics(gathered, k - below, needsNext ? k - below + 1 : k - below) {
             guard needsNext else { return a }
             if qc == 0.5 && n % 2 == 0 { return (a + b) / 2 }
-            return Float(Double(a) + frac * (Double(b) - Double(a)))
+            return T(Double(a) + frac * (Double(b) - Double(a)))
         }
         let a = Statistics.select(gathered, k - below)
         guard needsNext else { return a }
@@ -125,8 +115,25 @@ struct SelectionBracket: Sendable, Equatable {
         var b = gathered[k - below + 1]
         for i in (k - below + 2)..<max(k - below + 2, m) where gathered[i] < b { b = gathered[i] }
         if qc == 0.5 && n % 2 == 0 { return (a + b) / 2 }
-        return Float(Double(a) + frac * (Double(b) - Double(a)))
+        return T(Double(a) + frac * (Double(b) - Double(a)))
     }
+}
+
+/// The constants of `SelectionBracket` (a generic type has no stored static properties).
+enum BracketTuning {
+    /// Half-width of the bracket in sample ranks, in standard deviations of a sample quantile:
+    /// 4 sigma misses about once in 16 000 selections (each miss costs one plain selection).
+    static let sigmas = 4.0
+
+    /// Samples below which a bracket is not worth it (`all`).
+    static let minSample = 32
+
+    /// Samples from which `orderStatistics` brackets the sample itself.
+    static let nestedFrom = 512
+
+    /// Values from which the copying order statistics (`median`, `quantile`, `mad`) select by a
+    /// bracketed pass instead of quickselect on a copy.
+    static let bracketFrom = 4096
 }
 
 extension Statistics {
@@ -139,34 +146,46 @@ extension Statistics {
 
     /// The bracketed pass over a buffer; nil when the bracket missed, nothing is finite, or the
     /// result is zero (the caller then uses the plain selection).
-    static func quantileBracketed(_ v: UnsafeBufferPointer<Float>, _ q: Double) -> Float? {
+    static func quantileBracketed<T: BinaryFloatingPoint & Sendable>(_ v: UnsafeBufferPointer<T>, _ q: Double) -> T? {
+        guard let result = bracketedQuantile(v, q, map: { $0 }), result != 0 else { return nil }
+        return result
+    }
+
+    /// Quantile `q` (as `selectQuantile` on the finite values' images) of `map(x)` over the finite
+    /// `x` of `v`, by a sample-bracketed pass, without reordering or copying `v`; nil when the bracket
+    /// missed or nothing is finite. Zero results are returned as found (the caller decides whether
+    /// their sign can differ from the plain selection's). `map` must give no NaN for finite `x`
+    /// (it may give an infinity: such values count, above every bracket).
+    @inline(__always)
+    static func bracketedQuantile<T: BinaryFloatingPoint & Sendable>(_ v: UnsafeBufferPointer<T>, _ q: Double,
+                                                                     map: (T) -> T) -> T? {
         let count = v.count
         guard count > 0 else { return nil }
         // A strided sample of ~1/16 of the values, at least 64 when there are that many.
         let stride = max(1, min(16, count / 64))
-        var sample = [Float](unsafeUninitializedCapacity: count / stride + 1) { dst, filled in
+        var sample = [T](unsafeUninitializedCapacity: count / stride + 1) { dst, filled in
             var m = 0, i = 0
-            while i < count { let x = v[i]; if x.isFinite { dst[m] = x; m += 1 }; i += stride }
+            while i < count { let x = v[i]; if x.isFinite { dst[m] = map(x); m += 1 }; i += stride }
             filled = m
         }
-        let bracket = sample.withUnsafeMutableBufferPointer { SelectionBracket.around(q, sample: $0) }
+        // Finite ends: a mapped infinity is then never below nor gathered.
+        let bracket = sample.withUnsafeMutableBufferPointer { SelectionBracket.around(q, sample: $0) }.finite
         let lo = bracket.lo, hi = bracket.hi
         var n = 0, below = 0
-        var gathered = [Float](unsafeUninitializedCapacity: count + 1) { dst, filled in
+        var gathered = [T](unsafeUninitializedCapacity: count + 1) { dst, filled in
             var m = 0
             // Branch-free (a short-circuit `&&` mispredicts on every gathered value).
             for x in v {
                 let finite = x.isFinite ? 1 : 0
+                let y = map(x)
                 n &+= finite
-                below &+= finite & (x < lo ? 1 : 0)
-                dst[m] = x
-                m &+= finite & (x >= lo ? 1 : 0) & (x <= hi ? 1 : 0)
+                below &+= finite & (y < lo ? 1 : 0)
+                dst[m] = y
+                m &+= finite & (y >= lo ? 1 : 0) & (y <= hi ? 1 : 0)
             }
             filled = m
         }
-        let result = gathered.withUnsafeMutableBufferPointer { SelectionBracket.finish($0, below: below, n: n, q: q) }
-        guard let result, result != 0 else { return nil }
-        return result
+        return gathered.withUnsafeMutableBufferPointer { SelectionBracket.finish($0, below: below, n: n, q: q) }
     }
 }
 
@@ -200,6 +219,11 @@ extension Statistics {
     /// The second half of `medianInBracket`: the median of n values of which `below` lie under the
     /// bracket and the `inside` ones within it are `scratch[0..<inside]` (reordered); nil when the
     /// middle order statistics are not among them.
+    ///
+    /// Not `SelectionBracket.finish(q: 0.5)`: that one follows `selectQuantile` (select the lower
+    /// middle value, then the minimum right of it), this one `PixelRejection.median` (select the
+    /// upper, then the maximum left of it). The values are the same, but with both -0 and +0 among
+    /// the middle values the two can return zeros of different sign.
     static func medianOfBracket<T: BinaryFloatingPoint>(_ n: Int, below: Int, inside m: Int,
                                                         scratch: UnsafeMutablePointer<T>) -> T? {
         let upper = n / 2, lower = (n - 1) / 2

@@ -6,6 +6,10 @@ import Foundation
 /// - NaN and ±Inf are ignored (dropped before anything is computed); an input with no finite
 ///   value gives `nil`.
 /// - The input is never reordered: selection runs on a private scratch copy.
+/// - Large inputs (`BracketTuning.bracketFrom` values) are selected from by a sample-bracketed
+///   pass over the values themselves (`quantileBracketed`, no copy); it finds the same order
+///   statistics, so the same value, and a zero result is recomputed by the plain selection below so
+///   that even its sign bit is the same.
 /// - Median and quantiles use selection (Hoare quickselect with a median-of-three pivot, and a
 ///   sort fallback on the remaining range after 2·log2(n) unlucky rounds): O(n) expected, O(n log n)
 ///   worst case, never quadratic, and fast on data with many equal values (integer cameras).
@@ -19,12 +23,14 @@ public enum Statistics {
     /// Median of the finite values of a buffer (see `median(_: [Float])`); module-internal so no
     /// unsafe pointer appears in the public API.
     static func median(_ values: UnsafeBufferPointer<Float>) -> Float? {
+        if values.count >= BracketTuning.bracketFrom, let m = quantileBracketed(values, 0.5) { return m }
         var scratch = finiteCopy(values)
         return scratch.withUnsafeMutableBufferPointer { selectQuantile($0, 0.5) }
     }
 
     /// Median of the finite values (Double samples, e.g. per-frame metrics).
     public static func median(_ values: [Double]) -> Double? {
+        if values.count >= BracketTuning.bracketFrom, let m = values.withUnsafeBufferPointer({ quantileBracketed($0, 0.5) }) { return m }
         var scratch = values.filter { $0.isFinite }
         return scratch.withUnsafeMutableBufferPointer { selectQuantile($0, 0.5) }
     }
@@ -33,12 +39,14 @@ public enum Statistics {
     /// statistics (Hyndman-Fan type 7, numpy's default): position h = (n-1)·q.
     /// `q` outside [0, 1] is clamped.
     public static func quantile(_ values: [Float], _ q: Double) -> Float? {
+        if values.count >= BracketTuning.bracketFrom, let x = values.withUnsafeBufferPointer({ quantileBracketed($0, q) }) { return x }
         var scratch = values.withUnsafeBufferPointer { finiteCopy($0) }
         return scratch.withUnsafeMutableBufferPointer { selectQuantile($0, q) }
     }
 
     /// Quantile `q` of the finite Double values (see `quantile(_: [Float], _:)`).
     public static func quantile(_ values: [Double], _ q: Double) -> Double? {
+        if values.count >= BracketTuning.bracketFrom, let x = values.withUnsafeBufferPointer({ quantileBracketed($0, q) }) { return x }
         var scratch = values.filter { $0.isFinite }
         return scratch.withUnsafeMutableBufferPointer { selectQuantile($0, q) }
     }
