@@ -109,7 +109,7 @@ public enum Statistics {
             // now a[l] <= a[l+1] <= a[r]: a[l+1] is the pivot, a[l] and a[r] are sentinels
             var i = l + 1, j = r
             let pivot = a[l + 1]
-            if r - l > 2 * partitionBlock + 2 { blockSwaps(a.baseAddress!, pivot: pivot, i: &i, j: &j) }
+            if r - l > 2 * minBlock + 2 { blockSwaps(a.baseAddress!, pivot: pivot, i: &i, j: &j) }
             while true {
                 repeat { i += 1 } while a[i] < pivot
                 repeat { j -= 1 } while pivot < a[j]
@@ -123,8 +123,17 @@ public enum Statistics {
         }
     }
 
-    /// Values scanned at a time by `blockSwaps`.
+    /// 1 for true, 0 for false, as data: `c ? 1 : 0` compiles to a branch here, which mispredicts
+    /// on every other value of noise (the very cost the block partition removes).
+    @inline(__always)
+    static func stops(_ c: Bool) -> Int { Int(truncatingIfNeeded: unsafeBitCast(c, to: UInt8.self)) }
+
+    /// Values scanned at a time by `blockSwaps`, at most.
     static let partitionBlock = 64
+
+    /// Shortest block `blockSwaps` scans; the last few values between the scans are the scalar
+    /// loop's.
+    static let minBlock = 8
 
     /// The swaps of `select`'s Hoare partition while its two scans are far apart, without a branch
     /// per value (BlockQuicksort, Edelkamp & Weiss 2016): a block of values is scanned from each
@@ -143,22 +152,32 @@ public enum Statistics {
             var ls = i + 1, rs = j - 1            // next unscanned position from the left / right
             var baseL = 0, startL = 0, numL = 0   // left stops: baseL + offL[startL ..< startL + numL]
             var baseR = 0, startR = 0, numR = 0   // right stops: baseR - offR[...]
-            while rs - ls + 1 >= 2 * block {
+            while true {
+                // Block lengths: at most `block`, and the two scans never overlap.
+                let unscanned = rs - ls + 1
+                var lengthL = 0, lengthR = 0
+                if numL == 0 && numR == 0 {
+                    guard unscanned >= 2 * minBlock else { break }
+                    lengthL = min(block, unscanned / 2); lengthR = lengthL
+                } else {
+                    guard unscanned >= minBlock else { break }
+                    if numL == 0 { lengthL = min(block, unscanned) } else { lengthR = min(block, unscanned) }
+                }
                 if numL == 0 {
                     baseL = ls; startL = 0
-                    for t in 0..<block {
+                    for t in 0..<lengthL {
                         offL[numL] = Int32(truncatingIfNeeded: t)
-                        numL &+= p[ls + t] < pivot ? 0 : 1
+                        numL &+= stops(!(p[ls + t] < pivot))
                     }
-                    ls += block
+                    ls += lengthL
                 }
                 if numR == 0 {
                     baseR = rs; startR = 0
-                    for t in 0..<block {
+                    for t in 0..<lengthR {
                         offR[numR] = Int32(truncatingIfNeeded: t)
-                        numR &+= pivot < p[rs - t] ? 0 : 1
+                        numR &+= stops(!(pivot < p[rs - t]))
                     }
-                    rs -= block
+                    rs -= lengthR
                 }
                 let num = min(numL, numR)
                 guard num > 0 else { continue }
