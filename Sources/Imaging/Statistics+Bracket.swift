@@ -72,18 +72,12 @@ struct SelectionBracket<T: BinaryFloatingPoint & Sendable>: Sendable, Equatable 
             let lo = Statistics.select(u, a)
             return (lo, Statistics.select(UnsafeMutableBufferPointer(rebasing: u[a...]), b - a))
         }
-        var below = 0
-        var gathered = [T](unsafeUninitializedCapacity: n + 1) { dst, filled in
-            var m = 0
-            for v in values {
-                below &+= v < lo ? 1 : 0
-                dst[m] = v
-                m &+= (v >= lo ? 1 : 0) & (v <= hi ? 1 : 0)
-            }
-            filled = m
-        }
-        guard i >= below, j < below + gathered.count else { return nil }
-        return gathered.withUnsafeMutableBufferPointer { g -> (T, T) in
+        // The subsample's share inside the bracket, with room to spare, sizes the gather buffer.
+        var inside = 0
+        for x in sub where x >= lo && x <= hi { inside += 1 }
+        return Statistics.gatherInside(UnsafeBufferPointer(values), lo: lo, hi: hi, expected: 12 * inside + 64,
+                                       allTakePart: true, map: { $0 }) { g, _, below -> (T, T)? in
+            guard i >= below, j < below + g.count else { return nil }
             let x = Statistics.select(g, i - below)
             return (x, Statistics.select(UnsafeMutableBufferPointer(rebasing: g[(i - below)...]), j - i))
         }
@@ -171,21 +165,53 @@ extension Statistics {
         // Finite ends: a mapped infinity is then never below nor gathered.
         let bracket = sample.withUnsafeMutableBufferPointer { SelectionBracket.around(q, sample: $0) }.finite
         let lo = bracket.lo, hi = bracket.hi
-        var n = 0, below = 0
-        var gathered = [T](unsafeUninitializedCapacity: count + 1) { dst, filled in
-            var m = 0
+        var inside = 0
+        for y in sample where y >= lo && y <= hi { inside += 1 }
+        let expected = count / max(1, sample.count) * (inside + inside / 2) + 64
+        return gatherInside(v, lo: lo, hi: hi, expected: expected, allTakePart: false, map: map) { g, n, below in
+            SelectionBracket.finish(g, below: below, n: n, q: q)
+        }
+    }
+
+    /// Values a gathering pass handles between checks of its buffer's room.
+    static let gatherChunk = 2048
+
+    /// One branch-free pass over `v`: how many `x` take part (`n`: the finite ones, or with
+    /// `allTakePart` every one), how many of those have `map(x) < lo` (`below`), and the `map(x)` of
+    /// those in `[lo, hi]`, gathered in order into a buffer handed to `body`. The buffer starts with room for `expected` values (plus one chunk)
+    /// and grows when needed, so a pass over many values writes only the few it keeps.
+    @inline(__always)
+    static func gatherInside<T: BinaryFloatingPoint, R>(_ v: UnsafeBufferPointer<T>, lo: T, hi: T, expected: Int,
+                                                         allTakePart: Bool, map: (T) -> T,
+                                                         _ body: (UnsafeMutableBufferPointer<T>, _ n: Int, _ below: Int) -> R) -> R {
+        let count = v.count
+        var capacity = min(count, max(0, expected)) + gatherChunk + 1
+        var g = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+        var m = 0, n = 0, below = 0, start = 0
+        while start < count {
+            let end = min(count, start + gatherChunk)
+            if m + (end - start) + 1 > capacity {
+                let larger = max(2 * capacity, m + gatherChunk + 1)
+                let h = UnsafeMutablePointer<T>.allocate(capacity: larger)
+                h.initialize(from: g, count: m)
+                g.deallocate()
+                g = h
+                capacity = larger
+            }
             // Branch-free (a short-circuit `&&` mispredicts on every gathered value).
-            for x in v {
-                let finite = x.isFinite ? 1 : 0
+            for k in start..<end {
+                let x = v[k]
+                let finite = allTakePart ? 1 : bit(x.isFinite)
                 let y = map(x)
                 n &+= finite
-                below &+= finite & (y < lo ? 1 : 0)
-                dst[m] = y
-                m &+= finite & (y >= lo ? 1 : 0) & (y <= hi ? 1 : 0)
+                below &+= finite & bit(y < lo)
+                g[m] = y
+                m &+= finite & bit(y >= lo) & bit(y <= hi)
             }
-            filled = m
+            start = end
         }
-        return gathered.withUnsafeMutableBufferPointer { SelectionBracket.finish($0, below: below, n: n, q: q) }
+        defer { g.deallocate() }
+        return body(UnsafeMutableBufferPointer(start: g, count: m), n, below)
     }
 }
 

@@ -126,7 +126,7 @@ public enum Statistics {
     /// 1 for true, 0 for false, as data: `c ? 1 : 0` compiles to a branch here, which mispredicts
     /// on every other value of noise (the very cost the block partition removes).
     @inline(__always)
-    static func stops(_ c: Bool) -> Int { Int(truncatingIfNeeded: unsafeBitCast(c, to: UInt8.self)) }
+    static func bit(_ c: Bool) -> Int { Int(truncatingIfNeeded: unsafeBitCast(c, to: UInt8.self)) }
 
     /// Values scanned at a time by `blockSwaps`, at most.
     static let partitionBlock = 64
@@ -167,7 +167,7 @@ public enum Statistics {
                     baseL = ls; startL = 0
                     for t in 0..<lengthL {
                         offL[numL] = Int32(truncatingIfNeeded: t)
-                        numL &+= stops(!(p[ls + t] < pivot))
+                        numL &+= bit(!(p[ls + t] < pivot))
                     }
                     ls += lengthL
                 }
@@ -175,7 +175,7 @@ public enum Statistics {
                     baseR = rs; startR = 0
                     for t in 0..<lengthR {
                         offR[numR] = Int32(truncatingIfNeeded: t)
-                        numR &+= stops(!(pivot < p[rs - t]))
+                        numR &+= bit(!(pivot < p[rs - t]))
                     }
                     rs -= lengthR
                 }

@@ -190,6 +190,24 @@ struct SelectionEquivalenceTests {
         #expect(Self.bits(Statistics.mad(v)) == Self.bits(Self.referenceMAD(v)))
     }
 
+    @Test("a sample unlike the rest (the gather buffer must grow, the bracket may miss): same bits")
+    func unrepresentativeSample() {
+        var rng = TestRNG(seed: 11)
+        for n in [5000, 40_000] {
+            // The strided sample sees only the wide values; nearly every other value lands in its bracket.
+            let v = (0..<n).map { i in i % 16 == 0 ? Float(rng.normal() * 100) : Float(0.5 + rng.normal() * 1e-3) }
+            let w = (0..<n).map { i in i % 16 == 0 ? Float(rng.normal() * 100) : Float(30 + rng.normal()) }
+            for data in [v, w] {
+                for q in [0.1, 0.5, 0.9] {
+                    #expect(Self.bits(Statistics.quantile(data, q)) == Self.bits(Self.referenceQuantile(data, q)), "q \(q) n \(n)")
+                }
+                #expect(Self.bits(Statistics.mad(data)) == Self.bits(Self.referenceMAD(data)), "n \(n)")
+                let d = data.map(Double.init)
+                #expect(Self.bits(Statistics.median(d)) == Self.bits(Self.referenceQuantile(d, 0.5)), "n \(n)")
+            }
+        }
+    }
+
     @Test("sigma clipping keeps its results (it sums the buffer in the order the selection leaves)")
     func sigmaClipUnchanged() {
         var rng = TestRNG(seed: 10)
