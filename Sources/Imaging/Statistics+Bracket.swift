@@ -12,7 +12,7 @@ import Foundation
 /// Contract of a `SelectionBracket` pass (see `TileStatistics`, `Statistics.quantileBracketed`):
 /// count every value that takes part (`n`), the ones strictly below `lo` (`below`), and write the
 /// ones with `lo <= v <= hi` to a gather buffer; then `finish` gives `selectQuantile`'s answer.
-struct SelectionBracket<T: BinaryFloatingPoint & Sendable>: Sendable, Equatable {
+struct SelectionBracket<T: SelectableFloat>: Sendable, Equatable {
     /// Lower end (inclusive); `-infinity` when the bracket is open below.
     var lo: T
     /// Upper end (inclusive); `+infinity` when the bracket is open above.
@@ -74,9 +74,9 @@ struct SelectionBracket<T: BinaryFloatingPoint & Sendable>: Sendable, Equatable 
         }
         // The subsample's share inside the bracket, with room to spare, sizes the gather buffer.
         var inside = 0
-        for x in sub where x >= lo && x <= hi { inside += 1 }
+        for x in sub { inside &+= Statistics.bit(x >= lo) & Statistics.bit(x <= hi) }
         return Statistics.gatherInside(UnsafeBufferPointer(values), lo: lo, hi: hi, expected: 12 * inside + 64,
-                                       allTakePart: true, map: { $0 }) { g, _, below -> (T, T)? in
+                                       allTakePart: true) { g, _, below -> (T, T)? in
             guard i >= below, j < below + g.count else { return nil }
             let x = Statistics.select(g, i - below)
             return (x, Statistics.select(UnsafeMutableBufferPointer(rebasing: g[(i - below)...]), j - i))
@@ -113,6 +113,9 @@ struct SelectionBracket<T: BinaryFloatingPoint & Sendable>: Sendable, Equatable 
     }
 }
 
+/// The float types the bracketed selection runs on (Float, Double): lane-wise compares need SIMD.
+typealias SelectableFloat = BinaryFloatingPoint & SIMDScalar & Sendable
+
 /// The constants of `SelectionBracket` (a generic type has no stored static properties).
 enum BracketTuning {
     /// Half-width of the bracket in sample ranks, in standard deviations of a sample quantile:
@@ -140,35 +143,33 @@ extension Statistics {
 
     /// The bracketed pass over a buffer; nil when the bracket missed, nothing is finite, or the
     /// result is zero (the caller then uses the plain selection).
-    static func quantileBracketed<T: BinaryFloatingPoint & Sendable>(_ v: UnsafeBufferPointer<T>, _ q: Double) -> T? {
-        guard let result = bracketedQuantile(v, q, map: { $0 }), result != 0 else { return nil }
+    static func quantileBracketed<T: SelectableFloat>(_ v: UnsafeBufferPointer<T>, _ q: Double) -> T? {
+        guard let result = bracketedQuantile(v, q), result != 0 else { return nil }
         return result
     }
 
-    /// Quantile `q` (as `selectQuantile` on the finite values' images) of `map(x)` over the finite
-    /// `x` of `v`, by a sample-bracketed pass, without reordering or copying `v`; nil when the bracket
-    /// missed or nothing is finite. Zero results are returned as found (the caller decides whether
-    /// their sign can differ from the plain selection's). `map` must give no NaN for finite `x`
-    /// (it may give an infinity: such values count, above every bracket).
-    @inline(__always)
-    static func bracketedQuantile<T: BinaryFloatingPoint & Sendable>(_ v: UnsafeBufferPointer<T>, _ q: Double,
-                                                                     map: (T) -> T) -> T? {
+    /// Quantile `q` (as `selectQuantile` on the finite values) of the finite values `x` of `v`, or
+    /// with a `centre` of their deviations `|x - centre|`, by a sample-bracketed pass, without
+    /// reordering or copying `v`; nil when the bracket missed or nothing is finite. Zero results are
+    /// returned as found (the caller decides whether their sign can differ from the plain
+    /// selection's). A deviation may overflow to +infinity: it counts, above every bracket.
+    static func bracketedQuantile<T: SelectableFloat>(_ v: UnsafeBufferPointer<T>, _ q: Double, centre: T? = nil) -> T? {
         let count = v.count
         guard count > 0 else { return nil }
         // A strided sample of ~1/16 of the values, at least 64 when there are that many.
         let stride = max(1, min(16, count / 64))
         var sample = [T](unsafeUninitializedCapacity: count / stride + 1) { dst, filled in
             var m = 0, i = 0
-            while i < count { let x = v[i]; if x.isFinite { dst[m] = map(x); m += 1 }; i += stride }
+            while i < count { let x = v[i]; if x.isFinite { dst[m] = centre.map { abs(x - $0) } ?? x; m += 1 }; i += stride }
             filled = m
         }
         // Finite ends: a mapped infinity is then never below nor gathered.
         let bracket = sample.withUnsafeMutableBufferPointer { SelectionBracket.around(q, sample: $0) }.finite
         let lo = bracket.lo, hi = bracket.hi
         var inside = 0
-        for y in sample where y >= lo && y <= hi { inside += 1 }
+        for y in sample { inside &+= bit(y >= lo) & bit(y <= hi) }
         let expected = count / max(1, sample.count) * (inside + inside / 2) + 64
-        return gatherInside(v, lo: lo, hi: hi, expected: expected, allTakePart: false, map: map) { g, n, below in
+        return gatherInside(v, lo: lo, hi: hi, expected: expected, allTakePart: false, centre: centre) { g, n, below in
             SelectionBracket.finish(g, below: below, n: n, q: q)
         }
     }
@@ -176,42 +177,164 @@ extension Statistics {
     /// Values a gathering pass handles between checks of its buffer's room.
     static let gatherChunk = 2048
 
-    /// One branch-free pass over `v`: how many `x` take part (`n`: the finite ones, or with
-    /// `allTakePart` every one), how many of those have `map(x) < lo` (`below`), and the `map(x)` of
-    /// those in `[lo, hi]`, gathered in order into a buffer handed to `body`. The buffer starts with room for `expected` values (plus one chunk)
-    /// and grows when needed, so a pass over many values writes only the few it keeps.
+    /// One pass over `v`: how many `x` take part (`n`: the finite ones, or with `allTakePart`
+    /// every one), how many of those have `y < lo` (`below`), and the `y` of those in `[lo, hi]`,
+    /// gathered in order into a buffer handed to `body`; `y` is `x`, or `|x - centre|` with a centre.
+    /// The buffer starts with room for `expected` values (plus one chunk) and grows when needed, so a
+    /// pass over many values writes only the few it keeps.
+    ///
+    /// Eight values at a time: lane masks count them, and only a vector with a value inside the
+    /// bracket is gathered, lane by lane and branch-free. (Written out for Float and Double: generic
+    /// SIMD code is not specialized into vector instructions.)
     @inline(__always)
-    static func gatherInside<T: BinaryFloatingPoint, R>(_ v: UnsafeBufferPointer<T>, lo: T, hi: T, expected: Int,
-                                                         allTakePart: Bool, map: (T) -> T,
-                                                         _ body: (UnsafeMutableBufferPointer<T>, _ n: Int, _ below: Int) -> R) -> R {
+    static func gatherInside<T: SelectableFloat, R>(
+        _ v: UnsafeBufferPointer<T>, lo: T, hi: T, expected: Int, allTakePart: Bool, centre: T? = nil,
+        _ body: (UnsafeMutableBufferPointer<T>, _ n: Int, _ below: Int) -> R
+    ) -> R {
+        let (g, m, n, below): (UnsafeMutableRawPointer, Int, Int, Int)
+        if T.self == Float.self {
+            let r = gatherLanes(UnsafeBufferPointer(start: UnsafeRawPointer(v.baseAddress)?.assumingMemoryBound(to: Float.self), count: v.count),
+                                lo: unsafeBitCast(lo, to: Float.self), hi: unsafeBitCast(hi, to: Float.self), expected: expected,
+                                allTakePart: allTakePart, centre: centre.map { unsafeBitCast($0, to: Float.self) })
+            (g, m, n, below) = (UnsafeMutableRawPointer(r.0), r.1, r.2, r.3)
+        } else if T.self == Double.self {
+            let r = gatherLanes(UnsafeBufferPointer(start: UnsafeRawPointer(v.baseAddress)?.assumingMemoryBound(to: Double.self), count: v.count),
+                                lo: unsafeBitCast(lo, to: Double.self), hi: unsafeBitCast(hi, to: Double.self), expected: expected,
+                                allTakePart: allTakePart, centre: centre.map { unsafeBitCast($0, to: Double.self) })
+            (g, m, n, below) = (UnsafeMutableRawPointer(r.0), r.1, r.2, r.3)
+        } else {
+            preconditionFailure("bracketed selection runs on Float and Double")
+        }
+        defer { g.deallocate() }
+        return body(UnsafeMutableBufferPointer(start: g.assumingMemoryBound(to: T.self), count: m), n, below)
+    }
+
+    /// `gatherInside` on Float values, eight at a time (see there); returns the gather buffer
+    /// (the caller deallocates it), its count, `n` and `below`.
+    static func gatherLanes(_ v: UnsafeBufferPointer<Float>, lo: Float, hi: Float, expected: Int, allTakePart: Bool,
+                            centre: Float?) -> (UnsafeMutablePointer<Float>, Int, Int, Int) {
         let count = v.count
         var capacity = min(count, max(0, expected)) + gatherChunk + 1
-        var g = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+        var g = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+        guard let base = v.baseAddress, count > 0 else { return (g, 0, 0, 0) }
         var m = 0, n = 0, below = 0, start = 0
+        let raw = UnsafeRawPointer(base)
+        let loV = SIMD8<Float>(repeating: lo), hiV = SIMD8<Float>(repeating: hi)
+        let c = centre ?? 0, cV = SIMD8<Float>(repeating: c)
+        let magnitude = SIMD8<UInt32>(repeating: ~(1 << (UInt32.bitWidth - 1))), infBits = SIMD8<UInt32>(repeating: Float.infinity.bitPattern)
+        @inline(__always) func map(_ x: Float) -> Float { centre == nil ? x : abs(x - c) }
         while start < count {
             let end = min(count, start + gatherChunk)
             if m + (end - start) + 1 > capacity {
                 let larger = max(2 * capacity, m + gatherChunk + 1)
-                let h = UnsafeMutablePointer<T>.allocate(capacity: larger)
+                let h = UnsafeMutablePointer<Float>.allocate(capacity: larger)
                 h.initialize(from: g, count: m)
                 g.deallocate()
                 g = h
                 capacity = larger
             }
-            // Branch-free (a short-circuit `&&` mispredicts on every gathered value).
-            for k in start..<end {
-                let x = v[k]
-                let finite = allTakePart ? 1 : bit(x.isFinite)
+            var accN = SIMD8<Int32>(), accB = SIMD8<Int32>()
+            var k = start
+            while k + 8 <= end {
+                let x = raw.loadUnaligned(fromByteOffset: k * MemoryLayout<Float>.stride, as: SIMD8<Float>.self)
+                var y = x
+                if centre != nil {
+                    // |x - c| by clearing the sign bit: the same bits as abs
+                    y = unsafeBitCast(unsafeBitCast(x - cV, to: SIMD8<UInt32>.self) & magnitude, to: SIMD8<Float>.self)
+                }
+                // finite: exponent not all ones
+                let part = allTakePart ? SIMDMask<SIMD8<Int32>>(repeating: true)
+                    : (unsafeBitCast(x, to: SIMD8<UInt32>.self) & magnitude) .< infBits
+                let inside = part .& (y .>= loV) .& (y .<= hiV)
+                accN &-= unsafeBitCast(part, to: SIMD8<Int32>.self)
+                accB &-= unsafeBitCast(part .& (y .< loV), to: SIMD8<Int32>.self)
+                if any(inside) {
+                    for lane in 0..<8 {
+                        g[m] = y[lane]
+                        m &+= bit(inside[lane])
+                    }
+                }
+                k += 8
+            }
+            n &+= Int(truncatingIfNeeded: accN.wrappedSum())
+            below &+= Int(truncatingIfNeeded: accB.wrappedSum())
+            while k < end {
+                let x = base[k]
+                let part = allTakePart ? 1 : bit(x.isFinite)
                 let y = map(x)
-                n &+= finite
-                below &+= finite & bit(y < lo)
+                n &+= part
+                below &+= part & bit(y < lo)
                 g[m] = y
-                m &+= finite & bit(y >= lo) & bit(y <= hi)
+                m &+= part & bit(y >= lo) & bit(y <= hi)
+                k += 1
             }
             start = end
         }
-        defer { g.deallocate() }
-        return body(UnsafeMutableBufferPointer(start: g, count: m), n, below)
+        return (g, m, n, below)
+    }
+
+    /// `gatherInside` on Double values, eight at a time (see there); returns the gather buffer
+    /// (the caller deallocates it), its count, `n` and `below`.
+    static func gatherLanes(_ v: UnsafeBufferPointer<Double>, lo: Double, hi: Double, expected: Int, allTakePart: Bool,
+                            centre: Double?) -> (UnsafeMutablePointer<Double>, Int, Int, Int) {
+        let count = v.count
+        var capacity = min(count, max(0, expected)) + gatherChunk + 1
+        var g = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
+        guard let base = v.baseAddress, count > 0 else { return (g, 0, 0, 0) }
+        var m = 0, n = 0, below = 0, start = 0
+        let raw = UnsafeRawPointer(base)
+        let loV = SIMD8<Double>(repeating: lo), hiV = SIMD8<Double>(repeating: hi)
+        let c = centre ?? 0, cV = SIMD8<Double>(repeating: c)
+        let magnitude = SIMD8<UInt64>(repeating: ~(1 << (UInt64.bitWidth - 1))), infBits = SIMD8<UInt64>(repeating: Double.infinity.bitPattern)
+        @inline(__always) func map(_ x: Double) -> Double { centre == nil ? x : abs(x - c) }
+        while start < count {
+            let end = min(count, start + gatherChunk)
+            if m + (end - start) + 1 > capacity {
+                let larger = max(2 * capacity, m + gatherChunk + 1)
+                let h = UnsafeMutablePointer<Double>.allocate(capacity: larger)
+                h.initialize(from: g, count: m)
+                g.deallocate()
+                g = h
+                capacity = larger
+            }
+            var accN = SIMD8<Int64>(), accB = SIMD8<Int64>()
+            var k = start
+            while k + 8 <= end {
+                let x = raw.loadUnaligned(fromByteOffset: k * MemoryLayout<Double>.stride, as: SIMD8<Double>.self)
+                var y = x
+                if centre != nil {
+                    // |x - c| by clearing the sign bit: the same bits as abs
+                    y = unsafeBitCast(unsafeBitCast(x - cV, to: SIMD8<UInt64>.self) & magnitude, to: SIMD8<Double>.self)
+                }
+                // finite: exponent not all ones
+                let part = allTakePart ? SIMDMask<SIMD8<Int64>>(repeating: true)
+                    : (unsafeBitCast(x, to: SIMD8<UInt64>.self) & magnitude) .< infBits
+                let inside = part .& (y .>= loV) .& (y .<= hiV)
+                accN &-= unsafeBitCast(part, to: SIMD8<Int64>.self)
+                accB &-= unsafeBitCast(part .& (y .< loV), to: SIMD8<Int64>.self)
+                if any(inside) {
+                    for lane in 0..<8 {
+                        g[m] = y[lane]
+                        m &+= bit(inside[lane])
+                    }
+                }
+                k += 8
+            }
+            n &+= Int(truncatingIfNeeded: accN.wrappedSum())
+            below &+= Int(truncatingIfNeeded: accB.wrappedSum())
+            while k < end {
+                let x = base[k]
+                let part = allTakePart ? 1 : bit(x.isFinite)
+                let y = map(x)
+                n &+= part
+                below &+= part & bit(y < lo)
+                g[m] = y
+                m &+= part & bit(y >= lo) & bit(y <= hi)
+                k += 1
+            }
+            start = end
+        }
+        return (g, m, n, below)
     }
 }
 

@@ -40,14 +40,14 @@ extension Statistics {
     /// the same value (a zero one perhaps of the other sign, which no |x - m| notices), and the
     /// deviations are never -0, so their median's bits are fixed by its value. A missed bracket
     /// selects on a copy as `mad` does.
-    static func madBracketed<T: BinaryFloatingPoint & Sendable>(_ v: UnsafeBufferPointer<T>) -> T? {
-        var m = bracketedQuantile(v, 0.5, map: { $0 })
+    static func madBracketed<T: SelectableFloat>(_ v: UnsafeBufferPointer<T>) -> T? {
+        var m = bracketedQuantile(v, 0.5)
         if m == nil {
             var scratch = v.filter { $0.isFinite }
             m = scratch.withUnsafeMutableBufferPointer { selectQuantile($0, 0.5) }
         }
         guard let m else { return nil }
-        if let d = bracketedQuantile(v, 0.5, map: { abs($0 - m) }) { return d }
+        if let d = bracketedQuantile(v, 0.5, centre: m) { return d }
         var deviations = [T](unsafeUninitializedCapacity: v.count) { dst, filled in
             var k = 0
             for x in v where x.isFinite { dst[k] = abs(x - m); k += 1 }
