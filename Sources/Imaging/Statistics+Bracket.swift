@@ -56,6 +56,7 @@ struct SelectionBracket<T: SelectableFloat>: Sendable, Equatable {
     /// The `i`-th and `j`-th smallest (i <= j) of `values` (finite) by the same bracketing one level
     /// down: a 1-in-8 subsample brackets both ranks, one pass gathers the values between, selection
     /// finishes there. nil (values untouched) below `nestedFrom` values or when the sub-bracket misses.
+    /// The values are exact; a zero may come out with either sign (see the type's notes).
     static func orderStatistics(_ values: UnsafeMutableBufferPointer<T>, _ i: Int, _ j: Int) -> (T, T)? {
         let n = values.count
         guard n >= BracketTuning.nestedFrom else { return nil }
@@ -79,6 +80,13 @@ struct SelectionBracket<T: SelectableFloat>: Sendable, Equatable {
                                        allTakePart: true) { g, _, below -> (T, T)? in
             guard i >= below, j < below + g.count else { return nil }
             let x = Statistics.select(g, i - below)
+            if j == i { return (x, x) }
+            if j == i + 1 {
+                // Everything right of x's place is >= x: the next order statistic is their minimum.
+                var y = g[i - below + 1]
+                for k in (i - below + 2)..<max(i - below + 2, g.count) { y = min(y, g[k]) }
+                return (x, y)
+            }
             return (x, Statistics.select(UnsafeMutableBufferPointer(rebasing: g[(i - below)...]), j - i))
         }
     }
