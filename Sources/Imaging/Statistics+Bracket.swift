@@ -191,8 +191,8 @@ extension Statistics {
     /// The buffer starts with room for `expected` values (plus one chunk) and grows when needed, so a
     /// pass over many values writes only the few it keeps.
     ///
-    /// Eight values at a time: lane masks count them, and only a vector with a value inside the
-    /// bracket is gathered, lane by lane and branch-free. (Written out for Float and Double: generic
+    /// Eight values at a time: lane masks count them; when few values are expected inside, only a
+    /// vector with a value inside the bracket is gathered, else every lane is written branch-free. (Written out for Float and Double: generic
     /// SIMD code is not specialized into vector instructions.)
     @inline(__always)
     static func gatherInside<T: SelectableFloat, R>(
@@ -231,6 +231,9 @@ extension Statistics {
         let c = centre ?? 0, cV = SIMD8<Float>(repeating: c)
         let magnitude = SIMD8<UInt32>(repeating: ~(1 << (UInt32.bitWidth - 1))), infBits = SIMD8<UInt32>(repeating: Float.infinity.bitPattern)
         @inline(__always) func map(_ x: Float) -> Float { centre == nil ? x : abs(x - c) }
+        // Few values inside: test each vector and skip most; many: write every lane, branch-free
+        // (the test would be taken nearly always, and mispredicted often).
+        let sparse = 12 * expected < count
         while start < count {
             let end = min(count, start + gatherChunk)
             if m + (end - start) + 1 > capacity {
@@ -256,10 +259,18 @@ extension Statistics {
                 let inside = part .& (y .>= loV) .& (y .<= hiV)
                 accN &-= unsafeBitCast(part, to: SIMD8<Int32>.self)
                 accB &-= unsafeBitCast(part .& (y .< loV), to: SIMD8<Int32>.self)
-                if any(inside) {
+                if sparse {
+                    if any(inside) {
+                        for lane in 0..<8 {
+                            g[m] = y[lane]
+                            m &+= bit(inside[lane])
+                        }
+                    }
+                } else {
+                    let take = unsafeBitCast(inside, to: SIMD8<Int32>.self)  // -1 where inside
                     for lane in 0..<8 {
                         g[m] = y[lane]
-                        m &+= bit(inside[lane])
+                        m &-= Int(truncatingIfNeeded: take[lane])
                     }
                 }
                 k += 8
@@ -295,6 +306,9 @@ extension Statistics {
         let c = centre ?? 0, cV = SIMD8<Double>(repeating: c)
         let magnitude = SIMD8<UInt64>(repeating: ~(1 << (UInt64.bitWidth - 1))), infBits = SIMD8<UInt64>(repeating: Double.infinity.bitPattern)
         @inline(__always) func map(_ x: Double) -> Double { centre == nil ? x : abs(x - c) }
+        // Few values inside: test each vector and skip most; many: write every lane, branch-free
+        // (the test would be taken nearly always, and mispredicted often).
+        let sparse = 12 * expected < count
         while start < count {
             let end = min(count, start + gatherChunk)
             if m + (end - start) + 1 > capacity {
@@ -320,10 +334,18 @@ extension Statistics {
                 let inside = part .& (y .>= loV) .& (y .<= hiV)
                 accN &-= unsafeBitCast(part, to: SIMD8<Int64>.self)
                 accB &-= unsafeBitCast(part .& (y .< loV), to: SIMD8<Int64>.self)
-                if any(inside) {
+                if sparse {
+                    if any(inside) {
+                        for lane in 0..<8 {
+                            g[m] = y[lane]
+                            m &+= bit(inside[lane])
+                        }
+                    }
+                } else {
+                    let take = unsafeBitCast(inside, to: SIMD8<Int64>.self)  // -1 where inside
                     for lane in 0..<8 {
                         g[m] = y[lane]
-                        m &+= bit(inside[lane])
+                        m &-= Int(truncatingIfNeeded: take[lane])
                     }
                 }
                 k += 8
