@@ -26,12 +26,34 @@ extension Statistics {
 
     /// Raw median absolute deviation from the median of the finite values (no 1.4826 factor).
     public static func mad(_ values: [Float]) -> Float? {
+        if values.count >= BracketTuning.bracketFrom { return values.withUnsafeBufferPointer { madBracketed($0) } }
         var scratch = values.withUnsafeBufferPointer { finiteCopy($0) }
         return scratch.withUnsafeMutableBufferPointer { buf -> Float? in
             guard let m = selectQuantile(buf, 0.5) else { return nil }
             for i in 0..<buf.count { buf[i] = abs(buf[i] - m) }
             return selectQuantile(buf, 0.5)
         }
+    }
+
+    /// `mad` of the finite values of a large buffer by two bracketed passes (no copy): the median,
+    /// then the median of the deviations from it. The same bits as the plain `mad`: the median is
+    /// the same value (a zero one perhaps of the other sign, which no |x - m| notices), and the
+    /// deviations are never -0, so their median's bits are fixed by its value. A missed bracket
+    /// selects on a copy as `mad` does.
+    static func madBracketed<T: SelectableFloat>(_ v: UnsafeBufferPointer<T>) -> T? {
+        var m = bracketedQuantile(v, 0.5)
+        if m == nil {
+            var scratch = v.filter { $0.isFinite }
+            m = scratch.withUnsafeMutableBufferPointer { selectQuantile($0, 0.5) }
+        }
+        guard let m else { return nil }
+        if let d = bracketedQuantile(v, 0.5, centre: m) { return d }
+        var deviations = [T](unsafeUninitializedCapacity: v.count) { dst, filled in
+            var k = 0
+            for x in v where x.isFinite { dst[k] = abs(x - m); k += 1 }
+            filled = k
+        }
+        return deviations.withUnsafeMutableBufferPointer { selectQuantile($0, 0.5) }
     }
 
     /// `mad(_:)` on `values` itself instead of a copy: the same result, bit for bit; `values` is
@@ -54,6 +76,7 @@ extension Statistics {
 
     /// Raw MAD of finite Double values.
     public static func mad(_ values: [Double]) -> Double? {
+        if values.count >= BracketTuning.bracketFrom { return values.withUnsafeBufferPointer { madBracketed($0) } }
         var scratch = values.filter { $0.isFinite }
         return scratch.withUnsafeMutableBufferPointer { buf -> Double? in
             guard let m = selectQuantile(buf, 0.5) else { return nil }
