@@ -67,6 +67,9 @@ import TestSupport
             let ws = dir.file("ws\(round)")
             for _ in 0..<10 {
                 let p = try start(["_toy", "--workspace", ws, "--spec", spec, "--jobs", "2"])
+                // The kill moment counts from when the process holds the workspace (startup on a busy
+                // machine varies more than the whole run takes).
+                waitForLock(ws + "/.tcbuild/lock", pid: p.processIdentifier)
                 usleep(useconds_t(Int.random(in: 5_000...120_000, using: &rng)))
                 kill(p.processIdentifier, SIGKILL)
                 p.waitUntilExit()
