@@ -188,4 +188,44 @@ private enum DirectFITS {
         let r = try dir.write("cut.fits", DirectFITS.image(bitpix: -32, axes: [1000, 1000], data: Data(count: 400_000)))
         #expect { try FITS.read(r) } throws: { "\($0)".contains(r) }
     }
+
+    /// The direct float32 writer produces the same bytes (and file mode) as cfitsio's writer: random bit
+    /// patterns (NaN payloads, infinities, -0, denormals), 1 and 3 planes, data ending on and off a
+    /// 2880-byte block, and headers of every keyword kind, short and spanning several blocks.
+    @Test func float32WritesAreByteIdenticalToCFITSIO() throws {
+        let dir = TemporaryDirectory("fitsdirect")
+        var rng = TestRNG(seed: 2880)
+        let many = (0..<80).map { FITSKeyword("KEY\($0)", .double(Double($0) * 0.1 + 1e-9), comment: "keyword \($0)") }
+        let kinds: [FITSKeyword] = [
+            FITSKeyword("TCBVER", .string("1.2.3"), comment: "version"),
+            FITSKeyword("TCBNODE", .string("register/00017 with a long string value that goes beyond sixty-eight characters easily"), comment: ""),
+            FITSKeyword("EXPTIME", .double(300.123456789012345), comment: "s"),
+            FITSKeyword("NFRAMES", .int(-42), comment: "frames"),
+            FITSKeyword("FLAG", .bool(true), comment: "a flag"),
+            FITSKeyword("DATE-OBS", .string("2024-01-02T03:04:05.678"), comment: "start"),
+        ]
+        for (w, h, c) in [(37, 23, 1), (720, 4, 1), (64, 45, 3), (1, 1, 1), (1024, 9, 3)] {
+            for keys in [[], kinds, kinds + many] {
+                let pixels = (0..<(w * h * c)).map { _ -> Float in
+                    let r = rng.next()
+                    return r % 5 == 0 ? Float(bitPattern: UInt32(truncatingIfNeeded: r >> 32)) : rng.uniform(-1000, 70000)
+                }
+                let img = Image(width: w, height: h, channels: c, pixels: pixels)
+                let a = dir.file("direct.fits"), b = dir.file("cfitsio.fits")
+                try FITS.write(img, to: a, as: .float32, keywords: keys)
+                try FITS.write(img, to: b, as: .float32, keywords: keys, compression: nil, viaCFITSIO: true)
+                let da = try Data(contentsOf: URL(fileURLWithPath: a)), db = try Data(contentsOf: URL(fileURLWithPath: b))
+                #expect(da.count == db.count && da == db, "\(w)x\(h)x\(c), \(keys.count) keywords: \(da.count) vs \(db.count) bytes")
+                var sa = stat(), sb = stat()
+                #expect(stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_mode == sb.st_mode)
+                #expect(try FITS.read(a).pixels.map(\.bitPattern) == pixels.map(\.bitPattern))
+            }
+        }
+    }
+
+    @Test func failedDirectWriteNamesTheFile() throws {
+        let path = "/nonexistent-dir-\(UInt64.random(in: 0...UInt64.max))/out.fits"
+        let img = Image(width: 4, height: 4, channels: 1, pixels: [Float](repeating: 1, count: 16))
+        #expect { try FITS.write(img, to: path) } throws: { "\($0)".contains(path) }
+    }
 }
