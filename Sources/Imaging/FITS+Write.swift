@@ -112,10 +112,18 @@ extension FITS {
         do {
             let mem = try FITSFile.createInMemory(reportAs: finalPath)
             var status: Int32 = 0
-            var naxes: [Int] = image.channels == 1 ? [image.width, image.height]
+            let naxes: [Int] = image.channels == 1 ? [image.width, image.height]
                                                    : [image.width, image.height, image.channels]
-            ffcrim(mem.pointer, FLOAT_IMG, Int32(naxes.count), &naxes, &status)
+            // The memory file's image is 1 x 1 (x 1), so cfitsio never allocates or zero-fills a data
+            // unit in memory; its NAXISn cards get the real lengths only while the header is taken.
+            var ones = [Int](repeating: 1, count: naxes.count)
+            ffcrim(mem.pointer, FLOAT_IMG, Int32(naxes.count), &ones, &status)
             try mem.check(status, fail)
+            func setAxes(_ lengths: [Int]) throws {
+                for (i, n) in lengths.enumerated() { ffmkyj(mem.pointer, "NAXIS\(i + 1)", Int64(n), "&", &status) }
+                try mem.check(status, fail)
+            }
+            try setAxes(naxes)
             for k in keywords { try writeKeyword(k, file: mem, fail: fail) }
             var text: UnsafeMutablePointer<CChar>?
             var count: Int32 = 0
@@ -128,9 +136,7 @@ extension FITS {
             guard header.count % 80 == 0, header.count >= 80, Array(header.suffix(80)) == end else {
                 throw fail(0, "cfitsio returned a malformed header (\(header.count) bytes)")
             }
-            // An empty data unit, so closing the memory file writes no zero-filled data.
-            ffrsim(mem.pointer, FLOAT_IMG, 0, nil, &status)
-            try mem.check(status, fail)
+            try setAxes(ones)
             try mem.close()
         }
         header += [UInt8](repeating: 32, count: (2880 - header.count % 2880) % 2880)
