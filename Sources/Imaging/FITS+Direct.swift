@@ -46,17 +46,40 @@ struct FITSDirectLayout: Equatable {
         return FITSDirectLayout(storage: storage, dataStart: Int(dataStart), scale: scale, zero: zero)
     }
 
-    /// A numeric keyword read as cfitsio reads it; `default` when absent; nil when unreadable.
-    /// cfitsio's messages about the missing keyword are removed (`ffpmrk`/`ffcmrk`), as cfitsio
-    /// itself does when it looks for optional keywords.
+    /// A numeric keyword's value as cfitsio's `ffgkyd` reads it (the value field, `D` exponents as
+    /// `E`, `strtod`); `default` when absent; nil when it appears twice or does not parse. The cards are
+    /// read one by one (`ffgrec`), so a missing keyword leaves no message on cfitsio's error stack,
+    /// which other threads' error reports drain.
     private static func key(_ name: String, default value: Double, _ file: FITSFile) -> Double? {
         var status: Int32 = 0
-        var v: Double = 0
-        ffpmrk()
-        ffgkyd(file.pointer, name, &v, nil, &status)
-        if status == 0 { return v }
-        ffcmrk()
-        return status == KEY_NO_EXIST ? value : nil
+        var count: Int32 = 0, more: Int32 = 0
+        ffghsp(file.pointer, &count, &more, &status)
+        guard status == 0 else { return nil }
+        let prefix = Array(name.utf8) + [UInt8](repeating: 32, count: max(0, 8 - name.utf8.count))
+        var card = [CChar](repeating: 0, count: 96)
+        var found: Double?
+        var i: Int32 = 1
+        while i <= count {
+            ffgrec(file.pointer, i, &card, &status)
+            guard status == 0 else { return nil }
+            i += 1
+            guard (0..<8).allSatisfy({ UInt8(bitPattern: card[$0]) == prefix[$0] }) else { continue }
+            guard found == nil else { return nil }
+            var raw = [CChar](repeating: 0, count: 96), comment = [CChar](repeating: 0, count: 96)
+            ffpsvc(&card, &raw, &comment, &status)
+            guard status == 0 else { return nil }
+            let text = FITSFile.string(from: raw).trimmingCharacters(in: .whitespaces)
+                .replacingOccurrences(of: "D", with: "E").replacingOccurrences(of: "d", with: "E")
+            guard !text.isEmpty else { return nil }
+            var end: UnsafeMutablePointer<CChar>?
+            let v = text.withCString { p -> Double? in
+                let v = strtod(p, &end)
+                return end.map { $0 - UnsafeMutablePointer(mutating: p) } == strlen(p) ? v : nil
+            }
+            guard let v else { return nil }
+            found = v
+        }
+        return found ?? value
     }
 
     /// Whether `(float) (v * scale + zero)` is the exact integer `v + zero` for every stored value, so
