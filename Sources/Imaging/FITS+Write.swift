@@ -33,6 +33,13 @@ extension FITS {
     /// As `write(_:to:as:keywords:)`, optionally tile-compressed (image in HDU 2, empty primary).
     public static func write(_ image: Image, to path: String, as type: FITSPixelType = .float32,
                              keywords: [FITSKeyword] = [], compression: FITSCompression?) throws {
+        try write(image, to: path, as: type, keywords: keywords, compression: compression, viaCFITSIO: false)
+    }
+
+    /// `write`; an uncompressed float32 image is written by `writeFreshDirect` (the same bytes) unless
+    /// `viaCFITSIO` (tests compare both).
+    static func write(_ image: Image, to path: String, as type: FITSPixelType, keywords: [FITSKeyword],
+                      compression: FITSCompression?, viaCFITSIO: Bool) throws {
         for k in keywords {
             let name = k.name.uppercased()
             if reservedKeywords.contains(name) {
@@ -48,7 +55,11 @@ extension FITS {
         let dir = url.deletingLastPathComponent().path
         let tmp = dir + "/." + url.lastPathComponent + ".tmp-" + UUID().uuidString
         do {
-            try writeFresh(image, to: tmp, finalPath: path, type: type, keywords: keywords, compression: compression)
+            if type == .float32 && compression == nil && !viaCFITSIO {
+                try writeFreshDirect(image, to: tmp, finalPath: path, keywords: keywords)
+            } else {
+                try writeFresh(image, to: tmp, finalPath: path, type: type, keywords: keywords, compression: compression)
+            }
             if rename(tmp, path) != 0 {
                 let err = String(cString: strerror(errno))
                 throw FITSError.writeFailed(path: path, status: 0, cfitsio: "rename from temporary file failed: \(err)")
@@ -88,6 +99,82 @@ extension FITS {
         for k in keywords { try writeKeyword(k, file: file, fail: fail) }
         try writePixels(image, type: type, file: file, fail: fail)
         try file.close()
+    }
+
+    /// `writeFresh` for an uncompressed float32 image without cfitsio's pixel path (a copy into its
+    /// buffer, a scalar byte swap, a copy into its I/O buffers): cfitsio formats the header in memory
+    /// (the same calls as `writeFresh`, so the same cards), and the file is that header padded with
+    /// blanks to 2880 bytes, the big-endian pixels (swapped in cache-sized chunks) and zeros to the
+    /// next 2880 bytes, which is the byte layout cfitsio writes. Errors name `finalPath`.
+    private static func writeFreshDirect(_ image: Image, to tmp: String, finalPath: String, keywords: [FITSKeyword]) throws {
+        let fail: (Int32, String) -> FITSError = { .writeFailed(path: finalPath, status: $0, cfitsio: $1) }
+        var header: [UInt8]
+        do {
+            let mem = try FITSFile.createInMemory(reportAs: finalPath)
+            var status: Int32 = 0
+            let naxes: [Int] = image.channels == 1 ? [image.width, image.height]
+                                                   : [image.width, image.height, image.channels]
+            // The memory file's image is 1 x 1 (x 1), so cfitsio never allocates or zero-fills a data
+            // unit in memory; its NAXISn cards get the real lengths only while the header is taken.
+            var ones = [Int](repeating: 1, count: naxes.count)
+            ffcrim(mem.pointer, FLOAT_IMG, Int32(naxes.count), &ones, &status)
+            try mem.check(status, fail)
+            func setAxes(_ lengths: [Int]) throws {
+                for (i, n) in lengths.enumerated() { ffmkyj(mem.pointer, "NAXIS\(i + 1)", Int64(n), "&", &status) }
+                try mem.check(status, fail)
+            }
+            try setAxes(naxes)
+            for k in keywords { try writeKeyword(k, file: mem, fail: fail) }
+            var text: UnsafeMutablePointer<CChar>?
+            var count: Int32 = 0
+            ffhdr2str(mem.pointer, 0, nil, 0, &text, &count, &status)
+            defer { if let text { var s: Int32 = 0; fffree(text, &s) } }
+            try mem.check(status, fail)
+            guard let text else { throw fail(0, "cfitsio returned no header") }
+            header = Array(UnsafeRawBufferPointer(start: text, count: strlen(text)))
+            let end = Array("END".utf8) + [UInt8](repeating: 32, count: 77)
+            guard header.count % 80 == 0, header.count >= 80, Array(header.suffix(80)) == end else {
+                throw fail(0, "cfitsio returned a malformed header (\(header.count) bytes)")
+            }
+            try setAxes(ones)
+            try mem.close()
+        }
+        header += [UInt8](repeating: 32, count: (2880 - header.count % 2880) % 2880)
+
+        let fd = Foundation.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw fail(0, "cannot create file: \(String(cString: strerror(errno)))") }
+        var open = true
+        defer { if open { close(fd) } }
+        func put(_ p: UnsafeRawPointer, _ n: Int) throws {
+            var done = 0
+            while done < n {
+                let r = Foundation.write(fd, p + done, n - done)
+                if r > 0 { done += r; continue }
+                if r < 0 && errno == EINTR { continue }
+                throw fail(0, "write failed: \(String(cString: strerror(r < 0 ? errno : EIO)))")
+            }
+        }
+        try header.withUnsafeBytes { try put($0.baseAddress!, $0.count) }
+        let chunk = FITSDirectReader.chunkBytes / 4
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk * 4, alignment: 64)
+        defer { scratch.deallocate() }
+        let total = image.pixels.count
+        try image.pixels.withUnsafeBytes { src in
+            var i = 0
+            while i < total {
+                let n = min(chunk, total - i)
+                FITSDirectLayout.swap32(src.baseAddress! + i * 4, count: n, into: scratch.baseAddress!)
+                try put(UnsafeRawPointer(scratch.baseAddress!), n * 4)
+                i += n
+            }
+        }
+        let fill = (2880 - (total * 4) % 2880) % 2880
+        if fill > 0 {
+            let zeros = [UInt8](repeating: 0, count: fill)
+            try zeros.withUnsafeBytes { try put($0.baseAddress!, fill) }
+        }
+        open = false
+        if close(fd) != 0 { throw fail(0, "close failed: \(String(cString: strerror(errno)))") }
     }
 
     private static func writeKeyword(_ k: FITSKeyword, file: FITSFile,

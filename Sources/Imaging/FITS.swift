@@ -25,9 +25,14 @@ public enum FITS {
     /// Reads the primary image, or the first image HDU that has data (e.g. a tile-compressed `.fz`),
     /// as float32 with BSCALE/BZERO applied. NaN pixels of float files are kept.
     public static func read(_ path: String) throws -> Image {
+        try read(path, viaCFITSIO: false)
+    }
+
+    /// `read`, optionally forcing cfitsio's pixel conversion (tests compare both).
+    static func read(_ path: String, viaCFITSIO: Bool) throws -> Image {
         let file = try FITSFile.open(path)
         let geometry = try imageGeometry(file)
-        return try readPlanes(file, geometry: geometry, y0: 0, count: geometry.height)
+        return try readPlanes(file, geometry: geometry, y0: 0, count: geometry.height, viaCFITSIO: viaCFITSIO)
     }
 
     /// Reads the header of the image HDU that `read` would use, without reading pixels.
@@ -115,8 +120,26 @@ public enum FITS {
         }
     }
 
-    /// Reads `count` rows from `y0` of every plane of the current HDU as float32.
-    static func readPlanes(_ file: FITSFile, geometry g: Geometry, y0: Int, count: Int) throws -> Image {
+    /// Reads `count` rows from `y0` of every plane of the current HDU as float32: an uncompressed
+    /// image directly from the file (`FITSDirectReader`, the same values), anything else, or a file
+    /// that ends early, through cfitsio (`viaCFITSIO`).
+    static func readPlanes(_ file: FITSFile, geometry g: Geometry, y0: Int, count: Int,
+                           direct: FITSDirectReader? = nil, viaCFITSIO: Bool = false) throws -> Image {
+        if !viaCFITSIO, let reader = direct ?? FITSDirectReader(file, geometry: g) {
+            let total = g.width * count * g.channels
+            var ok = false
+            let pixels = [Float](unsafeUninitializedCapacity: total) { buf, initialized in
+                ok = reader.readPlanes(geometry: g, y0: y0, count: count, into: buf.baseAddress!)
+                if !ok { buf.initialize(repeating: 0) }
+                initialized = total
+            }
+            if ok { return Image(width: g.width, height: count, channels: g.channels, pixels: pixels) }
+        }
+        return try readPlanesCFITSIO(file, geometry: g, y0: y0, count: count)
+    }
+
+    /// `readPlanes` through cfitsio's `ffgpxv` (`TFLOAT`, no null checking).
+    static func readPlanesCFITSIO(_ file: FITSFile, geometry g: Geometry, y0: Int, count: Int) throws -> Image {
         let path = file.path
         let planeCount = g.width * count
         let total = planeCount * g.channels

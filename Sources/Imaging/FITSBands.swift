@@ -19,6 +19,8 @@ public final class FITSBands {
     /// widened here, which gives the float values of cfitsio's float conversion (every UInt16 is exact
     /// in Float) without its per-pixel double arithmetic.
     private let unsigned16: Bool
+    /// The direct reader of an uncompressed image (`FITSDirectReader`), opened once for all bands.
+    private let direct: FITSDirectReader?
 
     /// Opens `path` (throws `FITSError` as `FITS.readHeader` does) for bands of `rows` rows (>= 1).
     public init(_ path: String, rows: Int) throws {
@@ -30,13 +32,15 @@ public final class FITSBands {
         self.rows = rows
         unsigned16 = geometry.bitpix == 16 && header.keywords["BZERO"]?.doubleValue == 32768
             && (header.keywords["BSCALE"]?.doubleValue ?? 1) == 1
+        direct = FITSDirectReader(file, geometry: geometry)
     }
 
     /// The next band (height `min(rows, remaining)`), or nil after the last row.
     public func next() throws -> Image? {
         guard y < geometry.height else { return nil }
         let n = min(rows, geometry.height - y)
-        let band = unsigned16 ? try readUnsigned16(y0: y, count: n) : try FITS.readPlanes(file, geometry: geometry, y0: y, count: n)
+        let band = unsigned16 && direct == nil ? try readUnsigned16(y0: y, count: n)
+            : try FITS.readPlanes(file, geometry: geometry, y0: y, count: n, direct: direct)
         y += n
         return band
     }

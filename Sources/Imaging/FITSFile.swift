@@ -8,10 +8,31 @@ import Foundation
 final class FITSFile {
     let path: String
     private(set) var pointer: UnsafeMutablePointer<fitsfile>?
+    /// For a file in memory (`createInMemory`): where cfitsio keeps the buffer's address and size
+    /// (it reallocates through them), freed after the handle is closed.
+    private var memory: (buffer: UnsafeMutablePointer<UnsafeMutableRawPointer?>, size: UnsafeMutablePointer<Int>)?
 
     private init(path: String, pointer: UnsafeMutablePointer<fitsfile>?) {
         self.path = path
         self.pointer = pointer
+    }
+
+    /// Creates a new, empty FITS file in memory (`ffimem`), e.g. to have cfitsio format a header.
+    /// Errors name `reportAs`.
+    static func createInMemory(reportAs: String) throws -> FITSFile {
+        let buffer = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
+        let size = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        buffer.initialize(to: nil)
+        size.initialize(to: 0)
+        var status: Int32 = 0
+        var fptr: UnsafeMutablePointer<fitsfile>?
+        ffimem(&fptr, buffer, size, 2880 * 4, realloc, &status)
+        let file = FITSFile(path: reportAs, pointer: fptr)
+        file.memory = (buffer, size)
+        if status != 0 {
+            throw FITSError.writeFailed(path: reportAs, status: status, cfitsio: FITSFile.cfitsioMessage(status))
+        }
+        return file
     }
 
     /// Opens an existing file read-only.
@@ -56,6 +77,11 @@ final class FITSFile {
         if let p = pointer {
             var status: Int32 = 0
             ffclos(p, &status)
+        }
+        if let memory {
+            free(memory.buffer.pointee)
+            memory.buffer.deallocate()
+            memory.size.deallocate()
         }
     }
 

@@ -85,31 +85,15 @@ public enum StreamingMean {
                 band.pixels.withUnsafeBufferPointer { src in
                     sum.withUnsafeMutableBufferPointer { s in
                         count.withUnsafeMutableBufferPointer { k in
-                            for c in 0..<channels {
-                                let d = input.divisors[c]
-                                let base = c * n
-                                if weight == 1 {  // the plain mean: exactly the historic bits
-                                    for i in 0..<n {
-                                        let v = src[base + i]
-                                        guard v.isFinite else { continue }
-                                        s[base + i] += Double(v) / d
-                                        k[base + i] += 1
-                                    }
-                                } else {
-                                    for i in 0..<n {
-                                        let v = src[base + i]
-                                        guard v.isFinite else { continue }
-                                        s[base + i] += weight * (Double(v) / d)
-                                        k[base + i] += weight
-                                    }
+                            seen.withUnsafeMutableBufferPointer { m in
+                                for c in 0..<channels {
+                                    let base = c * n
+                                    accumulate(src.baseAddress! + base, count: n, divisor: input.divisors[c], weight: weight,
+                                               sum: s.baseAddress! + base, weights: k.baseAddress! + base,
+                                               seen: trackComplete ? m.baseAddress! + base : nil)
                                 }
                             }
                         }
-                    }
-                }
-                if trackComplete {
-                    band.pixels.withUnsafeBufferPointer { src in
-                        for i in 0..<(rows * rowValues) where src[i].isFinite { seen[i] += 1 }
                     }
                 }
             }
@@ -118,7 +102,7 @@ public enum StreamingMean {
                     out.withUnsafeMutableBufferPointer { o in
                         for c in 0..<channels {
                             let src = c * n, dst = c * plane + y0 * width
-                            for i in 0..<n where k[src + i] > 0 { o[dst + i] = Float(s[src + i] / k[src + i]) }
+                            divide(s.baseAddress! + src, by: k.baseAddress! + src, count: n, into: o.baseAddress! + dst)
                         }
                     }
                     if trackComplete {
@@ -135,5 +119,77 @@ public enum StreamingMean {
         }
         return MeanResult(image: Image(width: width, height: height, channels: channels, pixels: out),
                           complete: trackComplete ? complete : nil)
+    }
+
+    /// One input plane into the accumulators, pixel by pixel in the historic arithmetic: where `v` is
+    /// finite, `sum += v / divisor` and `weights += 1` (weight 1), or `sum += weight * (v / divisor)` and
+    /// `weights += weight`; `seen += 1`. Four pixels at a time: a non-finite pixel adds +0, which leaves
+    /// every accumulator unchanged (they start at +0 and only grow by additions, so none is ever -0), and
+    /// a divisor of 1 is skipped (`x / 1 == x` exactly). Each pixel keeps its own summation order.
+    @inline(__always)
+    static func accumulate(_ src: UnsafePointer<Float>, count n: Int, divisor d: Double, weight: Double,
+                           sum s: UnsafeMutablePointer<Double>, weights k: UnsafeMutablePointer<Double>,
+                           seen: UnsafeMutablePointer<UInt32>?) {
+        if d == 1 {
+            if weight == 1 { accumulate(src, n, s, k, seen) { $0 } } else { accumulate(src, n, s, k, seen, weight: weight) { weight * $0 } }
+        } else {
+            let dv = SIMD4<Double>(repeating: d)
+            if weight == 1 { accumulate(src, n, s, k, seen, divisor: d) { $0 / dv } } else {
+                accumulate(src, n, s, k, seen, weight: weight, divisor: d) { weight * ($0 / dv) }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func accumulate(_ src: UnsafePointer<Float>, _ n: Int, _ s: UnsafeMutablePointer<Double>,
+                                   _ k: UnsafeMutablePointer<Double>, _ seen: UnsafeMutablePointer<UInt32>?,
+                                   weight: Double = 1, divisor: Double = 1,
+                                   _ term: (SIMD4<Double>) -> SIMD4<Double>) {
+        // A Float is finite exactly when its Double is: test the Double's exponent bits.
+        let exponent = SIMD4<UInt64>(repeating: 0x7ff0_0000_0000_0000)
+        let w = SIMD4<Double>(repeating: weight)
+        let raw = UnsafeRawPointer(src), sp = UnsafeMutableRawPointer(s), kp = UnsafeMutableRawPointer(k)
+        var i = 0
+        while i &+ 4 <= n {
+            let v = SIMD4<Double>(raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<Float>.self))
+            let finite = (unsafeBitCast(v, to: SIMD4<UInt64>.self) & exponent) .!= exponent
+            let t = term(v).replacing(with: 0, where: .!finite)
+            sp.storeBytes(of: sp.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self) + t, toByteOffset: i &* 8, as: SIMD4<Double>.self)
+            let dk = w.replacing(with: 0, where: .!finite)
+            kp.storeBytes(of: kp.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self) + dk, toByteOffset: i &* 8, as: SIMD4<Double>.self)
+            if let seen {
+                let m = UnsafeMutableRawPointer(seen)
+                let one = SIMD4<UInt32>(truncatingIfNeeded: SIMD4<UInt64>(repeating: 1).replacing(with: 0, where: .!finite))
+                m.storeBytes(of: m.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<UInt32>.self) &+ one, toByteOffset: i &* 4, as: SIMD4<UInt32>.self)
+            }
+            i &+= 4
+        }
+        while i < n {  // the tail, as the historic scalar loop
+            let v = src[i]
+            if v.isFinite {
+                s[i] += weight == 1 ? Double(v) / divisor : weight * (Double(v) / divisor)
+                k[i] += weight == 1 ? 1 : weight
+                if let seen { seen[i] += 1 }
+            }
+            i &+= 1
+        }
+    }
+
+    /// `out[i] = Float(sum[i] / weights[i])` where `weights[i] > 0`, NaN (`Float.nan`, the bits `out`
+    /// starts with) elsewhere.
+    @inline(__always)
+    static func divide(_ s: UnsafePointer<Double>, by k: UnsafePointer<Double>, count n: Int, into o: UnsafeMutablePointer<Float>) {
+        let sp = UnsafeRawPointer(s), kp = UnsafeRawPointer(k), op = UnsafeMutableRawPointer(o)
+        var i = 0
+        while i &+ 4 <= n {
+            let kv = kp.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self)
+            let q = (sp.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self) / kv).replacing(with: .nan, where: .!(kv .> 0))
+            op.storeBytes(of: SIMD4<Float>(q), toByteOffset: i &* 4, as: SIMD4<Float>.self)
+            i &+= 4
+        }
+        while i < n {
+            if k[i] > 0 { o[i] = Float(s[i] / k[i]) }
+            i &+= 1
+        }
     }
 }
