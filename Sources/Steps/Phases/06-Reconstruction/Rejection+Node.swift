@@ -105,7 +105,7 @@ public struct RejectionStep: PipelineStep {
             let p = try ctx.params(RejectionParams.self)
             var frames: [RejectionFrame] = []
             for (index, name) in files {
-                let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(index))
+                let m = try Artifacts.readJSON(FrameNormalization.self, ctx, NodeName.measure(index))
                 frames.append(RejectionFrame(name: name, index: index, source: .file(try ctx.input(NodeName.register(index))),
                                              backgrounds: m.channels.map(\.background), noise: m.channels.map(\.noise)))
             }

@@ -25,9 +25,9 @@ public struct ClassicalStackStep: PipelineStep {
         let files = builder.frames.frames.map { ($0.index, $0.name) }  // for messages only
         builder.add(Node(name: NodeName.classicalStack, kind: "stack.classical", version: ClassicalStack.version,
                  params: ClassicalStackParams(frames: builder.frames), inputs: inputs, outputs: ["image"], group: "stack") { ctx in
-            var list: [(path: String, measurement: FrameMeasurement, name: String)] = []
+            var list: [(path: String, measurement: FrameNormalization, name: String)] = []
             for (index, name) in files {
-                let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(index))
+                let m = try Artifacts.readJSON(FrameNormalization.self, ctx, NodeName.measure(index))
                 list.append((try ctx.input(NodeName.register(index)), m, name))
             }
             let masks = try RejectionMasks.read(path: try ctx.input("masks"), node: ctx.name)
@@ -46,9 +46,9 @@ public struct ClassicalStackStep: PipelineStep {
         ivInputs["metrics"] = .node(NodeName.metrics, output: "metrics")
         builder.add(Node(name: NodeName.inverseVarianceStack, kind: "stack.inverse_variance", version: ClassicalStack.version,
                  params: ClassicalStackParams(frames: builder.frames), inputs: ivInputs, outputs: ["image"], group: "stack") { ctx in
-            var list: [(path: String, measurement: FrameMeasurement, name: String)] = []
+            var list: [(path: String, measurement: FrameNormalization, name: String)] = []
             for (index, name) in files {
-                let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(index))
+                let m = try Artifacts.readJSON(FrameNormalization.self, ctx, NodeName.measure(index))
                 list.append((try ctx.input(NodeName.register(index)), m, name))
             }
             let table = try Artifacts.readJSON(FrameMetricsTable.self, ctx, "metrics")

@@ -42,7 +42,7 @@ public enum ClassicalStack {
     /// Streams in row bands (`StreamingMean`), Double accumulation, deterministic. Throws
     /// `StepError.badArtifact` when a measurement has a different channel count than its frame or a
     /// background <= 0, or a frame is unreadable.
-    public static func mean(frames: [(path: String, measurement: FrameMeasurement, name: String)],
+    public static func mean(frames: [(path: String, measurement: FrameNormalization, name: String)],
                             masks: RejectionMasks? = nil, weights: [Double]? = nil,
                             node: String = NodeName.classicalStack) throws -> Image {
         guard let first = frames.first else { throw StepError.badArtifact(node: node, message: "no registered frame to stack") }

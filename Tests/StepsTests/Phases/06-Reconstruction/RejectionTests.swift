@@ -86,14 +86,13 @@ struct RejectionTests {
     func classicalWithoutTrail() throws {
         let images = Self.series()
         let dir = try TemporaryDirectory()
-        var list: [(path: String, measurement: FrameMeasurement, name: String)] = []
+        var list: [(path: String, measurement: FrameNormalization, name: String)] = []
         let frames = Self.frames(images)
         for (i, im) in images.enumerated() {
             let path = dir.path + "/f\(i).fits"
             try FITS.write(im, to: path, as: .float32)
-            let m = FrameMeasurement(width: Self.w, height: Self.h,
-                                     channels: [ChannelMeasurement(background: frames[i].backgrounds[0], noise: frames[i].noise[0], gradient: 0)],
-                                     coverage: 1, starCount: 0, fwhm: nil, stars: [])
+            let m = FrameNormalization(channels: [ChannelMeasurement(background: frames[i].backgrounds[0],
+                                                                     noise: frames[i].noise[0], gradient: 0)])
             list.append((path, m, "f\(i)"))
         }
         let r = try Rejection.run(frames: frames, width: Self.w, height: Self.h, channels: 1, options: Self.options, threads: 2)

@@ -54,7 +54,7 @@ struct ClassicalStackTests {
         var rng = TestRNG(seed: 7)
         let w = 9, h = 7, count = 4
         var frames: [Image] = [], bgs: [[Double]] = []
-        var list: [(path: String, measurement: FrameMeasurement, name: String)] = []
+        var list: [(path: String, measurement: FrameNormalization, name: String)] = []
         for k in 0..<count {
             let levels: [Float] = (0..<channels).map { Float(100 + 40 * k + 10 * $0) }
             let img = Self.frame(width: w, height: h, channels: channels, index: k, levels: levels, rng: &rng)
@@ -62,7 +62,7 @@ struct ClassicalStackTests {
             try FITS.write(img, to: path)
             let b = levels.map { Double($0) * 0.97 }
             frames.append(img); bgs.append(b)
-            list.append((path, Self.measurement(b, width: w, height: h), "frame_\(k).fits"))
+            list.append((path, Self.measurement(b, width: w, height: h).normalization, "frame_\(k).fits"))
         }
         let image = try ClassicalStack.mean(frames: list)
         let want = Self.expected(frames, bgs)
@@ -88,11 +88,11 @@ struct ClassicalStackTests {
         var a = Image(width: 4, height: 3, fill: 2), b = Image(width: 4, height: 3, fill: 6)
         a.pixels[5] = .nan; b.pixels[5] = .nan
         try FITS.write(a, to: dir.file("a.fit")); try FITS.write(b, to: dir.file("b.fit"))
-        let m = Self.measurement([2], width: 4, height: 3)
+        let m = Self.measurement([2], width: 4, height: 3).normalization
         let img = try ClassicalStack.mean(frames: [(dir.file("a.fit"), m, "a"), (dir.file("b.fit"), m, "b")])
         #expect(img.pixels[5].isNaN)
         #expect(img.pixels[0] == 2)  // (2/2 + 6/2) / 2
-        let rgb = Self.measurement([2, 2, 2], width: 4, height: 3)
+        let rgb = Self.measurement([2, 2, 2], width: 4, height: 3).normalization
         #expect(throws: StepError.self) { try ClassicalStack.mean(frames: [(dir.file("a.fit"), rgb, "a")]) }
     }
 

@@ -31,7 +31,7 @@ struct ValidationPipelineTests {
                 guard !members.isEmpty else { return try ctx.writeOutput("frame", Data()) }
                 let list = try members.map { i in
                     (path: try ctx.input(NodeName.frame("register", i)),
-                     measurement: try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.frame("measure", i)), name: "\(i)")
+                     measurement: try Artifacts.readJSON(FrameNormalization.self, ctx, NodeName.frame("measure", i)), name: "\(i)")
                 }
                 try Artifacts.writeImage(try ClassicalStack.mean(frames: list, node: ctx.name), ctx, "frame")
             })
