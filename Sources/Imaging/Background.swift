@@ -37,42 +37,109 @@ extension Statistics {
     public static func starMask(_ image: Image, plane: Int = 0, kappa: Float = 3, dilate: Int = 3,
                                 sampleLimit: Int = 1 << 20) -> [Bool] {
         precondition(plane >= 0 && plane < image.channels, "plane out of range")
-        let w = image.width, h = image.height, n = w * h
+        let n = image.planeSize
+        return image.pixels.withUnsafeBufferPointer { all in
+            starMaskCounted(UnsafeBufferPointer(rebasing: all[(plane * n)..<((plane + 1) * n)]), width: image.width,
+                            height: image.height, kappa: kappa, dilate: dilate, sampleLimit: sampleLimit).mask
+        }
+    }
+
+    /// `starMask` of a `width x height` plane, and how many of its entries are true (nil when nothing
+    /// was thresholded because the clipping sample holds no finite value: the mask is then all false).
+    ///
+    /// The threshold scan runs eight pixels at a time (seed = non-finite, or above the threshold, the
+    /// scalar test's complement lane by lane); only a vector holding a seed is looked at pixel by
+    /// pixel. A run of adjacent finite seeds in a row marks, on each disk row, the one interval that
+    /// is the union of the seeds' disk rows (all seeds of a row share the half-widths): the same
+    /// marked set as one disk per seed.
+    static func starMaskCounted(_ px: UnsafeBufferPointer<Float>, width w: Int, height h: Int, kappa: Float,
+                                dilate: Int, sampleLimit: Int) -> (mask: [Bool], marked: Int?) {
+        let n = w * h
+        precondition(px.count == n)
         var mask = [Bool](repeating: false, count: n)
-        image.pixels.withUnsafeBufferPointer { all in
-            let px = UnsafeBufferPointer(rebasing: all[(plane * n)..<((plane + 1) * n)])
-            let stride = max(1, n / max(1, sampleLimit))
-            var sample = [Float]()
-            sample.reserveCapacity(n / stride + 1)
-            var i = 0
-            while i < n { if px[i].isFinite { sample.append(px[i]) }; i += stride }
-            guard let stats = sample.withUnsafeMutableBufferPointer({ sigmaClip($0, kappa: 3, iterations: 5) }) else {
-                return  // nothing finite: caller sees an all-false mask and no usable pixels
-            }
-            let threshold = Float(stats.median + Double(kappa) * stats.sigma)
-            // disk spans: for each dy, the half-width of the disk row
-            let r = max(0, dilate)
-            let spans = (0...r).map { dy in Int((Double(r * r - dy * dy)).squareRoot().rounded(.down)) }
-            mask.withUnsafeMutableBufferPointer { m in
-                for y in 0..<h {
-                    let row = UnsafeBufferPointer(rebasing: px[(y * w)..<((y + 1) * w)])
-                    for x in 0..<w {
-                        let v = row[x]
-                        if v.isFinite && !(v > threshold) { continue }
-                        if r == 0 || !v.isFinite { m[y * w + x] = true; continue }
-                        for dy in -r...r {
-                            let yy = y + dy
-                            if yy < 0 || yy >= h { continue }
-                            let half = spans[abs(dy)]
-                            let x0 = max(0, x - half), x1 = min(w - 1, x + half)
-                            let base = yy * w
-                            for xx in x0...x1 { m[base + xx] = true }
-                        }
-                    }
+        guard n > 0, let base = px.baseAddress else { return (mask, nil) }
+        let stride = max(1, n / max(1, sampleLimit))
+        var sample = [Float](unsafeUninitializedCapacity: n / stride + 1) { dst, filled in
+            var m = 0, i = 0
+            while i < n { let v = px[i]; dst[m] = v; m &+= v.isFinite ? 1 : 0; i += stride }
+            filled = m
+        }
+        guard let stats = sample.withUnsafeMutableBufferPointer({ sigmaClip($0, kappa: 3, iterations: 5) }) else {
+            return (mask, nil)  // nothing finite: caller sees an all-false mask and no usable pixels
+        }
+        let threshold = Float(stats.median + Double(kappa) * stats.sigma)
+        // disk spans: for each dy, the half-width of the disk row
+        let r = max(0, dilate)
+        let spans = (0...r).map { dy in Int((Double(r * r - dy * dy)).squareRoot().rounded(.down)) }
+        mask.withUnsafeMutableBufferPointer { mb in
+            let m = mb.baseAddress!
+            /// Marks the disk rows of the finite seeds `x0 ... x1` of row `y`.
+            @inline(__always) func markRun(_ y: Int, _ x0: Int, _ x1: Int) {
+                for dy in -r...r {
+                    let yy = y + dy
+                    if yy < 0 || yy >= h { continue }
+                    let half = spans[abs(dy)]
+                    let a = max(0, x0 - half), b = min(w - 1, x1 + half)
+                    (m + yy * w + a).update(repeating: true, count: b - a + 1)
                 }
             }
+            let thresholdV = SIMD8<Float>(repeating: threshold)
+            let magnitude = SIMD8<UInt32>(repeating: 0x7fff_ffff), infBits = SIMD8<UInt32>(repeating: 0x7f80_0000)
+            for y in 0..<h {
+                let row = base + y * w
+                var runStart = -1, runEnd = -2  // the pending run of finite seeds
+                @inline(__always) func seed(_ x: Int, _ v: Float) {
+                    if !v.isFinite { m[y * w + x] = true; return }
+                    if r == 0 { m[y * w + x] = true; return }
+                    if x == runEnd + 1 { runEnd = x; return }
+                    if runStart >= 0 { markRun(y, runStart, runEnd) }
+                    runStart = x; runEnd = x
+                }
+                var x = 0
+                while x + 8 <= w {
+                    let v = UnsafeRawPointer(row + x).loadUnaligned(as: SIMD8<Float>.self)
+                    let nonFinite = (unsafeBitCast(v, to: SIMD8<UInt32>.self) & magnitude) .>= infBits
+                    let s = nonFinite .| (v .> thresholdV)
+                    if any(s) {
+                        if all(nonFinite) {
+                            (m + y * w + x).update(repeating: true, count: 8)
+                        } else {
+                            for lane in 0..<8 where s[lane] { seed(x + lane, v[lane]) }
+                        }
+                    }
+                    x += 8
+                }
+                while x < w {
+                    let v = row[x]
+                    if !(v.isFinite && !(v > threshold)) { seed(x, v) }
+                    x += 1
+                }
+                if runStart >= 0 { markRun(y, runStart, runEnd) }
+            }
         }
-        return mask
+        return (mask, trueCount(mask))
+    }
+
+    /// Number of true entries of `mask` (a `Bool` is stored as the byte 0 or 1).
+    static func trueCount(_ mask: [Bool]) -> Int {
+        mask.withUnsafeBytes { raw in
+            let n = raw.count
+            // Bytes are added lane-wise in a UInt64 (each byte is 0 or 1, so 255 words cannot carry
+            // between bytes), then folded: no population-count instruction needed.
+            var count = 0, i = 0
+            while i + 8 <= n {
+                var acc: UInt64 = 0
+                let end = min(n - 7, i + 8 * 255)
+                while i < end {
+                    acc &+= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    i += 8
+                }
+                let pairs = (acc & 0x00ff_00ff_00ff_00ff) &+ ((acc >> 8) & 0x00ff_00ff_00ff_00ff)
+                count &+= Int((pairs &* 0x0001_0001_0001_0001) >> 48)
+            }
+            while i < n { count &+= Int(raw[i]); i += 1 }
+            return count
+        }
     }
 
     /// Global background of plane `plane` (METHOD phase 2/3: B_f and sigma_f).
@@ -107,22 +174,37 @@ extension Statistics {
             let px = UnsafeBufferPointer(rebasing: all[(plane * n)..<((plane + 1) * n)])
             if mode == .background {
                 let stride = max(1, sampleStride)
-                let mask = starMask(image, plane: plane, kappa: kappa, dilate: dilate,
-                                    sampleLimit: stride > 1 ? max(1, min(n / stride, 1 << 16)) : 1 << 20)
+                let (mask, marked) = starMaskCounted(px, width: image.width, height: image.height, kappa: kappa, dilate: dilate,
+                                                     sampleLimit: stride > 1 ? max(1, min(n / stride, 1 << 16)) : 1 << 20)
                 usedMask = mask
-                values.reserveCapacity(n / stride + 1)
+                var usable = 0
                 mask.withUnsafeBufferPointer { m in
-                    if stride == 1 {
-                        for i in 0..<n where !m[i] && px[i].isFinite { values.append(px[i]) }
-                    } else {
-                        var i = 0
-                        while i < n { if !m[i] && px[i].isFinite { values.append(px[i]) }; i += stride }
+                    values = [Float](unsafeUninitializedCapacity: n / stride + 1) { dst, filled in
+                        var k = 0, i = 0
+                        if stride == 1 {
+                            for i in 0..<n {
+                                let v = px[i]
+                                dst[k] = v
+                                k &+= (m[i] ? 0 : 1) & (v.isFinite ? 1 : 0)
+                            }
+                        } else {
+                            while i < n {
+                                let v = px[i]
+                                dst[k] = v
+                                k &+= (m[i] ? 0 : 1) & (v.isFinite ? 1 : 0)
+                                i += stride
+                            }
+                        }
+                        filled = k
                     }
-                }
-                var usable = values.count
-                if stride > 1 {
-                    usable = 0
-                    mask.withUnsafeBufferPointer { m in for i in 0..<n where !m[i] && px[i].isFinite { usable += 1 } }
+                    if stride == 1 {
+                        usable = values.count
+                    } else if let marked {
+                        // Every non-finite pixel is marked: the unmasked pixels are the usable ones.
+                        usable = n - marked
+                    } else {
+                        for i in 0..<n where !m[i] && px[i].isFinite { usable += 1 }
+                    }
                 }
                 if usable * 100 >= n {
                     maskedFraction = Double(n - usable) / Double(n)

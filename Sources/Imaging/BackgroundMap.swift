@@ -112,40 +112,67 @@ public struct BackgroundMap: Sendable, Equatable {
     /// those rows of `render()`).
     public func rows(from y0: Int, count: Int) -> [Float] {
         precondition(y0 >= 0 && count >= 0 && y0 + count <= height)
-        var out = [Float](repeating: 0, count: width * count)
+        guard width * count > 0 else { return [] }
+        return [Float](unsafeUninitializedCapacity: width * count) { dst, filled in
+            forEachRow(from: y0, count: count) { y, t, b, fy in
+                let row = dst.baseAddress! + (y - y0) * width
+                for x in 0..<width { row[x] = Float(t[x] + fy * (b[x] - t[x])) }
+            }
+            filled = width * count
+        }
+    }
+
+    /// `plane[i] - render().pixels[i]` for every pixel of a `width x height` plane, into `out`, without
+    /// materializing the rendered plane: the same background values (same arithmetic, lane by lane),
+    /// the same Float subtraction.
+    func subtract(from plane: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        forEachRow(from: 0, count: height) { y, t, b, fy in
+            let src = plane + y * width, dst = out + y * width
+            let f = SIMD4<Double>(repeating: fy)
+            var x = 0
+            while x + 4 <= width {
+                let tv = UnsafeRawPointer(t + x).loadUnaligned(as: SIMD4<Double>.self)
+                let bv = UnsafeRawPointer(b + x).loadUnaligned(as: SIMD4<Double>.self)
+                let bg = SIMD4<Float>(tv + f * (bv - tv))  // lane by lane the scalar expression
+                let v = UnsafeRawPointer(src + x).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(dst + x).storeBytes(of: v - bg, as: SIMD4<Float>.self)
+                x += 4
+            }
+            while x < width { dst[x] = src[x] - Float(t[x] + fy * (b[x] - t[x])); x += 1 }
+        }
+    }
+
+    /// Calls `body(y, top, bottom, fy)` for each row y in `[y0, y0 + count)`, in order: the row's
+    /// background is `Float(top[x] + fy * (bottom[x] - top[x]))`. The horizontal interpolation along
+    /// box rows iy and iy + 1 depends on the box row only, not on the pixel row: computed once per box
+    /// row, each pixel then costs one lerp (same arithmetic, same values as `value(x:y:)`).
+    private func forEachRow(from y0: Int, count: Int,
+                            _ body: (Int, UnsafePointer<Double>, UnsafePointer<Double>, Double) -> Void) {
         let cols = (0..<width).map { locate(Double($0), count: columns, length: width) }
-        let rowsAt = (y0..<(y0 + count)).map { locate(Double($0), count: rows, length: height) }
-        // The horizontal interpolation along box rows iy and iy + 1 depends on the box row only, not on
-        // the pixel row: computed once per box row, each pixel then costs one lerp (same arithmetic,
-        // same values as `value(x:y:)`).
         var top = [Double](repeating: 0, count: width), bottom = top
         var cached = -1
         values.withUnsafeBufferPointer { v in
-            out.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<count {
-                    let (iy, fy) = rowsAt[y]
-                    if iy != cached {
-                        cached = iy
-                        let iy1 = min(iy + 1, rows - 1)
-                        let r0 = iy * columns, r1 = iy1 * columns
-                        for x in 0..<width {
-                            let (ix, fx) = cols[x]
-                            let ix1 = min(ix + 1, columns - 1)
-                            let v00 = Double(v[r0 + ix]), v10 = Double(v[r0 + ix1])
-                            let v01 = Double(v[r1 + ix]), v11 = Double(v[r1 + ix1])
-                            top[x] = v00 + fx * (v10 - v00)
-                            bottom[x] = v01 + fx * (v11 - v01)
+            top.withUnsafeMutableBufferPointer { t in
+                bottom.withUnsafeMutableBufferPointer { b in
+                    for y in y0..<(y0 + count) {
+                        let (iy, fy) = locate(Double(y), count: rows, length: height)
+                        if iy != cached {
+                            cached = iy
+                            let iy1 = min(iy + 1, rows - 1)
+                            let r0 = iy * columns, r1 = iy1 * columns
+                            for x in 0..<width {
+                                let (ix, fx) = cols[x]
+                                let ix1 = min(ix + 1, columns - 1)
+                                let v00 = Double(v[r0 + ix]), v10 = Double(v[r0 + ix1])
+                                let v01 = Double(v[r1 + ix]), v11 = Double(v[r1 + ix1])
+                                t[x] = v00 + fx * (v10 - v00)
+                                b[x] = v01 + fx * (v11 - v01)
+                            }
                         }
-                    }
-                    top.withUnsafeBufferPointer { t in
-                        bottom.withUnsafeBufferPointer { b in
-                            let row = y * width
-                            for x in 0..<width { dst[row + x] = Float(t[x] + fy * (b[x] - t[x])) }
-                        }
+                        body(y, UnsafePointer(t.baseAddress!), UnsafePointer(b.baseAddress!), fy)
                     }
                 }
             }
         }
-        return out
     }
 }

@@ -130,15 +130,19 @@ public enum Cosmetic {
     /// Robust pixel noise of one plane: 1.4826 MAD of same-colour horizontal differences / sqrt 2, on
     /// every 4th row (plenty of samples, and NaN differences skipped).
     static func noise(_ p: UnsafeBufferPointer<Float>, width w: Int, height h: Int, step: Int) -> Float {
-        var diffs: [Float] = []
-        diffs.reserveCapacity((h / 4 + 1) * w)
-        var y = 0
-        while y < h {
-            for x in 0..<(w - step) {
-                let d = p[y * w + x + step] - p[y * w + x]
-                if d.isFinite { diffs.append(d) }
+        // The finite differences in order, each written and kept (the end advanced) without a branch.
+        let diffs = [Float](unsafeUninitializedCapacity: (h / 4 + 1) * w) { dst, filled in
+            var k = 0, y = 0
+            while y < h {
+                let row = p.baseAddress! + y * w
+                for x in 0..<max(0, w - step) {
+                    let d = row[x + step] - row[x]
+                    dst[k] = d
+                    k &+= d.isFinite ? 1 : 0
+                }
+                y += 4
             }
-            y += 4
+            filled = k
         }
         guard let mad = Statistics.mad(diffs) else { return 0 }
         return 1.4826 * mad / Float(2).squareRoot()

@@ -53,11 +53,28 @@ public enum Kernels {
                                           width: Int? = nil, height: Int? = nil) -> Double? {
         let (w, h) = region(image, plane: plane, x0: x0, y0: y0, width: width, height: height)
         guard w >= 3, h >= 3 else { return nil }
+        // Each row's energies vectorized (`energyRow`: the scalar expression lane by lane, non-finite
+        // where the pixel is skipped), then added to the Double sum one by one in reading order.
         var sum = 0.0
         var m = 0
-        forEachEnergy(image, plane: plane, x0: x0, y0: y0, w: w, h: h) { e in
-            sum += e
-            m += 1
+        let stride = image.width
+        var row = [Double](repeating: .nan, count: w)
+        row.withUnsafeMutableBufferPointer { buffer in
+            let e = buffer.baseAddress!
+            image.pixels.withUnsafeBufferPointer { all in
+                let base = all.baseAddress! + plane * image.planeSize + x0
+                for y in (y0 + 1)..<(y0 + h - 1) {
+                    energyRow(up: base + (y - 1) * stride, mid: base + y * stride, down: base + (y + 1) * stride,
+                              width: w, into: e)
+                    var s = sum, c = m
+                    for x in 1..<(w - 1) {
+                        let v = e[x]
+                        if v < .infinity { s += v; c &+= 1 }
+                    }
+                    sum = s
+                    m = c
+                }
+            }
         }
         return m > 0 ? sum / Double(m) : nil
     }

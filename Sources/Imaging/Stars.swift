@@ -28,7 +28,7 @@ public func detectStars(in image: Image, channel: Int = 0,
     // Sky level (constant or per pixel) and noise.
     var level: Float = 0
     var noise: Float = 0
-    var mapPlane: [Float]? = nil
+    var map: BackgroundMap? = nil
     switch options.background {
     case .constant(let l, let n):
         level = l; noise = n
@@ -36,28 +36,29 @@ public func detectStars(in image: Image, channel: Int = 0,
         guard let est = Statistics.background(image, plane: channel) else { return [] }
         level = est.level; noise = est.noise
     case .map(let mesh):
-        guard let map = BackgroundMap.estimate(image, plane: channel, mesh: max(8, mesh),
-                                               sampleStride: max(1, options.backgroundSampleStride ?? 1)) else { return [] }
-        mapPlane = map.render().pixels
+        guard let m = BackgroundMap.estimate(image, plane: channel, mesh: max(8, mesh),
+                                             sampleStride: max(1, options.backgroundSampleStride ?? 1)) else { return [] }
+        map = m
     }
     let r = max(1, options.localMaximumRadius)
     let margin = max(options.edgeMargin, r, 1)
     guard w > 2 * margin, h > 2 * margin else { return [] }
 
-    // Background-subtracted copy of the plane (one pass; the raw plane stays for saturation and fit).
-    var residual = [Float](repeating: 0, count: w * h)
-    image.pixels.withUnsafeBufferPointer { all in
-        residual.withUnsafeMutableBufferPointer { res in
-            let base = channel * w * h
-            if let mp = mapPlane {
-                mp.withUnsafeBufferPointer { m in for i in 0..<(w * h) { res[i] = all[base + i] - m[i] } }
+    // Background-subtracted copy of the plane (one pass; the raw plane stays for saturation and fit;
+    // a map is interpolated row by row on the fly, never rendered as a plane).
+    let residual = image.pixels.withUnsafeBufferPointer { all in
+        [Float](unsafeUninitializedCapacity: w * h) { res, filled in
+            let src = all.baseAddress! + channel * w * h
+            if let map {
+                map.subtract(from: src, into: res.baseAddress!)
             } else {
-                for i in 0..<(w * h) { res[i] = all[base + i] - level }
+                for i in 0..<(w * h) { res[i] = src[i] - level }
             }
+            filled = w * h
         }
     }
 
-    if mapPlane != nil {
+    if map != nil {
         // Noise of the flattened plane: a gradient must not inflate it.
         // (on planes of >= 2^18 px a 1-in-4 subsample: the noise of >= 6.5 * 10^4 sky pixels is as
         // exact as that of all of them)

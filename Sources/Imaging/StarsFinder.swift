@@ -29,11 +29,14 @@ struct StarFinder {
         let w = width, sub = residual
         var out: [Candidate] = []
         let hotRatio = Float(options.hotPixelRatio)
+        let thresholdV = SIMD8<Float>(repeating: threshold)
+        let base = sub.baseAddress!
         for y in margin..<(height - margin) {
             let row = y * w
-            for x in margin..<(w - margin) {
+            /// The scalar test of pixel x (reading order within the row).
+            @inline(__always) func visit(_ x: Int) {
                 let v = sub[row + x]
-                guard v > threshold else { continue }
+                guard v > threshold else { return }
                 var isMax = true
                 scan: for yy in (y - r)...(y + r) {
                     let rr = yy * w
@@ -45,15 +48,25 @@ struct StarFinder {
                         if earlier ? (u >= v) : (u > v) { isMax = false; break scan }
                     }
                 }
-                guard isMax else { continue }
+                guard isMax else { return }
                 if hotRatio > 0 {
                     // A single-pixel spike: all four orthogonal neighbours far below the peak.
                     let limit = hotRatio * v
                     if !(sub[row + x - 1] >= limit) && !(sub[row + x + 1] >= limit)
-                        && !(sub[row - w + x] >= limit) && !(sub[row + w + x] >= limit) { continue }
+                        && !(sub[row - w + x] >= limit) && !(sub[row + w + x] >= limit) { return }
                 }
                 out.append(Candidate(x: x, y: y, value: v, raw: plane[row + x]))
             }
+            // Eight pixels at a time: only a vector with a pixel above the threshold is looked at.
+            var x = margin
+            let end = w - margin
+            while x + 8 <= end {
+                let v = UnsafeRawPointer(base + row + x).loadUnaligned(as: SIMD8<Float>.self)
+                let above = v .> thresholdV
+                if any(above) { for lane in 0..<8 where above[lane] { visit(x + lane) } }
+                x += 8
+            }
+            while x < end { visit(x); x += 1 }
         }
         return out
     }

@@ -152,26 +152,34 @@ public enum Measure {
     /// `rowStride` > 1 uses every `rowStride`-th row only (a fixed subsample).
     public static func pixelNoise(_ image: Image, plane: Int, mask: [Bool]? = nil, rowStride: Int = 1) -> Double? {
         let w = image.width, h = image.height, n = image.planeSize
-        var diffs = [Float]()
-        diffs.reserveCapacity(n / max(1, rowStride) + w)
-        image.pixels.withUnsafeBufferPointer { all in
-            let px = UnsafeBufferPointer(rebasing: all[(plane * n)..<((plane + 1) * n)])
-            for y in stride(from: 0, to: h, by: max(1, rowStride)) {
-                let row = UnsafeBufferPointer(rebasing: px[(y * w)..<((y + 1) * w)])
-                if let mask {
-                    mask.withUnsafeBufferPointer { mk in
-                        let mrow = UnsafeBufferPointer(rebasing: mk[(y * w)..<((y + 1) * w)])
-                        for x in 1..<max(1, w) where !mrow[x] && !mrow[x - 1] {
+        let step = max(1, rowStride)
+        // The finite differences of the pairs outside the mask, row by row, left to right: each one
+        // is written, and kept (the end advanced) when it qualifies, without a branch.
+        let diffs = image.pixels.withUnsafeBufferPointer { all in
+            [Float](unsafeUninitializedCapacity: n / step + w + 1) { dst, filled in
+                var k = 0
+                guard w > 1, let base = all.baseAddress else { filled = 0; return }
+                let px = base + plane * n
+                for y in stride(from: 0, to: h, by: step) {
+                    let row = px + y * w
+                    if let mask {
+                        mask.withUnsafeBufferPointer { mk in
+                            let mrow = mk.baseAddress! + y * w
+                            for x in 1..<w {
+                                let d = row[x] - row[x - 1]
+                                dst[k] = d
+                                k &+= (d.isFinite ? 1 : 0) & (mrow[x] ? 0 : 1) & (mrow[x - 1] ? 0 : 1)
+                            }
+                        }
+                    } else {
+                        for x in 1..<w {
                             let d = row[x] - row[x - 1]
-                            if d.isFinite { diffs.append(d) }
+                            dst[k] = d
+                            k &+= d.isFinite ? 1 : 0
                         }
                     }
-                } else {
-                    for x in 1..<max(1, w) {
-                        let d = row[x] - row[x - 1]
-                        if d.isFinite { diffs.append(d) }
-                    }
                 }
+                filled = k
             }
         }
         return Statistics.mad(diffs).map { Statistics.madToSigma * Double($0) / 2.0.squareRoot() }
@@ -199,8 +207,23 @@ public enum Measure {
     /// Fraction of finite pixels of a mono image.
     public static func coverage(_ image: Image) -> Double {
         guard image.planeSize > 0 else { return 0 }
-        var finite = 0
-        image.pixels.withUnsafeBufferPointer { px in for v in px where v.isFinite { finite += 1 } }
+        // Finite: exponent bits not all ones; eight lanes at a time.
+        let finite = image.pixels.withUnsafeBufferPointer { px -> Int in
+            let count = px.count
+            guard let base = px.baseAddress else { return 0 }
+            let raw = UnsafeRawPointer(base)
+            var acc = SIMD8<Int32>()
+            let magnitude = SIMD8<UInt32>(repeating: 0x7fff_ffff), infBits = SIMD8<UInt32>(repeating: 0x7f80_0000)
+            var i = 0
+            while i + 8 <= count {
+                let bits = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<UInt32>.self)
+                acc &-= unsafeBitCast((bits & magnitude) .< infBits, to: SIMD8<Int32>.self)
+                i += 8
+            }
+            var f = Int(acc.wrappedSum())
+            while i < count { f += base[i].isFinite ? 1 : 0; i += 1 }
+            return f
+        }
         return Double(finite) / Double(image.planeSize)
     }
 
