@@ -105,7 +105,7 @@ public struct RejectionStep: PipelineStep {
             let p = try ctx.params(RejectionParams.self)
             var frames: [RejectionFrame] = []
             for (index, name) in files {
-                let m = try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(index))
+                let m = try Artifacts.readJSON(MeasuredLevels.self, ctx, NodeName.measure(index))
                 frames.append(RejectionFrame(name: name, index: index, source: .file(try ctx.input(NodeName.register(index))),
                                              backgrounds: m.channels.map(\.background), noise: m.channels.map(\.noise)))
             }
@@ -140,4 +140,14 @@ public struct RejectionStep: PipelineStep {
         })
         builder.materialize(NodeName.reject, "map", at: "rejection_map.fit")
     }
+}
+
+/// The part of a `measure` artifact (`FrameMeasurement`) that `reject` reads: each channel's B_f and
+/// sigma_f. Decoding only these keys skips the star list, most of the artifact.
+struct MeasuredLevels: Decodable {
+    struct Channel: Decodable {
+        var background: Double
+        var noise: Double
+    }
+    var channels: [Channel]
 }

@@ -73,6 +73,7 @@ public enum Rejection {
                                             + "\(f.noise.count) noise values for \(channels) planes")
         }
         let meshes = try backgrounds(frames, width: width, height: height, channels: channels, threads: threads, node: node)
+            .map { $0.map(BackgroundRows.init) }
         let perRow = max(1, frames.count * width * channels * 4)
         let chunkRows = max(1, min(height, budgetBytes / perRow))
         let plane = width * height
@@ -105,7 +106,7 @@ public enum Rejection {
     /// Pass 2's reads: rows `[y0, y0 + rows)` of every frame, background removed and divided by B_f, into
     /// `cube` (frame f's plane c at `(c * frames + f) * count`), `threads` frames at a time (fixed
     /// assignment; every frame writes only its own slices, so the cube does not depend on `threads`).
-    static func fill(_ cube: inout PixelRejection.Cube, _ frames: [RejectionFrame], meshes: [[BackgroundMap]], y0: Int,
+    static func fill(_ cube: inout PixelRejection.Cube, _ frames: [RejectionFrame], meshes: [[BackgroundRows]], y0: Int,
                      rows: Int, width: Int, channels: Int, threads: Int, node: String) throws {
         struct Target: @unchecked Sendable { let base: UnsafeMutablePointer<Float> }
         final class Errors: @unchecked Sendable {
@@ -122,7 +123,7 @@ public enum Rejection {
                     let frame = frames[fi]
                     do {
                         let image: Image
-                        do { image = try frame.source.rows(y0, rows) } catch {
+                        do { image = try readRows(frame, y0, rows) } catch {
                             throw StepError.unreadable(file: frame.name, message: "registered frame rows \(y0)..<\(y0 + rows): \(error)")
                         }
                         guard image.width == width, image.channels == channels else {
@@ -130,14 +131,10 @@ public enum Rejection {
                                                             + "\(image.channels) planes, expected \(width) px and \(channels) planes")
                         }
                         for c in 0..<channels {
-                            let bg = meshes[fi][c].rows(from: y0, count: rows)
                             let inv = Float(1 / frame.backgrounds[c])
                             let dst = target.base + c * stack + fi * count
                             image.pixels.withUnsafeBufferPointer { src in
-                                bg.withUnsafeBufferPointer { b in
-                                    let s = c * count
-                                    for i in 0..<count { dst[i] = (src[s + i] - b[i]) * inv }
-                                }
+                                meshes[fi][c].subtract(from: src.baseAddress! + c * count, into: dst, y0: y0, count: rows, scale: inv)
                             }
                         }
                     } catch {
@@ -164,7 +161,7 @@ public enum Rejection {
                 let frame = frames[fi]
                 do {
                     let image: Image
-                    do { image = try frame.source.rows(0, height) } catch {
+                    do { image = try readRows(frame, 0, height) } catch {
                         throw StepError.unreadable(file: frame.name, message: "registered frame: \(error)")
                     }
                     guard image.width == width, image.height == height, image.channels == channels else {
