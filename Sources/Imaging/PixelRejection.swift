@@ -115,7 +115,7 @@ public enum PixelRejection {
     ///   previous round's centre and spread; counted 4 values at a time, moved and widened on a miss);
     /// - a round in which every residual is within [-kappaLow, kappaHigh] ends the pixel without computing
     ///   the spread, since s >= 1 could reject none of them (on noise ~70 % of the pixels at 120 frames);
-    /// - the winsorized spread is iterated with 8-lane sums (`winsorizedFast`), whose rounding differs from
+    /// - the winsorized spread is iterated with 4 partial sums (`winsorizedFast`), whose rounding differs from
     ///   the sequential sum by far less than its margin; a round in which that could matter (a convergence
     ///   test or a residual within 1e-9 of its threshold) takes the sequential `winsorized` instead.
     static func clipRange(_ v: UnsafeBufferPointer<Float>, frames: Int, count: Int, range: Range<Int>,
@@ -318,7 +318,7 @@ public enum PixelRejection {
         return (belowOuter + aboveOuter, belowOuter != belowInner || aboveOuter != aboveInner)
     }
 
-    /// `winsorized` with the sum of squares in 8 lanes (a different rounding than the sequential sum, by at
+    /// `winsorized` with the sum of squares in 4 partial sums (a different rounding than the sequential sum, by at
     /// most ~(n + 3) ulp relative per round, so ~1e-12 after 10 rounds for n <= 10^4). Nil when a convergence
     /// test is within 1e-9 (relative) of deciding the other way, so that the sequential iteration could take
     /// another path; otherwise the result is within ~1e-12 (relative) of `winsorized`'s.

@@ -126,6 +126,23 @@ struct PixelRejectionReferenceTests {
         }
     }
 
+    @Test("a residual exactly on the threshold takes the sequential winsorized spread and is kept")
+    func onThreshold() {
+        // Centre 0, MAD 0: the spread ends below 1, so the thresholds are exactly +-kappa; z = 3 lies on one.
+        var cube = PixelRejection.Cube(frames: 10, count: 2)
+        for f in 0..<10 {
+            cube.values[f * 2] = f == 8 ? 3 : (f == 9 ? 10 : 0)
+            cube.values[f * 2 + 1] = f == 8 ? -3 : (f == 9 ? -10 : 0)
+        }
+        let noise = [Double](repeating: 1, count: 10)
+        for method in PixelRejection.Method.allCases {
+            let options = PixelRejection.Options(method: method, kappaLow: 3, kappaHigh: 3, iterations: 3)
+            let got = PixelRejection.clip(cube, noise: noise, options: options, threads: 1)
+            #expect(got == Self.reference(cube, noise: noise, options: options))
+            #expect(got[9] == [0, 1] && got[8].isEmpty, "\(method): \(got)")
+        }
+    }
+
     @Test("selections: exact order statistics of ties and random values; winsorizedFast near winsorized or nil")
     func selections() {
         var rng = TestRNG(seed: 7)

@@ -45,8 +45,9 @@ public struct RejectionResult: Sendable {
 ///    of each box, bilinear), so frames
 ///    whose sky gradients differ are compared on their residuals; only the small meshes are kept;
 /// 2. the image is cut into chunks of rows such that frames x rows x width x planes x 4 bytes fits the
-///    budget; for each chunk every frame's rows are read (`FITS.readRows`, `threads` frames at a time)
-///    into one cube and clipped (pixels split over `threads` in fixed ranges).
+///    budget; for each chunk every frame's rows are read (`threads` frames at a time; a plain float32 file
+///    through `FITSMappedImage`, anything else through `FITS.readRows`), their background subtracted in the
+///    same loop (`BackgroundRows`), into one cube, which is clipped (pixels split over `threads` in fixed ranges).
 /// Pass 2 reads each frame ceil(height / chunkRows) times; with 1000 frames of 8 Mpx (3264 px wide, mono)
 /// and the 256 MiB default budget, chunks are 19 rows, 129 reads per frame. The masks are sparse lists,
 /// the output is deterministic and independent of `threads`.
