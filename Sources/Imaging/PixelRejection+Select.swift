@@ -104,51 +104,16 @@ extension PixelRejection {
         return (below, above)
     }
 
-    /// Copies the values of `x[0..<n]` within `[lo, hi]` to `scratch` (in order) and returns their count; groups
-    /// of 4 without one cost a compare.
+    /// Copies the values of `x[0..<n]` within `[lo, hi]` to `scratch` (in order) and returns their count.
+    /// Branch-free: whether a value is inside is unpredictable, a mispredicted branch costs more than the
+    /// store.
     @inline(__always)
-    static func inside(_ x: UnsafePointer<Float>, _ n: Int, _ lo: Float, _ hi: Float, _ scratch: UnsafeMutablePointer<Float>) -> Int {
-        let lo4 = SIMD4<Float>(repeating: lo), hi4 = SIMD4<Float>(repeating: hi)
-        var m = 0, k = 0
-        while k &+ 4 <= n {
-            let v = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD4<Float>.self)
-            let keep = (v .>= lo4) .& (v .<= hi4)
-            if any(keep) {
-                for l in k..<(k &+ 4) {
-                    let u = x[l]
-                    scratch[m] = u
-                    m &+= 1 &- ((u < lo ? 1 : 0) | (u > hi ? 1 : 0))
-                }
-            }
-            k &+= 4
-        }
-        while k < n {
+    static func inside<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ n: Int, _ lo: T, _ hi: T, _ scratch: UnsafeMutablePointer<T>) -> Int {
+        var m = 0
+        for k in 0..<n {
             let v = x[k]
             scratch[m] = v
             m &+= 1 &- ((v < lo ? 1 : 0) | (v > hi ? 1 : 0))
-            k &+= 1
-        }
-        return m
-    }
-
-    /// `inside` of Double values.
-    @inline(__always)
-    static func inside(_ x: UnsafePointer<Double>, _ n: Int, _ lo: Double, _ hi: Double, _ scratch: UnsafeMutablePointer<Double>) -> Int {
-        let lo4 = SIMD4<Double>(repeating: lo), hi4 = SIMD4<Double>(repeating: hi)
-        var m = 0, k = 0
-        while k &+ 4 <= n {
-            let v = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD4<Double>.self)
-            let keep = (v .>= lo4) .& (v .<= hi4)
-            if any(keep) {
-                for l in 0..<4 { scratch[m] = v[l]; m &+= keep[l] ? 1 : 0 }
-            }
-            k &+= 4
-        }
-        while k < n {
-            let v = x[k]
-            scratch[m] = v
-            m &+= 1 &- ((v < lo ? 1 : 0) | (v > hi ? 1 : 0))
-            k &+= 1
         }
         return m
     }
@@ -174,7 +139,11 @@ extension PixelRejection {
                     let mid = lo + (hi - lo) / 2
                     guard mid > lo && mid < hi else { break }
                     let (b, a) = countOutside(x, n, mid, mid)
-                    if upper < n - a { hi = mid; above = a } else if b <= lower { lo = mid; below = b } else { break }
+                    // Selects, not branches: which half holds the median is a coin flip.
+                    let lowHalf = upper < n - a, highHalf = !lowHalf && b <= lower
+                    if !lowHalf && !highHalf { break }
+                    hi = lowHalf ? mid : hi; above = lowHalf ? a : above
+                    lo = highHalf ? mid : lo; below = highHalf ? b : below
                 }
                 let m = inside(x, n, lo, hi, scratch)
                 let r = upper - below
@@ -190,7 +159,7 @@ extension PixelRejection {
     /// Halvings of a bracket that holds the median, at most.
     static let narrowings = 3
     /// A bracket is halved while it holds more values than this.
-    static let narrowTo = 20
+    static let narrowTo = 12
 
     /// Median of the `n` >= 1 finite values `x[0..<n]` (not modified), searched inside `[lo, hi]` first
     /// (0 <= lo < hi; moved geometrically on a miss); `scratch` holds n values.
@@ -211,7 +180,11 @@ extension PixelRejection {
                     let mid = lo + (hi - lo) / 2
                     guard mid > lo && mid < hi else { break }
                     let (b, a) = countOutside(x, n, mid, mid)
-                    if upper < n - a { hi = mid; above = a } else if b <= lower { lo = mid; below = b } else { break }
+                    // Selects, not branches: which half holds the median is a coin flip.
+                    let lowHalf = upper < n - a, highHalf = !lowHalf && b <= lower
+                    if !lowHalf && !highHalf { break }
+                    hi = lowHalf ? mid : hi; above = lowHalf ? a : above
+                    lo = highHalf ? mid : lo; below = highHalf ? b : below
                 }
                 let m = inside(x, n, lo, hi, scratch)
                 let r = upper - below
