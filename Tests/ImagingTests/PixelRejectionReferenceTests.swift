@@ -81,6 +81,98 @@ struct PixelRejectionReferenceTests {
             if frames >= 40 { #expect(expected.reduce(0) { $0 + $1.count } > 100) }
         }
     }
+
+    /// Adversarial pixels: ties (quantized values, all equal), NaN and infinities, frames without a noise,
+    /// few frames (3-6, even and odd counts), star pixels whose centre jumps by hundreds of sigma from one
+    /// pixel to the next (every bracket misses), huge outliers, residuals far beyond any bracket.
+    static func adversarial(frames: Int, count: Int, seed: UInt64) -> (PixelRejection.Cube, [Double]) {
+        var rng = TestRNG(seed: seed)
+        var noise = (0..<frames).map { _ in 0.002 + 0.05 * rng.uniform() }
+        if frames > 4 { noise[1] = 0; noise[frames - 1] = .nan }    // frames that never take part
+        var cube = PixelRejection.Cube(frames: frames, count: count)
+        for i in 0..<count {
+            let kind = i % 11
+            let level = kind == 3 ? 500 * rng.uniform() : (kind == 4 ? -300 * rng.uniform() : 0.1)
+            for f in 0..<frames {
+                var v: Double
+                switch kind {
+                case 0: v = 1                                                  // all equal
+                case 1: v = (rng.uniform() * 4).rounded(.down) * 0.01          // few distinct values
+                case 2: v = rng.uniform() < 0.5 ? 0 : 1                        // two values
+                case 5: v = rng.uniform() < 0.3 ? .nan : 0.1 + noise[f % frames].magnitude * rng.normal()
+                case 6: v = f % 3 == 0 ? .infinity : 0.1 + 0.01 * rng.normal()
+                case 7: v = f == 0 ? 1e30 : (f == 2 ? -1e30 : 0.1 + 0.01 * rng.normal())
+                case 8: v = 0.1 + (f % 2 == 0 ? 1 : -1) * 0.0301 * Double(f)  // symmetric, spread out
+                case 9: v = 0.1 + 0.01 * rng.normal() + (rng.uniform() < 0.4 ? 5 * rng.uniform() : 0)
+                default: v = level + (1 + 20 * rng.uniform()) * 0.01 * rng.normal()   // star-like jumps
+                }
+                cube.values[f * count + i] = Float(v)
+            }
+        }
+        return (cube, noise)
+    }
+
+    @Test("identical decisions on adversarial pixels: ties, NaN, infinities, few frames, brackets that miss",
+          arguments: [3, 4, 5, 6, 7, 9, 16, 33, 64, 120])
+    func adversarial(_ frames: Int) {
+        let (cube, noise) = Self.adversarial(frames: frames, count: 2200, seed: UInt64(100 + frames))
+        for method in PixelRejection.Method.allCases {
+            for (kl, kh, it) in [(3.0, 3.0, 3), (1.2, 0.8, 5), (2.5, 2.0, 1)] {
+                let options = PixelRejection.Options(method: method, kappaLow: kl, kappaHigh: kh, iterations: it)
+                let expected = Self.reference(cube, noise: noise, options: options)
+                let got = PixelRejection.clip(cube, noise: noise, options: options, threads: 2)
+                #expect(got == expected, "\(method) \(frames) frames, kappa \(kl)/\(kh), \(it) rounds")
+            }
+        }
+    }
+
+    @Test("a residual exactly on the threshold takes the sequential winsorized spread and is kept")
+    func onThreshold() {
+        // Centre 0, MAD 0: the spread ends below 1, so the thresholds are exactly +-kappa; z = 3 lies on one.
+        var cube = PixelRejection.Cube(frames: 10, count: 2)
+        for f in 0..<10 {
+            cube.values[f * 2] = f == 8 ? 3 : (f == 9 ? 10 : 0)
+            cube.values[f * 2 + 1] = f == 8 ? -3 : (f == 9 ? -10 : 0)
+        }
+        let noise = [Double](repeating: 1, count: 10)
+        for method in PixelRejection.Method.allCases {
+            let options = PixelRejection.Options(method: method, kappaLow: 3, kappaHigh: 3, iterations: 3)
+            let got = PixelRejection.clip(cube, noise: noise, options: options, threads: 1)
+            #expect(got == Self.reference(cube, noise: noise, options: options))
+            #expect(got[9] == [0, 1] && got[8].isEmpty, "\(method): \(got)")
+        }
+    }
+
+    @Test("selections: exact order statistics of ties and random values; winsorizedFast near winsorized or nil")
+    func selections() {
+        var rng = TestRNG(seed: 7)
+        for n in 1...70 {
+            for distinct in [1, 2, 5, 1000] {
+                let values = (0..<n).map { _ in Float(Int(rng.uniform() * Double(distinct))) * 0.25 }
+                let sorted = values.sorted()
+                let expected = n % 2 == 1 ? Double(sorted[n / 2]) : (Double(sorted[n / 2 - 1]) + Double(sorted[n / 2])) / 2
+                var scratch = [Float](repeating: 0, count: n)
+                for guess in [Float(-3), 0, 0.5, Float(sorted[n / 2]), 100] {
+                    let got = values.withUnsafeBufferPointer { x in
+                        scratch.withUnsafeMutableBufferPointer {
+                            PixelRejection.bracketMedian(x.baseAddress!, n, guess: guess, width: 0.1, scratch: $0.baseAddress!)
+                        }
+                    }
+                    #expect(got == expected, "n \(n), \(distinct) distinct, guess \(guess)")
+                }
+                var z = values.map { Double($0) - 3 }
+                let start = 1.0 + 3 * rng.uniform()
+                let exact = z.withUnsafeMutableBufferPointer { PixelRejection.winsorized($0, n, start: start) }
+                var squares = [Double](repeating: 0, count: n)
+                let fastResult = z.withUnsafeBufferPointer { zb in
+                    squares.withUnsafeMutableBufferPointer { PixelRejection.winsorizedFast(zb.baseAddress!, n, start: start, squares: $0.baseAddress!) }
+                }
+                if let fast = fastResult {
+                    #expect(Swift.abs(fast - exact) <= 1e-12 * Swift.max(exact, 1e-300), "n \(n): \(fast) vs \(exact)")
+                }
+            }
+        }
+    }
 }
 
 private extension Double {

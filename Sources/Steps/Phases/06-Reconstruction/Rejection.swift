@@ -45,8 +45,9 @@ public struct RejectionResult: Sendable {
 ///    of each box, bilinear), so frames
 ///    whose sky gradients differ are compared on their residuals; only the small meshes are kept;
 /// 2. the image is cut into chunks of rows such that frames x rows x width x planes x 4 bytes fits the
-///    budget; for each chunk every frame's rows are read (`FITS.readRows`, `threads` frames at a time)
-///    into one cube and clipped (pixels split over `threads` in fixed ranges).
+///    budget; for each chunk every frame's rows are read (`threads` frames at a time; a plain float32 file
+///    through `FITSMappedImage`, anything else through `FITS.readRows`), their background subtracted in the
+///    same loop (`BackgroundRows`), into one cube, which is clipped (pixels split over `threads` in fixed ranges).
 /// Pass 2 reads each frame ceil(height / chunkRows) times; with 1000 frames of 8 Mpx (3264 px wide, mono)
 /// and the 256 MiB default budget, chunks are 19 rows, 129 reads per frame. The masks are sparse lists,
 /// the output is deterministic and independent of `threads`.
@@ -73,6 +74,7 @@ public enum Rejection {
                                             + "\(f.noise.count) noise values for \(channels) planes")
         }
         let meshes = try backgrounds(frames, width: width, height: height, channels: channels, threads: threads, node: node)
+            .map { $0.map(BackgroundRows.init) }
         let perRow = max(1, frames.count * width * channels * 4)
         let chunkRows = max(1, min(height, budgetBytes / perRow))
         let plane = width * height
@@ -105,7 +107,7 @@ public enum Rejection {
     /// Pass 2's reads: rows `[y0, y0 + rows)` of every frame, background removed and divided by B_f, into
     /// `cube` (frame f's plane c at `(c * frames + f) * count`), `threads` frames at a time (fixed
     /// assignment; every frame writes only its own slices, so the cube does not depend on `threads`).
-    static func fill(_ cube: inout PixelRejection.Cube, _ frames: [RejectionFrame], meshes: [[BackgroundMap]], y0: Int,
+    static func fill(_ cube: inout PixelRejection.Cube, _ frames: [RejectionFrame], meshes: [[BackgroundRows]], y0: Int,
                      rows: Int, width: Int, channels: Int, threads: Int, node: String) throws {
         struct Target: @unchecked Sendable { let base: UnsafeMutablePointer<Float> }
         final class Errors: @unchecked Sendable {
@@ -122,7 +124,7 @@ public enum Rejection {
                     let frame = frames[fi]
                     do {
                         let image: Image
-                        do { image = try frame.source.rows(y0, rows) } catch {
+                        do { image = try readRows(frame, y0, rows) } catch {
                             throw StepError.unreadable(file: frame.name, message: "registered frame rows \(y0)..<\(y0 + rows): \(error)")
                         }
                         guard image.width == width, image.channels == channels else {
@@ -130,14 +132,10 @@ public enum Rejection {
                                                             + "\(image.channels) planes, expected \(width) px and \(channels) planes")
                         }
                         for c in 0..<channels {
-                            let bg = meshes[fi][c].rows(from: y0, count: rows)
                             let inv = Float(1 / frame.backgrounds[c])
                             let dst = target.base + c * stack + fi * count
                             image.pixels.withUnsafeBufferPointer { src in
-                                bg.withUnsafeBufferPointer { b in
-                                    let s = c * count
-                                    for i in 0..<count { dst[i] = (src[s + i] - b[i]) * inv }
-                                }
+                                meshes[fi][c].subtract(from: src.baseAddress! + c * count, into: dst, y0: y0, count: rows, scale: inv)
                             }
                         }
                     } catch {
@@ -164,7 +162,7 @@ public enum Rejection {
                 let frame = frames[fi]
                 do {
                     let image: Image
-                    do { image = try frame.source.rows(0, height) } catch {
+                    do { image = try readRows(frame, 0, height) } catch {
                         throw StepError.unreadable(file: frame.name, message: "registered frame: \(error)")
                     }
                     guard image.width == width, image.height == height, image.channels == channels else {
