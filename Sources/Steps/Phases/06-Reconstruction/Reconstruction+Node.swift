@@ -84,12 +84,20 @@ extension Reconstruction {
         guard masks.frames.count == files.count else {
             throw MetricsError.inconsistent(node: ctx.name, message: "rejection masks cover \(masks.frames.count) frames, the series has \(files.count)")
         }
-        // The matched model needs every frame's measurement; the weighted combine only the members'.
-        let needed = Set(section.combine == .matched ? Array(files.indices) : members)
-        let all = try files.indices.map { i -> FrameMeasurement? in
-            needed.contains(i) ? try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(indices[i])) : nil
+        // The matched model needs every frame's measurement, stars included; the weighted combine only
+        // the members' normalization (B_f per channel), decoded without the star lists.
+        let all: [FrameMeasurement?], norms: [FrameNormalization?]
+        if section.combine == .matched {
+            all = try files.indices.map { try Artifacts.readJSON(FrameMeasurement.self, ctx, NodeName.measure(indices[$0])) }
+            norms = all.map { $0?.normalization }
+        } else {
+            let needed = Set(members)
+            all = []
+            norms = try files.indices.map { i -> FrameNormalization? in
+                needed.contains(i) ? try Artifacts.readJSON(FrameNormalization.self, ctx, NodeName.measure(indices[i])) : nil
+            }
         }
-        guard let channels = members.first.flatMap({ all[$0]?.channels.count }) else {
+        guard let channels = members.first.flatMap({ norms[$0]?.channels.count }) else {
             throw StepError.badArtifact(node: ctx.name, message: "no frames to reconstruct")
         }
         var models: [MatchedFrameModel]? = nil
@@ -104,8 +112,8 @@ extension Reconstruction {
         }
         var frames: [ReconstructionPlan.Frame] = []
         for i in members {
-            guard let m = all[i], m.channels.count == channels else {
-                throw MetricsError.inconsistent(node: ctx.name, message: "\(files[i]): \(all[i]?.channels.count ?? 0) planes, the first frame \(channels)")
+            guard let m = norms[i], m.channels.count == channels else {
+                throw MetricsError.inconsistent(node: ctx.name, message: "\(files[i]): \(norms[i]?.channels.count ?? 0) planes, the first frame \(channels)")
             }
             frames.append(.init(index: i, name: files[i], frame: try ctx.inputDigest(NodeName.frame("frame", indices[i])),
                                 backgrounds: m.channels.map(\.background), matched: models?[i]))
