@@ -6,8 +6,9 @@ extension LevenbergMarquardt {
     ///
     /// `evaluate(p, jtj, jtr)` returns the cost `sum_i r_i^2` at `p`; when `jtj` is non-nil it also
     /// adds `J^T J` (upper triangle, row-major n x n, `jtj[a * n + b]` for b >= a) and `J^T r` into the
-    /// zeroed buffers. A caller that accumulates pixel by pixel in the same order as
-    /// `normalEquations` (i ascending, then a, then b >= a) gets results bit-identical to `minimize`.
+    /// zeroed buffers; its cost must not depend on whether they are given. A caller that accumulates
+    /// pixel by pixel in the same order as `normalEquations` (i ascending, then a, then b >= a) gets
+    /// results bit-identical to `minimize`.
     /// `abandon`, when given, is asked about every accepted point: true stops the iteration there
     /// with `converged == false` (the caller knows the fit is of no use, e.g. a PSF centre that left
     /// the region where the star can be; the cost of the remaining steps is saved). Without it, or
@@ -16,55 +17,15 @@ extension LevenbergMarquardt {
     func minimizeNormal(start: [Double], isValid: ([Double]) -> Bool, abandon: (([Double]) -> Bool)? = nil,
                         evaluate: (UnsafeBufferPointer<Double>, UnsafeMutablePointer<Double>?,
                                    UnsafeMutablePointer<Double>?) -> Double) -> Result {
+        // One pass gives both; `minimizeSplit` keeps the trial's cost of an accepted point (the same
+        // value: `evaluate` sums the cost alike with or without the normal equations) and skips the
+        // normal equations where the iteration stops, so the steps and the result are the same.
         let n = start.count
-        precondition(n > 0 && n <= 16)
-        let work = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n * n + 2 * n)
-        defer { work.deallocate() }
-        let jtj = work, a = work + n * n, jtr = work + 2 * n * n, rhs = jtr + n
-        var p = start
-        func normal(_ p: [Double]) -> Double {
+        return minimizeSplit(start: start, isValid: isValid, abandon: abandon, cost: { evaluate($0, nil, nil) }) { p, jtj, jtr in
             jtj.update(repeating: 0, count: n * n)
             jtr.update(repeating: 0, count: n)
-            let c = p.withUnsafeBufferPointer { evaluate($0, jtj, jtr) }
-            for r in 0..<n { for s in 0..<r { jtj[r * n + s] = jtj[s * n + r] } }
-            return c
+            _ = evaluate(p, jtj, jtr)
         }
-        var cost = normal(p)
-        guard cost.isFinite else { return Result(parameters: p, cost: cost, iterations: 0, converged: false) }
-
-        var damping = Damping(options)
-        var trial = [Double](repeating: 0, count: n)
-        var iterations = 0
-        var converged = false
-        while iterations < options.maxIterations {
-            iterations += 1
-            damping.damp(jtj, into: a, n: n)
-            for j in 0..<n { rhs[j] = -jtr[j] }
-            guard Self.choleskySolve(a, rhs, n: n) else {
-                if damping.unsolvable() { break }
-                continue
-            }
-            for j in 0..<n { trial[j] = p[j] + rhs[j] }
-            var newCost = Double.infinity
-            if isValid(trial) {
-                newCost = trial.withUnsafeBufferPointer { evaluate($0, nil, nil) }
-            }
-            if newCost.isFinite && newCost < cost {
-                let done = damping.accept(step: rhs, from: p, cost: cost, newCost: newCost)
-                if let abandon, abandon(trial) {
-                    p = trial
-                    cost = newCost
-                    break
-                }
-                p = trial
-                cost = normal(p)
-                if done { converged = true; break }
-            } else if damping.reject() {
-                converged = true
-                break
-            }
-        }
-        return Result(parameters: p, cost: cost, iterations: iterations, converged: converged)
     }
 
     /// `choleskySolve` on raw buffers (same arithmetic, same order). Inlined, so a caller that passes a

@@ -1,15 +1,15 @@
 extension LevenbergMarquardt {
-    /// The iteration of `minimizeNormal` for callers whose cost and normal equations come from two
-    /// different passes: `cost(p)` returns `sum_i r_i^2` at `p` (accurately: it decides acceptance and
-    /// convergence), `normal(p, jtj, jtr)` writes `J^T J` (upper triangle, row-major n x n,
+    /// The iteration of `minimize` for callers whose cost and normal equations come from two
+    /// different passes (`minimizeNormal` runs on it with one pass giving both): `cost(p)` returns
+    /// `sum_i r_i^2` at `p` (accurately: it decides acceptance and convergence), `normal(p, jtj, jtr)` writes `J^T J` (upper triangle, row-major n x n,
     /// `jtj[a * n + b]` for b >= a) and `J^T r` at `p` (it only steers the steps, so it may be computed
     /// in lower precision, e.g. the Gaussian PSF fit's Float32 pass).
     ///
-    /// The damping, acceptance and stopping rules are those of `minimizeNormal` (`Damping`), with two
+    /// The damping, acceptance and stopping rules are those of `minimize` (`Damping`), with two
     /// savings: the cost of an accepted point is the one its trial evaluation computed (no second
     /// pass), and the normal equations are not formed at a point where the iteration stops (converged
-    /// or abandoned). With a `normal` that gives exactly the `J^T J` and `J^T r` of `minimizeNormal`'s
-    /// `evaluate`, the steps and the result are the same.
+    /// or abandoned). With a `normal` that gives exactly the `J^T J` and `J^T r` of `minimize`'s
+    /// stored Jacobian, the steps and the result are the same.
     /// Internal: the Gaussian PSF fit's hot path.
     func minimizeSplit(start: [Double], isValid: ([Double]) -> Bool, abandon: (([Double]) -> Bool)? = nil,
                        cost: (UnsafeBufferPointer<Double>) -> Double,
