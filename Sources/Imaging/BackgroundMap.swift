@@ -122,12 +122,20 @@ public struct BackgroundMap: Sendable, Equatable {
         }
     }
 
-    /// `plane[i] - render().pixels[i]` for every pixel of a `width x height` plane, into `out`, without
-    /// materializing the rendered plane: the same background values (same arithmetic, lane by lane),
-    /// the same Float subtraction.
-    func subtract(from plane: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        forEachRow(from: 0, count: height) { y, t, b, fy in
-            let src = plane + y * width, dst = out + y * width
+    /// `(src[i] - background[i]) * scale` for rows `[y0, y0 + count)` (all rows by default) of a
+    /// `width`-wide plane: `src` and `dst` point at row `y0`. Without materializing the rendered rows:
+    /// the same background values as `rows(from:count:)` (same arithmetic, lane by lane), the same
+    /// Float subtraction, then the scale (`scale` 1 leaves the differences as they are). Star
+    /// detection's residual (scale 1) and the rejection's normalized residuals (scale 1 / B_f) both
+    /// come from here.
+    public func subtract(from src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
+                         rows y0: Int = 0, count: Int? = nil, scale: Float = 1) {
+        let count = count ?? height - y0
+        precondition(y0 >= 0 && count >= 0 && y0 + count <= height)
+        guard count > 0 else { return }
+        let s4 = SIMD4<Float>(repeating: scale)
+        forEachRow(from: y0, count: count) { y, t, b, fy in
+            let src = src + (y - y0) * width, dst = dst + (y - y0) * width
             let f = SIMD4<Double>(repeating: fy)
             var x = 0
             while x + 4 <= width {
@@ -135,10 +143,10 @@ public struct BackgroundMap: Sendable, Equatable {
                 let bv = UnsafeRawPointer(b + x).loadUnaligned(as: SIMD4<Double>.self)
                 let bg = SIMD4<Float>(tv + f * (bv - tv))  // lane by lane the scalar expression
                 let v = UnsafeRawPointer(src + x).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(dst + x).storeBytes(of: v - bg, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(dst + x).storeBytes(of: (v - bg) * s4, as: SIMD4<Float>.self)
                 x += 4
             }
-            while x < width { dst[x] = src[x] - Float(t[x] + fy * (b[x] - t[x])); x += 1 }
+            while x < width { dst[x] = (src[x] - Float(t[x] + fy * (b[x] - t[x]))) * scale; x += 1 }
         }
     }
 

@@ -47,7 +47,7 @@ public struct RejectionResult: Sendable {
 /// 2. the image is cut into chunks of rows such that frames x rows x width x planes x 4 bytes fits the
 ///    budget; for each chunk every frame's rows are read (`threads` frames at a time; a plain float32 file
 ///    through `FITSMappedImage`, anything else through `FITS.readRows`), their background subtracted in the
-///    same loop (`BackgroundRows`), into one cube, which is clipped (pixels split over `threads` in fixed ranges).
+///    same loop (`BackgroundMap.subtract`), into one cube, which is clipped (pixels split over `threads` in fixed ranges).
 /// Pass 2 reads each frame ceil(height / chunkRows) times; with 1000 frames of 8 Mpx (3264 px wide, mono)
 /// and the 256 MiB default budget, chunks are 19 rows, 129 reads per frame. The masks are sparse lists,
 /// the output is deterministic and independent of `threads`.
@@ -74,7 +74,6 @@ public enum Rejection {
                                             + "\(f.noise.count) noise values for \(channels) planes")
         }
         let meshes = try backgrounds(frames, width: width, height: height, channels: channels, threads: threads, node: node)
-            .map { $0.map(BackgroundRows.init) }
         let perRow = max(1, frames.count * width * channels * 4)
         let chunkRows = max(1, min(height, budgetBytes / perRow))
         let plane = width * height
@@ -107,7 +106,7 @@ public enum Rejection {
     /// Pass 2's reads: rows `[y0, y0 + rows)` of every frame, background removed and divided by B_f, into
     /// `cube` (frame f's plane c at `(c * frames + f) * count`), `threads` frames at a time (fixed
     /// assignment; every frame writes only its own slices, so the cube does not depend on `threads`).
-    static func fill(_ cube: inout PixelRejection.Cube, _ frames: [RejectionFrame], meshes: [[BackgroundRows]], y0: Int,
+    static func fill(_ cube: inout PixelRejection.Cube, _ frames: [RejectionFrame], meshes: [[BackgroundMap]], y0: Int,
                      rows: Int, width: Int, channels: Int, threads: Int, node: String) throws {
         struct Target: @unchecked Sendable { let base: UnsafeMutablePointer<Float> }
         final class Errors: @unchecked Sendable {
@@ -135,7 +134,7 @@ public enum Rejection {
                             let inv = Float(1 / frame.backgrounds[c])
                             let dst = target.base + c * stack + fi * count
                             image.pixels.withUnsafeBufferPointer { src in
-                                meshes[fi][c].subtract(from: src.baseAddress! + c * count, into: dst, y0: y0, count: rows, scale: inv)
+                                meshes[fi][c].subtract(from: src.baseAddress! + c * count, into: dst, rows: y0, count: rows, scale: inv)
                             }
                         }
                     } catch {
@@ -145,6 +144,16 @@ public enum Rejection {
             }
         }
         if let error = failures.errors.compactMap({ $0 }).first { throw error }
+    }
+
+    /// Rows `[y0, y0 + count)` of every plane of `frame`: a plain float32 FITS file is mapped and only those
+    /// rows are converted (`FITSMappedImage`: the same values as cfitsio, without its per-call buffers);
+    /// anything else goes through `FrameSource.rows`.
+    static func readRows(_ frame: RejectionFrame, _ y0: Int, _ count: Int) throws -> Image {
+        if case .file(let path) = frame.source, let mapped = try FITSMappedImage.open(path) {
+            return try mapped.rect(x: 0, y: y0, width: mapped.width, height: count, path: path)
+        }
+        return try frame.source.rows(y0, count)
     }
 
     /// Pass 1: each frame's local background per plane, `threads` frames at a time (fixed assignment).
