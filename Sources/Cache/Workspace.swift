@@ -30,7 +30,7 @@ public final class Workspace: BuildStore, @unchecked Sendable {
     /// missing (kept recorded: `verify` reports them, their nodes rerun), runs marked interrupted.
     public private(set) var swept = (temporaries: 0, missingBlobs: 0, interruptedRuns: 0)
     /// Finished executions on their way into the manifest (group commit, off the worker threads).
-    private var commits: ExecutionQueue!
+    private let commits: ExecutionQueue
     /// Set when the manifest was damaged and has been moved aside and rebuilt by this opening.
     public private(set) var recovery: ManifestRecovery?
     /// False when the workspace has no manifest yet (read-only opening before the first run: an
@@ -74,14 +74,14 @@ public final class Workspace: BuildStore, @unchecked Sendable {
             hasManifest = FileManager.default.fileExists(atPath: manifestPath)
             manifest = try Manifest(path: hasManifest ? manifestPath : ":memory:", readOnly: hasManifest)
         }
-        statCache = try manifest.loadStatCache()
-        if writable { try sweep() }
         let objects = self.objects, manifest = self.manifest
         commits = ExecutionQueue(sync: { e in try objects.makeDurable(e.outputs.map(\.digest)) },
                                  write: { batch in try manifest.record(batch) })
+        statCache = try manifest.loadStatCache()
+        if writable { try sweep() }
     }
 
-    deinit { try? commits?.drain() }
+    deinit { try? commits.drain() }
 
     /// Flushes buffered rows and releases the workspace lock. The workspace must not be used for
     /// writing afterwards. Also happens on deinit; call it where the lock must go at a known point.
