@@ -10,8 +10,19 @@ extension Report {
         var stackFWHM: Double?
         var classicalFWHM: Double?
         var reconstructionFWHM: Double?
+        /// Whether the FWHMs are validation's (median over the stars matched with the classical
+        /// stack) rather than measured here on each image's brightest stars.
+        var fwhmFromValidation = false
 
-        init(_ inputs: ReportInputs) {
+        /// `validation`: the run's validation artifact, when there is one. Its stacks carry the
+        /// FWHM of each image on one matched star set, measured by the `validation` node; the report
+        /// then shows those and measures nothing (a star detection per image cost ~0.3 s of every
+        /// rerun). Without it (validation left out of the process), each image is measured here.
+        init(_ inputs: ReportInputs, validation: ValidationReport? = nil) {
+            let measured = validation?.stacks.map { stacks in
+                Dictionary(stacks.compactMap { s in s.fwhm.map { (s.name, $0) } }, uniquingKeysWith: { a, _ in a })
+            } ?? [:]
+            fwhmFromValidation = !measured.isEmpty
             var figures: [String] = []
             var classicalLum: Image?, reconstructionLum: Image?
             var problems: [String: String] = [:]
@@ -35,7 +46,8 @@ extension Report {
                 let name = (path as NSString).lastPathComponent
                 figures.append("<figure>\(ReportHTML.image(png, alt: item.title))<figcaption>\(ReportHTML.escape(item.title)): "
                     + "<code>\(ReportHTML.escape(name))</code>, \(image.width) × \(image.height) × \(image.channels), asinh display stretch</figcaption></figure>")
-                let fwhm = ReportData.fwhm(image)
+                let stackName = ["stack": "final stack", "classical": "classical stack"][item.key] ?? "reconstruction"
+                let fwhm = fwhmFromValidation ? measured[stackName] : ReportData.fwhm(image)
                 switch item.key {
                 case "stack": stackFWHM = fwhm
                 case "classical": classicalFWHM = fwhm; classicalLum = Measure.luminance(image)

@@ -69,7 +69,9 @@ extension Report {
                          "final \(f.stackMedian.map(ReportHTML.number) ?? "n/a") vs classical \(f.classicalMedian.map(ReportHTML.number) ?? "n/a")\(pct)"])
         }
         html += ReportHTML.table(["", "FWHM (px)"], rows)
-        html += "<p class=\"note\">Stack FWHM: median over the stars of the image's luminance (same detection and ellipticity cut as the frame metrics). A positive percentage is an improvement.</p>"
+        html += images.fwhmFromValidation
+            ? "<p class=\"note\">Stack FWHM: validation's median over the stars matched in the classical stack (one star set for every image). A positive percentage is an improvement.</p>"
+            : "<p class=\"note\">Stack FWHM: median over the stars of the image's luminance (same detection and ellipticity cut as the frame metrics). A positive percentage is an improvement.</p>"
         return html
     }
 

@@ -31,7 +31,7 @@ public enum Report {
     /// The report's HTML.
     public static func render(_ inputs: ReportInputs) -> String {
         let data = Loaded(inputs)
-        let images = ImageResults(inputs)
+        let images = ImageResults(inputs, validation: data.validation)
         var body = ""
         for (id, title) in sections {
             let html: String

@@ -195,6 +195,25 @@ struct ReportTests {
         #expect(abs(values[0] - 2.3548 * 1.8) < 0.1 && abs(values[1] - 2.3548 * 1.2) < 0.1, "\(values)")
     }
 
+    @Test("with validation's stacks the FWHM table shows validation's matched-star FWHMs instead of measuring the images")
+    func fwhmFromValidation() throws {
+        let dir = TemporaryDirectory("report")
+        var inputs = try Self.artifacts(dir)
+        var validation = try Artifacts.readJSON(ValidationReport.self, path: try #require(inputs.validation), node: "validation")
+        validation.stacks = [
+            StackQuality(name: "final stack", fwhm: 2.5, fwhmGainPercent: 21.9, starScaleNoiseRatio: 1, pixelNoiseRatio: 1, fom: 1.28),
+            StackQuality(name: "classical stack", fwhm: 3.2, fwhmGainPercent: 0, starScaleNoiseRatio: 1, pixelNoiseRatio: 1, fom: 1),
+            StackQuality(name: "reconstruction", fwhm: 2.75, fwhmGainPercent: 14.1, starScaleNoiseRatio: 1, pixelNoiseRatio: 1, fom: 1.16),
+        ]
+        inputs.validation = try dir.write("validation-stacks.json", try Artifacts.encoder().encode(validation))
+        let fwhm = Self.section(Report.render(inputs), "fwhm")
+        // Not the images' own stars (1.8 px / 1.2 px Gaussians: 4.24 / 2.83 px) but validation's values.
+        #expect(fwhm.contains("<td>classical stack</td><td>3.2</td>"), "\(fwhm)")
+        #expect(fwhm.contains("<td>final stack</td><td>2.5 (+21.9 % vs classical)</td>"))
+        #expect(fwhm.contains("<td>reconstruction</td><td>2.75 (+14.1 % vs classical)</td>"))
+        #expect(fwhm.contains("validation's median over the stars matched in the classical stack"))
+    }
+
     @Test("SVG plots parse as XML and previews are PNG data URIs with matching sizes")
     func svgAndDataURIs() throws {
         let dir = TemporaryDirectory("report")
