@@ -12,15 +12,16 @@ public struct MeasuredStack: Sendable {
     public let stars: [StarMeasurement]
     /// `Validation.backgroundNoise(_:)`.
     public let noise: Double?
-    /// `Statistics.starMask` of `Validation.luminance(image)`.
-    public let mask: [Bool]
+    /// The luminance, its source mask (`Validation.sourceMask`) and its smooth background (`Validation.NoiseInputs`).
+    public let noiseInputs: Validation.NoiseInputs
 
-    /// Measures `image`.
+    /// Measures `image`: one luminance, one source mask (the pixel noise and the star-scale noise use
+    /// the same), one background map, whatever the number of comparisons.
     public init(_ image: Image) {
         self.image = image
-        stars = Validation.seeingStars(in: image)
-        noise = Validation.backgroundNoise(image)
-        mask = Statistics.starMask(Validation.luminance(image))
+        noiseInputs = Validation.NoiseInputs(image)
+        stars = Validation.seeingStars(luminance: noiseInputs.luminance)
+        noise = noiseInputs.pixelNoise
     }
 
     /// Measures `images` on up to `threads` threads (results in input order, independent of `threads`).
@@ -40,8 +41,8 @@ extension Validation {
     static func compare(_ stack: MeasuredStack, _ classical: MeasuredStack,
                         threads: Int) -> (FWHMComparison, BackgroundComparison) {
         let fwhm = compareFWHM(stackStars: stack.stars, classicalStars: classical.stars)
-        let background = compareBackground(stack: stack.image, classical: classical.image, stackNoise: stack.noise,
-                                           classicalNoise: classical.noise, masks: { (stack.mask, classical.mask) },
+        let background = compareBackground(stack: stack.noiseInputs, classical: classical.noiseInputs, stackNoise: stack.noise,
+                                           classicalNoise: classical.noise,
                                            fluxRatio: fwhm.fluxRatio, starFWHM: fwhm.classicalMedian, threads: threads)
         return (fwhm, background)
     }

@@ -42,13 +42,47 @@ public struct BackgroundComparison: Codable, Sendable, Equatable {
 
 extension Validation {
     /// Noise of the star-free background of `image` (luminance): sources are masked
-    /// (`Statistics.starMask`: 3-sigma clip + 3 px dilation), then `Measure.pixelNoise`: 1.4826 MAD of
+    /// (`sourceMask`: 3-sigma clip + 3 px dilation), then `Measure.pixelNoise`: 1.4826 MAD of
     /// horizontal neighbour differences / sqrt(2) over pairs of unmasked, finite pixels. Neighbour
     /// differences ignore sky gradients and nebulae, so this is the pixel noise, not the spread of the
     /// sky. nil when no pair qualifies.
     public static func backgroundNoise(_ image: Image) -> Double? {
         let l = luminance(image)
-        return Measure.pixelNoise(l, plane: 0, mask: Statistics.starMask(l))
+        return Measure.pixelNoise(l, plane: 0, mask: sourceMask(l))
+    }
+
+    /// The source mask of a luminance for the noise measurements: `Statistics.starMask` (3-sigma clip,
+    /// 3 px dilation) with the clipping on a fixed-stride sample of at most 2^18 pixels. The clipped
+    /// median and sigma of 2^18 sky pixels have statistical errors of ~0.2 % of sigma, far below what
+    /// moves a mask boundary; the full-frame clip was 27 % of the validation node.
+    public static func sourceMask(_ l: Image) -> [Bool] { Statistics.starMask(l, sampleLimit: 1 << 18) }
+
+    /// What the noise measurements need of one image, computed once: its luminance, the luminance's
+    /// source mask (`sourceMask`) and smooth background (the 32 px `BackgroundMap`, rendered;
+    /// nil when no map can be estimated). A stack compared several times is measured once.
+    public struct NoiseInputs: Sendable {
+        /// `Validation.luminance(image)`.
+        public let luminance: Image
+        /// `Validation.sourceMask(luminance)`.
+        public let mask: [Bool]
+        /// The rendered background map of `luminance`, nil without one.
+        public let background: [Float]?
+
+        /// Measures `image`.
+        public init(_ image: Image) {
+            luminance = Validation.luminance(image)
+            mask = Validation.sourceMask(luminance)
+            background = BackgroundMap.estimate(luminance, plane: 0, mesh: 32)?.render().pixels
+        }
+
+        /// `backgroundNoise` of the image.
+        public var pixelNoise: Double? { Measure.pixelNoise(luminance, plane: 0, mask: mask) }
+
+        /// `starScaleNoise` of the image with `mask` (nil: the image's own).
+        public func starScaleNoise(block: Int, mask given: [Bool]? = nil) -> Double? {
+            guard block >= 1, let background else { return nil }
+            return Validation.starScaleNoise(luminance: luminance, background: background, block: block, mask: given ?? mask)
+        }
     }
 
     /// Background noise of both stacks in the same flux units: the final stack's noise is divided by
@@ -58,19 +92,16 @@ extension Validation {
     /// by B_f), and `fluxScaleSource` says so. With `threads` > 1 both stacks are measured at the same time.
     public static func compareBackground(stack: Image, classical: Image, fluxRatio: Double?, starFWHM: Double? = nil,
                                          threads: Int = 1) -> BackgroundComparison {
-        let (sn, c) = Parallel.both(threads: threads, { backgroundNoise(stack) }, { backgroundNoise(classical) })
-        return compareBackground(stack: stack, classical: classical, stackNoise: sn, classicalNoise: c,
-                                 masks: { Parallel.both(threads: threads, { Statistics.starMask(luminance(stack)) },
-                                                        { Statistics.starMask(luminance(classical)) }) },
+        let (s, c) = Parallel.both(threads: threads, { NoiseInputs(stack) }, { NoiseInputs(classical) })
+        return compareBackground(stack: s, classical: c, stackNoise: s.pixelNoise, classicalNoise: c.pixelNoise,
                                  fluxRatio: fluxRatio, starFWHM: starFWHM, threads: threads)
     }
 
     /// `compareBackground(stack:classical:fluxRatio:starFWHM:threads:)` with each image's own
-    /// measurements already taken (`backgroundNoise`, and `masks` giving both `Statistics.starMask`s of
-    /// the luminances, asked for only when the star-scale noise is measured), so a stack compared
-    /// several times is measured once.
-    public static func compareBackground(stack: Image, classical: Image, stackNoise sn: Double?, classicalNoise c: Double?,
-                                         masks: () -> ([Bool], [Bool]), fluxRatio: Double?, starFWHM: Double? = nil,
+    /// measurements already taken (`NoiseInputs`, and its pixel noise), so a stack compared several
+    /// times is measured once.
+    public static func compareBackground(stack: NoiseInputs, classical: NoiseInputs, stackNoise sn: Double?, classicalNoise c: Double?,
+                                         fluxRatio: Double?, starFWHM: Double? = nil,
                                          threads: Int = 1) -> BackgroundComparison {
         let scale = fluxRatio ?? 1
         let source = fluxRatio == nil
@@ -83,10 +114,9 @@ extension Validation {
         if let block {
             // One set of blocks for both: star-free in both images, so the two noises differ by the
             // images, not by which blocks each mask happened to keep.
-            let (ms, mc) = masks()
-            let union = zip(ms, mc).map { $0 || $1 }
-            let (a, b) = Parallel.both(threads: threads, { starScaleNoise(stack, block: block, mask: union) },
-                                       { starScaleNoise(classical, block: block, mask: union) })
+            let union = zip(stack.mask, classical.mask).map { $0 || $1 }
+            let (a, b) = Parallel.both(threads: threads, { stack.starScaleNoise(block: block, mask: union) },
+                                       { classical.starScaleNoise(block: block, mask: union) })
             ss = a.map { $0 / scale }; cs = b
         }
         var star: Double? = nil
@@ -97,7 +127,7 @@ extension Validation {
     }
 
     /// Background noise at the scale of a star: the smooth background (a 32 px mesh, `BackgroundMap`) is
-    /// subtracted from the luminance, sources are masked (`Statistics.starMask`), and the means of the
+    /// subtracted from the luminance, sources are masked (`sourceMask`), and the means of the
     /// `block` x `block` blocks (a grid from the origin) whose pixels are all finite and unmasked are
     /// taken; the noise is 1.4826 MAD of those means. This is the noise a faint star of that size sits
     /// on, correlations between neighbouring pixels (resampling, weighting) included, which the pixel
@@ -106,8 +136,11 @@ extension Validation {
     public static func starScaleNoise(_ image: Image, block: Int, mask given: [Bool]? = nil) -> Double? {
         let l = luminance(image)
         guard block >= 1, let map = BackgroundMap.estimate(l, plane: 0, mesh: 32) else { return nil }
-        let bg = map.render().pixels
-        let mask = given ?? Statistics.starMask(l)
+        return starScaleNoise(luminance: l, background: map.render().pixels, block: block, mask: given ?? sourceMask(l))
+    }
+
+    /// `starScaleNoise` of a luminance `l` with its rendered background `bg` and the mask to use.
+    static func starScaleNoise(luminance l: Image, background bg: [Float], block: Int, mask: [Bool]) -> Double? {
         let w = l.width, h = l.height
         var means: [Double] = []
         l.pixels.withUnsafeBufferPointer { p in

@@ -51,7 +51,12 @@ extension Validation {
     /// The stars of `image` (luminance) that can measure seeing: ellipticity <= 0.4, SNR >= 20, finite
     /// FWHM (the phase-4 criteria). Deterministic, brightest first.
     public static func seeingStars(in image: Image) -> [StarMeasurement] {
-        detectStars(in: luminance(image), options: starOptions).filter {
+        seeingStars(luminance: luminance(image))
+    }
+
+    /// `seeingStars(in:)` of an image whose luminance is `l`.
+    public static func seeingStars(luminance l: Image) -> [StarMeasurement] {
+        detectStars(in: l, options: starOptions).filter {
             $0.ellipticity <= TileGeometry.maxEllipticity && $0.snr >= TileGeometry.minStarSNR && $0.fwhm.isFinite && $0.fwhm > 0
         }
     }
