@@ -68,14 +68,14 @@ public enum PNG {
     /// The 8-byte PNG file signature.
     public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
-    /// The zlib compression level of the IDAT stream: 6, zlib's default.
+    /// The zlib compression level of the IDAT stream: 1, zlib's fastest.
     ///
-    /// Why not 9: measured on asinh-stretched 1024x768 synthetic frames (python3 zlib 1.2.13 on
-    /// the same filtered scanlines), level 9 gave the same size as 6 (within a byte) on noisy
-    /// light frames and CFA mosaics, and 1 % less on the noise-free reference, for 1.7x the deflate time
-    /// (115 ms vs 67 ms). Previews are inlined once into the report, so 1 % is not worth it; level
-    /// 1 would be 2.4-5.5 % larger.
-    static let zlibLevel: Int32 = 6
+    /// The report is rewritten after every run that changed an artifact, with five previews; at level 6
+    /// (zlib's default) their deflate was ~30 ms each, a large part of a small rerun. Measured on the
+    /// report previews of the 120-frame demo (asinh-stretched 800 px stacks, the difference image;
+    /// python3 zlib 1.2.13 on the same filtered scanlines): level 1 takes 2-6 ms and is 17 % larger
+    /// (66 vs 57 KB), level 3 4-13 ms and 10 % larger; level 9 gave the same size as 6 for 1.7x its time.
+    static let zlibLevel: Int32 = 1
 
     /// The PNG file bytes of `image`.
     public static func encode(_ image: PNGImage) -> [UInt8] {
