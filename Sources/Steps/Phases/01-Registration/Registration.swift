@@ -286,7 +286,10 @@ extension Registration {
         let p = try ctx.params(RegisterParams.self)
         let path = try ctx.input("frame")
         let file = (path as NSString).lastPathComponent
-        let ref = try Artifacts.readJSON(ReferenceInfo.self, ctx, "reference")
+        // Every frame's node reads the same reference artifact: decoded once per process (by digest).
+        let ref = try DecodedArtifacts.shared.value("reference", try ctx.inputDigest("reference")) {
+            try Artifacts.readJSON(ReferenceInfo.self, ctx, "reference")
+        }
         let stars = try Artifacts.readJSON([StarMeasurement].self, ctx, "stars")
         var loaded: Image? = nil
         func frameImage() throws -> Image {
