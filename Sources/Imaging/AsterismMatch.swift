@@ -40,12 +40,18 @@ public struct AsterismMatchOptions: Sendable, Codable, Equatable {
     public var minMatches: Int
     /// Seed of the hypothesis sampler (results are deterministic for a given seed).
     public var seed: UInt64
+    /// When set, the scoring stops at the first hypothesis that brings at least this fraction of the
+    /// shorter triangle-star list (and at least `minMatches`) into coincidence, instead of scoring every
+    /// hypothesis for the best: so many chance coincidences do not happen, and the refinement on all
+    /// stars that follows re-matches the pairs from it. Nil: every hypothesis is scored.
+    public var acceptFraction: Double? = nil
 
     /// Defaults: 40 triangle stars, 6 neighbours, shape tolerance 0.01, 2 px match radius,
-    /// scale 0.8...1.25, 2000 hypotheses, 6 matches minimum.
+    /// scale 0.8...1.25, 2000 hypotheses, 6 matches minimum, every hypothesis scored.
     public init(triangleStars: Int = 40, neighbours: Int = 6, shapeTolerance: Double = 0.01,
                 matchRadius: Double = 2, minScale: Double = 0.8, maxScale: Double = 1.25,
-                maxHypotheses: Int = 2000, minMatches: Int = 6, seed: UInt64 = 0x7C0B_17D5) {
+                maxHypotheses: Int = 2000, minMatches: Int = 6, seed: UInt64 = 0x7C0B_17D5,
+                acceptFraction: Double? = nil) {
         self.triangleStars = triangleStars
         self.neighbours = neighbours
         self.shapeTolerance = shapeTolerance
@@ -55,6 +61,7 @@ public struct AsterismMatchOptions: Sendable, Codable, Equatable {
         self.maxHypotheses = maxHypotheses
         self.minMatches = minMatches
         self.seed = seed
+        self.acceptFraction = acceptFraction
     }
 }
 
@@ -133,6 +140,9 @@ public func matchAsterisms(reference: [SIMD2<Double>], frame: [SIMD2<Double>],
     // `PairCounter` stops a hypothesis as soon as it cannot exceed it (same choice as counting all).
     var best: (count: Int, transform: SimilarityTransform)? = nil
     var counter = AsterismTriangles.PairCounter(reference: refTop.count, frame: frameTop.count)
+    let acceptAt = options.acceptFraction.map {
+        max(options.minMatches, 3, Int(($0 * Double(min(refTop.count, frameTop.count))).rounded(.up)))
+    }
     for (rt, ft) in hypotheses {
         let src = rt.vertices.map { refTop[$0] }, dst = ft.vertices.map { frameTop[$0] }
         guard let t = try? SimilarityTransform.estimate(source: src, target: dst),
@@ -140,7 +150,10 @@ public func matchAsterisms(reference: [SIMD2<Double>], frame: [SIMD2<Double>],
               t.residualRMS(source: src, target: dst) <= options.matchRadius else { continue }
         let bound = best?.count ?? 2
         let n = counter.count(refTop, frameTopGrid, transform: t, exceeding: bound)
-        if n > bound { best = (n, t) }
+        if n > bound {
+            best = (n, t)
+            if let acceptAt, n >= acceptAt { break }
+        }
     }
     guard var transform = best?.transform else {
         throw AsterismMatchError.notEnoughMatches(found: 0, required: options.minMatches)
