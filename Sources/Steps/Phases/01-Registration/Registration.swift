@@ -291,7 +291,9 @@ extension Registration {
         let ref = try DecodedArtifacts.shared.value("reference", try ctx.inputDigest("reference")) {
             try Artifacts.readJSON(ReferenceInfo.self, ctx, "reference")
         }
-        let stars = try Artifacts.readJSON([StarMeasurement].self, ctx, "stars")
+        // The frame's own star list: read directly (`StarListJSON`), `JSONDecoder` only for anything else.
+        let stars = try (try? ctx.inputData("stars")).flatMap(StarListJSON.decode)
+            ?? Artifacts.readJSON([StarMeasurement].self, ctx, "stars")
         var loaded: Image? = nil
         func frameImage() throws -> Image {
             if let loaded { return loaded }
