@@ -40,12 +40,18 @@ public struct AsterismMatchOptions: Sendable, Codable, Equatable {
     public var minMatches: Int
     /// Seed of the hypothesis sampler (results are deterministic for a given seed).
     public var seed: UInt64
+    /// When set, the scoring stops at the first hypothesis that brings at least this fraction of the
+    /// shorter triangle-star list (and at least `minMatches`) into coincidence, instead of scoring every
+    /// hypothesis for the best: so many chance coincidences do not happen, and the refinement on all
+    /// stars that follows re-matches the pairs from it. Nil: every hypothesis is scored.
+    public var acceptFraction: Double? = nil
 
     /// Defaults: 40 triangle stars, 6 neighbours, shape tolerance 0.01, 2 px match radius,
-    /// scale 0.8...1.25, 2000 hypotheses, 6 matches minimum.
+    /// scale 0.8...1.25, 2000 hypotheses, 6 matches minimum, every hypothesis scored.
     public init(triangleStars: Int = 40, neighbours: Int = 6, shapeTolerance: Double = 0.01,
                 matchRadius: Double = 2, minScale: Double = 0.8, maxScale: Double = 1.25,
-                maxHypotheses: Int = 2000, minMatches: Int = 6, seed: UInt64 = 0x7C0B_17D5) {
+                maxHypotheses: Int = 2000, minMatches: Int = 6, seed: UInt64 = 0x7C0B_17D5,
+                acceptFraction: Double? = nil) {
         self.triangleStars = triangleStars
         self.neighbours = neighbours
         self.shapeTolerance = shapeTolerance
@@ -55,6 +61,7 @@ public struct AsterismMatchOptions: Sendable, Codable, Equatable {
         self.maxHypotheses = maxHypotheses
         self.minMatches = minMatches
         self.seed = seed
+        self.acceptFraction = acceptFraction
     }
 }
 
@@ -129,15 +136,24 @@ public func matchAsterisms(reference: [SIMD2<Double>], frame: [SIMD2<Double>],
         hypotheses.removeLast(hypotheses.count - options.maxHypotheses)
     }
 
-    // Score each hypothesis on the triangle stars.
+    // Score each hypothesis on the triangle stars. Only a count above the best so far matters, so
+    // `PairCounter` stops a hypothesis as soon as it cannot exceed it (same choice as counting all).
     var best: (count: Int, transform: SimilarityTransform)? = nil
+    var counter = AsterismTriangles.PairCounter(reference: refTop.count, frame: frameTop.count)
+    let acceptAt = options.acceptFraction.map {
+        max(options.minMatches, 3, Int(($0 * Double(min(refTop.count, frameTop.count))).rounded(.up)))
+    }
     for (rt, ft) in hypotheses {
         let src = rt.vertices.map { refTop[$0] }, dst = ft.vertices.map { frameTop[$0] }
         guard let t = try? SimilarityTransform.estimate(source: src, target: dst),
               t.scale >= options.minScale, t.scale <= options.maxScale,
               t.residualRMS(source: src, target: dst) <= options.matchRadius else { continue }
-        let n = AsterismTriangles.pairs(refTop, frameTopGrid, transform: t).count
-        if n > (best?.count ?? 2) { best = (n, t) }
+        let bound = best?.count ?? 2
+        let n = counter.count(refTop, frameTopGrid, transform: t, exceeding: bound)
+        if n > bound {
+            best = (n, t)
+            if let acceptAt, n >= acceptAt { break }
+        }
     }
     guard var transform = best?.transform else {
         throw AsterismMatchError.notEnoughMatches(found: 0, required: options.minMatches)
@@ -179,18 +195,25 @@ enum AsterismTriangles {
     /// Triangles of each star with pairs of its `neighbours` nearest stars, deduplicated; very small
     /// (longest side < 5 px) triangles are skipped.
     static func build(_ pts: [SIMD2<Double>], neighbours: Int) -> [Triangle] {
-        var seen = Set<[Int]>()
+        let n = pts.count
+        var seen = Set<Int>()
         var out: [Triangle] = []
+        var dist = [Double](repeating: 0, count: n)
         for i in pts.indices {
-            let near = pts.indices.filter { $0 != i }
-                .sorted { distance(pts[i], pts[$0]) < distance(pts[i], pts[$1]) || (distance(pts[i], pts[$0]) == distance(pts[i], pts[$1]) && $0 < $1) }
-                .prefix(neighbours)
-            let list = Array(near)
+            // The `neighbours` nearest stars, ties to the lower index: a total order, so any sort gives
+            // the same list; each distance computed once.
+            for j in pts.indices { dist[j] = distance(pts[i], pts[j]) }
+            let list = Array(pts.indices.filter { $0 != i }
+                .sorted { dist[$0] < dist[$1] || (dist[$0] == dist[$1] && $0 < $1) }
+                .prefix(neighbours))
             for a in 0..<list.count {
                 for b in (a + 1)..<max(a + 1, list.count) {
-                    let key = [i, list[a], list[b]].sorted()
-                    guard seen.insert(key).inserted else { continue }
-                    if let t = triangle(key, pts) { out.append(t) }
+                    var p = i, q = list[a], r = list[b]
+                    if p > q { swap(&p, &q) }
+                    if q > r { swap(&q, &r) }
+                    if p > q { swap(&p, &q) }
+                    guard seen.insert((p &* n &+ q) &* n &+ r).inserted else { continue }
+                    if let t = triangle([p, q, r], pts) { out.append(t) }
                 }
             }
         }
@@ -216,8 +239,11 @@ enum AsterismTriangles {
     static func pairs(_ ref: [SIMD2<Double>], _ frame: PointGrid, transform: SimilarityTransform) -> [StarPair] {
         var bestForFrame = [(ref: Int, d: Double)?](repeating: nil, count: frame.points.count)
         var bestForRef = [(frame: Int, d: Double)?](repeating: nil, count: ref.count)
+        let (a, b) = transform.linear
         for (i, p) in ref.enumerated() {
-            guard let (bestJ, bestD) = frame.nearest(to: transform.apply(p)) else { continue }
+            // `transform.apply(p)` with the linear part evaluated once.
+            let q = SIMD2(a * p.x - b * p.y + transform.tx, b * p.x + a * p.y + transform.ty)
+            guard let (bestJ, bestD) = frame.nearest(to: q) else { continue }
             bestForRef[i] = (bestJ, bestD)
             if let prev = bestForFrame[bestJ], prev.d < bestD || (prev.d == bestD && prev.ref < i) { continue }
             bestForFrame[bestJ] = (i, bestD)
@@ -227,5 +253,48 @@ enum AsterismTriangles {
             if let m, bestForFrame[m.frame]?.ref == i { out.append(StarPair(reference: i, frame: m.frame)) }
         }
         return out
+    }
+
+    /// `pairs(...).count` for many transforms against the same lists, without allocating per call, that
+    /// may stop early: once the reference stars left cannot lift the count above `bound` it returns a
+    /// value <= `bound` (a hypothesis that cannot beat the best one so far needs no exact count).
+    /// Whenever the exact count exceeds `bound` it returns that count.
+    struct PairCounter {
+        /// Per frame star: the reference star that claims it (-1: none) and its distance.
+        private var claim: [Int]
+        private var claimD: [Double]
+        /// Per reference star: its nearest frame star (-1: none within the radius).
+        private var nearest: [Int]
+
+        init(reference: Int, frame: Int) {
+            claim = [Int](repeating: -1, count: frame)
+            claimD = [Double](repeating: 0, count: frame)
+            nearest = [Int](repeating: -1, count: reference)
+        }
+
+        mutating func count(_ ref: [SIMD2<Double>], _ frame: PointGrid, transform: SimilarityTransform, exceeding bound: Int) -> Int {
+            let (a, b) = transform.linear
+            let tx = transform.tx, ty = transform.ty
+            var hits = 0, used = 0
+            var stopped = false
+            for (i, p) in ref.enumerated() {
+                used = i + 1
+                nearest[i] = -1
+                if let (j, d) = frame.nearest(to: SIMD2(a * p.x - b * p.y + tx, b * p.x + a * p.y + ty)) {
+                    nearest[i] = j
+                    hits += 1
+                    // `pairs`' rule: an earlier reference star keeps the frame star unless strictly farther.
+                    if claim[j] < 0 || claimD[j] > d { claim[j] = i; claimD[j] = d }
+                }
+                if hits + (ref.count - i - 1) <= bound { stopped = true; break }
+            }
+            var n = 0
+            for i in 0..<used where nearest[i] >= 0 {
+                let j = nearest[i]
+                if claim[j] == i { n += 1 }
+            }
+            for i in 0..<used where nearest[i] >= 0 { claim[nearest[i]] = -1 }
+            return stopped ? min(n, bound) : n
+        }
     }
 }

@@ -67,36 +67,42 @@ extension WarpKernel {
     }
 
     /// Pass 1: every source row r resampled at x' = s x + c_r for each output column x (all planes),
-    /// four columns at a time where all four are interior samples, one at a time elsewhere.
+    /// four columns at a time inside the row's interior span (`interiorSpan`: no bounds checks or clamps
+    /// there), one at a time elsewhere and for integer offsets.
     @inline(__always)
     private static func rowPass(src: UnsafePointer<Float>, mid: UnsafeMutablePointer<Float>, sw: Int, sh: Int, width: Int,
                                 channels: Int, srcPlane: Int, midPlane: Int, a: Double, b: Double, tx: Double, ty: Double,
                                 sx1: UnsafePointer<Double>, lut8: UnsafeBufferPointer<SIMD8<Float>>,
                                 steps8: UnsafeBufferPointer<SIMD8<Float>>, lut: UnsafeBufferPointer<Double>) {
         let last = Double(sw - 1)
-        let zero2 = SIMD2<Double>(repeating: 0), last2 = SIMD2<Double>(repeating: last)
+        let s = a + b * b / a  // the step of `sx1` (only for the interior span's estimate)
+        let zero2 = SIMD2<Double>(repeating: 0)
         let steps2 = SIMD2<Double>(repeating: Double(lutSteps))
-        let limit = Int64(sw - 8)
         for r in 0..<sh {
             let cr = tx + (ty - Double(r)) * b / a
             let cr2 = SIMD2<Double>(repeating: cr)
             let srcRow = src + r &* sw, midRow = mid + r &* width
+            // The columns whose 8 taps from ix - 2 lie inside the row: x = s x + c_r in [2, sw - 5) (so the
+            // clamp to [0, sw - 1] is the identity there); one interval, x being monotone in the column.
+            let inside = interiorSpan(width: width, slope: s, offset: cr, from: 2, below: Double(sw - 5)) { ox in
+                let x = sx1[ox] + cr
+                return x >= 2 && floorSplit(x).index <= sw &- 6
+            }
             var ox = 0
-            while ox &+ 4 <= width {
-                // x = min(max(s x + c_r, 0), sw - 1) per lane (Swift's max: 0 >= v ? 0 : v; min: last < v ? last : v).
-                var xl = UnsafeRawPointer(sx1 + ox).loadUnaligned(as: SIMD2<Double>.self) + cr2
-                var xh = UnsafeRawPointer(sx1 + (ox &+ 2)).loadUnaligned(as: SIMD2<Double>.self) + cr2
-                xl = xl.replacing(with: zero2, where: xl .<= zero2)
-                xh = xh.replacing(with: zero2, where: xh .<= zero2)
-                xl = xl.replacing(with: last2, where: xl .> last2)
-                xh = xh.replacing(with: last2, where: xh .> last2)
+            while ox < inside.lowerBound {
+                rowSample(ox: ox, cr: cr, srcRow: srcRow, midRow: midRow, sw: sw, channels: channels, srcPlane: srcPlane,
+                          midPlane: midPlane, last: last, sx1: sx1, lut8: lut8, steps8: steps8, lut: lut)
+                ox &+= 1
+            }
+            while ox &+ 4 <= inside.upperBound {
+                // x = s x + c_r per lane, inside [2, sw - 5): its clamp to [0, sw - 1] changes nothing.
+                let xl = UnsafeRawPointer(sx1 + ox).loadUnaligned(as: SIMD2<Double>.self) + cr2
+                let xh = UnsafeRawPointer(sx1 + (ox &+ 2)).loadUnaligned(as: SIMD2<Double>.self) + cr2
                 let fl = floorSplit(xl), fh = floorSplit(xh)
                 let tl = xl - fl.value, th = xh - fh.value
-                // Interior lanes only: t != 0 (t is finite: x in [0, sw - 1], NaN fails the test) and
-                // the 8 taps from ix - 2 inside the row.
                 let x0l = fl.index &- 2, x0h = fh.index &- 2
-                guard all((tl .!= zero2) .& (th .!= zero2)), all((x0l .>= 0) .& (x0h .>= 0) .& (x0l .<= limit) .& (x0h .<= limit))
-                else {
+                // Integer offsets (t == 0) copy the pixel: one sample at a time.
+                guard all((tl .!= zero2) .& (th .!= zero2)) else {
                     for i in ox..<(ox &+ 4) { rowSample(ox: i, cr: cr, srcRow: srcRow, midRow: midRow, sw: sw, channels: channels,
                                                         srcPlane: srcPlane, midPlane: midPlane, last: last, sx1: sx1,
                                                         lut8: lut8, steps8: steps8, lut: lut) }
@@ -142,6 +148,38 @@ extension WarpKernel {
         }
     }
 
+    /// The columns `ox` of `within` (default: all of `0..<width`) where `test(ox)` holds, given that the
+    /// columns where it holds form one interval (every condition of `test` bounds a value that is monotone
+    /// in `ox`) close to where `slope * ox + offset` lies in `[from, below)`: that interval of the real
+    /// line, shrunk by a column at each end against rounding, and kept only when `test` holds at both of
+    /// its ends (then it holds between them); else empty (the callers' per-sample paths do the rest).
+    @inline(__always)
+    static func interiorSpan(width: Int, slope: Double, offset: Double, from lo: Double, below hi: Double,
+                             within: Range<Int>? = nil, _ test: (Int) -> Bool) -> Range<Int> {
+        let bounds = within ?? 0..<width
+        var x0: Double, x1: Double
+        if slope > 0 {
+            x0 = (lo - offset) / slope
+            x1 = (hi - offset) / slope
+        } else if slope < 0 {
+            x0 = (hi - offset) / slope
+            x1 = (lo - offset) / slope
+        } else if offset >= lo && offset < hi {
+            x0 = -.infinity
+            x1 = .infinity
+        } else {
+            return 0..<0
+        }
+        guard !x0.isNaN, !x1.isNaN else { return 0..<0 }
+        let limit = Double(width) + 2
+        x0 = min(max(x0, -2), limit)
+        x1 = min(max(x1, -2), limit)
+        let l = max(bounds.lowerBound, Int(x0.rounded(.up)) + 1)
+        let r = min(bounds.upperBound, Int(x1.rounded(.down)))
+        guard l < r, test(l), test(r - 1) else { return 0..<0 }
+        return l..<r
+    }
+
     /// One output column of pass 1 (every plane).
     @inline(__always)
     private static func rowSample(ox: Int, cr: Double, srcRow: UnsafePointer<Float>, midRow: UnsafeMutablePointer<Float>,
@@ -174,7 +212,8 @@ extension WarpKernel {
     }
 
     /// Pass 2: each output column's line sampled at y' (all planes), with `warp`'s coverage rule; four
-    /// columns at a time where all four are covered interior samples, one at a time elsewhere.
+    /// columns at a time inside the output row's span of covered interior samples (`interiorSpan`: no
+    /// coverage or bounds checks there), one at a time elsewhere and for integer offsets.
     @inline(__always)
     private static func columnPass(mid: UnsafePointer<Float>, src: UnsafeBufferPointer<Float>, dst: UnsafeMutablePointer<Float>,
                                    cov: UnsafeMutablePointer<UInt8>, sw: Int, sh: Int, width: Int, height: Int,
@@ -183,32 +222,42 @@ extension WarpKernel {
                                    lut8: UnsafeBufferPointer<SIMD8<Float>>, steps8: UnsafeBufferPointer<SIMD8<Float>>,
                                    lut: UnsafeBufferPointer<Double>) {
         let eps = 1e-9, xMax = Double(sw - 1) + eps, yMax = Double(sh - 1) + eps
-        let lo2 = SIMD2<Double>(repeating: -eps), xMax2 = SIMD2<Double>(repeating: xMax), yMax2 = SIMD2<Double>(repeating: yMax)
         let zero2 = SIMD2<Double>(repeating: 0), steps2 = SIMD2<Double>(repeating: Double(lutSteps))
-        let tx2 = SIMD2<Double>(repeating: tx), ty2 = SIMD2<Double>(repeating: ty)
-        let limit = Int64(sh - 6)
+        let ty2 = SIMD2<Double>(repeating: ty)
         let w1 = width, w2 = 2 &* width, w3 = 3 &* width, w4 = 4 &* width, w5 = 5 &* width
         for oy in 0..<height {
             let fy = Double(oy)
             let bfy = b * fy, afy = a * fy
-            let bfy2 = SIMD2<Double>(repeating: bfy), afy2 = SIMD2<Double>(repeating: afy)
+            let afy2 = SIMD2<Double>(repeating: afy)
             let rowStart = oy &* width
+            // The columns whose sample is covered and whose 6 taps from iy - 2 lie inside the frame:
+            // x' = a x - b y + tx in [0, sw - 1] and y' = b x + a y + ty in [2, sh - 3); one interval,
+            // x' and y' being monotone in the column (checked exactly at its ends).
+            let xSpan = interiorSpan(width: width, slope: a, offset: tx - bfy, from: 0, below: Double(sw - 1)) { _ in true }
+            let span = clamp ? 0..<0 : interiorSpan(width: width, slope: b, offset: afy + ty, from: 2, below: Double(sh - 3),
+                                                    within: xSpan) { ox in
+                let sx = ax1[ox] - bfy + tx, sy = bx1[ox] + afy + ty
+                guard sx >= -eps && sx <= xMax && sy >= -eps && sy <= yMax else { return false }
+                let y0 = floorSplit(sy).index &- 2
+                return y0 >= 0 && y0 <= sh &- 6
+            }
             var ox = 0
-            while !clamp && ox &+ 4 <= width {
-                let axl = UnsafeRawPointer(ax1 + ox).loadUnaligned(as: SIMD2<Double>.self)
-                let axh = UnsafeRawPointer(ax1 + (ox &+ 2)).loadUnaligned(as: SIMD2<Double>.self)
+            while ox < span.lowerBound {
+                columnSample(ox: ox, bfy: bfy, afy: afy, rowStart: rowStart, mid: mid, src: src, dst: dst, cov: cov,
+                             sw: sw, sh: sh, width: width, channels: channels, srcPlane: srcPlane, midPlane: midPlane,
+                             dstPlane: dstPlane, tx: tx, ty: ty, ax1: ax1, bx1: bx1, clamp: clamp, lut8: lut8,
+                             steps8: steps8, lut: lut)
+                ox &+= 1
+            }
+            while ox &+ 4 <= span.upperBound {
                 let bxl = UnsafeRawPointer(bx1 + ox).loadUnaligned(as: SIMD2<Double>.self)
                 let bxh = UnsafeRawPointer(bx1 + (ox &+ 2)).loadUnaligned(as: SIMD2<Double>.self)
-                let sxl: SIMD2<Double> = (axl - bfy2) + tx2, sxh: SIMD2<Double> = (axh - bfy2) + tx2
                 let syl: SIMD2<Double> = (bxl + afy2) + ty2, syh: SIMD2<Double> = (bxh + afy2) + ty2
-                let coveredX: SIMDMask<SIMD2<Int64>> = (sxl .>= lo2) .& (sxl .<= xMax2) .& (sxh .>= lo2) .& (sxh .<= xMax2)
-                let coveredY: SIMDMask<SIMD2<Int64>> = (syl .>= lo2) .& (syl .<= yMax2) .& (syh .>= lo2) .& (syh .<= yMax2)
-                let covered = coveredX .& coveredY
                 let fl = floorSplit(syl), fh = floorSplit(syh)
                 let tl = syl - fl.value, th = syh - fh.value
                 let y0l = fl.index &- 2, y0h = fh.index &- 2
-                guard all(covered), all((tl .!= zero2) .& (th .!= zero2)),
-                      all((y0l .>= 0) .& (y0h .>= 0) .& (y0l .<= limit) .& (y0h .<= limit)) else {
+                // Covered, taps inside (the span); integer offsets (t == 0) one sample at a time.
+                guard all((tl .!= zero2) .& (th .!= zero2)) else {
                     for i in ox..<(ox &+ 4) {
                         columnSample(ox: i, bfy: bfy, afy: afy, rowStart: rowStart, mid: mid, src: src, dst: dst, cov: cov,
                                      sw: sw, sh: sh, width: width, channels: channels, srcPlane: srcPlane, midPlane: midPlane,

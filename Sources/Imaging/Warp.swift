@@ -37,9 +37,18 @@ public struct WarpResult: Sendable {
     /// Fraction of output pixels with coverage 1.
     public var coveredFraction: Double {
         guard !coverage.isEmpty else { return 0 }
-        let n = coverage.withUnsafeBufferPointer { cov in
+        let n = coverage.withUnsafeBytes { raw in
+            // 8 bytes a step: each byte's bits folded into its lowest bit, then one popcount.
+            let words = raw.count / 8
             var n = 0
-            for c in cov { n &+= c != 0 ? 1 : 0 }
+            for k in 0..<words {
+                var w = raw.loadUnaligned(fromByteOffset: k &* 8, as: UInt64.self)
+                w |= w >> 4
+                w |= w >> 2
+                w |= w >> 1
+                n &+= (w & 0x0101_0101_0101_0101).nonzeroBitCount
+            }
+            for i in (words &* 8)..<raw.count { n &+= raw[i] != 0 ? 1 : 0 }
             return n
         }
         return Double(n) / Double(coverage.count)

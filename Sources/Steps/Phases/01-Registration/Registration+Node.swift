@@ -31,8 +31,9 @@ public struct RegisterStep: PipelineStep {
     /// in two 1-D passes, `WarpKernel.twoPass`; 5: the direct 2-D kernel, near +-90 degrees, all in
     /// double precision again; 6: the retry's star detection fits with the Float32-steered Gaussian
     /// PSF fit, `PSFGaussianPasses`; 7: the cosmetic correction is `stars/NNNNN#cosmetic` applied, not
-    /// computed again: same pixels).
-    public static let version = 7
+    /// computed again: same pixels; 8: the first attempt takes the first triangle hypothesis that
+    /// matches half of its 50 stars, `AsterismMatchOptions.acceptFraction`).
+    public static let version = 8
 
     /// Adds `siril/register` for the siril engine and `register/NNNNN` per frame.
     ///

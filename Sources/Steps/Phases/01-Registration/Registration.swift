@@ -207,7 +207,8 @@ extension Registration {
     /// one that cannot be registered. Doubled or trailed stars (`starShapeProblem`) end the
     /// attempts at once: no retry changes the stars' shapes.
     /// 1. `first`: the `stars/NNNNN` list, triangles among the 50 brightest stars with 8 neighbours,
-    ///    shape tolerance 0.01, 3000 hypotheses;
+    ///    shape tolerance 0.01, 3000 hypotheses, the first that matches half of the 50 stars taken
+    ///    (`AsterismMatchOptions.acceptFraction`; the later attempts score all of theirs);
     /// 2. `other asterisms`: the same list, triangles among the 100 brightest with 10 neighbours
     ///    (other asterism sets), shape (side ratio) tolerance 0.02, 12000 hypotheses;
     /// 3. `fainter stars`: stars detected again from the frame at 60 % of the threshold (at least
@@ -217,7 +218,7 @@ extension Registration {
     ///    brightest stars with it, but enough among many.
     public static let attempts: [Attempt] = [
         Attempt(name: "first", fainterStars: false,
-                options: AsterismMatchOptions(triangleStars: 50, neighbours: 8, maxHypotheses: 3000)),
+                options: AsterismMatchOptions(triangleStars: 50, neighbours: 8, maxHypotheses: 3000, acceptFraction: 0.5)),
         Attempt(name: "other asterisms", fainterStars: false,
                 options: AsterismMatchOptions(triangleStars: 100, neighbours: 10, shapeTolerance: 0.02, maxHypotheses: 12000)),
         Attempt(name: "fainter stars", fainterStars: true,
@@ -286,8 +287,13 @@ extension Registration {
         let p = try ctx.params(RegisterParams.self)
         let path = try ctx.input("frame")
         let file = (path as NSString).lastPathComponent
-        let ref = try Artifacts.readJSON(ReferenceInfo.self, ctx, "reference")
-        let stars = try Artifacts.readJSON([StarMeasurement].self, ctx, "stars")
+        // Every frame's node reads the same reference artifact: decoded once per process (by digest).
+        let ref = try DecodedArtifacts.shared.value("reference", try ctx.inputDigest("reference")) {
+            try Artifacts.readJSON(ReferenceInfo.self, ctx, "reference")
+        }
+        // The frame's own star list: read directly (`StarListJSON`), `JSONDecoder` only for anything else.
+        let stars = try (try? ctx.inputData("stars")).flatMap(StarListJSON.decode)
+            ?? Artifacts.readJSON([StarMeasurement].self, ctx, "stars")
         var loaded: Image? = nil
         func frameImage() throws -> Image {
             if let loaded { return loaded }
