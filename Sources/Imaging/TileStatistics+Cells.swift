@@ -78,7 +78,8 @@ struct TileBuckets {
         let u = (x - SIMD4(repeating: lo)) * SIMD4(repeating: scale) + SIMD4(repeating: 1)
         let c = u.replacing(with: 0, where: u .< 0).replacing(with: Self.top, where: u .> Self.top)
         let b = unsafeBitCast(c + SIMD4(repeating: Self.magic), to: SIMD4<Int32>.self) &- Int32(bitPattern: Self.magic.bitPattern)
-        return b.replacing(with: Int32(Self.count), where: .!TileStatistics.finiteLanes(x))
+        // x - x is 0 exactly for finite x, NaN for NaN and infinities (one compare, no integer mask).
+        return b.replacing(with: Int32(Self.count), where: (x - x) .!= SIMD4(repeating: 0))
     }
 }
 
@@ -104,7 +105,7 @@ struct TileCells {
     init(base: UnsafePointer<Float>, width: Int, height: Int, tiles: [TileRect]) {
         xs = Array(Set(tiles.flatMap { [$0.x, $0.x + $0.width] })).sorted()
         ys = Array(Set(tiles.flatMap { [$0.y, $0.y + $0.height] })).sorted()
-        // Maps from a 1-in-16 grid sample of the plane and of its differences.
+        // Maps from a 1-in-64 grid sample of the plane and of its differences (a map only sets the speed).
         var vs: [Float] = [], ds: [Float] = []
         var y = 0
         while y < height {
@@ -113,9 +114,9 @@ struct TileCells {
             while x < width {
                 if row[x].isFinite { vs.append(row[x]) }
                 if x + 1 < width { let d = row[x + 1] - row[x]; if d.isFinite { ds.append(d) } }
-                x += TileStatistics.sampleStep
+                x += 8
             }
-            y += TileStatistics.sampleStep
+            y += 8
         }
         valueMap = TileBuckets(sample: vs)
         differenceMap = TileBuckets(sample: ds)
@@ -290,14 +291,7 @@ struct TileCells {
         var mad: Float? = nil
         if nD > 0 {
             let centre = quantileHalf(nD) { kth($0, dg) }
-            var first: Float? = nil
-            mad = quantileHalf(nD) { k -> Float in
-                // The second middle rank after the first: often the same value.
-                if let f = first, countDeviations(atMost: f, centre: centre, dg) >= k + 1 { return f }
-                let t = kthDeviation(k, centre: centre, dg, above: first)
-                first = t
-                return t
-            }
+            mad = quantileHalf(nD) { k -> Float in kthDeviation(k, centre: centre, dg) }
         }
         return TileStatistics(finiteCount: nV, median: median, differenceMAD: mad)
     }
@@ -341,25 +335,33 @@ struct TileCells {
     /// compared value by value.
     func countDeviations(atMost t: Float, centre m: Float, _ gs: [Int]) -> Int {
         if t == .infinity { return gs.reduce(0) { $0 + Int(pre($1)[Self.nb]) } }
+        let (ba0, ba1, bb0, bb1) = window(t, centre: m)
+        var count = 0
+        for g in gs {
+            let p = pre(g), e = elements + offsets[g]
+            if ba1 + 1 < bb0 {
+                count &+= Int(p[bb0] &- p[ba1 + 1])
+                count &+= Self.countNear(e, from: Int(p[ba0]), to: Int(p[ba1 + 1]), centre: m, t: t)
+                count &+= Self.countNear(e, from: Int(p[bb0]), to: Int(p[bb1 + 1]), centre: m, t: t)
+            } else {
+                count &+= Self.countNear(e, from: Int(p[ba0]), to: Int(p[bb1 + 1]), centre: m, t: t)
+            }
+        }
+        return count
+    }
+
+    /// The buckets of `aOut`, `aIn`, `bIn`, `bOut` for `abs(d - centre) <= t` (see `countDeviations`):
+    /// values in buckets a0 ... a1 and b0 ... b1 must be compared, those strictly between a1 and b0
+    /// are inside, the others outside (t finite, >= 0).
+    @inline(__always)
+    func window(_ t: Float, centre m: Float) -> (a0: Int, a1: Int, b0: Int, b1: Int) {
         let map = differenceMap
         let md = Double(m), td = Double(t)
         // Exact |d - c| <= t implies inclusion; inclusion implies |d - c| <= t + ulp(t) / 2.
         let wide = td * (1 + 0x1p-22) + 0x1p-148
         let aIn = Self.roundUp(md - td), bIn = Self.roundDown(md + td)
         let aOut = Self.roundDown(md - wide).nextDown, bOut = Self.roundUp(md + wide).nextUp
-        let ba0 = map.bucket(aOut), ba1 = map.bucket(aIn), bb0 = map.bucket(bIn), bb1 = map.bucket(bOut)
-        var count = 0
-        for g in gs {
-            let p = pre(g), e = elements + offsets[g]
-            if ba1 + 1 < bb0 { count &+= Int(p[bb0] &- p[ba1 + 1]) }
-            if ba1 >= bb0 {
-                count &+= Self.countNear(e, from: Int(p[ba0]), to: Int(p[bb1 + 1]), centre: m, t: t)
-            } else {
-                count &+= Self.countNear(e, from: Int(p[ba0]), to: Int(p[ba1 + 1]), centre: m, t: t)
-                count &+= Self.countNear(e, from: Int(p[bb0]), to: Int(p[bb1 + 1]), centre: m, t: t)
-            }
-        }
-        return count
+        return (map.bucket(aOut), map.bucket(aIn), map.bucket(bIn), map.bucket(bOut))
     }
 
     /// Values of `e[from ..< to]` with `abs(d - centre) <= t`.
@@ -375,24 +377,51 @@ struct TileCells {
     /// The largest Float <= x.
     static func roundDown(_ x: Double) -> Float { let f = Float(x); return Double(f) > x ? f.nextDown : f }
 
-    /// The k-th smallest (from 0) of `abs(d - centre)` over the finite differences of `gs`: the least
-    /// t (a Float >= 0, so the deviation itself) with more than k deviations at most t; `above`, when
-    /// given, is a t known to have at most k.
-    func kthDeviation(_ k: Int, centre m: Float, _ gs: [Int], above: Float?) -> Float {
-        var lo: Float
-        if let a = above { lo = a } else {
-            if countDeviations(atMost: 0, centre: m, gs) > k { return 0 }
-            lo = 0
+    /// The k-th smallest (from 0) of `abs(d - centre)` over the finite differences of `gs`: the
+    /// least t (a Float >= 0, so a deviation) with more than k deviations at most t. Searched on the
+    /// grid t_j = j * (bucket width) (doubling, then bisection: about 2 log2(MAD / width) counts)
+    /// until t_j < result <= t_j+1; the deviations in that step lie in the buckets between the two
+    /// thresholds' uncertain ones and are selected from directly.
+    func kthDeviation(_ k: Int, centre m: Float, _ gs: [Int]) -> Float {
+        var below = countDeviations(atMost: 0, centre: m, gs)
+        if below > k { return 0 }
+        let w = max(1 / differenceMap.scale, .leastNonzeroMagnitude)
+        @inline(__always) func t(_ j: Int) -> Float { Float(j) * w }
+        var jl = 0, jh = 1
+        while true {
+            let c = countDeviations(atMost: t(jh), centre: m, gs)
+            if c > k { break }
+            jl = jh; below = c; jh *= 2
         }
-        // Double from one bucket width (or lo) until more than k are in.
-        var hi = max(lo * 2, 1 / differenceMap.scale, .leastNonzeroMagnitude)
-        while countDeviations(atMost: hi, centre: m, gs) <= k { lo = hi; hi = hi * 2 }
-        // Bisection on the bit patterns of non-negative floats (ordered as the values).
-        var l = lo.bitPattern, h = hi.bitPattern
-        while h - l > 1 {
-            let mid = l + (h - l) / 2
-            if countDeviations(atMost: Float(bitPattern: mid), centre: m, gs) > k { h = mid } else { l = mid }
+        while jh - jl > 1 {
+            let mid = jl + (jh - jl) / 2
+            let c = countDeviations(atMost: t(mid), centre: m, gs)
+            if c > k { jh = mid } else { jl = mid; below = c }
         }
-        return Float(bitPattern: h)
+        let lo = t(jl), hi = t(jh)
+        // Deviations in (lo, hi]: in hi's uncertain-or-inside buckets but not in lo's sure ones.
+        let outer = window(hi, centre: m), inner = window(lo, centre: m)
+        var ranges: [(Int, Int)] = []
+        if inner.a1 + 1 < inner.b0 {
+            ranges = [(outer.a0, inner.a1), (inner.b0, outer.b1)]
+        } else {
+            ranges = [(outer.a0, outer.b1)]
+        }
+        var size = 0
+        for g in gs { for (p, q) in ranges { size &+= Int(pre(g)[q + 1] &- pre(g)[p]) } }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: size)
+        defer { scratch.deallocate() }
+        var n = 0
+        for g in gs {
+            let p = pre(g), e = elements + offsets[g]
+            for (a, b) in ranges {
+                for i in Int(p[a])..<Int(p[b + 1]) {
+                    let dev = abs(e[i] - m)
+                    scratch[n] = dev
+                    n &+= (dev > lo ? 1 : 0) & (dev <= hi ? 1 : 0)
+                }
+            }
+        }
+        return Statistics.select(UnsafeMutableBufferPointer(start: scratch, count: n), k - below)
     }
 }
