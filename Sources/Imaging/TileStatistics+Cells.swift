@@ -223,7 +223,7 @@ struct TileCells {
 
     /// Counting sort of `values[0 ..< n]` by `keys` into `out` (finite ones by bucket, then the
     /// non-finite ones, key `nb`); `pre[b]` = values in buckets below b, `pre[nb]` = finite values.
-    /// Two interleaved histograms (`counts`, room for 2 (nb + 1)) keep increments of one bucket apart.
+    /// Two histograms (`counts`, room for 2 (nb + 1)), of the even- and odd-indexed values.
     static func sort(_ values: UnsafeMutablePointer<Float>, _ keys: UnsafeMutablePointer<Int32>, _ n: Int,
                      into out: UnsafeMutablePointer<Float>, prefix pre: UnsafeMutablePointer<Int32>,
                      counts: UnsafeMutablePointer<Int32>) {
@@ -237,18 +237,27 @@ struct TileCells {
             i += 2
         }
         if i < n { a[Int(keys[i])] &+= 1 }
+        // Even-indexed values go to the front of their bucket, odd ones behind them: two independent
+        // chains of position updates (the order inside a bucket matters to no result).
         var sum: Int32 = 0
         for k in 0...nb {
             pre[k] = sum
-            let c = a[k] &+ b[k]
-            a[k] = sum  // next write position of bucket k
-            sum &+= c
+            let ca = a[k], cb = b[k]
+            a[k] = sum
+            b[k] = sum &+ ca
+            sum &+= ca &+ cb
         }
-        for i in 0..<n {
-            let k = Int(keys[i])
-            out[Int(a[k])] = values[i]
-            a[k] &+= 1
+        i = 0
+        while i + 2 <= n {
+            let k0 = Int(keys[i]), k1 = Int(keys[i + 1])
+            let p0 = a[k0], p1 = b[k1]
+            out[Int(p0)] = values[i]
+            out[Int(p1)] = values[i + 1]
+            a[k0] = p0 &+ 1
+            b[k1] = p1 &+ 1
+            i += 2
         }
+        if i < n { let k = Int(keys[i]); out[Int(a[k])] = values[i] }
     }
 
     // MARK: - per rectangle
@@ -368,7 +377,7 @@ struct TileCells {
     @inline(__always)
     static func countNear(_ e: UnsafeMutablePointer<Float>, from: Int, to: Int, centre m: Float, t: Float) -> Int {
         var c = 0
-        for i in from..<to { c &+= abs(e[i] - m) <= t ? 1 : 0 }
+        for i in from..<to { c &+= Statistics.bit(abs(e[i] - m) <= t) }
         return c
     }
 
@@ -418,7 +427,7 @@ struct TileCells {
                 for i in Int(p[a])..<Int(p[b + 1]) {
                     let dev = abs(e[i] - m)
                     scratch[n] = dev
-                    n &+= (dev > lo ? 1 : 0) & (dev <= hi ? 1 : 0)
+                    n &+= Statistics.bit(dev > lo) & Statistics.bit(dev <= hi)
                 }
             }
         }
