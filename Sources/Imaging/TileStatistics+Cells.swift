@@ -26,9 +26,10 @@ extension TileStatistics {
             let base = all.baseAddress! + plane * image.planeSize
             let cells = TileCells(base: base, width: image.width, height: image.height, tiles: live)
             defer { cells.deallocate() }
+            var hint = 1
             return tiles.map { rect in
                 guard rect.width > 0, rect.height > 0 else { return TileStatistics(finiteCount: 0, median: nil, differenceMAD: nil) }
-                var stats = cells.statistics(of: rect)
+                var stats = cells.statistics(of: rect, hint: &hint)
                 if stats.finiteCount > 0 && stats.median == 0 {
                     let rows = Rows(base: base + rect.y * image.width + rect.x, stride: image.width,
                                     width: rect.width, height: rect.height)
@@ -292,7 +293,7 @@ struct TileCells {
     @inline(__always) func pre(_ g: Int) -> UnsafeMutablePointer<Int32> { prefix + g * (Self.nb + 1) }
 
     /// Finite count, median and difference MAD of `rect` (median 0 with either sign; see `measure`).
-    func statistics(of rect: TileRect) -> TileStatistics {
+    func statistics(of rect: TileRect, hint: inout Int) -> TileStatistics {
         let (vg, dg) = groups(of: rect)
         let nV = vg.reduce(0) { $0 + Int(pre($1)[Self.nb]) }
         let nD = dg.reduce(0) { $0 + Int(pre($1)[Self.nb]) }
@@ -300,7 +301,7 @@ struct TileCells {
         var mad: Float? = nil
         if nD > 0 {
             let centre = quantileHalf(nD) { kth($0, dg) }
-            mad = quantileHalf(nD) { k -> Float in kthDeviation(k, centre: centre, dg) }
+            mad = quantileHalf(nD) { k -> Float in kthDeviation(k, centre: centre, dg, hint: &hint) }
         }
         return TileStatistics(finiteCount: nV, median: median, differenceMAD: mad)
     }
@@ -388,25 +389,43 @@ struct TileCells {
 
     /// The k-th smallest (from 0) of `abs(d - centre)` over the finite differences of `gs`: the
     /// least t (a Float >= 0, so a deviation) with more than k deviations at most t. Searched on the
-    /// grid t_j = j * (bucket width) (doubling, then bisection: about 2 log2(MAD / width) counts)
-    /// until t_j < result <= t_j+1; the deviations in that step lie in the buckets between the two
+    /// grid t_j = j * (bucket width) (galloping from `hint`, then bisection) until t_j < result <= t_j+1; the deviations in that step lie in the buckets between the two
     /// thresholds' uncertain ones and are selected from directly.
-    func kthDeviation(_ k: Int, centre m: Float, _ gs: [Int]) -> Float {
-        var below = countDeviations(atMost: 0, centre: m, gs)
-        if below > k { return 0 }
+    func kthDeviation(_ k: Int, centre m: Float, _ gs: [Int], hint: inout Int) -> Float {
+        let zero = countDeviations(atMost: 0, centre: m, gs)
+        if zero > k { return 0 }
         let w = max(1 / differenceMap.scale, .leastNonzeroMagnitude)
-        @inline(__always) func t(_ j: Int) -> Float { Float(j) * w }
-        var jl = 0, jh = 1
-        while true {
-            let c = countDeviations(atMost: t(jh), centre: m, gs)
-            if c > k { break }
-            jl = jh; below = c; jh *= 2
+        // Past 2^60 steps the threshold is infinite (every deviation counts), so no j overflows.
+        let jMax = 1 << 60
+        @inline(__always) func t(_ j: Int) -> Float { j >= jMax ? .infinity : Float(j) * w }
+        // Bracket jl < result step <= jh by galloping from the previous rectangle's step (`hint`;
+        // neighbouring tiles have similar noise), then bisect. Any path gives the same answer.
+        var jl = 0, jh = min(max(hint, 1), jMax), below = zero
+        var step = max(jh / 8, 1)
+        let c0 = countDeviations(atMost: t(jh), centre: m, gs)
+        if c0 <= k {
+            jl = jh; below = c0
+            while true {
+                jh = min(jl + step, jMax)
+                let c = countDeviations(atMost: t(jh), centre: m, gs)
+                if c > k { break }
+                jl = jh; below = c; step = min(step * 2, jMax)
+            }
+        } else {
+            while jh > 1 {
+                let j = max(jh - step, 0)
+                if j == 0 { break }
+                let c = countDeviations(atMost: t(j), centre: m, gs)
+                if c <= k { jl = j; below = c; break }
+                jh = j; step = min(step * 2, jMax)
+            }
         }
         while jh - jl > 1 {
             let mid = jl + (jh - jl) / 2
             let c = countDeviations(atMost: t(mid), centre: m, gs)
             if c > k { jh = mid } else { jl = mid; below = c }
         }
+        hint = jh
         let lo = t(jl), hi = t(jh)
         // Deviations in (lo, hi]: in hi's uncertain-or-inside buckets but not in lo's sure ones.
         let outer = window(hi, centre: m), inner = window(lo, centre: m)
