@@ -118,6 +118,58 @@ struct TileStatisticsTests {
         #expect(fast.median! > 9.5 && fast.median! < 10.5)
     }
 
+    @Test("measure(tiles:) from shared cells equals measure of each rectangle and the plain selections, bit for bit")
+    func cells() {
+        // A star field with NaN and Inf, integer ties with -0 and exact zeros, a constant plane, a plane
+        // of NaN, and a wide-range plane (values 1e-3 .. 1e6, most of them in the tails of the buckets).
+        var ties = Image(width: 130, height: 90)
+        var rng = TestRNG(seed: 9)
+        for i in ties.pixels.indices { ties.pixels[i] = Float(Int(rng.uniform(0, 6))) - 2 }
+        for i in stride(from: 0, to: ties.pixels.count, by: 7) { ties.pixels[i] = -0.0 }
+        var wide = Image(width: 120, height: 100)
+        for i in wide.pixels.indices { wide.pixels[i] = Float(exp(rng.uniform(-7, 14))) }
+        var zeros = Image(width: 60, height: 50)  // median 0 in most tiles: the plain path's sign
+        for i in zeros.pixels.indices { zeros.pixels[i] = i % 3 == 0 ? 0.5 : (i % 2 == 0 ? -0.0 : 0) }
+        let images = [Self.field(), Self.field(seed: 8), ties, wide, zeros,
+                      Image(width: 40, height: 40, fill: 3), Image(width: 30, height: 20, fill: .nan)]
+        for img in images {
+            let rects = Self.rects(img).filter { $0.x + $0.width <= img.width && $0.y + $0.height <= img.height }
+                + [TileRect(x: 3, y: 2, width: 0, height: 5), TileRect(x: 1, y: 1, width: 1, height: 1)]
+            let fast = TileStatistics.measure(img, tiles: rects)
+            #expect(fast.count == rects.count)
+            for (r, f) in zip(rects, fast) {
+                let one = TileStatistics.measure(img, r), slow = r.width > 0 ? Self.plain(img, r) : one
+                #expect(f.finiteCount == one.finiteCount && f.finiteCount == slow.finiteCount, "\(r)")
+                #expect(Self.same(f.median, one.median) && Self.same(f.median, slow.median),
+                        "\(r): \(String(describing: f.median)) vs \(String(describing: one.median))")
+                #expect(Self.same(f.differenceMAD, one.differenceMAD) && Self.same(f.differenceMAD, slow.differenceMAD),
+                        "\(r): \(String(describing: f.differenceMAD)) vs \(String(describing: one.differenceMAD))")
+            }
+        }
+        // Spot values on the sky: median near 1, MAD of N(0, 0.02) differences near 0.0191.
+        let sky = TileStatistics.measure(Self.field(), tiles: [TileRect(x: 20, y: 20, width: 64, height: 64)])[0]
+        #expect(abs(Double(sky.median!) - 1.02) < 0.02 && abs(Double(sky.differenceMAD!) / 0.0191 - 1) < 0.25)
+    }
+
+    @Test("TileBuckets is monotone, sends ±infinity to the ends, and its 4-lane form equals the scalar one")
+    func buckets() {
+        var rng = TestRNG(seed: 4)
+        let map = TileBuckets(sample: (0..<1000).map { _ in Float(1 + 0.02 * rng.normal()) })
+        var xs: [Float] = [-.infinity, .infinity, -.greatestFiniteMagnitude, .greatestFiniteMagnitude, 0, -0.0, 1, 0.9, 1.1]
+        xs += (0..<4000).map { _ in Float(1 + 0.05 * rng.normal()) }
+        xs += (0..<400).map { _ in Float(exp(rng.uniform(-20, 20))) * (rng.uniform(0, 1) < 0.5 ? -1 : 1) }
+        let sorted = xs.sorted()
+        for (a, b) in zip(sorted, sorted.dropFirst()) { #expect(map.bucket(a) <= map.bucket(b), "\(a) \(b)") }
+        #expect(map.bucket(-.infinity) == 0 && map.bucket(.infinity) == TileBuckets.count - 1)
+        #expect(map.bucket(1) > 100 && map.bucket(1) < 400)  // the sample's median lies mid-range
+        for i in stride(from: 0, to: xs.count - 4, by: 4) {
+            let v = SIMD4(xs[i], xs[i + 1], xs[i + 2], xs[i + 3])
+            let b = map.buckets(v)
+            for l in 0..<4 where v[l].isFinite { #expect(Int(b[l]) == map.bucket(v[l])) }
+        }
+        #expect(map.buckets(SIMD4(.nan, 1, .infinity, 0)) == SIMD4(Int32(TileBuckets.count), Int32(map.bucket(1)), Int32(TileBuckets.count), Int32(map.bucket(0))))
+    }
+
     @Test("gradientEnergyMeans equals gradientEnergyMean of each rectangle bit for bit")
     func gradientMeans() {
         let img = Self.field()

@@ -51,10 +51,10 @@ public enum LocalMetrics {
         precondition(luminance.channels == 1 && luminance.width == grid.width && luminance.height == grid.height)
         let rects = grid.tiles.map { TileRect(x: $0.x, y: $0.y, width: $0.w, height: $0.h) }
         let gradients = Kernels.gradientEnergyMeans(luminance, tiles: rects)
-        return zip(grid.tiles, rects).enumerated().map { i, pair in
-            let (tile, rect) = pair
+        let statistics = TileStatistics.measure(luminance, tiles: rects)
+        return grid.tiles.enumerated().map { i, tile in
             let inTile = Self.stars(in: tile, stars)
-            let stats = TileStatistics.measure(luminance, rect)
+            let stats = statistics[i]
             let noise = stats.differenceMAD.map { Statistics.madToSigma * Double($0) / 2.0.squareRoot() } ?? .nan
             return TileLocalMetrics(
                 starCount: inTile.count,
