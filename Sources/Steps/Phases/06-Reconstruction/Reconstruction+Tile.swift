@@ -130,15 +130,15 @@ final class TileAccumulator: @unchecked Sendable {
             let bbar = backgroundSum[c] / Double(added[c])
             let frames = UInt32(added[c])
             // The combined (vs) and unweighted (us) values of the covered pixels, in index order.
-            var vs = [Double](repeating: 0, count: np), us = [Double](repeating: 0, count: np)
-            var m = 0
-            weighted.withUnsafeBufferPointer { wd in
-                plain.withUnsafeBufferPointer { pd in
-                    weightSum.withUnsafeBufferPointer { ws in
-                        missing.withUnsafeBufferPointer { miss in
-                            out.withUnsafeMutableBufferPointer { o in
-                                vs.withUnsafeMutableBufferPointer { v in
-                                    us.withUnsafeMutableBufferPointer { u in
+            var us: [Double] = []
+            let vs = [Double](unsafeUninitializedCapacity: np) { v, filled in
+                us = [Double](unsafeUninitializedCapacity: np) { u, filledU in
+                    var m = 0
+                    weighted.withUnsafeBufferPointer { wd in
+                        plain.withUnsafeBufferPointer { pd in
+                            weightSum.withUnsafeBufferPointer { ws in
+                                missing.withUnsafeBufferPointer { miss in
+                                    out.withUnsafeMutableBufferPointer { o in
                                         for i in (c * np)..<((c + 1) * np) where miss[i] < frames {
                                             let k = Double(frames &- miss[i])
                                             let ui = pd[i] / k + bbar
@@ -153,10 +153,10 @@ final class TileAccumulator: @unchecked Sendable {
                             }
                         }
                     }
+                    filledU = m
                 }
+                filled = us.count
             }
-            vs.removeLast(np - m)
-            us.removeLast(np - m)
             let miss = missing
             Reconstruction.rescaleToCommonMedian(&out, (c * np)..<((c + 1) * np), combined: vs, unweighted: us) { miss[$0] < frames }
         }
@@ -207,13 +207,8 @@ struct OverlapCanvas {
                         den.withUnsafeMutableBufferPointer { d in
                             for c in 0..<channels {
                                 let src = c * np + y * tile.w, dst = c * width + tile.x
-                                for x in 0..<tile.w {
-                                    let v = vals[src + x]
-                                    guard v.isFinite else { continue }
-                                    let w = fy * wxs[x]
-                                    n[dst + x] += w * v
-                                    d[dst + x] += w
-                                }
+                                Self.addRow(vals.baseAddress! + src, window: wxs.baseAddress!, scale: fy, count: tile.w,
+                                            numerator: n.baseAddress! + dst, windowSum: d.baseAddress! + dst)
                             }
                         }
                     }
@@ -221,6 +216,38 @@ struct OverlapCanvas {
                     windowSum[row] = den
                 }
             }
+        }
+    }
+
+    /// For each x < `count` with `v[x]` finite: w = fy * wx[x], `numerator[x] += w * v[x]`,
+    /// `windowSum[x] += w`. Two at a time: a non-finite value adds +0 to both, which leaves them
+    /// unchanged (they start at +0 and only grow by additions, so neither is ever -0).
+    @inline(__always)
+    static func addRow(_ v: UnsafePointer<Double>, window wx: UnsafePointer<Double>, scale fy: Double, count: Int,
+                       numerator: UnsafeMutablePointer<Double>, windowSum: UnsafeMutablePointer<Double>) {
+        let vp = UnsafeRawPointer(v), wp = UnsafeRawPointer(wx), np = UnsafeMutableRawPointer(numerator),
+            dp = UnsafeMutableRawPointer(windowSum)
+        let fyV = SIMD2<Double>(repeating: fy), infV = SIMD2<Double>(repeating: .infinity)
+        let magnitude = SIMD2<UInt64>(repeating: 0x7fff_ffff_ffff_ffff)
+        var x = 0
+        while x &+ 2 <= count {
+            let o = x &* 8
+            let value = vp.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self)
+            let finite = unsafeBitCast(unsafeBitCast(value, to: SIMD2<UInt64>.self) & magnitude, to: SIMD2<Double>.self) .< infV
+            let w = fyV * wp.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self)
+            let t = (w * value).replacing(with: 0, where: .!finite), dw = w.replacing(with: 0, where: .!finite)
+            np.storeBytes(of: np.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self) + t, toByteOffset: o, as: SIMD2<Double>.self)
+            dp.storeBytes(of: dp.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self) + dw, toByteOffset: o, as: SIMD2<Double>.self)
+            x &+= 2
+        }
+        while x < count {
+            let value = v[x]
+            if value.isFinite {
+                let w = fy * wx[x]
+                numerator[x] += w * value
+                windowSum[x] += w
+            }
+            x &+= 1
         }
     }
 
