@@ -87,6 +87,25 @@ public final class FITSMappedImage: @unchecked Sendable {
         while i < count { dst[i] = UInt32(bigEndian: src[i]); i &+= 1 }
     }
 
+    /// Plane `plane` of the rectangle `[x, x + w) x [y, y + h)` into `pixels`, row by row (the values of
+    /// that plane of `rect`), reusing the array's storage when it already holds `w * h` values: a
+    /// reader that takes one rectangle after another allocates nothing.
+    public func read(x: Int, y: Int, width w: Int, height h: Int, plane: Int, into pixels: inout [Float], path: String) throws {
+        guard x >= 0, y >= 0, w > 0, h > 0, x + w <= width, y + h <= height, plane >= 0, plane < channels else {
+            throw FITSError.rowRange(path: path, y0: y, count: h, height: height)
+        }
+        if pixels.count != w * h { pixels = [Float](repeating: 0, count: w * h) }
+        let words = UnsafeRawPointer(base + dataOffset).assumingMemoryBound(to: UInt32.self)
+        pixels.withUnsafeMutableBufferPointer { buf in
+            buf.withMemoryRebound(to: UInt32.self) { out in
+                for r in 0..<h {
+                    let row = words + (plane * height + y + r) * width + x
+                    FITSMappedImage.swapWords(row, into: out.baseAddress! + r * w, count: w)
+                }
+            }
+        }
+    }
+
     /// The rectangle `[x, x + w) x [y, y + h)` of every plane (as `FITS.readRect`).
     public func rect(x: Int, y: Int, width w: Int, height h: Int, path: String) throws -> Image {
         guard x >= 0, y >= 0, w > 0, h > 0, x + w <= width, y + h <= height else {

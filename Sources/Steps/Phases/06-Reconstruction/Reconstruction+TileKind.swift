@@ -115,16 +115,65 @@ extension Reconstruction {
         }
     }
 
-    /// One tile of the weighted combine: frames added in set order with `weights` (as `effectiveWeights`).
+    /// One tile of the weighted combine: frames added in set order with `weights` (as `effectiveWeights`),
+    /// each plane of each frame's tile read straight into the accumulator's scratch plane.
     static func weightedTile(_ tile: Tile, frames: [ReconstructionFrame], weights: [Double], width: Int, height: Int,
                              channels: Int) throws -> [Double] {
         let acc = TileAccumulator(tile: Tile(id: tile.id, x: 0, y: 0, w: tile.w, h: tile.h), channels: channels)
         for (fi, frame) in frames.enumerated() {
-            let rect = try readRect(frame, x: tile.x, y: tile.y, w: tile.w, h: tile.h, width: width, height: height, channels: channels)
-            acc.add(rect, bandY: 0, weight: weights[fi], inverseBackground: frame.backgrounds.map { 1 / $0 })
+            guard frame.backgrounds.count == channels else {
+                throw MetricsError.inconsistent(node: NodeName.reconstruct, message: "\(frame.name): \(frame.backgrounds.count) backgrounds, "
+                                                + "expected \(channels)")
+            }
+            if case .mapped(let m, let path) = frame.source {
+                guard m.channels == channels else {
+                    throw MetricsError.inconsistent(node: NodeName.reconstruct, message: "\(frame.name) has \(m.channels) planes, "
+                                                    + "its measurement \(channels) backgrounds")
+                }
+                for c in 0..<channels {
+                    do { try m.read(x: tile.x, y: tile.y, width: tile.w, height: tile.h, plane: c, into: &acc.scratch, path: path) } catch {
+                        throw StepError.unreadable(file: frame.name, message: "registered frame rectangle \(tile.w)x\(tile.h) "
+                                                   + "at (\(tile.x), \(tile.y)): \(error)")
+                    }
+                    applyRejected(frame.rejected, to: &acc.scratch, plane: c, x: tile.x, y: tile.y, w: tile.w, h: tile.h,
+                                  width: width, height: height)
+                    acc.addScratch(channel: c, weight: weights[fi], inverseBackground: 1 / frame.backgrounds[c])
+                }
+            } else {
+                let rect = try readRect(frame, x: tile.x, y: tile.y, w: tile.w, h: tile.h, width: width, height: height, channels: channels)
+                acc.add(rect, bandY: 0, weight: weights[fi], inverseBackground: frame.backgrounds.map { 1 / $0 })
+            }
         }
         acc.finish()
         return acc.values
+    }
+
+    /// Sets `rejected` (indices `c * width * height + y * width + x` of the whole image) to NaN in
+    /// `pixels`, plane `c` of the `w x h` rectangle at (`x0`, `y0`), row by row.
+    static func applyRejected(_ rejected: [UInt32], to pixels: inout [Float], plane c: Int, x x0: Int, y y0: Int, w: Int, h: Int,
+                              width: Int, height: Int) {
+        guard !rejected.isEmpty else { return }
+        let first = UInt32(c * width * height + y0 * width + x0)
+        var a = RejectionMasks.lowerBound(rejected, first)
+        guard a < rejected.count, rejected[a] < first + UInt32((h - 1) * width + w) else { return }
+        pixels.withUnsafeMutableBufferPointer { px in
+            rejected.withUnsafeBufferPointer { rj in
+                for ry in 0..<h {
+                    let lo = first + UInt32(ry * width), hi = lo + UInt32(w)
+                    if a < rj.count && rj[a] < lo {  // skip the band's rejected pixels left and right of the tile
+                        var r = rj.count
+                        while a < r {
+                            let mid = (a + r) / 2
+                            if rj[mid] < lo { a = mid + 1 } else { r = mid }
+                        }
+                    }
+                    while a < rj.count && rj[a] < hi {
+                        px[ry * w + Int(rj[a] - lo)] = .nan
+                        a += 1
+                    }
+                }
+            }
+        }
     }
 
     /// One tile of the matched combine: the tile plus `margin` (clipped to the image) of each frame.

@@ -194,11 +194,19 @@ public enum Reconstruction {
         var vs: [Double] = []
         vs.reserveCapacity(us.count)
         for i in range where count[i] > 0 { vs.append(out[i]) }
-        guard let mv = Statistics.median(vs), let mu = Statistics.median(us),
+        rescaleToCommonMedian(&out, range, combined: vs, unweighted: us) { count[$0] > 0 }
+    }
+
+    /// The same with the combined values `vs` of the covered pixels (those with `covered(i)`, in index
+    /// order) already gathered.
+    @inline(__always)
+    static func rescaleToCommonMedian(_ out: inout [Double], _ range: Range<Int>, combined vs: [Double], unweighted us: [Double],
+                                      covered: (Int) -> Bool) {
+        guard let mv = Statistics.denseMedian(vs), let mu = Statistics.denseMedian(us),
               !(abs(mv) < medianEps), mu.isFinite else { return }
         let scale = mu / mv
         if scale != 1 {
-            for i in range where count[i] > 0 { out[i] *= scale }
+            for i in range where covered(i) { out[i] *= scale }
         }
     }
 

@@ -92,7 +92,15 @@ struct ReconstructionTasksTests {
             let a = try mapped.rect(x: x, y: y, width: w, height: h, path: "n.fits")
             let b = try FITS.readRect(dir.file("n.fits"), x: x, y: y, width: w, height: h)
             #expect(a.pixels.map(\.bitPattern) == b.pixels.map(\.bitPattern) && a.width == w && a.height == h)
+            // One plane into a reused array: that plane of the rectangle.
+            var plane: [Float] = [1, 2]
+            for c in 0..<3 {
+                try mapped.read(x: x, y: y, width: w, height: h, plane: c, into: &plane, path: "n.fits")
+                #expect(plane.map(\.bitPattern) == b.pixels[(c * w * h)..<((c + 1) * w * h)].map(\.bitPattern))
+            }
         }
+        var plane: [Float] = []
+        #expect(throws: FITSError.self) { try mapped.read(x: 0, y: 0, width: 4, height: 4, plane: 3, into: &plane, path: "n.fits") }
         #expect(throws: FITSError.self) { try mapped.rect(x: 30, y: 0, width: 11, height: 9, path: "n.fits") }
         try FITS.write(im, to: dir.file("u.fits"), as: .uint16)
         #expect(try FITSMappedImage.open(dir.file("u.fits")) == nil)
