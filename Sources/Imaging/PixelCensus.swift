@@ -19,8 +19,21 @@ public struct PixelCensus: Sendable {
     public private(set) var maxValue = -Float.infinity
     /// Pixels exactly at `maxValue`.
     public private(set) var atMax = 0
-    /// The strided sample of finite values.
-    public private(set) var sample: [Float] = []
+    /// The strided sample of finite values (the bands' pieces joined with one copy each: appending an
+    /// array copies element by element).
+    public var sample: [Float] {
+        let total = pieces.reduce(0) { $0 + $1.count }
+        return [Float](unsafeUninitializedCapacity: total) { dst, filled in
+            var o = 0
+            for piece in pieces {
+                piece.withUnsafeBufferPointer { (dst.baseAddress! + o).initialize(from: $0.baseAddress!, count: $0.count) }
+                o += piece.count
+            }
+            filled = total
+        }
+    }
+    /// Each band's part of `sample`, in order.
+    private var pieces: [[Float]] = []
 
     /// An empty census sampling every `stride`-th pixel of each band (stride >= 1).
     public init(stride: Int) {
@@ -37,19 +50,30 @@ public struct PixelCensus: Sendable {
         let n = px.count
         guard n > 0, let p = px.baseAddress else { return }
         total += n
-        // Finite maximum and non-finite count, four lanes at a time.
-        var top = SIMD4<Float>(repeating: -.infinity)
-        var bad = SIMD4<Int32>()
+        // Finite maximum and non-finite count, 8 px per round in two independent vectors. A value is
+        // finite when v - v is 0 (NaN and +-infinity give NaN); a non-finite one enters the maximum as
+        // -infinity. Only the maximum's value matters here (its sign of zero and its count come below).
+        let none = SIMD4<Float>(repeating: -.infinity), zero = SIMD4<Float>()
+        let noneBits = unsafeBitCast(none, to: SIMD4<UInt32>.self)
+        var top0 = none, top1 = none
+        var good0 = SIMD4<Int32>(), good1 = SIMD4<Int32>()
         var c = 0
-        while c + 4 <= n {
+        while c &+ 8 <= n {
             let v = UnsafeRawPointer(p + c).loadUnaligned(as: SIMD4<Float>.self)
-            let finite = (unsafeBitCast(v, to: SIMD4<Int32>.self) & 0x7fff_ffff) .< 0x7f80_0000
-            bad &+= 1 &+ unsafeBitCast(finite, to: SIMD4<Int32>.self)   // 1 + (-1 or 0)
-            top.replace(with: v, where: finite .& (v .> top))
-            c += 4
+            let u = UnsafeRawPointer(p + (c &+ 4)).loadUnaligned(as: SIMD4<Float>.self)
+            let fv = unsafeBitCast((v - v) .== zero, to: SIMD4<UInt32>.self)
+            let fu = unsafeBitCast((u - u) .== zero, to: SIMD4<UInt32>.self)
+            good0 &-= unsafeBitCast(fv, to: SIMD4<Int32>.self)   // true is -1
+            good1 &-= unsafeBitCast(fu, to: SIMD4<Int32>.self)
+            let mv = unsafeBitCast((unsafeBitCast(v, to: SIMD4<UInt32>.self) & fv) | (noneBits & ~fv), to: SIMD4<Float>.self)
+            let mu = unsafeBitCast((unsafeBitCast(u, to: SIMD4<UInt32>.self) & fu) | (noneBits & ~fu), to: SIMD4<Float>.self)
+            top0.replace(with: mv, where: mv .> top0)
+            top1.replace(with: mu, where: mu .> top1)
+            c &+= 8
         }
-        var bandMax = top.max()
-        var bandBad = Int(bad.wrappedSum())
+        top0.replace(with: top1, where: top1 .> top0)
+        var bandMax = top0.max()
+        var bandBad = c - Int((good0 &+ good1).wrappedSum())
         while c < n {
             let v = p[c]
             if v.isFinite { bandMax = max(bandMax, v) } else { bandBad += 1 }
@@ -74,16 +98,21 @@ public struct PixelCensus: Sendable {
             while c < n { count += p[c] == bandMax ? 1 : 0; c += 1 }
             if bandMax > maxValue { maxValue = bandMax; atMax = count } else { atMax += count }
         }
+        let allFinite = bandBad == 0
         let picked = [Float](unsafeUninitializedCapacity: n / stride + 1) { dst, filled in
             var k = 0, m = 0
-            while k < n {
-                let v = p[k]
-                dst[m] = v
-                m &+= v.isFinite ? 1 : 0
-                k += stride
+            if allFinite {
+                while k < n { dst[m] = p[k]; m &+= 1; k &+= stride }
+            } else {
+                while k < n {
+                    let v = p[k]
+                    dst[m] = v
+                    m &+= v.isFinite ? 1 : 0
+                    k += stride
+                }
             }
             filled = m
         }
-        sample.append(contentsOf: picked)
+        if !picked.isEmpty { pieces.append(picked) }
     }
 }

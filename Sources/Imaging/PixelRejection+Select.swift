@@ -106,14 +106,51 @@ extension PixelRejection {
 
     /// Copies the values of `x[0..<n]` within `[lo, hi]` to `scratch` (in order) and returns their count.
     /// Branch-free: whether a value is inside is unpredictable, a mispredicted branch costs more than the
-    /// store.
+    /// store. Four values per step: one vector comparison gives the four increments, every value is
+    /// stored at the current end and the end moves by its increment.
     @inline(__always)
-    static func inside<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ n: Int, _ lo: T, _ hi: T, _ scratch: UnsafeMutablePointer<T>) -> Int {
-        var m = 0
-        for k in 0..<n {
+    static func inside(_ x: UnsafePointer<Float>, _ n: Int, _ lo: Float, _ hi: Float, _ scratch: UnsafeMutablePointer<Float>) -> Int {
+        var m = 0, k = 0
+        let lo4 = SIMD4<Float>(repeating: lo), hi4 = SIMD4<Float>(repeating: hi), one = SIMD4<Int32>(repeating: 1)
+        while k &+ 4 <= n {
+            let v = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD4<Float>.self)
+            let inc = one &+ unsafeBitCast((v .< lo4) .| (v .> hi4), to: SIMD4<Int32>.self)   // outside is -1
+            scratch[m] = v[0]; m &+= Int(inc[0])
+            scratch[m] = v[1]; m &+= Int(inc[1])
+            scratch[m] = v[2]; m &+= Int(inc[2])
+            scratch[m] = v[3]; m &+= Int(inc[3])
+            k &+= 4
+        }
+        while k < n {
             let v = x[k]
             scratch[m] = v
             m &+= 1 &- ((v < lo ? 1 : 0) | (v > hi ? 1 : 0))
+            k &+= 1
+        }
+        return m
+    }
+
+    /// `inside` for Double values, two per vector.
+    @inline(__always)
+    static func inside(_ x: UnsafePointer<Double>, _ n: Int, _ lo: Double, _ hi: Double, _ scratch: UnsafeMutablePointer<Double>) -> Int {
+        var m = 0, k = 0
+        let lo2 = SIMD2<Double>(repeating: lo), hi2 = SIMD2<Double>(repeating: hi), one = SIMD2<Int64>(repeating: 1)
+        while k &+ 4 <= n {
+            let v = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD2<Double>.self)
+            let u = UnsafeRawPointer(x + (k &+ 2)).loadUnaligned(as: SIMD2<Double>.self)
+            let iv = one &+ unsafeBitCast((v .< lo2) .| (v .> hi2), to: SIMD2<Int64>.self)
+            let iu = one &+ unsafeBitCast((u .< lo2) .| (u .> hi2), to: SIMD2<Int64>.self)
+            scratch[m] = v[0]; m &+= Int(iv[0])
+            scratch[m] = v[1]; m &+= Int(iv[1])
+            scratch[m] = u[0]; m &+= Int(iu[0])
+            scratch[m] = u[1]; m &+= Int(iu[1])
+            k &+= 4
+        }
+        while k < n {
+            let v = x[k]
+            scratch[m] = v
+            m &+= 1 &- ((v < lo ? 1 : 0) | (v > hi ? 1 : 0))
+            k &+= 1
         }
         return m
     }

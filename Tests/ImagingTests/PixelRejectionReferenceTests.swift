@@ -178,3 +178,29 @@ struct PixelRejectionReferenceTests {
 private extension Double {
     var exp: Double { Foundation.exp(self) }
 }
+
+/// `PixelRejection.inside` (four values per vector step) against the scalar branch-free compaction.
+@Suite("pixel rejection: bracket compaction")
+struct PixelRejectionInsideTests {
+    static func scalar<T: BinaryFloatingPoint>(_ x: [T], _ lo: T, _ hi: T) -> [T] { x.filter { !($0 < lo) && !($0 > hi) } }
+
+    @Test("the values within [lo, hi], in order, for every length and bracket, Float and Double; bounds inclusive")
+    func sameAsScalar() {
+        var rng = TestRNG(seed: 21)
+        for n in [0, 1, 2, 3, 4, 5, 7, 8, 9, 119, 120, 121] {
+            let f = (0..<n).map { _ in rng.uniform(-1, 1) }
+            let d = f.map { Double($0) + 1e-9 * rng.normal() }
+            for (lo, hi) in [(-0.1, 0.1), (-2, 2), (0.5, 0.4), (Double(f.first ?? 0), Double(f.last ?? 0))] {
+                var sf = [Float](repeating: .nan, count: n + 1), sd = [Double](repeating: .nan, count: n + 1)
+                let mf = (f + [0]).withUnsafeBufferPointer { x in
+                    sf.withUnsafeMutableBufferPointer { PixelRejection.inside(x.baseAddress!, n, Float(lo), Float(hi), $0.baseAddress!) }
+                }
+                let md = (d + [0]).withUnsafeBufferPointer { x in
+                    sd.withUnsafeMutableBufferPointer { PixelRejection.inside(x.baseAddress!, n, lo, hi, $0.baseAddress!) }
+                }
+                #expect(Array(sf[0..<mf]) == Self.scalar(f, Float(lo), Float(hi)))
+                #expect(Array(sd[0..<md]) == Self.scalar(d, lo, hi))
+            }
+        }
+    }
+}

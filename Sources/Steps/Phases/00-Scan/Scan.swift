@@ -173,16 +173,12 @@ public enum Scan {
         // quantileBracketed: the values of median / quantile, by a faster exact selection.
         if let median = Statistics.quantileBracketed(sample, 0.5), let low = Statistics.quantileBracketed(sample, 0.001), maxValue > low {
             position = Double(median - low) / Double(maxValue - low)
-            let zero = min(0, sample.min() ?? 0)
+            let zero = min(0, smallest(sample))
             level = Double(median - zero) / Double(maxValue - zero)
             let mad = Statistics.quantileBracketed(sample.map { abs($0 - median) }, 0.5) ?? 0
             let sigma = 1.4826 * mad
             let liftAt = median + 0.01 * (maxValue - median), signalAt = median + 10 * sigma
-            var above = 0, strong = 0
-            for v in sample {
-                if v > liftAt { above += 1 }
-                if v > signalAt { strong += 1 }
-            }
+            let (above, strong) = countAbove(sample, liftAt, signalAt)
             lifted = Double(above) / Double(sample.count)
             signal = sigma > 0 ? Double(strong) / Double(sample.count) : 0
         }
@@ -195,6 +191,43 @@ public enum Scan {
                           nonfiniteFraction: total > 0 ? Double(nonfinite) / Double(total) : 1,
                           backgroundPosition: position, medianLevel: level, liftedFraction: lifted, signalFraction: signal,
                           ceiling: ceiling)
+    }
+
+    /// The smallest of the finite values `a` (0 when empty); only its value matters to the caller
+    /// (`min(0, it)`), so which of two equal zeros is returned does not. Four lanes at a time.
+    static func smallest(_ a: [Float]) -> Float {
+        a.withUnsafeBufferPointer { b in
+            guard let p = b.baseAddress, b.count > 0 else { return 0 }
+            var low = SIMD4<Float>(repeating: p[0])
+            var k = 0
+            while k &+ 4 <= b.count {
+                let v = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD4<Float>.self)
+                low.replace(with: v, where: v .< low)
+                k &+= 4
+            }
+            var m = low.min()
+            while k < b.count { m = min(m, p[k]); k &+= 1 }
+            return m
+        }
+    }
+
+    /// How many of `a` are above `x` and how many above `y`, four lanes at a time.
+    static func countAbove(_ a: [Float], _ x: Float, _ y: Float) -> (Int, Int) {
+        a.withUnsafeBufferPointer { b in
+            guard let p = b.baseAddress else { return (0, 0) }
+            let x4 = SIMD4<Float>(repeating: x), y4 = SIMD4<Float>(repeating: y)
+            var cx = SIMD4<Int32>(), cy = SIMD4<Int32>()
+            var k = 0
+            while k &+ 4 <= b.count {
+                let v = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD4<Float>.self)
+                cx &-= unsafeBitCast(v .> x4, to: SIMD4<Int32>.self)   // true is -1
+                cy &-= unsafeBitCast(v .> y4, to: SIMD4<Int32>.self)
+                k &+= 4
+            }
+            var ax = Int(cx.wrappedSum()), ay = Int(cy.wrappedSum())
+            while k < b.count { ax += p[k] > x ? 1 : 0; ay += p[k] > y ? 1 : 0; k &+= 1 }
+            return (ax, ay)
+        }
     }
 
     static func validate(_ infos: [Inspection], params p: ScanParams) throws -> FrameList {

@@ -40,10 +40,10 @@ public struct RejectionResult: Sendable {
 /// are clipped by `PixelRejection` against their median with residuals scaled by the frame's noise.
 ///
 /// Two streaming passes, memory bounded by a budget instead of the frame count:
-/// 1. per frame (in parallel, `threads` at a time), the whole frame is read once and its local
-///    background estimated on a 64 px mesh (`BackgroundMap`, sigma-clipped medians of a 1-in-4 grid sample
-///    of each box, bilinear), so frames
-///    whose sky gradients differ are compared on their residuals; only the small meshes are kept;
+/// 1. per frame (in parallel, `threads` at a time), its local background is estimated on a 64 px mesh
+///    (`BackgroundMap`, sigma-clipped medians of a 1-in-16 grid sample of each box, every 4th pixel of
+///    every 4th row, bilinear), so frames whose sky gradients differ are compared on their residuals;
+///    only the rows the sample uses are read (`sampledRows`), only the small meshes are kept;
 /// 2. the image is cut into chunks of rows such that frames x rows x width x planes x 4 bytes fits the
 ///    budget; for each chunk every frame's rows are read (`threads` frames at a time; a plain float32 file
 ///    through `FITSMappedImage`, anything else through `FITS.readRows`), their background subtracted in the
@@ -53,16 +53,19 @@ public struct RejectionResult: Sendable {
 /// the output is deterministic and independent of `threads`.
 public enum Rejection {
     /// Code version of `reject`; bump when the computation changes (2: the local background mesh is
-    /// clipped on `backgroundSampleStride`'s grid).
-    public static let version = 2
+    /// clipped on `backgroundSampleStride`'s grid; 3: that grid is 1-in-16 instead of 1-in-4).
+    public static let version = 3
     /// Default memory budget of pass 2's cube, bytes.
     public static let defaultBudgetBytes = 256 << 20
     /// Mesh of the per-frame local background, px.
     public static let backgroundMesh = 64
-    /// Each 64 px box of the local background is clipped on every 2nd pixel of every 2nd row (1024
-    /// samples: its median is within ~0.04 of the frame's noise, far below the kappa = 3 clipping
-    /// threshold the residuals are compared with), a quarter of the selections of every pixel.
-    public static let backgroundSampleStride = 2
+    /// Each 64 px box of the local background is clipped on every 4th pixel of every 4th row (256
+    /// samples: the statistical error of its clipped median is ~0.08 of the frame's noise, 1.2533 /
+    /// sqrt(256), far below the kappa = 3 clipping threshold the residuals are compared with; it moves a
+    /// frame's residuals in that box by that much, symmetrically), a sixteenth of the selections of
+    /// every pixel, and only a quarter of the rows is read. A divisor of `backgroundMesh`, so every box's
+    /// sample rows are multiples of it.
+    public static let backgroundSampleStride = 4
 
     /// Rejects outliers of `frames` (all `width x height x channels`). Throws `StepError.unreadable` for a
     /// frame that cannot be read and `MetricsError` for size or plane-count mismatches.
@@ -156,6 +159,29 @@ public enum Rejection {
         return try frame.source.rows(y0, count)
     }
 
+    /// Pass 1's read: a full-size image of `frame` in which only the rows `BackgroundMap.estimate` samples
+    /// with `backgroundSampleStride` (multiples of it) are read; the other rows are NaN and never looked at,
+    /// so the map equals the one estimated from the whole frame. A plain float32 file is mapped and only
+    /// those rows converted; anything else is read whole (`FrameSource.rows`).
+    static func sampledRows(_ frame: RejectionFrame, _ height: Int) throws -> Image {
+        guard case .file(let path) = frame.source, let mapped = try FITSMappedImage.open(path) else {
+            return try readRows(frame, 0, height)
+        }
+        let w = mapped.width, h = mapped.height, planes = mapped.channels
+        var image = Image(width: w, height: h, channels: planes, fill: .nan)
+        try image.pixels.withUnsafeMutableBufferPointer { dst in
+            for y in stride(from: 0, to: h, by: backgroundSampleStride) {
+                let row = try mapped.rect(x: 0, y: y, width: w, height: 1, path: path)
+                row.pixels.withUnsafeBufferPointer { src in
+                    for c in 0..<planes {
+                        (dst.baseAddress! + c * w * h + y * w).update(from: src.baseAddress! + c * w, count: w)
+                    }
+                }
+            }
+        }
+        return image
+    }
+
     /// Pass 1: each frame's local background per plane, `threads` frames at a time (fixed assignment).
     static func backgrounds(_ frames: [RejectionFrame], width: Int, height: Int, channels: Int,
                             threads: Int, node: String) throws -> [[BackgroundMap]] {
@@ -171,7 +197,7 @@ public enum Rejection {
                 let frame = frames[fi]
                 do {
                     let image: Image
-                    do { image = try readRows(frame, 0, height) } catch {
+                    do { image = try sampledRows(frame, height) } catch {
                         throw StepError.unreadable(file: frame.name, message: "registered frame: \(error)")
                     }
                     guard image.width == width, image.height == height, image.channels == channels else {

@@ -42,38 +42,39 @@ extension KMeans {
     /// stopping when no label changes.
     public static func runBalanced(_ points: [[Double]], mass: [Double], k: Int, seed: UInt64, restart: Int = 0,
                                    order given: [Int]? = nil) -> KMeansResult {
-        let n = points.count
         let m = mass.map { $0.isFinite ? max(0, $0) : 0 }
         let total = m.reduce(0, +)
         guard total > 0 else { return run(points, k: k, seed: seed, restart: restart) }
         let capacity = (1 + balanceSlack) * total / Double(k)
-        var centres = plusPlus(points, k: k, seed: seed)
         let order = given ?? massOrder(mass)
-        var labels = [Int](repeating: -1, count: n)
-        for _ in 0..<maxIterations {
-            var load = [Double](repeating: 0, count: k)
-            var members = [Int](repeating: 0, count: k)
-            var next = [Int](repeating: -1, count: n)
-            for i in order {
-                // The nearest centre (ties: lower index) among those with room: the first with room in
-                // (distance, index) order, found without sorting the k centres.
-                var chosen = -1
-                var best = (Double.infinity, Int.max)
-                for j in 0..<k where members[j] == 0 || load[j] + m[i] <= capacity {
-                    let d = (dist2(points[i], centres[j]), j)
-                    if d < best { best = d; chosen = j }
+        let space = LloydSpace(points)
+        let load = UnsafeMutablePointer<Double>.allocate(capacity: k)
+        let members = UnsafeMutablePointer<Int>.allocate(capacity: k)
+        defer { load.deallocate(); members.deallocate() }
+        let (labels, inertia) = m.withUnsafeBufferPointer { mb in
+            let m = mb.baseAddress!
+            return space.run(initial: plusPlus(points, k: k, seed: seed), k: k, maxIterations: maxIterations) { dist, stride, next in
+                load.update(repeating: 0, count: k)
+                members.update(repeating: 0, count: k)
+                for i in order {
+                    // The nearest centre (ties: lower index) among those with room, i.e. the least (distance,
+                    // index) pair: the first strictly nearer one in index order (an infinite distance still
+                    // counts when nothing was chosen yet), found without sorting the k centres.
+                    let row = dist + i &* stride
+                    var chosen = -1
+                    var best = Double.infinity
+                    let mi = m[i]
+                    for j in 0..<k where members[j] == 0 || load[j] + mi <= capacity {
+                        let d = row[j]
+                        if d < best || (d == best && chosen < 0) { best = d; chosen = j }
+                    }
+                    if chosen < 0 { chosen = (0..<k).min { (load[$0], $0) < (load[$1], $1) }! }
+                    next[i] = chosen
+                    load[chosen] += mi
+                    members[chosen] += 1
                 }
-                if chosen < 0 { chosen = (0..<k).min { (load[$0], $0) < (load[$1], $1) }! }
-                next[i] = chosen
-                load[chosen] += m[i]
-                members[chosen] += 1
             }
-            let changed = next != labels
-            labels = next
-            if !changed { break }
-            centres = update(points, labels: labels, k: k, previous: centres)
         }
-        let inertia = (0..<n).reduce(0.0) { $0 + dist2(points[$1], centres[labels[$1]]) }
         return KMeansResult(labels: renumber(labels), inertia: inertia, restart: restart)
     }
 

@@ -37,23 +37,16 @@ public enum KMeans {
 
     /// One k-means run from a k-means++ initialization drawn with `seed`.
     public static func run(_ points: [[Double]], k: Int, seed: UInt64, restart: Int = 0) -> KMeansResult {
-        let n = points.count
-        var centres = plusPlus(points, k: k, seed: seed)
-        var labels = [Int](repeating: -1, count: n)
-        for _ in 0..<maxIterations {
-            var changed = false
+        let space = LloydSpace(points)
+        let n = space.n
+        let (labels, inertia) = space.run(initial: plusPlus(points, k: k, seed: seed), k: k, maxIterations: maxIterations) { dist, stride, labels in
             for i in 0..<n {
+                let row = dist + i &* stride
                 var bi = 0, bd = Double.infinity
-                for (j, c) in centres.enumerated() {
-                    let d = dist2(points[i], c)
-                    if d < bd { bd = d; bi = j }
-                }
-                if labels[i] != bi { labels[i] = bi; changed = true }
+                for j in 0..<k where row[j] < bd { bd = row[j]; bi = j }
+                labels[i] = bi
             }
-            if !changed { break }
-            centres = update(points, labels: labels, k: k, previous: centres)
         }
-        let inertia = (0..<n).reduce(0.0) { $0 + dist2(points[$1], centres[labels[$1]]) }
         return KMeansResult(labels: renumber(labels), inertia: inertia, restart: restart)
     }
 
@@ -82,27 +75,6 @@ public enum KMeans {
             }
             centres.append(points[pick])
             for i in 0..<n { nearest[i] = min(nearest[i], dist2(points[i], points[pick])) }
-        }
-        return centres
-    }
-
-    /// New centres = means of their points; an empty cluster takes the point farthest from its centre.
-    static func update(_ points: [[Double]], labels: [Int], k: Int, previous: [[Double]]) -> [[Double]] {
-        let dim = points[0].count
-        var sums = [[Double]](repeating: [Double](repeating: 0, count: dim), count: k)
-        var counts = [Int](repeating: 0, count: k)
-        for (i, p) in points.enumerated() {
-            counts[labels[i]] += 1
-            for d in 0..<dim { sums[labels[i]][d] += p[d] }
-        }
-        var centres = (0..<k).map { j in counts[j] > 0 ? sums[j].map { $0 / Double(counts[j]) } : previous[j] }
-        for j in 0..<k where counts[j] == 0 {
-            var far = 0, fd = -1.0
-            for (i, p) in points.enumerated() {
-                let d = dist2(p, centres[labels[i]])
-                if d > fd { fd = d; far = i }
-            }
-            centres[j] = points[far]
         }
         return centres
     }

@@ -151,4 +151,18 @@ import TestSupport
         let result = try run(dir, three)
         #expect(result.report.succeeded)
     }
+
+    @Test("inspect's vectorized smallest value and counts above two levels equal the scalar loops")
+    func sampleHelpers() {
+        var rng = TestRNG(seed: 12)
+        for n in [0, 1, 3, 4, 7, 8, 9, 1001] {
+            let a = (0..<n).map { _ in Float(rng.uniform(-50, 500)).rounded() }
+            #expect(Scan.smallest(a) == (a.min() ?? 0))
+            for (x, y) in [(Float(0), Float(100)), (250, 499), (-60, 600), (a.first ?? 0, a.last ?? 0)] {
+                let (above, strong) = Scan.countAbove(a, x, y)
+                #expect(above == a.filter { $0 > x }.count && strong == a.filter { $0 > y }.count)
+            }
+        }
+        #expect(Scan.smallest([3, -0.0, 2, 0, 5]) == 0)
+    }
 }

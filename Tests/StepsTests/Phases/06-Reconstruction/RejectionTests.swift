@@ -82,6 +82,39 @@ struct RejectionTests {
         #expect(one.map.pixels == tiny.map.pixels)
     }
 
+    @Test("pass 1 reads only the sampled rows of a mapped file: the same meshes and masks as the whole frame in memory")
+    func sampledRowsRead() throws {
+        // 96 px wide: the last mesh box column is partial; two planes check the plane offsets.
+        let images = Self.series(count: 9, seed: 6).map { im -> Image in
+            var two = Image(width: Self.w, height: Self.h, channels: 2)
+            for c in 0..<2 { for y in 0..<Self.h { for x in 0..<Self.w { two[x, y, c] = im[x, y] * (1 + 0.1 * Float(c)) } } }
+            return two
+        }
+        let dir = try TemporaryDirectory()
+        var memory: [RejectionFrame] = [], files: [RejectionFrame] = []
+        for (i, im) in images.enumerated() {
+            let path = dir.path + "/f\(i).fits"
+            try FITS.write(im, to: path, as: .float32)
+            let b = Double(Statistics.median(im.pixels)!)
+            memory.append(RejectionFrame(name: "f\(i)", index: i, source: .memory(im), backgrounds: [b, b * 1.1],
+                                         noise: [Double(Self.sigma) / b, Double(Self.sigma) / b]))
+            files.append(RejectionFrame(name: "f\(i)", index: i, source: .file(path), backgrounds: [b, b * 1.1],
+                                        noise: [Double(Self.sigma) / b, Double(Self.sigma) / b]))
+            let sampled = try Rejection.sampledRows(files[i], Self.h)
+            for c in 0..<2 {
+                let stride = Rejection.backgroundSampleStride
+                #expect(BackgroundMap.estimate(sampled, plane: c, mesh: Rejection.backgroundMesh, sampleStride: stride)
+                        == BackgroundMap.estimate(im, plane: c, mesh: Rejection.backgroundMesh, sampleStride: stride))
+                #expect(sampled[5, 4, c] == im[5, 4, c] && sampled[5, 5, c].isNaN)
+            }
+        }
+        let a = try Rejection.run(frames: memory, width: Self.w, height: Self.h, channels: 2, options: Self.options, threads: 2)
+        let b = try Rejection.run(frames: files, width: Self.w, height: Self.h, channels: 2, options: Self.options, threads: 1)
+        #expect(a.masks == b.masks)
+        #expect(a.map.pixels == b.map.pixels)
+        #expect(a.masks.frames[4].count > 50)
+    }
+
     @Test("the classical mean without the rejected values shows no trail; with rejection none it does")
     func classicalWithoutTrail() throws {
         let images = Self.series()
