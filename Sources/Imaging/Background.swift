@@ -31,7 +31,8 @@ extension Statistics {
     ///
     /// The background location and sigma come from sigma clipping (kappa 3, 5 rounds) of the plane's
     /// finite pixels; for planes above `sampleLimit` pixels the clipping runs on a fixed-stride subset
-    /// (deterministic). A pixel is a seed when its value > location + `kappa`·sigma; every seed then
+    /// (deterministic). The clip is `sigmaClipBracketed` (bracketed medians and lane sums: `sigmaClip`'s
+    /// median and clipping decisions, its sigma up to the last bits, with fewer instructions). A pixel is a seed when its value > location + `kappa`·sigma; every seed then
     /// marks a disk of radius `dilate` pixels (Euclidean, `dilate` 0 = seeds only).
     /// Non-finite pixels are marked too, so they never count as background.
     public static func starMask(_ image: Image, plane: Int = 0, kappa: Float = 3, dilate: Int = 3,
@@ -64,7 +65,11 @@ extension Statistics {
             while i < n { let v = px[i]; dst[m] = v; m &+= v.isFinite ? 1 : 0; i += stride }
             filled = m
         }
-        guard let stats = sample.withUnsafeMutableBufferPointer({ sigmaClip($0, kappa: 3, iterations: 5) }) else {
+        var scratch = [Float](repeating: 0, count: max(1, sample.count))
+        let clipped = sample.withUnsafeMutableBufferPointer { s in
+            scratch.withUnsafeMutableBufferPointer { sigmaClipBracketed(s, kappa: 3, iterations: 5, scratch: $0.baseAddress!) }
+        }
+        guard let stats = clipped else {
             return (mask, nil)  // nothing finite: caller sees an all-false mask and no usable pixels
         }
         let threshold = Float(stats.median + Double(kappa) * stats.sigma)
