@@ -230,3 +230,34 @@ extension Statistics {
         return (estimate, usedMask)
     }
 }
+
+extension Statistics {
+    /// Noise of a plane outside a known source mask: 1.4826 · MAD (about the median) of every
+    /// `sampleStride`-th finite pixel in row-major order that `mask` leaves free (false). For a
+    /// plane whose sources were already masked (e.g. by `backgroundAndMask` on the same data before a
+    /// scaling or a background subtraction) this is `background(...).noise` without a second sigma clip
+    /// and mask. nil when no pixel qualifies.
+    public static func maskedNoise(_ px: UnsafeBufferPointer<Float>, mask: [Bool], sampleStride: Int = 1) -> Float? {
+        let n = px.count
+        precondition(mask.count == n, "mask size")
+        let stride = max(1, sampleStride)
+        var values = mask.withUnsafeBufferPointer { m in
+            [Float](unsafeUninitializedCapacity: n / stride + 1) { dst, filled in
+                var k = 0, i = 0
+                while i < n {
+                    let v = px[i]
+                    dst[k] = v
+                    k &+= (m[i] ? 0 : 1) & (v.isFinite ? 1 : 0)
+                    i += stride
+                }
+                filled = k
+            }
+        }
+        return values.withUnsafeMutableBufferPointer { buf -> Float? in
+            guard let level = quantileBracketed(UnsafeBufferPointer(buf), 0.5) ?? selectQuantile(buf, 0.5) else { return nil }
+            for i in 0..<buf.count { buf[i] = abs(buf[i] - level) }
+            guard let mad = quantileBracketed(UnsafeBufferPointer(buf), 0.5) ?? selectQuantile(buf, 0.5) else { return nil }
+            return Float(madToSigma * Double(mad))
+        }
+    }
+}
