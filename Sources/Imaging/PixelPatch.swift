@@ -27,7 +27,21 @@ public struct PixelPatch: Sendable, Equatable {
         var entries: [(index: UInt32, value: Float)] = []
         before.pixels.withUnsafeBufferPointer { a in
             after.pixels.withUnsafeBufferPointer { b in
-                for i in 0..<a.count where a[i].bitPattern != b[i].bitPattern { entries.append((UInt32(i), b[i])) }
+                // Eight bit patterns at a time; only a block with a difference is looked at value by value.
+                let n = a.count
+                var i = 0
+                if let pa = a.baseAddress, let pb = b.baseAddress {
+                    let ra = UnsafeRawPointer(pa), rb = UnsafeRawPointer(pb)
+                    while i + 8 <= n {
+                        let x = ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<UInt32>.self)
+                        let y = rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<UInt32>.self)
+                        if any(x .!= y) {
+                            for k in i..<(i + 8) where a[k].bitPattern != b[k].bitPattern { entries.append((UInt32(k), b[k])) }
+                        }
+                        i += 8
+                    }
+                }
+                for k in i..<n where a[k].bitPattern != b[k].bitPattern { entries.append((UInt32(k), b[k])) }
             }
         }
         self.entries = entries

@@ -21,8 +21,14 @@ import Foundation
 ///
 /// Returns an empty list for a plane without finite pixels or without stars. `contrast` and `snr`
 /// use the detection noise. Deterministic: same image and options give identical results.
+///
+/// `sourceMask` (`width x height`, true = source), with a `.map` background: the detection noise is
+/// `Statistics.maskedNoise` of the flattened plane outside this mask (e.g. the star mask the caller
+/// already built for the plane's global background), instead of a second sigma clip and star mask on
+/// the flattened plane. Ignored with the other backgrounds.
 public func detectStars(in image: Image, channel: Int = 0,
-                        options: StarDetectionOptions = StarDetectionOptions()) -> [StarMeasurement] {
+                        options: StarDetectionOptions = StarDetectionOptions(),
+                        sourceMask: [Bool]? = nil) -> [StarMeasurement] {
     precondition(channel >= 0 && channel < image.channels, "channel out of range")
     let w = image.width, h = image.height
     // Sky level (constant or per pixel) and noise.
@@ -63,8 +69,14 @@ public func detectStars(in image: Image, channel: Int = 0,
         // (on planes of >= 2^18 px a 1-in-4 subsample: the noise of >= 6.5 * 10^4 sky pixels is as
         // exact as that of all of them)
         let stride = w * h >= 1 << 18 ? 4 : 1
-        guard let est = Statistics.background(Image(width: w, height: h, pixels: residual), sampleStride: stride) else { return [] }
-        noise = est.noise
+        if let sourceMask, sourceMask.count == w * h {
+            guard let n = residual.withUnsafeBufferPointer({ Statistics.maskedNoise($0, mask: sourceMask, sampleStride: stride) })
+            else { return [] }
+            noise = n
+        } else {
+            guard let est = Statistics.background(Image(width: w, height: h, pixels: residual), sampleStride: stride) else { return [] }
+            noise = est.noise
+        }
     }
     guard noise > 0, noise.isFinite else { return [] }
     let threshold = Float(options.thresholdSigma) * noise

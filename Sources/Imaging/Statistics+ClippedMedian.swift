@@ -15,6 +15,17 @@ extension Statistics {
     /// finite values and is reordered, `scratch` holds at least `all.count` values.
     static func sigmaClippedMedian(_ all: UnsafeMutableBufferPointer<Float>, kappa: Double, iterations: Int,
                                    scratch: UnsafeMutablePointer<Float>) -> Double? {
+        sigmaClipBracketed(all, kappa: kappa, iterations: iterations, scratch: scratch)?.median
+    }
+
+    /// `sigmaClip(all, kappa:, iterations:)` (median, mean, sigma and count of the last round) found the
+    /// way `sigmaClippedMedian` finds its median: lane sums and bracketed medians, no full selection per
+    /// round. The median and count are those of `sigmaClip` (exact order statistics, the same clipping
+    /// decisions unless a value lies within ~1e-16 relative of the clip limit); mean and sigma differ from
+    /// its sequential sums in the last bits only. `all` holds finite values and is reordered, `scratch`
+    /// holds at least `all.count` values. nil when `all` is empty.
+    static func sigmaClipBracketed(_ all: UnsafeMutableBufferPointer<Float>, kappa: Double, iterations: Int,
+                                   scratch: UnsafeMutablePointer<Float>) -> ClippedStats? {
         guard let p = all.baseAddress, all.count > 0 else { return nil }
         var n = all.count
         var round = 0
@@ -22,14 +33,15 @@ extension Statistics {
         // it clipped about: how many are below, and the ones inside in `scratch`.
         var bracket: (below: Int, inside: Int)? = nil
         while true {
-            let sd = meanAndDeviation(UnsafePointer(p), n).deviation
+            let (mean, sd) = meanAndDeviation(UnsafePointer(p), n)
             let med: Double
             if let b = bracket, let m = medianOfBracket(n, below: b.below, inside: b.inside, scratch: scratch) {
                 med = Double(m)
             } else {
                 med = Double(median(p, n, scratch: scratch))
             }
-            if round >= iterations || sd == 0 { return med }
+            let stats = ClippedStats(mean: mean, median: med, sigma: sd, count: n)
+            if round >= iterations || sd == 0 { return stats }
             round += 1
             let limit = kappa * sd
             let lo = Float(med) - Float(0.1 * sd), hi = Float(med) + Float(0.1 * sd)
@@ -44,7 +56,7 @@ extension Statistics {
                 scratch[m] = v
                 m &+= (1 &- (isBelow | isAbove)) & keep
             }
-            if w == n || w == 0 { return med }
+            if w == n || w == 0 { return stats }
             n = w
             bracket = (below, m)
         }

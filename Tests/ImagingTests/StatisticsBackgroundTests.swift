@@ -73,4 +73,22 @@ private func skyWithStars(width: Int, height: Int, level: Double, noise: Double,
         #expect(worst < 0.01, "worst relative error \(worst)")
         #expect(abs(Double(map.value(x: 150, y: 100)) - truth(150, 100)) < 2)
     }
+
+    @Test func maskedNoiseEqualsBackgroundNoiseWithItsMask() throws {
+        var stars: [(Int, Int)] = []
+        for i in 0..<40 { stars.append(((i * 37) % 190 + 5, (i * 53) % 190 + 5)) }
+        var img = skyWithStars(width: 200, height: 200, level: 1200, noise: 8, stars: stars, peak: 3000, seed: 2)
+        img[3, 7] = .nan
+        let (est, mask) = Statistics.backgroundAndMask(img)
+        let bg = try #require(est), m = try #require(mask)
+        // Same pixels as the background's own noise: the same bits.
+        let noise = try #require(img.pixels.withUnsafeBufferPointer { Statistics.maskedNoise($0, mask: m) })
+        #expect(noise == bg.noise)
+        // Shifted data (a background subtraction) has the same noise; a 1-in-4 sample is within 3 %.
+        let shifted = img.pixels.map { $0 - 1200 }
+        let sampled = try #require(shifted.withUnsafeBufferPointer { Statistics.maskedNoise($0, mask: m, sampleStride: 4) })
+        #expect(abs(sampled - 8) / 8 < 0.03)
+        #expect([Float](repeating: .nan, count: 4).withUnsafeBufferPointer {
+            Statistics.maskedNoise($0, mask: [false, false, false, false]) } == nil)
+    }
 }

@@ -58,4 +58,23 @@ struct StatisticsClippedMedianTests {
         let (fast, reference) = Self.both(twoLevels)
         #expect(fast == reference && fast == 20)
     }
+
+    @Test("sigmaClipBracketed: sigmaClip's median and count, its mean and sigma within 1e-12 relative")
+    func clippedStatsAgainstSigmaClip() {
+        var rng = TestRNG(seed: 5)
+        let sizes = [(256, 256), (64, 64), (300, 17), (33, 9)]
+        for trial in 0..<80 {
+            let (w, h) = sizes[trial % sizes.count]
+            let values = Self.box(w: w, h: h, stars: Int(rng.uniform() * 12), integer: trial % 2 == 0, rng: &rng)
+            var a = values, b = values
+            var scratch = [Float](repeating: 0, count: values.count)
+            let fast = a.withUnsafeMutableBufferPointer { box in
+                scratch.withUnsafeMutableBufferPointer { Statistics.sigmaClipBracketed(box, kappa: 3, iterations: 5, scratch: $0.baseAddress!) }
+            }
+            let reference = b.withUnsafeMutableBufferPointer { Statistics.sigmaClip($0, kappa: 3, iterations: 5) }
+            guard let f = fast, let r = reference else { Issue.record("trial \(trial): nil"); continue }
+            #expect(f.median.bitPattern == r.median.bitPattern && f.count == r.count, "trial \(trial)")
+            #expect(abs(f.sigma - r.sigma) <= 1e-12 * r.sigma && abs(f.mean - r.mean) <= 1e-12 * abs(r.mean), "trial \(trial)")
+        }
+    }
 }

@@ -25,8 +25,10 @@ public struct StarsStep: PipelineStep {
     /// abandoned at that step, the background map clipped on a 1-in-4 grid sample of each box, the fits'
     /// `exp` from `FastMath.expFit`; 5: the noise mask's clipping threshold from at most 2^16 samples;
     /// 6: Gaussian PSF fits steered by Float32 normal equations, `PSFGaussianPasses`, values move ~1e-6;
-    /// 7: the `cosmetic` output, the correction as a `PixelPatch` for the registration).
-    public static let version = 7
+    /// 7: the `cosmetic` output, the correction as a `PixelPatch` for the registration; 8: the noise
+    /// mask's clipping threshold from at most 2^14 samples; 9: PSF fits stop at a relative cost gain of
+    /// 1e-5, `PSFFitOptions`).
+    public static let version = 9
 
     /// A star-detection node `name` on `file` (kind `stars`, version `version`, outputs `stars` and
     /// `cosmetic`: the cosmetic correction of the raw frame as a `PixelPatch`, empty when

@@ -47,8 +47,10 @@ public struct MeasureStep: PipelineStep {
     /// star keeps its PSF flux, for the frames' flux scale; 5: a PSF fit whose centre drifts more than
     /// 2 px from the centroid is abandoned at that step, `PSFFitOptions.maxDrift`; `FastMath.expFit`; 6: the
     /// detection map clipped on a 1-in-4 grid sample of each box, masks' thresholds from <= 2^16 samples;
-    /// 7: Gaussian PSF fits steered by Float32 normal equations, `PSFGaussianPasses`, values move ~1e-6).
-    public static let version = 7
+    /// 7: Gaussian PSF fits steered by Float32 normal equations, `PSFGaussianPasses`, values move ~1e-6; 8: the detection noise outside the normalization's star mask, no second clip and mask;
+    /// 9: the star mask's threshold from <= 2^14 clip samples; 10: PSF fits stop at a relative cost
+    /// gain of 1e-5, `PSFFitOptions`).
+    public static let version = 10
 
     /// Adds `measure/NNNNN` for every frame: reads `register/NNNNN#frame` once, normalizes each channel
     /// (phase 2), measures B, sigma, E per channel and the stars on the normalized luminance, and

@@ -121,7 +121,18 @@ public enum Measure {
     /// (a bias-subtracted or broken frame cannot be normalized by division).
     public static func normalize(_ image: Image, mode: TCConfig.NormalizationMode,
                                  file: String) throws -> (normalized: Image, channels: [ChannelMeasurement]) {
+        let r = try normalizeMasked(image, mode: mode, file: file)
+        return (r.normalized, r.channels)
+    }
+
+    /// `normalize`, and the luminance's source mask: in `.background` mode the union of the channels'
+    /// star masks (`Statistics.backgroundAndMask`; a pixel is a source of the mean of the planes when
+    /// it is one of any plane), nil in `.median` mode.
+    static func normalizeMasked(_ image: Image, mode: TCConfig.NormalizationMode, file: String) throws
+        -> (normalized: Image, channels: [ChannelMeasurement], luminanceMask: [Bool]?) {
         let n = image.planeSize
+        var lumMask: [Bool]? = nil
+        var maskless = false
         var out = image
         var channels: [ChannelMeasurement] = []
         let sampleStride = n >= sampleMinPixels ? Self.sampleStride : 1
@@ -132,6 +143,13 @@ public enum Measure {
                 let level = Statistics.background(image, plane: c, mode: .median)?.level
                 throw MetricsError.noBackground(file: file, channel: c, level: level.map(Double.init))
             }
+            if let mask, !maskless {
+                if lumMask == nil { lumMask = mask } else {
+                    lumMask!.withUnsafeMutableBufferPointer { u in
+                        mask.withUnsafeBufferPointer { m in for i in 0..<n { u[i] = u[i] || m[i] } }
+                    }
+                }
+            } else { maskless = true; lumMask = nil }
             let scale = 1 / est.level
             out.pixels.withUnsafeMutableBufferPointer { all in
                 let px = UnsafeMutableBufferPointer(rebasing: all[(c * n)..<((c + 1) * n)])
@@ -142,7 +160,7 @@ public enum Measure {
                                                noise: pixelNoise(out, plane: c, mask: mask, rowStride: sampleStride) ?? 0,
                                                gradient: energy ?? 0))
         }
-        return (out, channels)
+        return (out, channels, lumMask)
     }
 
     /// Pixel-to-pixel noise of plane `plane`: `1.4826 MAD(I(x+1,y) - I(x,y)) / sqrt(2)` over the
@@ -248,12 +266,15 @@ public enum Measure {
     /// mapped back through the registration) or, without it, in `image` (the registered frame).
     /// Background for detection is a 32 px mesh map, so sky gradients and nebulae do not create false
     /// detections or inflate the noise. Only the candidates within `fitSpread` are fitted (and so measured).
+    /// `sourceMask`: the luminance's star mask from the normalization (`normalizeMasked`); the detection
+    /// noise is then taken outside it on the flattened luminance (`detectStars(sourceMask:)`), with no
+    /// second sigma clip and mask. nil: `detectStars` builds its own.
     public static func stars(luminance: Image, raw image: Image, sensor: SensorFrame? = nil, thresholdSigma: Double,
-                             saturation: Double?) -> [MeasuredStar] {
+                             saturation: Double?, sourceMask: [Bool]? = nil) -> [MeasuredStar] {
         var options = StarDetectionOptions(thresholdSigma: thresholdSigma, background: .map(mesh: 32),
                                            maxStars: maxStars, fitSpread: fitSpread)
         options.backgroundSampleStride = backgroundSampleStride
-        let found = detectStars(in: luminance, options: options)
+        let found = detectStars(in: luminance, options: options, sourceMask: sourceMask)
         return found.map { s in
             var saturated = false
             if let saturation {
@@ -274,9 +295,10 @@ public enum Measure {
     /// Phases 2-3 on one registered frame: normalization, channel metrics, luminance stars.
     public static func measure(_ image: Image, mode: TCConfig.NormalizationMode, thresholdSigma: Double,
                                saturation: Double?, sensor: SensorFrame? = nil, file: String) throws -> FrameMeasurement {
-        let (normalized, channels) = try normalize(image, mode: mode, file: file)
+        let (normalized, channels, mask) = try normalizeMasked(image, mode: mode, file: file)
         let lum = luminance(normalized)
-        let stars = stars(luminance: lum, raw: image, sensor: sensor, thresholdSigma: thresholdSigma, saturation: saturation)
+        let stars = stars(luminance: lum, raw: image, sensor: sensor, thresholdSigma: thresholdSigma, saturation: saturation,
+                          sourceMask: mask)
         let fwhm = Statistics.median(stars.filter { !$0.saturated && $0.ellipticity <= TileGeometry.maxEllipticity }.map(\.fwhm))
         return FrameMeasurement(
             width: image.width, height: image.height,

@@ -177,6 +177,20 @@ struct MeasureTests {
         #expect(try Artifacts.encoder().encode(a) == Artifacts.encoder().encode(b))
     }
 
+    @Test("detection noise outside the normalization's star mask: the same stars as a second clip and mask")
+    func detectionNoiseFromNormalizationMask() throws {
+        let stars = MetricsTestData.lattice(width: 256, height: 192, spacing: 24, margin: 12, peak: 600)
+        let img = MetricsTestData.field(width: 256, height: 192, level: 1000, sigma: 10, fwhm: 3, stars: stars, seed: 21)
+        let (normalized, _, mask) = try Measure.normalizeMasked(img, mode: .background, file: "m.fits")
+        let lum = Measure.luminance(normalized)
+        let shared = Measure.stars(luminance: lum, raw: img, thresholdSigma: 5, saturation: nil, sourceMask: try #require(mask))
+        let own = Measure.stars(luminance: lum, raw: img, thresholdSigma: 5, saturation: nil)
+        #expect(shared.count == own.count && !own.isEmpty)
+        // Same detection noise within ~1 %: contrast (peak / noise) of every star moves that little.
+        for (a, b) in zip(shared, own) { #expect(abs(a.contrast / b.contrast - 1) < 0.01 && a.fwhm == b.fwhm) }
+        #expect(try Measure.normalizeMasked(img, mode: .median, file: "m.fits").luminanceMask == nil)
+    }
+
     @Test("rounding keeps 7 significant digits and maps non-finite to 0")
     func rounding() {
         #expect(Measure.rounded(3.14159265358) == 3.141593)
