@@ -10,8 +10,9 @@ public enum Validation {
     /// 3: background noise at star scale, FoM, the stacks' quality table; 4: PSF fits drifting more
     /// than 2 px are abandoned (`PSFFitOptions.maxDrift`), `FastMath.expFit` in the fits; 5: Gaussian PSF
     /// fits steered by Float32 normal equations (`PSFGaussianPasses`), star values move ~1e-6; 6: the
-    /// source mask's clipping on a fixed 1-in-3 sample of a 1024x768 stack (`sourceMask`).
-    public static let version = 6
+    /// source mask's clipping on a fixed 1-in-3 sample of a 1024x768 stack (`sourceMask`); 7: PSF fits
+    /// stop at a relative cost gain of 1e-5 and star-mask clips use <= 2^14 samples (stars v9, measure v10).
+    public static let version = 7
 
     /// Check names, in report order.
     public static let fwhmImprovement = "fwhm_improvement_percent"
