@@ -106,7 +106,11 @@ extension ReferenceChoice {
         switch p.reference {
         case .auto, .index:
             let names = ctx.inputNames.filter { $0.hasPrefix("stars") }
-            let lists = try names.map { try Artifacts.readJSON([StarMeasurement].self, ctx, $0) }
+            // Every frame's star list, read directly (`StarListJSON`) on the node's threads: this node
+            // is a barrier between star detection and registration.
+            let lists = try Parallel.map(names.count, threads: ctx.threads) { i in
+                Result { try StarListJSON.read(ctx, names[i]) }
+            }.map { try $0.get() }
             guard let best = ReferenceChoice.best(lists, minStarFraction: p.minStarFraction) else {
                 throw StepError.badConfig(key: "registration.reference", message: "no frames to choose a reference from")
             }

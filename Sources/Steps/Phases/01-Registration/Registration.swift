@@ -292,8 +292,7 @@ extension Registration {
             try Artifacts.readJSON(ReferenceInfo.self, ctx, "reference")
         }
         // The frame's own star list: read directly (`StarListJSON`), `JSONDecoder` only for anything else.
-        let stars = try (try? ctx.inputData("stars")).flatMap(StarListJSON.decode)
-            ?? Artifacts.readJSON([StarMeasurement].self, ctx, "stars")
+        let stars = try StarListJSON.read(ctx, "stars")
         var loaded: Image? = nil
         func frameImage() throws -> Image {
             if let loaded { return loaded }

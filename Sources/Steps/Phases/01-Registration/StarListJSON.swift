@@ -1,4 +1,5 @@
 import Foundation
+import Graph
 import Imaging
 
 /// A direct reader of star-list artifacts (`stars/NNNNN#stars`: a JSON array of `StarMeasurement`
@@ -13,6 +14,12 @@ enum StarListJSON {
     static let names = ["x", "y", "flux", "peak", "background", "fwhm", "fwhmMajor", "fwhmMinor", "roundness",
                         "ellipticity", "contrast", "snr", "angle", "residualRMS"]
     private static let nameBytes: [[UInt8]] = names.map { Array($0.utf8) }
+
+    /// The star list of input `name` of a node: read directly, with `JSONDecoder` (which names the
+    /// problem) only when the artifact is not exactly that shape.
+    static func read(_ ctx: NodeContext, _ name: String) throws -> [StarMeasurement] {
+        try (try? ctx.inputData(name)).flatMap(decode) ?? Artifacts.readJSON([StarMeasurement].self, ctx, name)
+    }
 
     /// The star list in `data`, or nil when it is not exactly a JSON array of star objects.
     static func decode(_ data: Data) -> [StarMeasurement]? {
