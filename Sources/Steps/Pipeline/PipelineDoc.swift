@@ -98,7 +98,7 @@ public enum PipelineDoc {
             for input in node.inputs {
                 let text: String
                 switch input.source {
-                case .node(let from, let output): text = "`\(NodeName.pattern(from))#\(output)`"
+                case .node(let from, let output): text = "`\(NodeName.pattern(from))#\(outputPattern(output))`"
                 case .file: text = "input frame"
                 }
                 if !inputs.contains(text) { inputs.append(text) }
@@ -111,7 +111,7 @@ public enum PipelineDoc {
             var places: [String] = []
             for m in materialized where !places.contains(m) { places.append(m) }
             out += "| `\(pattern)` | \(inputs.isEmpty ? "-" : inputs.joined(separator: ", ")) | "
-                + "\(node.outputs.map { "`\($0)`" }.joined(separator: ", ")) | "
+                + "\(node.outputs.map(outputPattern).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.map { "`\($0)`" }.joined(separator: ", ")) | "
                 + "\(uniqueParams.isEmpty ? "-" : uniqueParams.map { "`\($0)`" }.joined(separator: ", ")) | "
                 + "\(places.isEmpty ? "-" : places.joined(separator: ", ")) |\n"
         }
@@ -153,6 +153,11 @@ public enum PipelineDoc {
 
         """
         return out
+    }
+
+    /// `members_03` -> `members_NN` (one output per synthetic frame).
+    static func outputPattern(_ output: String) -> String {
+        output.replacingOccurrences(of: #"_\d{2}$"#, with: "_NN", options: .regularExpression)
     }
 
     /// `registered/reg_00001.fit` -> `registered/reg_NNNNN.fit`, `synthetic/syn_03.fits` -> `synthetic/syn_NN.fits`.

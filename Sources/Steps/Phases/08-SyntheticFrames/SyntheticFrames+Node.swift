@@ -29,28 +29,29 @@ public struct SyntheticFramesStep: PipelineStep {
         ["ENSURE_DIR stacking.input_dir", "STEP synthetic", "WRITE stacking.input_dir/syn_XX.fits"]
     }
 
-    /// Adds `synthetic/NN` for NN in 0 ..< `synthetic.frames_max`: each reads the `clusters` artifact and
+    /// Adds `synthetic/NN` for NN in 0 ..< `synthetic.frames_max`: each reads `clusters#members_NN` (its
+    /// frames; a synthetic frame whose frames did not change is not recomputed) and
     /// reconstructs (phase 6 kernel) from the frames of cluster NN only; output `frame`, a float32 FITS in
     /// normalized units, or a zero-byte file when the chosen k has no cluster NN (the runner does not
     /// materialize empty artifacts). Materialized at `stacking.input_dir/syn_NN.fits`.
     public func add(to builder: inout PipelineBuilder) throws {
         let names = builder.frames.frames.map(\.name), indices = builder.frames.frames.map(\.index)
         let tiles = builder.tileTasks
-        var inputs = ReconstructionStep.inputs(builder.frames)
-        inputs["clusters"] = .node(NodeName.clusters, output: "clusters")
+        let shared = ReconstructionStep.inputs(builder.frames)
         for nn in 0..<SyntheticFrames.count(builder.config) {
             let name = NodeName.synthetic(nn)
+            var inputs = shared
+            inputs["members"] = .node(NodeName.clusters, output: ClusteringStep.membersOutput(nn))
             builder.add(Node(name: name, kind: "synthetic", version: ReconstructionStep.version,
                      params: SyntheticFrameParams(config: builder.config, cluster: nn), inputs: inputs,
                      outputs: ["frame"], group: "synthetic") { ctx in
                 let p = try ctx.params(SyntheticFrameParams.self)
-                let clusters = try Artifacts.readJSON(FrameClusters.self, ctx, "clusters")
-                guard clusters.frames.count == names.count else {
-                    throw MetricsError.inconsistent(node: ctx.name, message: "clusters cover \(clusters.frames.count) frames, the series has \(names.count)")
+                let members = try Artifacts.readJSON([Int].self, ctx, "members")
+                guard members.allSatisfy({ $0 >= 0 && $0 < names.count }) else {
+                    throw MetricsError.inconsistent(node: ctx.name, message: "cluster \(p.cluster) names frames \(members) outside the series (\(names.count) frames)")
                 }
-                let members = clusters.members(p.cluster)
-                guard p.cluster < clusters.k, !members.isEmpty else {
-                    ctx.log("no cluster \(p.cluster) (k = \(clusters.k)): empty output")
+                guard !members.isEmpty else {
+                    ctx.log("no cluster \(p.cluster) in the chosen k: empty output")
                     try ctx.writeOutput("frame", Data())
                     return
                 }
