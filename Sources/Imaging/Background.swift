@@ -188,24 +188,7 @@ extension Statistics {
                 usedMask = mask
                 var usable = 0
                 mask.withUnsafeBufferPointer { m in
-                    values = [Float](unsafeUninitializedCapacity: n / stride + 1) { dst, filled in
-                        var k = 0, i = 0
-                        if stride == 1 {
-                            for i in 0..<n {
-                                let v = px[i]
-                                dst[k] = v
-                                k &+= (m[i] ? 0 : 1) & (v.isFinite ? 1 : 0)
-                            }
-                        } else {
-                            while i < n {
-                                let v = px[i]
-                                dst[k] = v
-                                k &+= (m[i] ? 0 : 1) & (v.isFinite ? 1 : 0)
-                                i += stride
-                            }
-                        }
-                        filled = k
-                    }
+                    values = unmaskedSample(px, mask: m, stride: stride)
                     if stride == 1 {
                         usable = values.count
                     } else if let marked {
@@ -223,13 +206,8 @@ extension Statistics {
             }
             values = finiteCopy(px)
         }
-        let estimate = values.withUnsafeMutableBufferPointer { buf -> BackgroundEstimate? in
-            // Sample-bracketed medians (the same order statistics, so the same bits; quickselect on a miss).
-            guard let level = quantileBracketed(UnsafeBufferPointer(buf), 0.5) ?? selectQuantile(buf, 0.5) else { return nil }
-            for i in 0..<buf.count { buf[i] = abs(buf[i] - level) }
-            let mad = quantileBracketed(UnsafeBufferPointer(buf), 0.5) ?? selectQuantile(buf, 0.5)!
-            return BackgroundEstimate(level: level, noise: Float(madToSigma * Double(mad)),
-                                      maskedFraction: maskedFraction)
+        let estimate = levelAndNoise(&values).map {
+            BackgroundEstimate(level: $0.level, noise: $0.noise, maskedFraction: maskedFraction)
         }
         return (estimate, usedMask)
     }
@@ -242,26 +220,42 @@ extension Statistics {
     /// scaling or a background subtraction) this is `background(...).noise` without a second sigma clip
     /// and mask. nil when no pixel qualifies.
     public static func maskedNoise(_ px: UnsafeBufferPointer<Float>, mask: [Bool], sampleStride: Int = 1) -> Float? {
+        precondition(mask.count == px.count, "mask size")
+        var values = mask.withUnsafeBufferPointer { unmaskedSample(px, mask: $0, stride: max(1, sampleStride)) }
+        return levelAndNoise(&values)?.noise
+    }
+
+    /// Every `stride`-th value of `px` (in order) that is finite and free in `mask` (false).
+    static func unmaskedSample(_ px: UnsafeBufferPointer<Float>, mask m: UnsafeBufferPointer<Bool>, stride: Int) -> [Float] {
         let n = px.count
-        precondition(mask.count == n, "mask size")
-        let stride = max(1, sampleStride)
-        var values = mask.withUnsafeBufferPointer { m in
-            [Float](unsafeUninitializedCapacity: n / stride + 1) { dst, filled in
-                var k = 0, i = 0
+        return [Float](unsafeUninitializedCapacity: n / stride + 1) { dst, filled in
+            var k = 0, i = 0
+            if stride == 1 {
+                for i in 0..<n {
+                    let v = px[i]
+                    dst[k] = v
+                    k &+= (m[i] ? 0 : 1) & (v.isFinite ? 1 : 0)
+                }
+            } else {
                 while i < n {
                     let v = px[i]
                     dst[k] = v
                     k &+= (m[i] ? 0 : 1) & (v.isFinite ? 1 : 0)
                     i += stride
                 }
-                filled = k
             }
+            filled = k
         }
-        return values.withUnsafeMutableBufferPointer { buf -> Float? in
+    }
+
+    /// The median of `values` and 1.4826 · MAD about it (sample-bracketed medians: the same order
+    /// statistics, so the same bits; quickselect on a miss); `values` is overwritten. nil when empty.
+    static func levelAndNoise(_ values: inout [Float]) -> (level: Float, noise: Float)? {
+        values.withUnsafeMutableBufferPointer { buf -> (level: Float, noise: Float)? in
             guard let level = quantileBracketed(UnsafeBufferPointer(buf), 0.5) ?? selectQuantile(buf, 0.5) else { return nil }
             for i in 0..<buf.count { buf[i] = abs(buf[i] - level) }
             guard let mad = quantileBracketed(UnsafeBufferPointer(buf), 0.5) ?? selectQuantile(buf, 0.5) else { return nil }
-            return Float(madToSigma * Double(mad))
+            return (level, Float(madToSigma * Double(mad)))
         }
     }
 }
