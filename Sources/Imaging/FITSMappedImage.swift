@@ -91,42 +91,45 @@ public final class FITSMappedImage: @unchecked Sendable {
     /// that plane of `rect`), reusing the array's storage when it already holds `w * h` values: a
     /// reader that takes one rectangle after another allocates nothing.
     public func read(x: Int, y: Int, width w: Int, height h: Int, plane: Int, into pixels: inout [Float], path: String) throws {
-        guard x >= 0, y >= 0, w > 0, h > 0, x + w <= width, y + h <= height, plane >= 0, plane < channels else {
-            throw FITSError.rowRange(path: path, y0: y, count: h, height: height)
-        }
+        try check(x: x, y: y, width: w, height: h, plane: plane, path: path)
         if pixels.count != w * h { pixels = [Float](repeating: 0, count: w * h) }
-        let words = UnsafeRawPointer(base + dataOffset).assumingMemoryBound(to: UInt32.self)
-        pixels.withUnsafeMutableBufferPointer { buf in
-            buf.withMemoryRebound(to: UInt32.self) { out in
-                for r in 0..<h {
-                    let row = words + (plane * height + y + r) * width + x
-                    FITSMappedImage.swapWords(row, into: out.baseAddress! + r * w, count: w)
-                }
-            }
-        }
+        pixels.withUnsafeMutableBufferPointer { copy(x: x, y: y, width: w, height: h, plane: plane, into: $0.baseAddress!) }
+    }
+
+    /// Plane `plane` of the rectangle `[x, x + w) x [y, y + h)` into the `w * h` values at `dst`, row by row
+    /// (`to:`, not `into:`: an `&array` argument must not turn into a pointer to a too short array).
+    public func read(x: Int, y: Int, width w: Int, height h: Int, plane: Int, to dst: UnsafeMutablePointer<Float>,
+                     path: String) throws {
+        try check(x: x, y: y, width: w, height: h, plane: plane, path: path)
+        copy(x: x, y: y, width: w, height: h, plane: plane, into: dst)
     }
 
     /// The rectangle `[x, x + w) x [y, y + h)` of every plane (as `FITS.readRect`).
     public func rect(x: Int, y: Int, width w: Int, height h: Int, path: String) throws -> Image {
-        guard x >= 0, y >= 0, w > 0, h > 0, x + w <= width, y + h <= height else {
-            throw FITSError.rowRange(path: path, y0: y, count: h, height: height)
-        }
-        let total = w * h * channels
-        // The data unit starts on a 2880-byte block of a page-aligned mapping: 4-byte aligned words.
-        let words = UnsafeRawPointer(base + dataOffset).assumingMemoryBound(to: UInt32.self)
+        try check(x: x, y: y, width: w, height: h, plane: 0, path: path)
+        let plane = w * h, total = plane * channels
         let pixels = [Float](unsafeUninitializedCapacity: total) { buf, initialized in
-            buf.withMemoryRebound(to: UInt32.self) { out in
-                var o = 0
-                for c in 0..<channels {
-                    for r in 0..<h {
-                        let row = words + (c * height + y + r) * width + x
-                        FITSMappedImage.swapWords(row, into: out.baseAddress! + o, count: w)
-                        o += w
-                    }
-                }
-            }
+            for c in 0..<channels { copy(x: x, y: y, width: w, height: h, plane: c, into: buf.baseAddress! + c * plane) }
             initialized = total
         }
         return Image(width: w, height: h, channels: channels, pixels: pixels)
+    }
+
+    /// Throws `FITSError.rowRange` unless the rectangle lies inside the image and `plane` exists.
+    private func check(x: Int, y: Int, width w: Int, height h: Int, plane: Int, path: String) throws {
+        guard x >= 0, y >= 0, w > 0, h > 0, x + w <= width, y + h <= height, plane >= 0, plane < channels else {
+            throw FITSError.rowRange(path: path, y0: y, count: h, height: height)
+        }
+    }
+
+    /// Plane `plane` of a checked rectangle, byte-swapped row by row into `dst`.
+    private func copy(x: Int, y: Int, width w: Int, height h: Int, plane: Int, into dst: UnsafeMutablePointer<Float>) {
+        // The data unit starts on a 2880-byte block of a page-aligned mapping: 4-byte aligned words.
+        let words = UnsafeRawPointer(base + dataOffset).assumingMemoryBound(to: UInt32.self)
+        dst.withMemoryRebound(to: UInt32.self, capacity: w * h) { out in
+            for r in 0..<h {
+                FITSMappedImage.swapWords(words + (plane * height + y + r) * width + x, into: out + r * w, count: w)
+            }
+        }
     }
 }

@@ -171,11 +171,8 @@ public enum Rejection {
         var image = Image(width: w, height: h, channels: planes, fill: .nan)
         try image.pixels.withUnsafeMutableBufferPointer { dst in
             for y in stride(from: 0, to: h, by: backgroundSampleStride) {
-                let row = try mapped.rect(x: 0, y: y, width: w, height: 1, path: path)
-                row.pixels.withUnsafeBufferPointer { src in
-                    for c in 0..<planes {
-                        (dst.baseAddress! + c * w * h + y * w).update(from: src.baseAddress! + c * w, count: w)
-                    }
+                for c in 0..<planes {
+                    try mapped.read(x: 0, y: y, width: w, height: 1, plane: c, to: dst.baseAddress! + c * w * h + y * w, path: path)
                 }
             }
         }
