@@ -25,11 +25,13 @@ public enum Artifacts {
         try readJSON(T.self, path: try context.input(name), node: context.name)
     }
 
-    /// Reads a JSON artifact at `path`.
+    /// Reads a JSON artifact at `path` (through `JSONTreeDecoder`, with `JSONDecoder` for what it does
+    /// not model and to name the error of a bad artifact).
     public static func readJSON<T: Decodable>(_ type: T.Type, path: String, node: String) throws -> T {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw StepError.badArtifact(node: node, message: "cannot read \(path)")
         }
+        if let value = JSONTreeDecoder.decode(T.self, from: data) { return value }
         do { return try JSONDecoder().decode(T.self, from: data) } catch {
             throw StepError.badArtifact(node: node, message: "\(path) is not a \(T.self): \(error)")
         }
