@@ -32,7 +32,7 @@ public enum PipelineDoc {
         A run has two stages in one recorded run. The **scan stage** always runs first and is cheap: the
         input files are the regular files (symlinks followed) of `data.input_dir` matching `data.pattern`;
         a file with the same content as an earlier one is counted once (`run` names it). `inspect/NNNNN`
-        per input file (header, NaN/Inf count, a pixel subsample of at most 256k values for the linearity
+        per input file (header, NaN/Inf count, a pixel subsample of at most 64k values for the linearity
         check, or the reason the file cannot be read; keyed by file content, so adding frames inspects only
         the new ones) and `scan`, which validates the series (one size, one Bayer pattern, exposures within
         `data.max_exposure_spread_percent`, NaN/Inf within `data.max_nonfinite_fraction`, linear, not noise

@@ -15,13 +15,16 @@ public struct ScanStep: PipelineStep {
 }
 
 extension Scan {
+    /// Code version of `inspect/NNNNN` (4: the census samples at most 2^16 pixels, `Scan.censusSamples`, was 2^18).
+    static let inspectVersion = 4
+
     /// The scan stage: one `inspect/NNNNN` per file and the `scan` aggregate.
     public static func graph(config: TCConfig, files: [String]) throws -> BuildGraph {
         var nodes: [Node] = []
         var inputs: [String: InputSource] = [:]
         for (i, path) in files.enumerated() {
             let name = NodeName.inspect(i)
-            nodes.append(Node(name: name, kind: "inspect", version: 3, params: EmptyParams(),
+            nodes.append(Node(name: name, kind: "inspect", version: inspectVersion, params: EmptyParams(),
                               inputs: ["frame": .file(path)], outputs: ["info"]) { ctx in
                 let path = try ctx.input("frame")
                 let info: Inspection

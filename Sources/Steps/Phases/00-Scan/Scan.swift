@@ -150,6 +150,9 @@ public enum Scan {
         }
     }
 
+    /// Samples of a frame's census, at most (a 1-in-k subsample of larger frames).
+    static let censusSamples = 1 << 16
+
     /// Where a stretched frame's background starts (see `Inspection.backgroundPosition`).
     public static let stretchThreshold = 0.12
 
@@ -159,8 +162,9 @@ public enum Scan {
         let bands: FITSBands
         do { bands = try FITSBands(path, rows: 64) } catch { throw StepError.unreadable(file: path, message: "\(error)") }
         let header = bands.header
-        // At most ~256k samples; every pixel of a small frame (so a few stars are not missed).
-        var census = PixelCensus(stride: max(1, header.width * header.height * max(1, header.channels) / 262_144))
+        // At most ~2^16 samples (the fractions the stretch check compares are then within ~0.002 of
+        // every pixel's, far inside its margins); every pixel of a small frame (so a few stars are not missed).
+        var census = PixelCensus(stride: max(1, header.width * header.height * max(1, header.channels) / censusSamples))
         while true {
             let rows: Image?
             do { rows = try bands.next() } catch { throw StepError.unreadable(file: path, message: "\(error)") }
