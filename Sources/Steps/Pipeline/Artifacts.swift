@@ -15,9 +15,16 @@ public enum Artifacts {
         return e
     }
 
-    /// Writes `value` as JSON to output `name`.
+    /// Writes `value` as JSON to output `name`: `encoder()`'s bytes, written by `JSONTreeEncoder` (or by
+    /// `JSONEncoder` for what that does not model).
     public static func writeJSON<T: Encodable>(_ value: T, _ context: NodeContext, _ name: String) throws {
-        try context.writeOutput(name, try encoder().encode(value))
+        try context.writeOutput(name, try encode(value))
+    }
+
+    /// `value` as JSON, the bytes of `encoder()` (see `writeJSON`).
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        if let data = JSONTreeEncoder.encode(value) { return data }
+        return try encoder().encode(value)
     }
 
     /// Reads input `name` as JSON.

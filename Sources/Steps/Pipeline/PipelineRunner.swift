@@ -103,7 +103,7 @@ public enum PipelineRunner {
                                                           digest: workspace.digest(ofFile:))
         var recorded = config  // as the run row keeps it: the broker's password is not stored
         recorded.parallel.brokerURL = (try? BrokerURL(config.parallel.brokerURL))?.description ?? "***"
-        let configJSON = String(decoding: try Artifacts.encoder().encode(recorded), as: UTF8.self)
+        let configJSON = String(decoding: try Artifacts.encode(recorded), as: UTF8.self)
         let run = try workspace.startRun(jobs: jobs, command: command, config: configJSON, configSource: configSource, events: events)
         let engine = run.engine, runID = run.id
         let options = RunOptions(jobs: jobs)
@@ -260,7 +260,7 @@ public enum PipelineRunner {
                              tileAnalysisFactor: classical > 0 ? tile / classical : nil)
         let dest = workspace.root + "/" + path
         let temp = dest + ".tmp"
-        try Artifacts.encoder().encode(report).write(to: URL(fileURLWithPath: temp))
+        try Artifacts.encode(report).write(to: URL(fileURLWithPath: temp))
         try? FileManager.default.removeItem(atPath: dest)
         try FileManager.default.moveItem(atPath: temp, toPath: dest)
         return report

@@ -116,3 +116,104 @@ struct JSONTreeDecoderTests {
         #expect(throws: StepError.self) { try Artifacts.readJSON(FrameMeasurement.self, path: path, node: "measure/00000") }
     }
 }
+
+/// `JSONTreeEncoder` writes exactly `Artifacts.encoder()`'s bytes, or nil.
+struct JSONTreeEncoderTests {
+    struct Row: Codable, Equatable {
+        var label: String
+        var value: Double
+        var scale: Float
+        var count: Int
+        var flag: Bool?
+        var items: [Double]
+        var nested: [[Int]]
+        var table: [String: Double]
+        var byIndex: [Int: String]
+        var mode: TCConfig.NormalizationMode
+    }
+
+    private func reference<T: Encodable>(_ value: T) throws -> Data { try Artifacts.encoder().encode(value) }
+
+    /// Random rows of every kind of value (doubles of every magnitude, floats, escapes and non-ASCII
+    /// text, empty and nested containers, keys that sort by bytes): byte for byte `JSONEncoder`'s.
+    @Test func bytesEqualJSONEncoder() throws {
+        var rng = TestRNG(seed: 44)
+        let texts = ["", "plain", "quote \" backslash \\ slash / tab \t newline \n cr \r", "\u{8}\u{c}\u{1}\u{1f}\u{7f}",
+                     "é ✓ 𝄞 \u{2028}", "data.saturation_level"]
+        let keys = ["Z", "a", "a.b", "a10", "a2", "aB", "a_b", "é", "e", "x y"]
+        var rows: [Row] = []
+        for i in 0..<400 {
+            let magnitude = pow(10, rng.uniform() * 40 - 20)
+            let x = (rng.uniform() - 0.5) * magnitude
+            let special: [Double] = [0, -0.0, 3, 1e15, 1e16, 9007199254740993, 5e-324, 1.7976931348623157e308, 0.1, 1e-5, 2.5e-7]
+            var table: [String: Double] = [:]
+            for k in keys.prefix(i % keys.count) { table[k] = Measure.rounded(x * rng.uniform()) }
+            rows.append(Row(label: texts[i % texts.count], value: i % 3 == 0 ? special[i % special.count] : x,
+                            scale: Float(x), count: Int(rng.next() >> 1) * (i % 2 == 0 ? 1 : -1),
+                            flag: i % 4 == 0 ? nil : i % 4 == 1, items: (0..<(i % 5)).map { _ in Measure.rounded(rng.normal()) },
+                            nested: i % 7 == 0 ? [] : [[], [i, -i]], table: table,
+                            byIndex: i % 3 == 0 ? [:] : [i + 100: "v\(i)", -1: "neg", 10: "ten"], mode: i % 2 == 0 ? .median : .background))
+        }
+        let fast = try #require(JSONTreeEncoder.encode(rows))
+        let slow = try reference(rows)
+        #expect(fast == slow)
+        for row in rows.prefix(50) { #expect(JSONTreeEncoder.encode(row) == (try reference(row))) }
+        // Top-level scalars and empty containers.
+        #expect(JSONTreeEncoder.encode(3.0) == (try reference(3.0)))
+        #expect(JSONTreeEncoder.encode("top") == (try reference("top")))
+        #expect(JSONTreeEncoder.encode([Int]()) == (try reference([Int]())))
+        #expect(JSONTreeEncoder.encode([String: Int]()) == (try reference([String: Int]())))
+        #expect(JSONTreeEncoder.encode(Optional<Int>.none) == (try reference(Optional<Int>.none)))
+        // The artifacts the pipeline writes most.
+        var srng = TestRNG(seed: 5)
+        let stars = (0..<300).map { _ in
+            StarMeasurement(x: srng.uniform() * 1024, y: srng.uniform() * 768, flux: srng.uniform() * 1e5, peak: srng.uniform() * 1e4,
+                            background: 1000 + srng.uniform(), fwhm: 2 + srng.uniform() * 3, fwhmMajor: 3, fwhmMinor: 2.5,
+                            roundness: srng.uniform(), ellipticity: srng.uniform() * 0.5, contrast: srng.uniform() * 100,
+                            snr: srng.uniform() * 1000, angle: srng.uniform() * 3, residualRMS: srng.uniform())
+        }
+        #expect(JSONTreeEncoder.encode(stars) == (try reference(stars)))
+    }
+
+    /// What it does not model gives nil (the caller then uses `JSONEncoder`).
+    @Test func refusesWhatItDoesNotModel() {
+        #expect(JSONTreeEncoder.encode([Double.nan]) == nil)
+        #expect(JSONTreeEncoder.encode([Double.infinity]) == nil)
+        #expect(JSONTreeEncoder.encode(Date(timeIntervalSinceReferenceDate: 5)) == nil)
+        #expect(JSONTreeEncoder.encode(["d": Data([1, 2])]) == nil)
+        #expect(JSONTreeEncoder.encode(URL(fileURLWithPath: "/tmp")) == nil)
+        struct Twice: Encodable {
+            enum K: String, CodingKey { case a }
+            func encode(to e: any Encoder) throws {
+                var c = e.container(keyedBy: K.self)
+                try c.encode(1, forKey: .a)
+                try c.encode(2, forKey: .a)
+            }
+        }
+        #expect(JSONTreeEncoder.encode(Twice()) == nil)
+        struct Nothing: Encodable { func encode(to e: any Encoder) throws {} }
+        #expect(JSONTreeEncoder.encode([Nothing()]) == nil)
+    }
+}
+
+extension JSONTreeEncoderTests {
+    /// A super encoder is not modelled: nil, whatever the container.
+    @Test func superEncodersAreRefused() {
+        class Base: Encodable {
+            var a = 1
+            enum K: String, CodingKey { case a }
+            func encode(to e: any Encoder) throws { var c = e.container(keyedBy: K.self); try c.encode(a, forKey: .a) }
+        }
+        final class Derived: Base {
+            var b = 2
+            enum L: String, CodingKey { case b }
+            override func encode(to e: any Encoder) throws {
+                var c = e.container(keyedBy: L.self)
+                try c.encode(b, forKey: .b)
+                try super.encode(to: c.superEncoder())
+            }
+        }
+        #expect(JSONTreeEncoder.encode(Derived()) == nil)
+        #expect(JSONTreeEncoder.encode(Base()) == (try? Artifacts.encoder().encode(Base())))
+    }
+}
