@@ -1,13 +1,22 @@
 /// Lane helpers of the two-pass warp's 8-pixel groups: each lane does exactly the scalar operations
 /// of one output pixel (the same values in the same order), only side by side.
 extension WarpKernel {
-    /// `gridSplit` in four lanes.
+    /// `gridSplit` in four lanes, for x >= 0 (the 8-column groups' positions, all inside the frame): the
+    /// same values, with a logical shift (AVX2 has no 64-bit arithmetic one).
     @inline(__always)
     static func gridSplit(_ x: SIMD4<Double>) -> (index: SIMD4<Int64>, k: SIMD4<Int64>) {
         let magic = SIMD4<Double>(repeating: 6_755_399_441_055_744.0)
         let big = x * SIMD4<Double>(repeating: Double(gridSteps)) + magic
-        let u = unsafeBitCast(big, to: SIMD4<Int64>.self) &- unsafeBitCast(magic, to: SIMD4<Int64>.self)
-        return (u &>> Int64(gridShift), u & Int64(gridSteps &- 1))
+        let u = unsafeBitCast(big, to: SIMD4<UInt64>.self) &- unsafeBitCast(magic, to: SIMD4<UInt64>.self)
+        return (unsafeBitCast(u &>> UInt64(gridShift), to: SIMD4<Int64>.self),
+                unsafeBitCast(u & UInt64(gridSteps &- 1), to: SIMD4<Int64>.self))
+    }
+
+    /// Whether every lane of `a` and `b` equals lane 0 of `a`.
+    @inline(__always)
+    static func allEqualFirst(_ a: SIMD4<Int64>, _ b: SIMD4<Int64>) -> Bool {
+        let f = SIMD4<Int64>(a[0], a[0], a[0], a[0])
+        return allZero(a &- f, b &- f)
     }
 
     /// Whether every lane is finite (exponent bits not all ones: the lane's magnitude bits plus one

@@ -102,8 +102,8 @@ extension WarpKernel {
                 let x1 = UnsafeRawPointer(sx1 + (ox &+ 4)).loadUnaligned(as: SIMD4<Double>.self) + cr4
                 let (i0, k0) = gridSplit(x0), (i1, k1) = gridSplit(x1)
                 let first = i0[0]
-                let ascending = allZero(i0 &- (first &+ up0), i1 &- (first &+ up1))
-                guard ascending || allZero(i0 &- (first &- up0), i1 &- (first &- up1)) else {
+                let ascending = allEqualFirst(i0 &- up0, i1 &- up1)
+                guard ascending || allEqualFirst(i0 &+ up0, i1 &+ up1) else {
                     for i in ox..<(ox &+ 8) {
                         rowSample(ox: i, cr: cr, srcRow: srcRow, midRow: midRow, sw: sw, channels: channels,
                                   srcPlane: srcPlane, midPlane: midPlane, last: last, sx1: sx1, grid: grid, lut: lut)
@@ -274,7 +274,8 @@ extension WarpKernel {
                 }
                 let copy = onPixel(k0, k1)
                 let first = i0[0]
-                let sameRow = allZero(i0 &- first, i1 &- first)
+                // y' is monotone in the column (each step one rounded product or sum), so is the grid index.
+                let sameRow = first == i1[3]
                 let pixel = rowStart &+ ox
                 var valid = true
                 for c in 0..<channels {
