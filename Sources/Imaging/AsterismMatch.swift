@@ -144,7 +144,8 @@ public func matchAsterisms(reference: [SIMD2<Double>], frame: [SIMD2<Double>],
         max(options.minMatches, 3, Int(($0 * Double(min(refTop.count, frameTop.count))).rounded(.up)))
     }
     for (rt, ft) in hypotheses {
-        let src = rt.vertices.map { refTop[$0] }, dst = ft.vertices.map { frameTop[$0] }
+        let r = rt.vertices, f = ft.vertices
+        let src = [refTop[r[0]], refTop[r[1]], refTop[r[2]]], dst = [frameTop[f[0]], frameTop[f[1]], frameTop[f[2]]]
         guard let t = try? SimilarityTransform.estimate(source: src, target: dst),
               t.scale >= options.minScale, t.scale <= options.maxScale,
               t.residualRMS(source: src, target: dst) <= options.matchRadius else { continue }
@@ -188,7 +189,7 @@ enum AsterismTriangles {
     /// A triangle of star indices with vertices ordered by the length of the opposite side
     /// (shortest first), and its shape invariants (b/c, a/c) for sides a <= b <= c.
     struct Triangle {
-        var vertices: [Int]
+        var vertices: SIMD3<Int>
         var shape: SIMD2<Double>
     }
 
@@ -199,13 +200,25 @@ enum AsterismTriangles {
         var seen = Set<Int>()
         var out: [Triangle] = []
         var dist = [Double](repeating: 0, count: n)
+        var list = [Int]()
+        list.reserveCapacity(neighbours + 1)
         for i in pts.indices {
-            // The `neighbours` nearest stars, ties to the lower index: a total order, so any sort gives
-            // the same list; each distance computed once.
+            // The `neighbours` nearest stars, ties to the lower index: a total order, so keeping the first
+            // `neighbours` by insertion gives the sorted list's prefix; each distance computed once.
             for j in pts.indices { dist[j] = distance(pts[i], pts[j]) }
-            let list = Array(pts.indices.filter { $0 != i }
-                .sorted { dist[$0] < dist[$1] || (dist[$0] == dist[$1] && $0 < $1) }
-                .prefix(neighbours))
+            list.removeAll(keepingCapacity: true)
+            for j in pts.indices where j != i {
+                let dj = dist[j]
+                if list.count >= neighbours {
+                    guard neighbours > 0 else { break }
+                    let l = list[neighbours - 1]
+                    guard dj < dist[l] || (dj == dist[l] && j < l) else { continue }
+                    list.removeLast()
+                }
+                var at = list.count
+                while at > 0, dj < dist[list[at - 1]] || (dj == dist[list[at - 1]] && j < list[at - 1]) { at -= 1 }
+                list.insert(j, at: at)
+            }
             for a in 0..<list.count {
                 for b in (a + 1)..<max(a + 1, list.count) {
                     var p = i, q = list[a], r = list[b]
@@ -213,7 +226,7 @@ enum AsterismTriangles {
                     if q > r { swap(&q, &r) }
                     if p > q { swap(&p, &q) }
                     guard seen.insert((p &* n &+ q) &* n &+ r).inserted else { continue }
-                    if let t = triangle([p, q, r], pts) { out.append(t) }
+                    if let t = triangle(p, q, r, pts) { out.append(t) }
                 }
             }
         }
@@ -225,13 +238,20 @@ enum AsterismTriangles {
         return (d.x * d.x + d.y * d.y).squareRoot()
     }
 
-    static func triangle(_ idx: [Int], _ pts: [SIMD2<Double>]) -> Triangle? {
+    /// The triangle of stars p, q, r: vertices ordered by their opposite side, shortest first (ties
+    /// to the earlier of p, q, r), or nil when it is very small or degenerate.
+    static func triangle(_ p: Int, _ q: Int, _ r: Int, _ pts: [SIMD2<Double>]) -> Triangle? {
         // Side opposite vertex k joins the other two.
-        let sides = (0..<3).map { k in distance(pts[idx[(k + 1) % 3]], pts[idx[(k + 2) % 3]]) }
-        let order = (0..<3).sorted { sides[$0] != sides[$1] ? sides[$0] < sides[$1] : $0 < $1 }
-        let a = sides[order[0]], b = sides[order[1]], c = sides[order[2]]
+        let idx = SIMD3(p, q, r)
+        let sides = SIMD3(distance(pts[q], pts[r]), distance(pts[r], pts[p]), distance(pts[p], pts[q]))
+        func before(_ i: Int, _ j: Int) -> Bool { sides[i] != sides[j] ? sides[i] < sides[j] : i < j }
+        var o0 = 0, o1 = 1, o2 = 2
+        if before(o1, o0) { swap(&o0, &o1) }
+        if before(o2, o1) { swap(&o1, &o2) }
+        if before(o1, o0) { swap(&o0, &o1) }
+        let a = sides[o0], b = sides[o1], c = sides[o2]
         guard c >= 5, a > 0 else { return nil }
-        return Triangle(vertices: order.map { idx[$0] }, shape: SIMD2(b / c, a / c))
+        return Triangle(vertices: SIMD3(idx[o0], idx[o1], idx[o2]), shape: SIMD2(b / c, a / c))
     }
 
     /// One-to-one pairs: each transformed reference star with its nearest frame star within `radius`,

@@ -9,20 +9,24 @@
 /// rotation (its rows slide by b / a px per row: 0.002 px at a 0.1 degree field rotation). The cost
 /// per output pixel is two 6-tap sums instead of a 36-tap one.
 ///
+/// Interior samples (all 6 taps inside the frame) sit on a grid of 1/2048 px: the sample position is
+/// rounded to it (`gridSplit`, error <= 1/4096 px) and its single-precision weights are one row of
+/// `lanczosGrid8`; a sample on a pixel (grid row 0) copies that pixel. They run 8 output columns at a
+/// time (lanes = columns: each tap is one 8-wide load of neighbouring pixels), and one at a time with
+/// the same operations elsewhere, so a value does not depend on which way it was computed.
+///
 /// Borders follow `warp`'s rules: coverage from (x', y') inside the source's pixel-centre rectangle;
-/// taps outside the source dropped and the rest renormalized (per pass); a NaN under a tap of non-zero
-/// weight makes the output NaN with coverage 0; integer offsets copy pixels exactly. Where a column's
-/// line leaves the frame within 3 rows of a covered sample (a band of width 3 |b / a| px at the left
-/// and right borders), pass 1 samples the border column.
+/// taps outside the source dropped and the rest renormalized (per pass, at the exact position, Double
+/// weights); a NaN under a tap of non-zero weight makes the output NaN with coverage 0; integer
+/// offsets copy pixels exactly. Where a column's line leaves the frame within 3 rows of a covered
+/// sample (a band of width 3 |b / a| px at the left and right borders), pass 1 samples the border column.
 extension WarpKernel {
     /// The two-pass warp, or nil when it does not apply (|a| < 0.5: rotations near +-90 degrees, where
     /// the row step s would blow up; `warp` then uses the direct 2-D kernel).
     ///
-    /// Every output value is the same expression, in the same order, as the per-pixel definition above;
-    /// what is shared is only what does not change its bits: `s x`, `a x` and `b x` per output column and
-    /// `b y`, `a y` per output row are computed once (each is one product, the same one), the tap
-    /// weights of a sample once for all planes, and the interpolation steps of the weight table once
-    /// (`lanczosSteps8`, the same Float differences).
+    /// `s x`, `a x` and `b x` per output column and `b y`, `a y` per output row are computed once (each
+    /// is one product, the same one); every sample of a pass is then the same expression whether it runs
+    /// in an 8-column group or alone.
     static func twoPass(_ image: Image, a: Double, b: Double, tx: Double, ty: Double, width: Int, height: Int,
                         clamp: Bool) -> WarpResult? {
         guard abs(a) >= 0.5 else { return nil }
@@ -35,25 +39,23 @@ extension WarpKernel {
         var coverage = [UInt8](repeating: 0, count: dstPlane)
         let sx1 = (0..<width).map { s * Double($0) }
         let ax1 = (0..<width).map { a * Double($0) }, bx1 = (0..<width).map { b * Double($0) }
-        let lut8 = lanczosTable8, steps8 = lanczosSteps8, table = lanczosTable
+        let grid = lanczosGrid8, table = lanczosTable
         image.pixels.withUnsafeBufferPointer { src in
         mid.withUnsafeMutableBufferPointer { mid in
         out.withUnsafeMutableBufferPointer { dst in
         coverage.withUnsafeMutableBufferPointer { cov in
-        lut8.withUnsafeBufferPointer { lut8 in
-        steps8.withUnsafeBufferPointer { steps8 in
+        grid.withUnsafeBufferPointer { grid in
         table.withUnsafeBufferPointer { lut in
         sx1.withUnsafeBufferPointer { sx1 in
         ax1.withUnsafeBufferPointer { ax1 in
         bx1.withUnsafeBufferPointer { bx1 in
             rowPass(src: src.baseAddress!, mid: mid.baseAddress!, sw: sw, sh: sh, width: width, channels: channels,
                     srcPlane: srcPlane, midPlane: midPlane, a: a, b: b, tx: tx, ty: ty, sx1: sx1.baseAddress!,
-                    lut8: lut8, steps8: steps8, lut: lut)
+                    grid: grid.baseAddress!, lut: lut)
             columnPass(mid: UnsafePointer(mid.baseAddress!), src: src, dst: dst.baseAddress!, cov: cov.baseAddress!,
                        sw: sw, sh: sh, width: width, height: height, channels: channels, srcPlane: srcPlane,
                        midPlane: midPlane, dstPlane: dstPlane, tx: tx, ty: ty, a: a, b: b, ax1: ax1.baseAddress!,
-                       bx1: bx1.baseAddress!, clamp: clamp, lut8: lut8, steps8: steps8, lut: lut)
-        }
+                       bx1: bx1.baseAddress!, clamp: clamp, grid: grid.baseAddress!, lut: lut)
         }
         }
         }
@@ -67,82 +69,83 @@ extension WarpKernel {
     }
 
     /// Pass 1: every source row r resampled at x' = s x + c_r for each output column x (all planes),
-    /// four columns at a time inside the row's interior span (`interiorSpan`: no bounds checks or clamps
-    /// there), one at a time elsewhere and for integer offsets.
+    /// eight columns at a time inside the row's interior span (`interiorSpan`: grid index in
+    /// [2, sw - 4], no bounds checks or clamps there) when their pixels are consecutive (ascending, or
+    /// descending for a ~180 degree rotation), one at a time elsewhere.
     @inline(__always)
     private static func rowPass(src: UnsafePointer<Float>, mid: UnsafeMutablePointer<Float>, sw: Int, sh: Int, width: Int,
                                 channels: Int, srcPlane: Int, midPlane: Int, a: Double, b: Double, tx: Double, ty: Double,
-                                sx1: UnsafePointer<Double>, lut8: UnsafeBufferPointer<SIMD8<Float>>,
-                                steps8: UnsafeBufferPointer<SIMD8<Float>>, lut: UnsafeBufferPointer<Double>) {
+                                sx1: UnsafePointer<Double>, grid: UnsafePointer<SIMD8<Float>>, lut: UnsafeBufferPointer<Double>) {
         let last = Double(sw - 1)
         let s = a + b * b / a  // the step of `sx1` (only for the interior span's estimate)
-        let zero2 = SIMD2<Double>(repeating: 0)
-        let steps2 = SIMD2<Double>(repeating: Double(lutSteps))
+        let up0 = SIMD4<Int64>(0, 1, 2, 3), up1 = SIMD4<Int64>(4, 5, 6, 7)
         for r in 0..<sh {
             let cr = tx + (ty - Double(r)) * b / a
-            let cr2 = SIMD2<Double>(repeating: cr)
+            let cr4 = SIMD4<Double>(repeating: cr)
             let srcRow = src + r &* sw, midRow = mid + r &* width
-            // The columns whose 8 taps from ix - 2 lie inside the row: x = s x + c_r in [2, sw - 5) (so the
-            // clamp to [0, sw - 1] is the identity there); one interval, x being monotone in the column.
-            let inside = interiorSpan(width: width, slope: s, offset: cr, from: 2, below: Double(sw - 5)) { ox in
-                let x = sx1[ox] + cr
-                return x >= 2 && floorSplit(x).index <= sw &- 6
+            // The columns whose 6 taps from the grid index - 2 lie inside the row (x' in [2, sw - 4) roughly,
+            // so the clamp to [0, sw - 1] is the identity there); one interval, x' being monotone in the column.
+            let inside = interiorSpan(width: width, slope: s, offset: cr, from: 2, below: Double(sw - 4)) { ox in
+                let i = gridSplit(sx1[ox] + cr).index
+                return i >= 2 && i <= sw &- 4
             }
+            var lastK0 = SIMD4<Int64>(repeating: 0), lastK1 = SIMD4<Int64>(repeating: 0)
+            var w = gridWeights(lastK0, lastK1, grid)
             var ox = 0
             while ox < inside.lowerBound {
                 rowSample(ox: ox, cr: cr, srcRow: srcRow, midRow: midRow, sw: sw, channels: channels, srcPlane: srcPlane,
-                          midPlane: midPlane, last: last, sx1: sx1, lut8: lut8, steps8: steps8, lut: lut)
+                          midPlane: midPlane, last: last, sx1: sx1, grid: grid, lut: lut)
                 ox &+= 1
             }
-            while ox &+ 4 <= inside.upperBound {
-                // x = s x + c_r per lane, inside [2, sw - 5): its clamp to [0, sw - 1] changes nothing.
-                let xl = UnsafeRawPointer(sx1 + ox).loadUnaligned(as: SIMD2<Double>.self) + cr2
-                let xh = UnsafeRawPointer(sx1 + (ox &+ 2)).loadUnaligned(as: SIMD2<Double>.self) + cr2
-                let fl = floorSplit(xl), fh = floorSplit(xh)
-                let tl = xl - fl.value, th = xh - fh.value
-                let x0l = fl.index &- 2, x0h = fh.index &- 2
-                // Integer offsets (t == 0) copy the pixel: one sample at a time.
-                guard all((tl .!= zero2) .& (th .!= zero2)) else {
-                    for i in ox..<(ox &+ 4) { rowSample(ox: i, cr: cr, srcRow: srcRow, midRow: midRow, sw: sw, channels: channels,
-                                                        srcPlane: srcPlane, midPlane: midPlane, last: last, sx1: sx1,
-                                                        lut8: lut8, steps8: steps8, lut: lut) }
-                    ox &+= 4
+            while ox &+ 8 <= inside.upperBound {
+                let x0 = UnsafeRawPointer(sx1 + ox).loadUnaligned(as: SIMD4<Double>.self) + cr4
+                let x1 = UnsafeRawPointer(sx1 + (ox &+ 4)).loadUnaligned(as: SIMD4<Double>.self) + cr4
+                let (i0, k0) = gridSplit(x0), (i1, k1) = gridSplit(x1)
+                let first = i0[0]
+                let ascending = allEqualFirst(i0 &- up0, i1 &- up1)
+                guard ascending || allEqualFirst(i0 &+ up0, i1 &+ up1) else {
+                    for i in ox..<(ox &+ 8) {
+                        rowSample(ox: i, cr: cr, srcRow: srcRow, midRow: midRow, sw: sw, channels: channels,
+                                  srcPlane: srcPlane, midPlane: midPlane, last: last, sx1: sx1, grid: grid, lut: lut)
+                    }
+                    ox &+= 8
                     continue
                 }
-                // t in (0, 1) exactly (x >= 0), so pos < lutSteps and k < lutSteps.
-                let pl = tl * steps2, ph = th * steps2
-                let kl = floorSplit(pl), kh = floorSplit(ph)
-                let f = floats(pl - kl.value, ph - kh.value)
-                let (w0, w1, w2, w3) = weights8x4((Int(truncatingIfNeeded: kl.index.x), Int(truncatingIfNeeded: kl.index.y),
-                                                   Int(truncatingIfNeeded: kh.index.x), Int(truncatingIfNeeded: kh.index.y)),
-                                                  f, lut8, steps8)
-                let i0 = Int(truncatingIfNeeded: x0l.x), i1 = Int(truncatingIfNeeded: x0l.y)
-                let i2 = Int(truncatingIfNeeded: x0h.x), i3 = Int(truncatingIfNeeded: x0h.y)
+                // The grid rows hardly change along a row when the scale is ~1: the weights of the last group
+                // are used again when every lane's row is the same.
+                if !allZero(k0 &- lastK0, k1 &- lastK1) {
+                    w = gridWeights(k0, k1, grid)
+                    (lastK0, lastK1) = (k0, k1)
+                }
+                let copy = onPixel(k0, k1)
+                // Lane i's taps start at pixel first + i - 2 (ascending) or first - i - 2 (descending).
+                let start = Int(truncatingIfNeeded: first) &- (ascending ? 2 : 9)
                 for c in 0..<channels {
-                    let row = srcRow + c &* srcPlane
-                    // Each lane: h8 = w * p; h4 = h8.low + h8.high; v = (h4[0] + h4[2]) + (h4[1] + h4[3]).
-                    let h0 = w0 * UnsafeRawPointer(row + i0).loadUnaligned(as: SIMD8<Float>.self)
-                    let h1 = w1 * UnsafeRawPointer(row + i1).loadUnaligned(as: SIMD8<Float>.self)
-                    let h2 = w2 * UnsafeRawPointer(row + i2).loadUnaligned(as: SIMD8<Float>.self)
-                    let h3 = w3 * UnsafeRawPointer(row + i3).loadUnaligned(as: SIMD8<Float>.self)
-                    let (q0, q1, q2, q3) = transpose(h0.lowHalf + h0.highHalf, h1.lowHalf + h1.highHalf,
-                                                     h2.lowHalf + h2.highHalf, h3.lowHalf + h3.highHalf)
-                    let v = (q0 + q2) + (q1 + q3)
+                    let taps = UnsafeRawPointer(srcRow + (c &* srcPlane &+ start))
+                    var p0 = taps.loadUnaligned(as: SIMD8<Float>.self)
+                    var p1 = taps.loadUnaligned(fromByteOffset: 4, as: SIMD8<Float>.self)
+                    var p2 = taps.loadUnaligned(fromByteOffset: 8, as: SIMD8<Float>.self)
+                    var p3 = taps.loadUnaligned(fromByteOffset: 12, as: SIMD8<Float>.self)
+                    var p4 = taps.loadUnaligned(fromByteOffset: 16, as: SIMD8<Float>.self)
+                    var p5 = taps.loadUnaligned(fromByteOffset: 20, as: SIMD8<Float>.self)
+                    if !ascending {
+                        (p0, p1, p2) = (reversed(p0), reversed(p1), reversed(p2))
+                        (p3, p4, p5) = (reversed(p3), reversed(p4), reversed(p5))
+                    }
+                    let v = select(copy, p2, else: tapSum6(w, p0, p1, p2, p3, p4, p5))
                     let out = midRow + (c &* midPlane &+ ox)
-                    UnsafeMutableRawPointer(out).storeBytes(of: v, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(out).storeBytes(of: v, as: SIMD8<Float>.self)
                     if !allFinite(v) {
-                        let t = SIMD4<Double>(lowHalf: tl, highHalf: th), x0 = (i0, i1, i2, i3)
-                        for lane in 0..<4 where !v[lane].isFinite {
-                            let first = lane == 0 ? x0.0 : lane == 1 ? x0.1 : lane == 2 ? x0.2 : x0.3
-                            out[lane] = tapSum(row, first: first, count: sw, frac: t[lane], table: lut)
+                        for lane in 0..<8 where !v[lane].isFinite {
+                            out[lane] = rowExact(sx1[ox &+ lane] + cr, srcRow + c &* srcPlane, sw: sw, lut: lut)
                         }
                     }
                 }
-                ox &+= 4
+                ox &+= 8
             }
             while ox < width {
                 rowSample(ox: ox, cr: cr, srcRow: srcRow, midRow: midRow, sw: sw, channels: channels, srcPlane: srcPlane,
-                          midPlane: midPlane, last: last, sx1: sx1, lut8: lut8, steps8: steps8, lut: lut)
+                          midPlane: midPlane, last: last, sx1: sx1, grid: grid, lut: lut)
                 ox &+= 1
             }
         }
@@ -184,157 +187,152 @@ extension WarpKernel {
     @inline(__always)
     private static func rowSample(ox: Int, cr: Double, srcRow: UnsafePointer<Float>, midRow: UnsafeMutablePointer<Float>,
                                   sw: Int, channels: Int, srcPlane: Int, midPlane: Int, last: Double, sx1: UnsafePointer<Double>,
-                                  lut8: UnsafeBufferPointer<SIMD8<Float>>, steps8: UnsafeBufferPointer<SIMD8<Float>>,
-                                  lut: UnsafeBufferPointer<Double>) {
+                                  grid: UnsafePointer<SIMD8<Float>>, lut: UnsafeBufferPointer<Double>) {
         let x = min(max(sx1[ox] + cr, 0), last)
-        // x in [0, sw - 1] (NaN only from a non-finite transform: `Int` traps as before).
-        let (ix, fx) = x.isNaN ? (Int(x), 0) : floorSplit(x)
-        let t = x - fx
-        if t == 0 {
-            for c in 0..<channels { midRow[c &* midPlane &+ ox] = srcRow[c &* srcPlane &+ ix] }
-            return
-        }
-        let x0 = ix &- 2
-        if x0 >= 0, x0 &+ 8 <= sw {
-            let w = weights8(frac: t, lut8, steps8)
+        // x in [0, sw - 1] (NaN only from a non-finite transform: `rowExact` traps as before).
+        let (i, k) = x.isNaN ? (0, 0) : gridSplit(x)
+        if !x.isNaN, i >= 2, i <= sw &- 4 {
+            let w = grid[k]
             for c in 0..<channels {
-                let row = srcRow + c &* srcPlane
-                let h8 = w * UnsafeRawPointer(row + x0).loadUnaligned(as: SIMD8<Float>.self)
-                let h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
-                let v = h2.x + h2.y
-                midRow[c &* midPlane &+ ox] = v.isFinite ? v : tapSum(row, first: x0, count: sw, frac: t, table: lut)
+                let p = srcRow + (c &* srcPlane &+ i &- 2)
+                let v = k == 0 ? p[2] : tapSum6(w[0], w[1], w[2], w[3], w[4], w[5], p[0], p[1], p[2], p[3], p[4], p[5])
+                midRow[c &* midPlane &+ ox] = v.isFinite ? v : rowExact(x, srcRow + c &* srcPlane, sw: sw, lut: lut)
             }
         } else {
-            for c in 0..<channels {
-                midRow[c &* midPlane &+ ox] = tapSum(srcRow + c &* srcPlane, first: x0, count: sw, frac: t, table: lut)
-            }
+            for c in 0..<channels { midRow[c &* midPlane &+ ox] = rowExact(x, srcRow + c &* srcPlane, sw: sw, lut: lut) }
         }
     }
 
-    /// Pass 2: each output column's line sampled at y' (all planes), with `warp`'s coverage rule; four
+    /// A pass-1 sample at the exact position x in [0, sw - 1] of `row`: the pixel when x is an integer,
+    /// else `tapSum` (Double weights, taps outside the row dropped) - borders and non-finite sums.
+    @inline(never)
+    private static func rowExact(_ x: Double, _ row: UnsafePointer<Float>, sw: Int, lut: UnsafeBufferPointer<Double>) -> Float {
+        let (ix, fx) = x.isNaN ? (Int(x), 0) : floorSplit(x)
+        let t = x - fx
+        return t == 0 ? row[ix] : tapSum(row, first: ix &- 2, count: sw, frac: t, table: lut)
+    }
+
+    /// Pass 2: each output column's line sampled at y' (all planes), with `warp`'s coverage rule; eight
     /// columns at a time inside the output row's span of covered interior samples (`interiorSpan`: no
-    /// coverage or bounds checks there), one at a time elsewhere and for integer offsets.
+    /// coverage or bounds checks there), one at a time elsewhere.
     @inline(__always)
     private static func columnPass(mid: UnsafePointer<Float>, src: UnsafeBufferPointer<Float>, dst: UnsafeMutablePointer<Float>,
                                    cov: UnsafeMutablePointer<UInt8>, sw: Int, sh: Int, width: Int, height: Int,
                                    channels: Int, srcPlane: Int, midPlane: Int, dstPlane: Int, tx: Double, ty: Double,
                                    a: Double, b: Double, ax1: UnsafePointer<Double>, bx1: UnsafePointer<Double>, clamp: Bool,
-                                   lut8: UnsafeBufferPointer<SIMD8<Float>>, steps8: UnsafeBufferPointer<SIMD8<Float>>,
-                                   lut: UnsafeBufferPointer<Double>) {
+                                   grid: UnsafePointer<SIMD8<Float>>, lut: UnsafeBufferPointer<Double>) {
         let eps = 1e-9, xMax = Double(sw - 1) + eps, yMax = Double(sh - 1) + eps
-        let zero2 = SIMD2<Double>(repeating: 0), steps2 = SIMD2<Double>(repeating: Double(lutSteps))
-        let ty2 = SIMD2<Double>(repeating: ty)
-        let w1 = width, w2 = 2 &* width, w3 = 3 &* width, w4 = 4 &* width, w5 = 5 &* width
+        let ty4 = SIMD4<Double>(repeating: ty)
+        let w1 = 4 &* width, w2 = 8 &* width, w3 = 12 &* width, w4 = 16 &* width, w5 = 20 &* width  // bytes
+        // Per 8-column group: the grid rows and weights it used last. Down a column y' steps by a (~1), so
+        // the grid rows of the next output row are mostly the same: then the weights are used again.
+        let groups = width / 8
+        typealias Weights = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+        let noRow = SIMD4<Int64>(repeating: -1)
+        let lastK = UnsafeMutablePointer<(SIMD4<Int64>, SIMD4<Int64>)>.allocate(capacity: max(groups, 1))
+        lastK.initialize(repeating: (noRow, noRow), count: max(groups, 1))
+        let lastW = UnsafeMutablePointer<Weights>.allocate(capacity: max(groups, 1))
+        defer { lastK.deallocate(); lastW.deallocate() }
         for oy in 0..<height {
             let fy = Double(oy)
             let bfy = b * fy, afy = a * fy
-            let afy2 = SIMD2<Double>(repeating: afy)
+            let afy4 = SIMD4<Double>(repeating: afy)
             let rowStart = oy &* width
-            // The columns whose sample is covered and whose 6 taps from iy - 2 lie inside the frame:
-            // x' = a x - b y + tx in [0, sw - 1] and y' = b x + a y + ty in [2, sh - 3); one interval,
-            // x' and y' being monotone in the column (checked exactly at its ends).
+            // The columns whose sample is covered and whose 6 taps from the grid index - 2 lie inside the
+            // frame: x' = a x - b y + tx in [0, sw - 1], y' = b x + a y + ty in [2, sh - 4) roughly; one
+            // interval, x' and y' being monotone in the column (checked exactly at its ends).
             let xSpan = interiorSpan(width: width, slope: a, offset: tx - bfy, from: 0, below: Double(sw - 1)) { _ in true }
-            let span = clamp ? 0..<0 : interiorSpan(width: width, slope: b, offset: afy + ty, from: 2, below: Double(sh - 3),
+            let span = clamp ? 0..<0 : interiorSpan(width: width, slope: b, offset: afy + ty, from: 2, below: Double(sh - 4),
                                                     within: xSpan) { ox in
                 let sx = ax1[ox] - bfy + tx, sy = bx1[ox] + afy + ty
                 guard sx >= -eps && sx <= xMax && sy >= -eps && sy <= yMax else { return false }
-                let y0 = floorSplit(sy).index &- 2
-                return y0 >= 0 && y0 <= sh &- 6
+                let i = gridSplit(sy).index
+                return i >= 2 && i <= sh &- 4
             }
             var ox = 0
             while ox < span.lowerBound {
                 columnSample(ox: ox, bfy: bfy, afy: afy, rowStart: rowStart, mid: mid, src: src, dst: dst, cov: cov,
                              sw: sw, sh: sh, width: width, channels: channels, srcPlane: srcPlane, midPlane: midPlane,
-                             dstPlane: dstPlane, tx: tx, ty: ty, ax1: ax1, bx1: bx1, clamp: clamp, lut8: lut8,
-                             steps8: steps8, lut: lut)
+                             dstPlane: dstPlane, tx: tx, ty: ty, ax1: ax1, bx1: bx1, clamp: clamp, grid: grid, lut: lut)
                 ox &+= 1
             }
-            while ox &+ 4 <= span.upperBound {
-                let bxl = UnsafeRawPointer(bx1 + ox).loadUnaligned(as: SIMD2<Double>.self)
-                let bxh = UnsafeRawPointer(bx1 + (ox &+ 2)).loadUnaligned(as: SIMD2<Double>.self)
-                let syl: SIMD2<Double> = (bxl + afy2) + ty2, syh: SIMD2<Double> = (bxh + afy2) + ty2
-                let fl = floorSplit(syl), fh = floorSplit(syh)
-                let tl = syl - fl.value, th = syh - fh.value
-                let y0l = fl.index &- 2, y0h = fh.index &- 2
-                // Covered, taps inside (the span); integer offsets (t == 0) one sample at a time.
-                guard all((tl .!= zero2) .& (th .!= zero2)) else {
-                    for i in ox..<(ox &+ 4) {
-                        columnSample(ox: i, bfy: bfy, afy: afy, rowStart: rowStart, mid: mid, src: src, dst: dst, cov: cov,
-                                     sw: sw, sh: sh, width: width, channels: channels, srcPlane: srcPlane, midPlane: midPlane,
-                                     dstPlane: dstPlane, tx: tx, ty: ty, ax1: ax1, bx1: bx1, clamp: clamp, lut8: lut8,
-                                     steps8: steps8, lut: lut)
-                    }
-                    ox &+= 4
-                    continue
+            while ox &+ 8 <= span.upperBound {
+                let bx0 = UnsafeRawPointer(bx1 + ox).loadUnaligned(as: SIMD4<Double>.self)
+                let bx4 = UnsafeRawPointer(bx1 + (ox &+ 4)).loadUnaligned(as: SIMD4<Double>.self)
+                let sy0: SIMD4<Double> = (bx0 + afy4) + ty4, sy1: SIMD4<Double> = (bx4 + afy4) + ty4
+                let (i0, k0) = gridSplit(sy0), (i1, k1) = gridSplit(sy1)
+                // The group's slot: columns ox..<ox + 8 start at a multiple of 8 only when the span does;
+                // any slot would do (a cached row set is only used when every lane's row matches).
+                let g = ox &>> 3
+                let w: Weights
+                if allZero(k0 &- lastK[g].0, k1 &- lastK[g].1) {
+                    w = lastW[g]
+                } else {
+                    w = gridWeights(k0, k1, grid)
+                    lastK[g] = (k0, k1)
+                    lastW[g] = w
                 }
-                // y' >= 2 here, so t in (0, 1) exactly and k < lutSteps.
-                let pl = tl * steps2, ph = th * steps2
-                let kl = floorSplit(pl), kh = floorSplit(ph)
-                let f = floats(pl - kl.value, ph - kh.value)
-                let (wa, wb, wc, wd) = weights8x4((Int(truncatingIfNeeded: kl.index.x), Int(truncatingIfNeeded: kl.index.y),
-                                                   Int(truncatingIfNeeded: kh.index.x), Int(truncatingIfNeeded: kh.index.y)),
-                                                  f, lut8, steps8)
-                let (v0, v1, v2, v3) = transpose(wa.lowHalf, wb.lowHalf, wc.lowHalf, wd.lowHalf)
-                let v4 = SIMD4<Float>(wa[4], wb[4], wc[4], wd[4]), v5 = SIMD4<Float>(wa[5], wb[5], wc[5], wd[5])
+                let copy = onPixel(k0, k1)
+                let first = i0[0]
+                // y' is monotone in the column (each step one rounded product or sum), so is the grid index.
+                let sameRow = first == i1[3]
                 let pixel = rowStart &+ ox
-                let r0 = Int(truncatingIfNeeded: y0l.x), r1 = Int(truncatingIfNeeded: y0l.y)
-                let r2 = Int(truncatingIfNeeded: y0h.x), r3 = Int(truncatingIfNeeded: y0h.y)
-                let sameRow = r0 == r1 && r1 == r2 && r2 == r3
                 var valid = true
                 for c in 0..<channels {
                     let plane = mid + c &* midPlane
-                    let p0, p1, p2, p3, p4, p5: SIMD4<Float>
+                    let p0, p1, p2, p3, p4, p5: SIMD8<Float>
                     if sameRow {
-                        let p = UnsafeRawPointer(plane + (r0 &* width &+ ox))
-                        p0 = p.loadUnaligned(as: SIMD4<Float>.self)
-                        p1 = p.loadUnaligned(fromByteOffset: 4 &* w1, as: SIMD4<Float>.self)
-                        p2 = p.loadUnaligned(fromByteOffset: 4 &* w2, as: SIMD4<Float>.self)
-                        p3 = p.loadUnaligned(fromByteOffset: 4 &* w3, as: SIMD4<Float>.self)
-                        p4 = p.loadUnaligned(fromByteOffset: 4 &* w4, as: SIMD4<Float>.self)
-                        p5 = p.loadUnaligned(fromByteOffset: 4 &* w5, as: SIMD4<Float>.self)
+                        let p = UnsafeRawPointer(plane + ((Int(truncatingIfNeeded: first) &- 2) &* width &+ ox))
+                        p0 = p.loadUnaligned(as: SIMD8<Float>.self)
+                        p1 = p.loadUnaligned(fromByteOffset: w1, as: SIMD8<Float>.self)
+                        p2 = p.loadUnaligned(fromByteOffset: w2, as: SIMD8<Float>.self)
+                        p3 = p.loadUnaligned(fromByteOffset: w3, as: SIMD8<Float>.self)
+                        p4 = p.loadUnaligned(fromByteOffset: w4, as: SIMD8<Float>.self)
+                        p5 = p.loadUnaligned(fromByteOffset: w5, as: SIMD8<Float>.self)
                     } else {
-                        (p0, p1, p2, p3, p4, p5) = gatherColumns(plane, rows: (r0, r1, r2, r3), ox: ox, width: width)
+                        (p0, p1, p2, p3, p4, p5) = gatherColumns(plane, rows: (i0, i1), ox: ox, width: width)
                     }
-                    let v01: SIMD4<Float> = v0 * p0 + v1 * p1
-                    let v23: SIMD4<Float> = v2 * p2 + v3 * p3
-                    let v45: SIMD4<Float> = v4 * p4 + v5 * p5
-                    let v: SIMD4<Float> = v01 + v23 + v45
+                    let v = select(copy, p2, else: tapSum6(w, p0, p1, p2, p3, p4, p5))
                     if !allFinite(v) { valid = false; break }
-                    UnsafeMutableRawPointer(dst + (c &* dstPlane &+ pixel)).storeBytes(of: v, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(dst + (c &* dstPlane &+ pixel)).storeBytes(of: v, as: SIMD8<Float>.self)
                 }
                 if valid {
-                    UnsafeMutableRawPointer(cov + pixel).storeBytes(of: 0x0101_0101 as UInt32, as: UInt32.self)
+                    UnsafeMutableRawPointer(cov + pixel).storeBytes(of: 0x0101_0101_0101_0101 as UInt64, as: UInt64.self)
                 } else {
-                    for i in ox..<(ox &+ 4) {
+                    for i in ox..<(ox &+ 8) {
                         columnSample(ox: i, bfy: bfy, afy: afy, rowStart: rowStart, mid: mid, src: src, dst: dst, cov: cov,
                                      sw: sw, sh: sh, width: width, channels: channels, srcPlane: srcPlane, midPlane: midPlane,
-                                     dstPlane: dstPlane, tx: tx, ty: ty, ax1: ax1, bx1: bx1, clamp: clamp, lut8: lut8,
-                                     steps8: steps8, lut: lut)
+                                     dstPlane: dstPlane, tx: tx, ty: ty, ax1: ax1, bx1: bx1, clamp: clamp, grid: grid, lut: lut)
                     }
                 }
-                ox &+= 4
+                ox &+= 8
             }
             while ox < width {
                 columnSample(ox: ox, bfy: bfy, afy: afy, rowStart: rowStart, mid: mid, src: src, dst: dst, cov: cov,
                              sw: sw, sh: sh, width: width, channels: channels, srcPlane: srcPlane, midPlane: midPlane,
-                             dstPlane: dstPlane, tx: tx, ty: ty, ax1: ax1, bx1: bx1, clamp: clamp, lut8: lut8,
-                             steps8: steps8, lut: lut)
+                             dstPlane: dstPlane, tx: tx, ty: ty, ax1: ax1, bx1: bx1, clamp: clamp, grid: grid, lut: lut)
                 ox &+= 1
             }
         }
     }
 
-    /// The 6 taps of four adjacent columns whose first tap rows differ (lane i: column ox + i from row
-    /// rows.i on). Out of line: inlined, its addresses would be set up for every group.
+    /// The 6 taps of eight adjacent columns whose grid indices differ (lane i: column ox + i from row
+    /// index i - 2 on). Out of line: inlined, its addresses would be set up for every group.
     @inline(never)
-    private static func gatherColumns(_ plane: UnsafePointer<Float>, rows: (Int, Int, Int, Int), ox: Int, width: Int)
-        -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
-        let q0 = plane + (rows.0 &* width &+ ox), q1 = plane + (rows.1 &* width &+ ox &+ 1)
-        let q2 = plane + (rows.2 &* width &+ ox &+ 2), q3 = plane + (rows.3 &* width &+ ox &+ 3)
-        let w2 = 2 &* width, w3 = 3 &* width, w4 = 4 &* width, w5 = 5 &* width
-        return (SIMD4(q0[0], q1[0], q2[0], q3[0]), SIMD4(q0[width], q1[width], q2[width], q3[width]),
-                SIMD4(q0[w2], q1[w2], q2[w2], q3[w2]), SIMD4(q0[w3], q1[w3], q2[w3], q3[w3]),
-                SIMD4(q0[w4], q1[w4], q2[w4], q3[w4]), SIMD4(q0[w5], q1[w5], q2[w5], q3[w5]))
+    private static func gatherColumns(_ plane: UnsafePointer<Float>, rows: (SIMD4<Int64>, SIMD4<Int64>), ox: Int, width: Int)
+        -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        var q = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        for lane in 0..<8 {
+            let r = Int(truncatingIfNeeded: lane < 4 ? rows.0[lane] : rows.1[lane &- 4])
+            let p = plane + ((r &- 2) &* width &+ ox &+ lane)
+            q.0[lane] = p[0]
+            q.1[lane] = p[width]
+            q.2[lane] = p[2 &* width]
+            q.3[lane] = p[3 &* width]
+            q.4[lane] = p[4 &* width]
+            q.5[lane] = p[5 &* width]
+        }
+        return q
     }
 
     /// One output pixel of pass 2 (every plane).
@@ -344,28 +342,23 @@ extension WarpKernel {
                                      cov: UnsafeMutablePointer<UInt8>, sw: Int, sh: Int, width: Int, channels: Int,
                                      srcPlane: Int, midPlane: Int, dstPlane: Int, tx: Double, ty: Double,
                                      ax1: UnsafePointer<Double>, bx1: UnsafePointer<Double>, clamp: Bool,
-                                     lut8: UnsafeBufferPointer<SIMD8<Float>>, steps8: UnsafeBufferPointer<SIMD8<Float>>,
-                                     lut: UnsafeBufferPointer<Double>) {
+                                     grid: UnsafePointer<SIMD8<Float>>, lut: UnsafeBufferPointer<Double>) {
         let eps = 1e-9
         let sx = ax1[ox] - bfy + tx
         let sy = bx1[ox] + afy + ty
         guard sx >= -eps && sx <= Double(sw - 1) + eps && sy >= -eps && sy <= Double(sh - 1) + eps else { return }  // `covers`
-        let (iy, floorY) = floorSplit(sy)  // sy in [-1e-9, sh - 1 + 1e-9]
-        let y0 = iy &- 2
-        let t = sy - floorY
         let pixel = rowStart &+ ox
-        if t != 0, y0 >= 0, y0 &+ 6 <= sh, !clamp {
-            // Interior: the 6 taps with the pre-normalized single-precision weights.
-            let w = weights8(frac: t, lut8, steps8)
+        let (i, k) = gridSplit(sy)  // sy in [-1e-9, sh - 1 + 1e-9]
+        if !clamp, i >= 2, i <= sh &- 4 {
+            // Interior: the 6 taps on the grid.
+            let w = grid[k]
             let w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5]
             var valid = true
-            var p = mid + (y0 &* width &+ ox)
+            var p = mid + ((i &- 2) &* width &+ ox)
             var d = dst + pixel
             for _ in 0..<channels {
-                let v01: Float = w0 * p[0] + w1 * p[width]
-                let v23: Float = w2 * p[2 &* width] + w3 * p[3 &* width]
-                let v45: Float = w4 * p[4 &* width] + w5 * p[5 &* width]
-                let v = v01 + v23 + v45
+                let v = k == 0 ? p[2 &* width]
+                    : tapSum6(w0, w1, w2, w3, w4, w5, p[0], p[width], p[2 &* width], p[3 &* width], p[4 &* width], p[5 &* width])
                 if !v.isFinite { valid = false; break }
                 d.pointee = v
                 p += midPlane
@@ -373,9 +366,10 @@ extension WarpKernel {
             }
             if valid { cov[pixel] = 1; return }
         }
-        exactColumnSample(mid: mid, src: src, dst: dst, cov: cov, pixel: pixel, ox: ox, sx: sx, iy: iy, y0: y0, t: t,
-                          sw: sw, sh: sh, width: width, channels: channels, srcPlane: srcPlane, midPlane: midPlane,
-                          dstPlane: dstPlane, clamp: clamp, lut: lut)
+        let (iy, floorY) = floorSplit(sy)
+        exactColumnSample(mid: mid, src: src, dst: dst, cov: cov, pixel: pixel, ox: ox, sx: sx, iy: iy, y0: iy &- 2,
+                          t: sy - floorY, sw: sw, sh: sh, width: width, channels: channels, srcPlane: srcPlane,
+                          midPlane: midPlane, dstPlane: dstPlane, clamp: clamp, lut: lut)
     }
 
     /// One output pixel of pass 2 through the Double weights, dropping taps outside the frame and

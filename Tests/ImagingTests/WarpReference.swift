@@ -1,16 +1,22 @@
 import Foundation
 @testable import Imaging
 
-/// The two-pass warp as it was before the per-column tables and shared weights (tcbuild 6a8ac31), one
-/// output pixel at a time: the reference `WarpKernel.twoPass` must equal bit for bit.
+/// The two-pass warp by its definition, one output pixel at a time (no 8-column groups, no shared
+/// spans, the grid position from `rounded`): `WarpKernel.twoPass` must equal it bit for bit.
 enum WarpReference {
-    /// The 8-lane weights at fractional offset `t`, interpolated as `r0 + f (r1 - r0)`.
-    static func referenceWeights8(frac t: Double, _ lut: UnsafeBufferPointer<SIMD8<Float>>) -> SIMD8<Float> {
-        let pos = t * Double(WarpKernel.lutSteps)
-        let k = min(Int(pos), WarpKernel.lutSteps - 1)
-        let f = Float(pos - Double(k))
-        let r0 = lut[k], r1 = lut[k + 1]
-        return r0 + f * (r1 - r0)
+    /// Position x on the 1/2048 px grid: (pixel, grid row), rounded half to even.
+    static func grid(_ x: Double) -> (index: Int, k: Int) {
+        let u = (x * 2048).rounded(.toNearestOrEven)
+        let i = Int((u / 2048).rounded(.down))
+        return (i, Int(u) - i * 2048)
+    }
+
+    /// The interior 6-tap sum with the grid weights of row k.
+    static func sum6(_ w: SIMD8<Float>, _ p: [Float]) -> Float {
+        let v01: Float = w[0] * p[0] + w[1] * p[1]
+        let v23: Float = w[2] * p[2] + w[3] * p[3]
+        let v45: Float = w[4] * p[4] + w[5] * p[5]
+        return v01 + v23 + v45
     }
 
     static func twoPassReference(_ image: Image, a: Double, b: Double, tx: Double, ty: Double, width: Int, height: Int,
@@ -22,7 +28,7 @@ enum WarpReference {
         var mid = [Float](repeating: 0, count: midPlane * channels)
         var out = [Float](repeating: .nan, count: dstPlane * channels)
         var coverage = [UInt8](repeating: 0, count: dstPlane)
-        let lut8 = WarpKernel.lanczosTable8, table = WarpKernel.lanczosTable
+        let lut8 = WarpKernel.lanczosGrid8, table = WarpKernel.lanczosTable
         image.pixels.withUnsafeBufferPointer { src in
         mid.withUnsafeMutableBufferPointer { mid in
         lut8.withUnsafeBufferPointer { lut8 in
@@ -35,17 +41,15 @@ enum WarpReference {
                     let cr = tx + (ty - Double(r)) * b / a
                     for ox in 0..<width {
                         let x = min(max(s * Double(ox) + cr, 0), Double(sw - 1))
+                        let (i, k) = grid(x)
+                        if i >= 2, i + 3 < sw {
+                            let v = k == 0 ? row[i] : sum6(lut8[k], (0..<6).map { row[i - 2 + $0] })
+                            if v.isFinite { dst[ox] = v; continue }
+                        }
                         let ix = WarpKernel.floorIndex(x)
                         let t = x - Double(ix)
                         if t == 0 { dst[ox] = row[ix]; continue }
                         let x0 = ix - 2
-                        if x0 >= 0, x0 + 8 <= sw {
-                            let w = referenceWeights8(frac: t, lut8)
-                            let h8 = w * UnsafeRawPointer(row + x0).loadUnaligned(as: SIMD8<Float>.self)
-                            let h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
-                            let v = h2.x + h2.y
-                            if v.isFinite { dst[ox] = v; continue }
-                        }
                         dst[ox] = WarpKernel.tapSum(row, first: x0, count: sw, frac: t, table: lut)
                     }
                 }
@@ -70,27 +74,23 @@ enum WarpReference {
                         let sx = a * fx - b * fy + tx
                         let sy = b * fx + a * fy + ty
                         guard WarpKernel.covers(sx, sy, width: sw, height: sh) else { continue }
-                        let iy = WarpKernel.floorIndex(sy)
-                        let y0 = iy - 2
-                        let t = sy - Double(iy)
+                        let (i, kq) = grid(sy)
                         let pixel = oy * width + ox
-                        if t != 0, y0 >= 0, y0 + 6 <= sh, !clamp {
-                            // Interior: the 6 taps with the pre-normalized single-precision weights.
-                            let w = referenceWeights8(frac: t, lut8)
-                            let w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5]
+                        if i >= 2, i + 3 < sh, !clamp {
+                            // Interior: the 6 taps on the grid.
                             var valid = true
                             for c in 0..<channels {
-                                let base: Int = c * midPlane + y0 * width + ox
-                                let p = mid.baseAddress! + base
-                                let v01: Float = w0 * p[0] + w1 * p[width]
-                                let v23: Float = w2 * p[2 &* width] + w3 * p[3 &* width]
-                                let v45: Float = w4 * p[4 &* width] + w5 * p[5 &* width]
-                                let v = v01 + v23 + v45
+                                let column = mid.baseAddress! + c * midPlane + ox
+                                let taps = (0..<6).map { column[(i - 2 + $0) * width] }
+                                let v = kq == 0 ? taps[2] : sum6(lut8[kq], taps)
                                 if !v.isFinite { valid = false; break }
                                 dst[c * dstPlane + pixel] = v
                             }
                             if valid { WarpKernel.settle(true, pixel: pixel, channels: channels, dstPlane: dstPlane, dst: dst, cov: cov); continue }
                         }
+                        let iy = WarpKernel.floorIndex(sy)
+                        let y0 = iy - 2
+                        let t = sy - Double(iy)
                         let k = WarpKernel.weights(frac: t, first: y0, count: sh, radius: 3, table: lut, into: wy)
                         let norm = 1 / k.sum
                         var valid = true

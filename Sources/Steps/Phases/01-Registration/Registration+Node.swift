@@ -32,8 +32,10 @@ public struct RegisterStep: PipelineStep {
     /// double precision again; 6: the retry's star detection fits with the Float32-steered Gaussian
     /// PSF fit, `PSFGaussianPasses`; 7: the cosmetic correction is `stars/NNNNN#cosmetic` applied, not
     /// computed again: same pixels; 8: the first attempt takes the first triangle hypothesis that
-    /// matches half of its 50 stars, `AsterismMatchOptions.acceptFraction`).
-    public static let version = 8
+    /// matches half of its 50 stars, `AsterismMatchOptions.acceptFraction`; 9: the two-pass warp's
+    /// interior samples at positions rounded to 1/2048 px with tabulated weights, `WarpKernel.lanczosGrid8`,
+    /// eight output columns at a time).
+    public static let version = 9
 
     /// Adds `siril/register` for the siril engine and `register/NNNNN` per frame.
     ///
