@@ -62,16 +62,17 @@ public struct MeasureStep: PipelineStep {
     /// writes the `measure` JSON (`FrameMeasurement`). With a saturation level it also reads the input
     /// frame and `register/NNNNN#transform`: a star is flagged saturated from the raw pixels at its
     /// centre (resampling lowers a one-pixel flat top below the level in the registered frame).
-    /// On mono frames of the relative engine (`Measure.usesFieldStars`) the stars are not detected
-    /// again: the node reads `stars/NNNNN#field` and `register/NNNNN#transform` and maps them
-    /// (`Measure.stars(field:luminance:background:)`); no raw frame.
+    /// On mono frames of the relative engine (`Measure.usesFieldStars`: their `stars/NNNNN` has a
+    /// `field` output) the stars are not detected again: the node reads `stars/NNNNN#field` and
+    /// `register/NNNNN#transform` and maps them (`Measure.stars(field:luminance:background:)`); no raw frame.
     public func add(to builder: inout PipelineBuilder) throws {
         let width = builder.frames.width, height = builder.frames.height
+        let fields = Set(builder.nodes.filter { $0.kind == "stars" && $0.outputs.contains("field") }.map(\.name))
         for f in builder.frames.frames {
             let file = f.name  // for messages only; not part of the fingerprint
             var params = MeasureParams(config: builder.config, frames: builder.frames)
             var inputs: [String: InputSource] = ["frame": .node(NodeName.register(f.index), output: "frame")]
-            if Measure.usesFieldStars(config: builder.config, frame: f) {
+            if fields.contains(NodeName.stars(f.index)) {
                 params.fieldStars = true
                 inputs["field"] = .node(NodeName.stars(f.index), output: "field")
                 inputs["transform"] = .node(NodeName.register(f.index), output: "transform")
