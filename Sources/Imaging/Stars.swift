@@ -29,6 +29,25 @@ import Foundation
 public func detectStars(in image: Image, channel: Int = 0,
                         options: StarDetectionOptions = StarDetectionOptions(),
                         sourceMask: [Bool]? = nil) -> [StarMeasurement] {
+    detectStarLists(in: image, channel: channel, options: options, field: nil, sourceMask: sourceMask).stars
+}
+
+/// `detectStars`, and from the same candidates a second list, the *field* (`StarFieldOptions`): the
+/// fits of the `field.spread` selection (at most `perCell` candidates per cell, highest peaks first,
+/// no fit budget) of the candidates kept by steps 2-5b, sorted like step 7 and capped at
+/// `field.maxStars`. `stars` is exactly what `detectStars(in:channel:options:sourceMask:)` returns
+/// (same candidates, fits and order). A candidate in both selections is fitted once: a fit depends on
+/// its candidate only, so the shared fits are the same values in both lists.
+public func detectStars(in image: Image, channel: Int = 0, options: StarDetectionOptions,
+                        field: StarFieldOptions,
+                        sourceMask: [Bool]? = nil) -> (stars: [StarMeasurement], field: [StarMeasurement]) {
+    let r = detectStarLists(in: image, channel: channel, options: options, field: field, sourceMask: sourceMask)
+    return (r.stars, r.field ?? [])
+}
+
+/// Steps 1-7 of `detectStars`, and the field list when `field` is set.
+func detectStarLists(in image: Image, channel: Int, options: StarDetectionOptions, field: StarFieldOptions?,
+                     sourceMask: [Bool]?) -> (stars: [StarMeasurement], field: [StarMeasurement]?) {
     precondition(channel >= 0 && channel < image.channels, "channel out of range")
     let w = image.width, h = image.height
     // Sky level (constant or per pixel) and noise.
@@ -39,16 +58,17 @@ public func detectStars(in image: Image, channel: Int = 0,
     case .constant(let l, let n):
         level = l; noise = n
     case .global:
-        guard let est = Statistics.background(image, plane: channel) else { return [] }
+        guard let est = Statistics.background(image, plane: channel) else { return ([], field.map { _ in [] }) }
         level = est.level; noise = est.noise
     case .map(let mesh):
         guard let m = BackgroundMap.estimate(image, plane: channel, mesh: max(8, mesh),
-                                             sampleStride: max(1, options.backgroundSampleStride ?? 1)) else { return [] }
+                                             sampleStride: max(1, options.backgroundSampleStride ?? 1)) else { return ([], field.map { _ in [] }) }
         map = m
     }
     let r = max(1, options.localMaximumRadius)
     let margin = max(options.edgeMargin, r, 1)
-    guard w > 2 * margin, h > 2 * margin else { return [] }
+    let none: (stars: [StarMeasurement], field: [StarMeasurement]?) = ([], field.map { _ in [] })
+    guard w > 2 * margin, h > 2 * margin else { return none }
 
     // Background-subtracted copy of the plane (one pass; the raw plane stays for saturation and fit;
     // a map is interpolated row by row on the fly, never rendered as a plane).
@@ -71,17 +91,18 @@ public func detectStars(in image: Image, channel: Int = 0,
         let stride = w * h >= 1 << 18 ? 4 : 1
         if let sourceMask, sourceMask.count == w * h {
             guard let n = residual.withUnsafeBufferPointer({ Statistics.maskedNoise($0, mask: sourceMask, sampleStride: stride) })
-            else { return [] }
+            else { return none }
             noise = n
         } else {
-            guard let est = Statistics.background(Image(width: w, height: h, pixels: residual), sampleStride: stride) else { return [] }
+            guard let est = Statistics.background(Image(width: w, height: h, pixels: residual), sampleStride: stride) else { return none }
             noise = est.noise
         }
     }
-    guard noise > 0, noise.isFinite else { return [] }
+    guard noise > 0, noise.isFinite else { return none }
     let threshold = Float(options.thresholdSigma) * noise
 
     var stars: [StarMeasurement] = []
+    var fieldStars: [StarMeasurement]? = nil
     image.pixels.withUnsafeBufferPointer { all in
         residual.withUnsafeBufferPointer { sub in
             let finder = StarFinder(
@@ -92,24 +113,47 @@ public func detectStars(in image: Image, channel: Int = 0,
             if let sat = options.saturationLevel { kept.removeAll { $0.raw >= sat } }
             // 5b. Lines (trail segments) are not stars and take no fit slot.
             if let rule = options.lineRejection { kept = finder.withoutLines(kept, rule) }
-            if let spread = options.fitSpread {
-                let cell = max(1, spread.cell), gw = (w + cell - 1) / cell, gh = (h + cell - 1) / cell
-                var counts = [Int](repeating: 0, count: gw * gh)
-                kept = kept.filter { c in
-                    let k = (c.y / cell) * gw + c.x / cell
-                    counts[k] += 1
-                    return counts[k] <= max(1, spread.perCell)
-                }
+            // The registration selection and the field selection, as indices into `kept` (ascending).
+            var chosen = Array(kept.indices)
+            if let spread = options.fitSpread { chosen = spreadSelection(kept, chosen, spread, width: w, height: h) }
+            if let budget = options.fitBudget ?? options.maxStars.map({ 4 * $0 }), chosen.count > budget {
+                chosen.removeLast(chosen.count - max(0, budget))
             }
-            if let budget = options.fitBudget ?? options.maxStars.map({ 4 * $0 }), kept.count > budget {
-                kept.removeLast(kept.count - max(0, budget))
+            let fieldChosen = field.map { spreadSelection(kept, Array(kept.indices), $0.spread, width: w, height: h) }
+            // 6. Each selected candidate fitted once (a fit depends on its candidate only).
+            var fits = [StarMeasurement?](repeating: nil, count: fieldChosen == nil ? 0 : kept.count)
+            var fitted = [Bool](repeating: false, count: fits.count)
+            func fit(_ i: Int) -> StarMeasurement? {
+                guard fieldChosen != nil else { return finder.measure(kept[i], noise: Double(noise)) }
+                if !fitted[i] { fits[i] = finder.measure(kept[i], noise: Double(noise)); fitted[i] = true }
+                return fits[i]
             }
-            stars = kept.compactMap { finder.measure($0, noise: Double(noise)) }
+            stars = chosen.compactMap(fit)
+            fieldStars = fieldChosen.map { $0.compactMap(fit) }
         }
     }
 
     // 7. Order and cap.
+    return (ordered(stars, cap: options.maxStars), fieldStars.map { ordered($0, cap: field?.maxStars) })
+}
+
+/// Step 7: by flux descending (ties: row, then column), at most `cap`.
+private func ordered(_ list: [StarMeasurement], cap: Int?) -> [StarMeasurement] {
+    var stars = list
     stars.sort { $0.flux != $1.flux ? $0.flux > $1.flux : ($0.y, $0.x) < ($1.y, $1.x) }
-    if let cap = options.maxStars, stars.count > cap { stars.removeLast(stars.count - cap) }
+    if let cap, stars.count > cap { stars.removeLast(stars.count - max(0, cap)) }
     return stars
+}
+
+/// The fit bound `spread` on `indices` (into `kept`, in order, i.e. highest peaks first): at most
+/// `perCell` of them per `cell` x `cell` square of the `width` x `height` plane.
+private func spreadSelection(_ kept: [StarFinder.Candidate], _ indices: [Int], _ spread: StarFitSpread,
+                             width w: Int, height h: Int) -> [Int] {
+    let cell = max(1, spread.cell), gw = (w + cell - 1) / cell, gh = (h + cell - 1) / cell
+    var counts = [Int](repeating: 0, count: gw * gh)
+    return indices.filter { i in
+        let k = (kept[i].y / cell) * gw + kept[i].x / cell
+        counts[k] += 1
+        return counts[k] <= max(1, spread.perCell)
+    }
 }

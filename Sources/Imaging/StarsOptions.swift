@@ -26,6 +26,26 @@ public struct StarFitSpread: Sendable, Codable, Equatable {
     }
 }
 
+/// The second list of `detectStars(in:channel:options:field:sourceMask:)`, the *field*: a spread set
+/// of stars over the whole plane (e.g. for seeing and tile measurements), fitted from the same
+/// candidates as the main list, with the same fit options.
+public struct StarFieldOptions: Sendable, Codable, Equatable {
+    /// At most `spread.perCell` candidates per cell are fitted (highest peaks first); no fit budget.
+    public var spread: StarFitSpread
+    /// The field list keeps at most this many stars, the highest-flux ones.
+    public var maxStars: Int
+    /// A field of `spread`, capped at `maxStars`.
+    public init(spread: StarFitSpread, maxStars: Int) {
+        self.spread = spread
+        self.maxStars = maxStars
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case spread
+        case maxStars = "max_stars"
+    }
+}
+
 /// The line test of `detectStars` (step 5b): the *half-maximum footprint* of a candidate is the
 /// 8-connected set of pixels around its peak whose background-subtracted value is at least half the
 /// peak's, within `radius` px (Chebyshev) of it. Its second moments (each pixel a unit square, so

@@ -3,7 +3,8 @@ import Graph
 import Imaging
 
 /// Phase 1, star detection: `stars/NNNNN` per input frame (output `stars`, JSON `[StarMeasurement]`
-/// in raw frame coordinates).
+/// in raw frame coordinates; on mono frames of the relative engine also `field`, the stars
+/// `measure/NNNNN` uses, `StarListBinary`).
 public struct StarsStep: PipelineStep {
     public var name: String { "stars" }
     public var summary: String { "detect and fit the stars of every input frame (registration's star lists)" }
@@ -14,8 +15,9 @@ public struct StarsStep: PipelineStep {
 
     public func add(to builder: inout PipelineBuilder) throws {
         for f in builder.frames.frames {
-            builder.add(Self.node(name: NodeName.stars(f.index), file: f.path,
-                                  params: StarListParams(config: builder.config, bayer: f.bayer, saturation: builder.frames.saturation)))
+            var params = StarListParams(config: builder.config, bayer: f.bayer, saturation: builder.frames.saturation)
+            if Measure.usesFieldStars(config: builder.config, frame: f) { params.field = Measure.fieldOptions }
+            builder.add(Self.node(name: NodeName.stars(f.index), file: f.path, params: params))
         }
     }
 
@@ -27,25 +29,29 @@ public struct StarsStep: PipelineStep {
     /// 6: Gaussian PSF fits steered by Float32 normal equations, `PSFGaussianPasses`, values move ~1e-6;
     /// 7: the `cosmetic` output, the correction as a `PixelPatch` for the registration; 8: the noise
     /// mask's clipping threshold from at most 2^14 samples; 9: PSF fits stop at a relative cost gain of
-    /// 1e-5, `PSFFitOptions`).
-    public static let version = 9
+    /// 1e-5, `PSFFitOptions`; 10: the `field` output, `measure/NNNNN`'s stars fitted from the same
+    /// candidates, on mono frames of the relative engine; `stars` unchanged).
+    public static let version = 10
 
-    /// A star-detection node `name` on `file` (kind `stars`, version `version`, outputs `stars` and
+    /// A star-detection node `name` on `file` (kind `stars`, version `version`, outputs `stars`,
     /// `cosmetic`: the cosmetic correction of the raw frame as a `PixelPatch`, empty when
-    /// `registration.cosmetic_correction` is off).
+    /// `registration.cosmetic_correction` is off, and with `params.field` `field`: the field list,
+    /// `StarListBinary`, raw frame coordinates).
     static func node(name: String, file: String, params: StarListParams) -> Node {
         Node(name: name, kind: "stars", version: Self.version, params: params, inputs: ["frame": .file(file)],
-             outputs: ["stars", "cosmetic"], group: "stars") { ctx in
+             outputs: params.field == nil ? ["stars", "cosmetic"] : ["stars", "cosmetic", "field"], group: "stars") { ctx in
             let p = try ctx.params(StarListParams.self)
             let path = try ctx.input("frame")
             let image: Image
             do { image = try FITS.read(path) } catch {
                 throw StepError.unreadable(file: (path as NSString).lastPathComponent, message: "\(error)")
             }
-            let (stars, patch) = try StarList.detectCorrected(in: image, params: p, file: (path as NSString).lastPathComponent)
-            ctx.log("\(stars.count) stars, median FWHM \(String(format: "%.2f", StarList.medianFWHM(stars))) px")
+            let (stars, field, patch) = try StarList.detectWithField(in: image, params: p, file: (path as NSString).lastPathComponent)
+            ctx.log("\(stars.count) stars, median FWHM \(String(format: "%.2f", StarList.medianFWHM(stars))) px"
+                    + (field.map { ", field \($0.count) stars" } ?? ""))
             try Artifacts.writeJSON(stars, ctx, "stars")
             try ctx.writeOutput("cosmetic", patch.encoded())
+            if p.field != nil { try ctx.writeOutput("field", StarListBinary.encode(field ?? [])) }
         }
     }
 }

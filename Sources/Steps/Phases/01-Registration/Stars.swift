@@ -57,6 +57,10 @@ public struct StarListParams: Codable, Sendable, Equatable {
     /// Candidates whose half-maximum footprint (within 12 px) has a major / minor axis ratio above
     /// this and is at least 5 px long are lines (trail segments), dropped before the fit budget.
     public var maxFootprintElongation: Double
+    /// The field list (`measure/NNNNN`'s stars, `Measure.fieldOptions`) fitted from the same candidates
+    /// on mono frames of the relative engine, `detectStars(in:options:field:)`; nil: none (not encoded,
+    /// so the params of a node without it, and register's copy of them, read as before).
+    public var field: StarFieldOptions? = nil
 
     enum CodingKeys: String, CodingKey {
         case thresholdSigma = "registration.star_threshold_sigma"
@@ -67,6 +71,7 @@ public struct StarListParams: Codable, Sendable, Equatable {
         case maxEllipticity = "max_ellipticity"
         case cosmeticCorrection = "registration.cosmetic_correction"
         case maxFootprintElongation = "max_footprint_elongation"
+        case field = "field"
     }
 
     /// Params for a frame with `bayer` of a series saturating at `saturation` under `config`.
@@ -110,31 +115,46 @@ public enum StarList {
     /// without `params.cosmeticCorrection`): the registration applies it instead of correcting again.
     public static func detectCorrected(in raw: Image, params: StarListParams,
                                        file: String) throws -> (stars: [StarMeasurement], cosmetic: PixelPatch) {
+        let r = try detectWithField(in: raw, params: params, file: file)
+        return (r.stars, r.cosmetic)
+    }
+
+    /// `detectCorrected`, and the field list (`params.field`, raw frame coordinates, brightest first)
+    /// from the same detection: nil without `params.field` or on a CFA mosaic.
+    public static func detectWithField(in raw: Image, params: StarListParams, file: String) throws
+        -> (stars: [StarMeasurement], field: [StarMeasurement]?, cosmetic: PixelPatch) {
         var image = raw
         var patch = PixelPatch(pixelCount: raw.pixels.count)
         if params.cosmeticCorrection {
             let fixed = Cosmetic.correctSpikes(&image, step: cosmeticStep(bayer: params.bayer, raw))
             patch = PixelPatch(before: raw, after: image, hot: fixed.hot, dead: fixed.dead)
         }
-        return (try detect(corrected: image, params: params, file: file), patch)
+        let r = try detect(corrected: image, params: params, file: file)
+        return (r.stars, r.field, patch)
     }
 
     /// `Cosmetic.correctSpikes`'s neighbour distance for a frame: 2 on a CFA mosaic (same-colour
     /// neighbours), 1 otherwise.
     static func cosmeticStep(bayer: String?, _ raw: Image) -> Int { bayer != nil && raw.channels == 1 ? 2 : 1 }
 
-    /// Detection on a frame already cosmetic-corrected (or not to be corrected).
-    static func detect(corrected image: Image, params: StarListParams, file: String) throws -> [StarMeasurement] {
+    /// Detection on a frame already cosmetic-corrected (or not to be corrected); the field list only
+    /// on a mono frame with `params.field`.
+    static func detect(corrected image: Image, params: StarListParams,
+                       file: String) throws -> (stars: [StarMeasurement], field: [StarMeasurement]?) {
         let options = params.detectionOptions
         func cut(_ s: [StarMeasurement]) -> [StarMeasurement] {
             Array(s.filter { $0.ellipticity <= params.maxEllipticity }.prefix(params.maxStars))
         }
-        guard params.bayer != nil else { return cut(detectStars(in: image, options: options)) }
+        guard params.bayer != nil else {
+            guard let field = params.field else { return (cut(detectStars(in: image, options: options)), nil) }
+            let r = detectStars(in: image, options: options, field: field)
+            return (cut(r.stars), r.field)
+        }
         let lum: Image
         do { lum = try cfaLuminance(image) } catch {
             throw StepError.unreadable(file: file, message: "cannot build the CFA luminance proxy: \(error)")
         }
-        return cut(detectStars(in: lum, options: options)).map(toMosaic)
+        return (cut(detectStars(in: lum, options: options)).map(toMosaic), nil)
     }
 
     /// Converts a star measured on the half-resolution luminance proxy to mosaic coordinates.

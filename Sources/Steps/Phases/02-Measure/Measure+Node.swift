@@ -20,10 +20,14 @@ public struct MeasureParams: Codable, Sendable, Equatable {
     /// The series' saturation level, raw ADU (`data.saturation_level` as the scan resolved it:
     /// `FrameList.saturation`); nil disables saturation flags.
     public var saturation: Double?
+    /// true: the stars are `stars/NNNNN#field` mapped through `register/NNNNN#transform`
+    /// (`Measure.usesFieldStars`); nil: detected on the registered frame. Not encoded when nil.
+    public var fieldStars: Bool?
 
     enum CodingKeys: String, CodingKey {
         case normalization, registration
         case saturation = "data.saturation_level"
+        case fieldStars = "field_stars"
     }
 
     /// Parameters from `config` and the scanned frames.
@@ -49,21 +53,30 @@ public struct MeasureStep: PipelineStep {
     /// detection map clipped on a 1-in-4 grid sample of each box, masks' thresholds from <= 2^16 samples;
     /// 7: Gaussian PSF fits steered by Float32 normal equations, `PSFGaussianPasses`, values move ~1e-6; 8: the detection noise outside the normalization's star mask, no second clip and mask;
     /// 9: the star mask's threshold from <= 2^14 clip samples; 10: PSF fits stop at a relative cost
-    /// gain of 1e-5, `PSFFitOptions`).
-    public static let version = 10
+    /// gain of 1e-5, `PSFFitOptions`; 11: on mono frames of the relative engine the stars are
+    /// `stars/NNNNN#field` (fitted on the input frame) mapped into the registered frame, not detected again).
+    public static let version = 11
 
     /// Adds `measure/NNNNN` for every frame: reads `register/NNNNN#frame` once, normalizes each channel
     /// (phase 2), measures B, sigma, E per channel and the stars on the normalized luminance, and
     /// writes the `measure` JSON (`FrameMeasurement`). With a saturation level it also reads the input
     /// frame and `register/NNNNN#transform`: a star is flagged saturated from the raw pixels at its
     /// centre (resampling lowers a one-pixel flat top below the level in the registered frame).
+    /// On mono frames of the relative engine (`Measure.usesFieldStars`: their `stars/NNNNN` has a
+    /// `field` output) the stars are not detected again: the node reads `stars/NNNNN#field` and
+    /// `register/NNNNN#transform` and maps them (`Measure.stars(field:luminance:background:)`); no raw frame.
     public func add(to builder: inout PipelineBuilder) throws {
-        let params = MeasureParams(config: builder.config, frames: builder.frames)
         let width = builder.frames.width, height = builder.frames.height
+        let fields = Set(builder.nodes.filter { $0.kind == "stars" && $0.outputs.contains("field") }.map(\.name))
         for f in builder.frames.frames {
             let file = f.name  // for messages only; not part of the fingerprint
+            var params = MeasureParams(config: builder.config, frames: builder.frames)
             var inputs: [String: InputSource] = ["frame": .node(NodeName.register(f.index), output: "frame")]
-            if params.saturation != nil {
+            if fields.contains(NodeName.stars(f.index)) {
+                params.fieldStars = true
+                inputs["field"] = .node(NodeName.stars(f.index), output: "field")
+                inputs["transform"] = .node(NodeName.register(f.index), output: "transform")
+            } else if params.saturation != nil {
                 inputs["raw"] = .file(f.path)
                 inputs["transform"] = .node(NodeName.register(f.index), output: "transform")
             }
@@ -80,7 +93,14 @@ public struct MeasureStep: PipelineStep {
                                                     expectedWidth: width, expectedHeight: height)
                 }
                 var sensor: Measure.SensorFrame?
-                if p.saturation != nil {
+                var field: Measure.FieldStars?
+                if p.fieldStars == true {
+                    guard let stars = StarListBinary.decode(try ctx.inputData("field")) else {
+                        throw StepError.badArtifact(node: ctx.name, message: "the field star list of \(file) is not a StarListBinary list")
+                    }
+                    let r = try Artifacts.readJSON(RegistrationResult.self, ctx, "transform")
+                    field = Measure.FieldStars(stars: stars, transform: r.transform)
+                } else if p.saturation != nil {
                     let raw: Image
                     do { raw = try FITS.read(try ctx.input("raw")) } catch {
                         throw StepError.unreadable(file: file, message: "\(error)")
@@ -90,7 +110,7 @@ public struct MeasureStep: PipelineStep {
                 }
                 let m = try Measure.measure(image, mode: p.normalization.mode,
                                             thresholdSigma: p.registration.starThresholdSigma,
-                                            saturation: p.saturation, sensor: sensor, file: file)
+                                            saturation: p.saturation, sensor: sensor, field: field, file: file)
                 try Artifacts.writeJSON(m, ctx, "measure")
             })
         }

@@ -97,6 +97,19 @@ public enum Measure {
     /// stars, SNR-weighted, so the bright ones lead anyway) a bounded, spread set of the brightest stars
     /// measures the same seeing as every detected star, at a bounded cost on crowded fields.
     public static let fitSpread = StarFitSpread(cell: 64, perCell: 5)
+    /// The field list `stars/NNNNN` fits for `measure/NNNNN` on mono frames of the relative engine
+    /// (`fitSpread`, at most `maxStars`), from the registration's own candidates.
+    public static let fieldOptions = StarFieldOptions(spread: fitSpread, maxStars: maxStars)
+    /// Edge margin of the measured stars, px: the detection's (`StarDetectionOptions.edgeMargin`).
+    public static let edgeMargin = StarDetectionOptions().edgeMargin
+
+    /// Whether `measure/NNNNN` of `frame` takes its stars from `stars/NNNNN#field` (`fieldStars`)
+    /// rather than detecting them on the registered frame: mono frames (one plane, no Bayer pattern)
+    /// of the relative engine, whose transform comes from those very star lists. CFA frames (debayered
+    /// by the registration, measured on the RGB luminance) and the siril / wcs_anchor engines detect.
+    public static func usesFieldStars(config: TCConfig, frame: FrameInfo) -> Bool {
+        config.registration.engine == .relative && frame.bayer == nil && frame.channels == 1
+    }
 
     /// On planes of at least `sampleMinPixels`, B_f and sigma_f come from a fixed 1-in-`sampleStride`
     /// subsample (every 4th sky pixel, every 4th row of neighbour pairs): the median of >= 6.5 * 10^4
@@ -292,13 +305,63 @@ public enum Measure {
         }
     }
 
-    /// Phases 2-3 on one registered frame: normalization, channel metrics, luminance stars.
+    /// The field stars of a frame (`stars/NNNNN#field`, raw frame coordinates) and its registration.
+    public struct FieldStars: Sendable {
+        /// The stars fitted on the (cosmetic-corrected) input frame, brightest first.
+        public var stars: [StarMeasurement]
+        /// Registered (reference) pixel coordinates -> input frame pixel coordinates (`RegistrationResult.transform`).
+        public var transform: SimilarityTransform
+        /// Field stars and the transform.
+        public init(stars: [StarMeasurement], transform: SimilarityTransform) {
+            self.stars = stars
+            self.transform = transform
+        }
+    }
+
+    /// The stars of `field` in the registered frame: each centre mapped through the inverse of the
+    /// registration (a similarity of scale s), FWHMs divided by s (roundness and ellipticity are
+    /// invariant), the flux divided by s^2 (the warp keeps surface brightness, so a star covers
+    /// 1/s^2 as many reference pixels) and by `background` (B_f: normalized units); contrast and SNR as
+    /// fitted (the input frame's detection noise). Kept when the mapped centre's nearest pixel lies
+    /// at least `edgeMargin` px inside the frame and `luminance` (the registered, normalized
+    /// luminance) is finite there. Never saturated: `stars/NNNNN` drops saturated peaks. Order kept.
+    public static func stars(field: FieldStars, luminance: Image, background: Double) -> [MeasuredStar] {
+        let w = luminance.width, h = luminance.height, margin = edgeMargin
+        let inverse = field.transform.inverse
+        let s = field.transform.scale
+        let fluxScale = 1 / (s * s * background)
+        var out: [MeasuredStar] = []
+        out.reserveCapacity(field.stars.count)
+        luminance.pixels.withUnsafeBufferPointer { lum in
+            for star in field.stars {
+                let p = inverse.apply(x: star.x, y: star.y)
+                guard p.x.isFinite, p.y.isFinite else { continue }
+                let ix = Int(p.x.rounded()), iy = Int(p.y.rounded())
+                guard ix >= margin, ix < w - margin, iy >= margin, iy < h - margin, lum[iy * w + ix].isFinite else { continue }
+                let flux = star.flux * fluxScale
+                out.append(MeasuredStar(x: rounded(p.x), y: rounded(p.y), fwhm: rounded(star.fwhm / s),
+                                        roundness: rounded(star.roundness), ellipticity: rounded(star.ellipticity),
+                                        contrast: rounded(star.contrast), snr: rounded(star.snr), saturated: false,
+                                        flux: flux.isFinite ? rounded(flux) : nil))
+            }
+        }
+        return out
+    }
+
+    /// Phases 2-3 on one registered frame: normalization, channel metrics, luminance stars (detected
+    /// on the normalized luminance, or with `field` its stars mapped into the frame: `stars(field:...)`).
     public static func measure(_ image: Image, mode: TCConfig.NormalizationMode, thresholdSigma: Double,
-                               saturation: Double?, sensor: SensorFrame? = nil, file: String) throws -> FrameMeasurement {
+                               saturation: Double?, sensor: SensorFrame? = nil, field: FieldStars? = nil,
+                               file: String) throws -> FrameMeasurement {
         let (normalized, channels, mask) = try normalizeMasked(image, mode: mode, file: file)
         let lum = luminance(normalized)
-        let stars = stars(luminance: lum, raw: image, sensor: sensor, thresholdSigma: thresholdSigma, saturation: saturation,
-                          sourceMask: mask)
+        let stars: [MeasuredStar]
+        if let field, channels.count == 1 {
+            stars = Self.stars(field: field, luminance: lum, background: channels[0].background)
+        } else {
+            stars = Self.stars(luminance: lum, raw: image, sensor: sensor, thresholdSigma: thresholdSigma,
+                               saturation: saturation, sourceMask: mask)
+        }
         let fwhm = Statistics.median(stars.filter { !$0.saturated && $0.ellipticity <= TileGeometry.maxEllipticity }.map(\.fwhm))
         return FrameMeasurement(
             width: image.width, height: image.height,
