@@ -106,10 +106,10 @@ extension ReferenceChoice {
         switch p.reference {
         case .auto, .index:
             let names = ctx.inputNames.filter { $0.hasPrefix("stars") }
-            // Every frame's star list, read directly (`StarListJSON`) on the node's threads: this node
-            // is a barrier between star detection and registration.
+            // Every frame's star list, read on the node's threads: this node is a barrier between star
+            // detection and registration.
             let lists = try Parallel.map(names.count, threads: ctx.threads) { i in
-                Result { try StarListJSON.read(ctx, names[i]) }
+                Result { try StarListArtifact.read(ctx, names[i]) }
             }.map { try $0.get() }
             guard let best = ReferenceChoice.best(lists, minStarFraction: p.minStarFraction) else {
                 throw StepError.badConfig(key: "registration.reference", message: "no frames to choose a reference from")
@@ -122,7 +122,7 @@ extension ReferenceChoice {
                                  width: p.width, height: p.height, medianFWHM: StarList.medianFWHM(stars),
                                  wcs: try wcs(of: "frame" + digits))
         case .path(let configured):
-            let stars = try Artifacts.readJSON([StarMeasurement].self, ctx, "starsref")
+            let stars = try StarListArtifact.read(ctx, "starsref")
             let path = try ctx.input("frameref")
             let header: FITSHeader
             do { header = try FITS.readHeader(path) } catch {

@@ -291,8 +291,7 @@ extension Registration {
         let ref = try DecodedArtifacts.shared.value("reference", try ctx.inputDigest("reference")) {
             try Artifacts.readJSON(ReferenceInfo.self, ctx, "reference")
         }
-        // The frame's own star list: read directly (`StarListJSON`), `JSONDecoder` only for anything else.
-        let stars = try StarListJSON.read(ctx, "stars")
+        let stars = try StarListArtifact.read(ctx, "stars")
         var loaded: Image? = nil
         func frameImage() throws -> Image {
             if let loaded { return loaded }

@@ -2,9 +2,9 @@ import Foundation
 import Graph
 import Imaging
 
-/// Phase 1, star detection: `stars/NNNNN` per input frame (output `stars`, JSON `[StarMeasurement]`
-/// in raw frame coordinates; on mono frames of the relative engine also `field`, the stars
-/// `measure/NNNNN` uses, `StarListBinary`).
+/// Phase 1, star detection: `stars/NNNNN` per input frame (output `stars`, `[StarMeasurement]` in raw
+/// frame coordinates as a `StarListBinary` list; on mono frames of the relative engine also `field`,
+/// the stars `measure/NNNNN` uses, the same format).
 public struct StarsStep: PipelineStep {
     public var name: String { "stars" }
     public var summary: String { "detect and fit the stars of every input frame (registration's star lists)" }
@@ -30,8 +30,9 @@ public struct StarsStep: PipelineStep {
     /// 7: the `cosmetic` output, the correction as a `PixelPatch` for the registration; 8: the noise
     /// mask's clipping threshold from at most 2^14 samples; 9: PSF fits stop at a relative cost gain of
     /// 1e-5, `PSFFitOptions`; 10: the `field` output, `measure/NNNNN`'s stars fitted from the same
-    /// candidates, on mono frames of the relative engine; `stars` unchanged).
-    public static let version = 10
+    /// candidates, on mono frames of the relative engine; `stars` unchanged; 11: `stars` as a binary
+    /// list, `StarListArtifact`, same values).
+    public static let version = 11
 
     /// A star-detection node `name` on `file` (kind `stars`, version `version`, outputs `stars`,
     /// `cosmetic`: the cosmetic correction of the raw frame as a `PixelPatch`, empty when
@@ -49,9 +50,9 @@ public struct StarsStep: PipelineStep {
             let (stars, field, patch) = try StarList.detectWithField(in: image, params: p, file: (path as NSString).lastPathComponent)
             ctx.log("\(stars.count) stars, median FWHM \(String(format: "%.2f", StarList.medianFWHM(stars))) px"
                     + (field.map { ", field \($0.count) stars" } ?? ""))
-            try Artifacts.writeJSON(stars, ctx, "stars")
+            try StarListArtifact.write(stars, ctx, "stars")
             try ctx.writeOutput("cosmetic", patch.encoded())
-            if p.field != nil { try ctx.writeOutput("field", StarListBinary.encode(field ?? [])) }
+            if p.field != nil { try StarListArtifact.write(field ?? [], ctx, "field") }
         }
     }
 }

@@ -95,9 +95,7 @@ public struct MeasureStep: PipelineStep {
                 var sensor: Measure.SensorFrame?
                 var field: Measure.FieldStars?
                 if p.fieldStars == true {
-                    guard let stars = StarListBinary.decode(try ctx.inputData("field")) else {
-                        throw StepError.badArtifact(node: ctx.name, message: "the field star list of \(file) is not a StarListBinary list")
-                    }
+                    let stars = try StarListArtifact.read(ctx, "field")
                     let r = try Artifacts.readJSON(RegistrationResult.self, ctx, "transform")
                     field = Measure.FieldStars(stars: stars, transform: r.transform)
                 } else if p.saturation != nil {
