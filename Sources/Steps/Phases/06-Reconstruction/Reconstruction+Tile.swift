@@ -40,7 +40,8 @@ final class TileAccumulator: @unchecked Sendable {
     }
 
     /// Adds one frame: `rows` holds image rows from `bandY` on (full width, every plane).
-    func add(_ rows: Image, bandY: Int, weight: Double, inverseBackground: [Double]) {
+    func add(_ rows: Image, bandY: Int, weight: Double, inverseBackground: [Double],
+             memo: (frame: TileBackgroundMemo.FrameKey, x: Int, y: Int)? = nil) {
         let tw = tile.w, th = tile.h, rw = rows.width, rn = rows.planeSize
         let oy = tile.y - bandY
         for c in 0..<channels {
@@ -50,16 +51,26 @@ final class TileAccumulator: @unchecked Sendable {
                     for y in 0..<th { (dst.baseAddress! + y * tw).update(from: plane + y * rw, count: tw) }
                 }
             }
-            addScratch(channel: c, weight: weight, inverseBackground: inverseBackground[c])
+            addScratch(channel: c, weight: weight, inverseBackground: inverseBackground[c], memo: memo)
         }
     }
 
     /// Adds plane `c` of one frame, whose tile pixels (row by row, rejected ones NaN) are in `scratch`:
     /// b = median of the finite pixels / B_f (the frame's local background), then each finite pixel's
-    /// d = I / B_f - b into the sums.
-    func addScratch(channel c: Int, weight: Double, inverseBackground inv: Double) {
+    /// d = I / B_f - b into the sums. With `memo` (the frame's key and the tile's origin in the grid)
+    /// the median comes from `TileBackgroundMemo.shared` when another task already selected it.
+    func addScratch(channel c: Int, weight: Double, inverseBackground inv: Double,
+                    memo: (frame: TileBackgroundMemo.FrameKey, x: Int, y: Int)? = nil) {
         // The frame's local background: median of the tile's finite pixels (= Statistics.median, bit for bit).
-        guard let m = Statistics.denseMedian(scratch) else { return }
+        let median: Float?
+        if let memo {
+            median = TileBackgroundMemo.shared.median(memo.frame, .init(x: memo.x, y: memo.y, w: tile.w, h: tile.h, channel: c)) {
+                Statistics.denseMedian(scratch)
+            }
+        } else {
+            median = Statistics.denseMedian(scratch)
+        }
+        guard let m = median else { return }
         let b = Double(m) * inv
         backgroundSum[c] += b
         added[c] += 1
