@@ -10,6 +10,8 @@ import Imaging
 /// `missing[i]`. Planar arrays, four pixels at a time: a frame not finite at a pixel adds +0 to its
 /// sums, which leaves them unchanged (they start at +0 and only grow by additions, so none is ever
 /// -0), so each is the same Double sum in the same order as a per-pixel loop that skips the frame.
+/// The arrays are not zero-filled: a channel's first frame stores `+0 + term` (exactly what adding
+/// to a zeroed sum gives) and `finish` reads only channels that had a frame.
 final class TileAccumulator: @unchecked Sendable {
     let tile: Tile
     let channels: Int
@@ -30,13 +32,20 @@ final class TileAccumulator: @unchecked Sendable {
         self.tile = tile
         self.channels = channels
         let n = tile.w * tile.h * channels
-        weighted = [Double](repeating: 0, count: n)
-        plain = [Double](repeating: 0, count: n)
-        weightSum = [Double](repeating: 0, count: n)
-        missing = [UInt32](repeating: 0, count: n)
+        // Written before read (see the type): a channel's first frame stores, every reader of a plane
+        // (`FITSMappedImage.read`, `add`) fills all of `scratch`.
+        weighted = Self.uninitialized(n)
+        plain = Self.uninitialized(n)
+        weightSum = Self.uninitialized(n)
+        missing = Self.uninitialized(n)
         backgroundSum = [Double](repeating: 0, count: channels)
         added = [Int](repeating: 0, count: channels)
-        scratch = [Float](repeating: 0, count: tile.w * tile.h)
+        scratch = Self.uninitialized(tile.w * tile.h)
+    }
+
+    /// An array of `n` values of a trivial type whose storage is not filled (each is written before read).
+    private static func uninitialized<T: BitwiseCopyable>(_ n: Int) -> [T] {
+        [T](unsafeUninitializedCapacity: n) { _, count in count = n }
     }
 
     /// Adds one frame: `rows` holds image rows from `bandY` on (full width, every plane).
@@ -72,6 +81,7 @@ final class TileAccumulator: @unchecked Sendable {
         }
         guard let m = median else { return }
         let b = Double(m) * inv
+        let first = added[c] == 0
         backgroundSum[c] += b
         added[c] += 1
         let np = tile.w * tile.h, offset = c * np
@@ -80,9 +90,15 @@ final class TileAccumulator: @unchecked Sendable {
                 plain.withUnsafeMutableBufferPointer { pd in
                     weightSum.withUnsafeMutableBufferPointer { ws in
                         missing.withUnsafeMutableBufferPointer { miss in
-                            Self.accumulate(src.baseAddress!, count: np, inverse: inv, background: b, weight: weight,
-                                            weighted: wd.baseAddress! + offset, plain: pd.baseAddress! + offset,
-                                            weightSum: ws.baseAddress! + offset, missing: miss.baseAddress! + offset)
+                            if first {
+                                Self.accumulate(src.baseAddress!, count: np, inverse: inv, background: b, weight: weight,
+                                                weighted: wd.baseAddress! + offset, plain: pd.baseAddress! + offset,
+                                                weightSum: ws.baseAddress! + offset, missing: miss.baseAddress! + offset, first: true)
+                            } else {
+                                Self.accumulate(src.baseAddress!, count: np, inverse: inv, background: b, weight: weight,
+                                                weighted: wd.baseAddress! + offset, plain: pd.baseAddress! + offset,
+                                                weightSum: ws.baseAddress! + offset, missing: miss.baseAddress! + offset, first: false)
+                            }
                         }
                     }
                 }
@@ -92,11 +108,11 @@ final class TileAccumulator: @unchecked Sendable {
 
     /// For each i < `count` with `x[i]` finite: d = Double(x) * inv - b, `weighted += w * d`,
     /// `plain += d`, `weightSum += w`; otherwise `missing += 1`. Four pixels at a time (non-finite
-    /// lanes add +0, see the type).
+    /// lanes add +0, see the type). `first`: the sums are taken as +0 and `missing` as 0 (not read).
     @inline(__always)
     static func accumulate(_ x: UnsafePointer<Float>, count: Int, inverse inv: Double, background b: Double, weight w: Double,
                            weighted: UnsafeMutablePointer<Double>, plain: UnsafeMutablePointer<Double>,
-                           weightSum: UnsafeMutablePointer<Double>, missing: UnsafeMutablePointer<UInt32>) {
+                           weightSum: UnsafeMutablePointer<Double>, missing: UnsafeMutablePointer<UInt32>, first: Bool) {
         let raw = UnsafeRawPointer(x), wp = UnsafeMutableRawPointer(weighted), pp = UnsafeMutableRawPointer(plain),
             sp = UnsafeMutableRawPointer(weightSum)
         let invV = SIMD4<Double>(repeating: inv), bV = SIMD4<Double>(repeating: b), wV = SIMD4<Double>(repeating: w)
@@ -110,16 +126,31 @@ final class TileAccumulator: @unchecked Sendable {
                 let wide = SIMDMask<SIMD4<Int64>>(SIMD4<Int64>(truncatingIfNeeded: unsafeBitCast(finite, to: SIMD4<Int32>.self)))
                 d.replace(with: 0, where: .!wide)
                 dw.replace(with: 0, where: .!wide)
-                for lane in 0..<4 where !finite[lane] { missing[i &+ lane] &+= 1 }
+                if first {
+                    for lane in 0..<4 { missing[i &+ lane] = finite[lane] ? 0 : 1 }
+                } else {
+                    for lane in 0..<4 where !finite[lane] { missing[i &+ lane] &+= 1 }
+                }
+            } else if first {
+                UnsafeMutableRawPointer(missing + i).storeBytes(of: SIMD4<UInt32>(), as: SIMD4<UInt32>.self)
             }
             let o = i &* 8
-            wp.storeBytes(of: wp.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self) + wV * d, toByteOffset: o, as: SIMD4<Double>.self)
-            pp.storeBytes(of: pp.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self) + d, toByteOffset: o, as: SIMD4<Double>.self)
-            sp.storeBytes(of: sp.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self) + dw, toByteOffset: o, as: SIMD4<Double>.self)
+            @inline(__always) func sum(_ p: UnsafeMutableRawPointer) -> SIMD4<Double> {
+                first ? SIMD4<Double>() : p.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self)
+            }
+            wp.storeBytes(of: sum(wp) + wV * d, toByteOffset: o, as: SIMD4<Double>.self)
+            pp.storeBytes(of: sum(pp) + d, toByteOffset: o, as: SIMD4<Double>.self)
+            sp.storeBytes(of: sum(sp) + dw, toByteOffset: o, as: SIMD4<Double>.self)
             i &+= 4
         }
         while i < count {
             let v = x[i]
+            if first {
+                weighted[i] = 0
+                plain[i] = 0
+                weightSum[i] = 0
+                missing[i] = 0
+            }
             if v.isFinite {
                 let d = Double(v) * inv - b
                 weighted[i] += w * d
@@ -130,6 +161,62 @@ final class TileAccumulator: @unchecked Sendable {
             }
             i &+= 1
         }
+    }
+
+    /// For each i in `from ..< to` covered (`missing[i] < frames`): u = plain / (frames - missing) + bbar,
+    /// v = weighted / weightSum + bbar (u when weightSum is not positive); `out[i] = v`, and v and u
+    /// appended to `combined` and `unweighted` (covered pixels in index order). Returns how many.
+    /// Four pixels at a time where all four are covered (the same IEEE operations lane by lane).
+    @inline(__always)
+    static func combine(from: Int, to: Int, frames: UInt32, meanBackground bbar: Double,
+                        weighted wd: UnsafePointer<Double>, plain pd: UnsafePointer<Double>, weightSum ws: UnsafePointer<Double>,
+                        missing miss: UnsafePointer<UInt32>, out o: UnsafeMutablePointer<Double>,
+                        combined v: UnsafeMutablePointer<Double>, unweighted u: UnsafeMutablePointer<Double>) -> Int {
+        let framesV = SIMD4<UInt32>(repeating: frames), bbarV = SIMD4<Double>(repeating: bbar)
+        var m = 0, i = from
+        @inline(__always) func load(_ p: UnsafePointer<Double>, _ i: Int) -> SIMD4<Double> {
+            UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Double>.self)
+        }
+        @inline(__always) func store(_ x: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>, _ i: Int) {
+            UnsafeMutableRawPointer(p + i).storeBytes(of: x, as: SIMD4<Double>.self)
+        }
+        while i &+ 4 <= to {
+            let missing = UnsafeRawPointer(miss + i).loadUnaligned(as: SIMD4<UInt32>.self)
+            if all(missing .< framesV) {
+                let k = SIMD4<Double>(framesV &- missing)
+                let ui = load(pd, i) / k + bbarV
+                let w = load(ws, i)
+                let vi = (load(wd, i) / w + bbarV).replacing(with: ui, where: .!(w .> 0))
+                store(vi, o, i)
+                store(vi, v, m)
+                store(ui, u, m)
+                m &+= 4
+            } else {
+                for j in i..<(i &+ 4) where miss[j] < frames {
+                    let k = Double(frames &- miss[j])
+                    let ui = pd[j] / k + bbar
+                    let vi = ws[j] > 0 ? wd[j] / ws[j] + bbar : ui
+                    o[j] = vi
+                    v[m] = vi
+                    u[m] = ui
+                    m &+= 1
+                }
+            }
+            i &+= 4
+        }
+        while i < to {
+            if miss[i] < frames {
+                let k = Double(frames &- miss[i])
+                let ui = pd[i] / k + bbar
+                let vi = ws[i] > 0 ? wd[i] / ws[i] + bbar : ui
+                o[i] = vi
+                v[m] = vi
+                u[m] = ui
+                m &+= 1
+            }
+            i &+= 1
+        }
+        return m
     }
 
     /// Finishes the tile: `(V + mean b) * s` per channel (see `Reconstruction`), NaN where no frame is
@@ -150,15 +237,10 @@ final class TileAccumulator: @unchecked Sendable {
                             weightSum.withUnsafeBufferPointer { ws in
                                 missing.withUnsafeBufferPointer { miss in
                                     out.withUnsafeMutableBufferPointer { o in
-                                        for i in (c * np)..<((c + 1) * np) where miss[i] < frames {
-                                            let k = Double(frames &- miss[i])
-                                            let ui = pd[i] / k + bbar
-                                            let vi = ws[i] > 0 ? wd[i] / ws[i] + bbar : ui
-                                            o[i] = vi
-                                            v[m] = vi
-                                            u[m] = ui
-                                            m &+= 1
-                                        }
+                                        m = Self.combine(from: c * np, to: (c + 1) * np, frames: frames, meanBackground: bbar,
+                                                         weighted: wd.baseAddress!, plain: pd.baseAddress!, weightSum: ws.baseAddress!,
+                                                         missing: miss.baseAddress!, out: o.baseAddress!, combined: v.baseAddress!,
+                                                         unweighted: u.baseAddress!)
                                     }
                                 }
                             }
