@@ -344,6 +344,27 @@ struct OverlapCanvas {
         }
     }
 
+    /// `out[x] = Float(num[x] / den[x])` where `den[x] > 0` (elsewhere `out` is left as it is), four at
+    /// a time (the same division and rounding per lane).
+    @inline(__always)
+    static func divideRow(_ num: UnsafePointer<Double>, by den: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        var x = 0
+        while x &+ 4 <= count {
+            let d = UnsafeRawPointer(den + x).loadUnaligned(as: SIMD4<Double>.self)
+            let keep = d .> 0
+            let q = SIMD4<Float>(UnsafeRawPointer(num + x).loadUnaligned(as: SIMD4<Double>.self) / d)
+            let old = UnsafeRawPointer(out + x).loadUnaligned(as: SIMD4<Float>.self)
+            let wide = unsafeBitCast(keep, to: SIMD4<Int64>.self)
+            let narrow = SIMDMask<SIMD4<Int32>>(SIMD4<Int32>(truncatingIfNeeded: wide))
+            UnsafeMutableRawPointer(out + x).storeBytes(of: old.replacing(with: q, where: narrow), as: SIMD4<Float>.self)
+            x &+= 4
+        }
+        while x < count {
+            if den[x] > 0 { out[x] = Float(num[x] / den[x]) }
+            x &+= 1
+        }
+    }
+
     /// Divides and releases every row below `rowsBelow` not finalized yet.
     mutating func finalize(rowsBelow: Int) {
         let n = width * height
@@ -351,9 +372,12 @@ struct OverlapCanvas {
             let y = finalized
             if let num = numerator[y], let den = windowSum[y] {
                 image.pixels.withUnsafeMutableBufferPointer { px in
-                    for c in 0..<channels {
-                        for x in 0..<width where den[c * width + x] > 0 {
-                            px[c * n + y * width + x] = Float(num[c * width + x] / den[c * width + x])
+                    num.withUnsafeBufferPointer { nu in
+                        den.withUnsafeBufferPointer { de in
+                            for c in 0..<channels {
+                                Self.divideRow(nu.baseAddress! + c * width, by: de.baseAddress! + c * width, count: width,
+                                               into: px.baseAddress! + c * n + y * width)
+                            }
                         }
                     }
                 }
