@@ -284,7 +284,7 @@ struct OverlapCanvas {
 
     /// Adds a finished tile (channel-planar `values`) with the separable window.
     mutating func add(_ values: [Double], tile: Tile, window: WindowFunction) {
-        let wx = window.weights(tile.w), wy = window.weights(tile.h), np = tile.w * tile.h
+        let wx = weights(window, tile.w), wy = weights(window, tile.h), np = tile.w * tile.h
         let rowLength = width * channels
         values.withUnsafeBufferPointer { vals in
             wx.withUnsafeBufferPointer { wxs in
@@ -313,25 +313,25 @@ struct OverlapCanvas {
     }
 
     /// For each x < `count` with `v[x]` finite: w = fy * wx[x], `numerator[x] += w * v[x]`,
-    /// `windowSum[x] += w`. Two at a time: a non-finite value adds +0 to both, which leaves them
+    /// `windowSum[x] += w`. Four at a time: a non-finite value adds +0 to both, which leaves them
     /// unchanged (they start at +0 and only grow by additions, so neither is ever -0).
     @inline(__always)
     static func addRow(_ v: UnsafePointer<Double>, window wx: UnsafePointer<Double>, scale fy: Double, count: Int,
                        numerator: UnsafeMutablePointer<Double>, windowSum: UnsafeMutablePointer<Double>) {
         let vp = UnsafeRawPointer(v), wp = UnsafeRawPointer(wx), np = UnsafeMutableRawPointer(numerator),
             dp = UnsafeMutableRawPointer(windowSum)
-        let fyV = SIMD2<Double>(repeating: fy), infV = SIMD2<Double>(repeating: .infinity)
-        let magnitude = SIMD2<UInt64>(repeating: 0x7fff_ffff_ffff_ffff)
+        let fyV = SIMD4<Double>(repeating: fy), infV = SIMD4<Double>(repeating: .infinity)
+        let magnitude = SIMD4<UInt64>(repeating: 0x7fff_ffff_ffff_ffff)
         var x = 0
-        while x &+ 2 <= count {
+        while x &+ 4 <= count {
             let o = x &* 8
-            let value = vp.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self)
-            let finite = unsafeBitCast(unsafeBitCast(value, to: SIMD2<UInt64>.self) & magnitude, to: SIMD2<Double>.self) .< infV
-            let w = fyV * wp.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self)
+            let value = vp.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self)
+            let finite = unsafeBitCast(unsafeBitCast(value, to: SIMD4<UInt64>.self) & magnitude, to: SIMD4<Double>.self) .< infV
+            let w = fyV * wp.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self)
             let t = (w * value).replacing(with: 0, where: .!finite), dw = w.replacing(with: 0, where: .!finite)
-            np.storeBytes(of: np.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self) + t, toByteOffset: o, as: SIMD2<Double>.self)
-            dp.storeBytes(of: dp.loadUnaligned(fromByteOffset: o, as: SIMD2<Double>.self) + dw, toByteOffset: o, as: SIMD2<Double>.self)
-            x &+= 2
+            np.storeBytes(of: np.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self) + t, toByteOffset: o, as: SIMD4<Double>.self)
+            dp.storeBytes(of: dp.loadUnaligned(fromByteOffset: o, as: SIMD4<Double>.self) + dw, toByteOffset: o, as: SIMD4<Double>.self)
+            x &+= 4
         }
         while x < count {
             let value = v[x]
@@ -363,6 +363,21 @@ struct OverlapCanvas {
             if den[x] > 0 { out[x] = Float(num[x] / den[x]) }
             x &+= 1
         }
+    }
+
+    /// `window.weights(n)`, computed once per length (a grid has two or three tile sizes).
+    private var windows: [Int: [Double]] = [:]
+    private var windowFunction: WindowFunction?
+
+    private mutating func weights(_ window: WindowFunction, _ n: Int) -> [Double] {
+        if windowFunction != window {
+            windows = [:]
+            windowFunction = window
+        }
+        if let w = windows[n] { return w }
+        let w = window.weights(n)
+        windows[n] = w
+        return w
     }
 
     /// Divides and releases every row below `rowsBelow` not finalized yet.
