@@ -1,7 +1,7 @@
 import Foundation
 
 /// The median of one dense block of ~10^4 values (a reconstruction tile's pixels, its combined
-/// values), bit for bit `Statistics.median`, tuned for that size: a 1-in-16 sample brackets the middle
+/// values), bit for bit `Statistics.median`, tuned for that size: a 1-in-32 sample brackets the middle
 /// ranks (±4 sigma of a sample quantile, as `BracketTuning.sigmas`); one pass counts the finite
 /// values and those below the bracket and gathers those inside, with float compares four values at a
 /// time (writing a vector out only when one of its values is inside); the gathered values are then
@@ -15,6 +15,8 @@ import Foundation
 extension Statistics {
     /// Values from which `denseMedian` brackets; below, it is `median`.
     static let denseFrom = 1024
+    /// One value in `denseStride` is sampled for the bracket.
+    static let denseStride = 32
 
     /// `median(values)` (finite values only; NaN and infinities ignored), bit for bit.
     public static func denseMedian(_ values: [Float]) -> Float? {
@@ -32,14 +34,15 @@ extension Statistics {
     static func denseBracketedMedian<T: SelectableFloat>(_ v: UnsafeBufferPointer<T>) -> T? {
         let count = v.count
         guard count >= denseFrom, let base = v.baseAddress else { return nil }
-        // A 1-in-16 sample; its order statistics at ±4 sigma around the middle bracket the median.
-        var sample = [T](unsafeUninitializedCapacity: count / 16 + 1) { dst, filled in
+        // A 1-in-`denseStride` sample; its order statistics at ±4 sigma around the middle bracket the median.
+        let stride = denseStride
+        var sample = [T](unsafeUninitializedCapacity: count / stride + 1) { dst, filled in
             var m = 0, i = 0
             while i < count {
                 let x = base[i]
                 dst[m] = x  // kept only when finite
                 m &+= bit(x.isFinite)
-                i &+= 16
+                i &+= stride
             }
             filled = m
         }
