@@ -77,8 +77,7 @@ extension Kernels {
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
             UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
         }
-        @inline(__always) func wide(_ v: SIMD2<Float>) -> SIMD2<Double> { SIMD2<Double>(Double(v[0]), Double(v[1])) }
-        let scale = SIMD2<Double>(repeating: 1.0 / 64)
+        let scale = SIMD4<Double>(repeating: 1.0 / 64)
         var x = 1
         while x + 4 <= width - 1 {
             let ul = load(up + x - 1), uc = load(up + x), ur = load(up + x + 1)
@@ -86,9 +85,9 @@ extension Kernels {
             let dl = load(down + x - 1), dc = load(down + x), dr = load(down + x + 1)
             let gx = (ur - ul) + 2 * (mr - ml) + (dr - dl) + (mc - mc)
             let gy = (dl - ul) + 2 * (dc - uc) + (dr - ur)
-            let xl = wide(gx.lowHalf), xh = wide(gx.highHalf), yl = wide(gy.lowHalf), yh = wide(gy.highHalf)
-            UnsafeMutableRawPointer(e + x).storeBytes(of: (xl * xl + yl * yl) * scale, as: SIMD2<Double>.self)
-            UnsafeMutableRawPointer(e + x + 2).storeBytes(of: (xh * xh + yh * yh) * scale, as: SIMD2<Double>.self)
+            // Each lane the scalar expression: Double(gx)² + Double(gy)², times 1/64 (no fused operations).
+            let xd = SIMD4<Double>(gx), yd = SIMD4<Double>(gy)
+            UnsafeMutableRawPointer(e + x).storeBytes(of: (xd * xd + yd * yd) * scale, as: SIMD4<Double>.self)
             x += 4
         }
         while x < width - 1 {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The median of one dense block of ~10^4 values (a reconstruction tile's pixels, its combined
-/// values), bit for bit `Statistics.median`, tuned for that size: a 1-in-16 sample brackets the middle
+/// values), bit for bit `Statistics.median`, tuned for that size: a 1-in-32 sample brackets the middle
 /// ranks (±4 sigma of a sample quantile, as `BracketTuning.sigmas`); one pass counts the finite
 /// values and those below the bracket and gathers those inside, with float compares four values at a
 /// time (writing a vector out only when one of its values is inside); the gathered values are then
@@ -15,6 +15,8 @@ import Foundation
 extension Statistics {
     /// Values from which `denseMedian` brackets; below, it is `median`.
     static let denseFrom = 1024
+    /// One value in `denseStride` is sampled for the bracket.
+    static let denseStride = 32
 
     /// `median(values)` (finite values only; NaN and infinities ignored), bit for bit.
     public static func denseMedian(_ values: [Float]) -> Float? {
@@ -32,14 +34,15 @@ extension Statistics {
     static func denseBracketedMedian<T: SelectableFloat>(_ v: UnsafeBufferPointer<T>) -> T? {
         let count = v.count
         guard count >= denseFrom, let base = v.baseAddress else { return nil }
-        // A 1-in-16 sample; its order statistics at ±4 sigma around the middle bracket the median.
-        var sample = [T](unsafeUninitializedCapacity: count / 16 + 1) { dst, filled in
+        // A 1-in-`denseStride` sample; its order statistics at ±4 sigma around the middle bracket the median.
+        let stride = denseStride
+        var sample = [T](unsafeUninitializedCapacity: count / stride + 1) { dst, filled in
             var m = 0, i = 0
             while i < count {
                 let x = base[i]
                 dst[m] = x  // kept only when finite
                 m &+= bit(x.isFinite)
-                i &+= 16
+                i &+= stride
             }
             filled = m
         }
@@ -76,7 +79,8 @@ extension Statistics {
     /// The median of `n` finite values of which `below` lie under `lo` and `g` (reordered here) are
     /// those in `[lo, hi]`, as `SelectionBracket.finish` with q = 0.5 gives it; nil when the middle ranks
     /// are not among `g`. The gathered values are binned on `[lo, hi]` (a monotone map, so the bins are
-    /// ordered); only the bin that holds the wanted rank is selected from.
+    /// ordered; each value's bin is computed once, without a branch or a trap, and kept); only the bin
+    /// that holds the wanted rank is selected from. Any monotone map gives the same order statistics.
     static func middle<T: SelectableFloat>(_ g: UnsafeMutableBufferPointer<T>, below: Int, n: Int, lo: T, hi: T) -> T? {
         guard n > 0 else { return nil }
         let k = (n - 1) / 2, needsNext = n % 2 == 0
@@ -85,18 +89,23 @@ extension Statistics {
         let r = k - below
         let span = Double(hi) - Double(lo)
         let scale = Double(middleBins) / span
-        guard span > 0, scale.isFinite else { return SelectionBracket.finish(g, below: below, n: n, q: 0.5) }
-        let base = Double(lo), last = middleBins - 1
-        @inline(__always) func bin(_ x: T) -> Int { min(last, Int((Double(x) - base) * scale)) }
+        guard span > 0, scale.isFinite, let gp = g.baseAddress else { return SelectionBracket.finish(g, below: below, n: n, q: 0.5) }
+        let keys = UnsafeMutablePointer<UInt8>.allocate(capacity: m)
+        defer { keys.deallocate() }
+        binKeys(gp, m, lo: Double(lo), scale: scale, into: keys)
         var counts = [Int](repeating: 0, count: middleBins)
         counts.withUnsafeMutableBufferPointer { c in
-            for x in g { c[bin(x)] &+= 1 }
+            for i in 0..<m { c[Int(keys[i])] &+= 1 }
         }
         var j = 0, before = 0
         while before + counts[j] <= r { before += counts[j]; j += 1 }
         // The wanted bin's values to the front, then select among them.
         var w = 0
-        for i in 0..<m where bin(g[i]) == j { g.swapAt(w, i); w += 1 }
+        let key = UInt8(j)
+        for i in 0..<m where keys[i] == key {
+            g.swapAt(w, i)
+            w += 1
+        }
         let inBin = UnsafeMutableBufferPointer(rebasing: g[0..<w])
         let a = select(inBin, r - before)
         guard needsNext else { return a }
@@ -111,6 +120,18 @@ extension Statistics {
             for i in w..<m where g[i] > a && g[i] < b { b = g[i] }
         }
         return (a + b) / 2
+    }
+
+    /// The bin of each of `g[0 ..< m]` (all in `[lo, hi]`): round(min((x - lo) * scale, bins - 1)), by
+    /// adding 2^52 (the rounded value in the low bits; no float-to-integer trap check). Monotone:
+    /// each step is (x - lo >= 0 for x >= lo).
+    @inline(__always)
+    static func binKeys<T: SelectableFloat>(_ g: UnsafePointer<T>, _ m: Int, lo: Double, scale: Double, into keys: UnsafeMutablePointer<UInt8>) {
+        let top = Double(middleBins - 1), magic = 0x1p52
+        for i in 0..<m {
+            let t = min((Double(g[i]) - lo) * scale, top)
+            keys[i] = UInt8(truncatingIfNeeded: (t + magic).bitPattern)
+        }
     }
 
     /// One pass over `p[0 ..< count]`: finite values (`n`), finite values below `lo` (`below`), and
@@ -157,23 +178,23 @@ extension Statistics {
     static func countAndGather(_ p: UnsafePointer<Double>, _ count: Int, lo: Double, hi: Double,
                                into g: UnsafeMutablePointer<Double>) -> (n: Int, below: Int, m: Int) {
         let raw = UnsafeRawPointer(p)
-        let loV = SIMD2<Double>(repeating: lo), hiV = SIMD2<Double>(repeating: hi)
-        let infV = SIMD2<Double>(repeating: .infinity), magnitude = SIMD2<UInt64>(repeating: 0x7fff_ffff_ffff_ffff)
-        var accN = SIMD2<Int64>(), accB = SIMD2<Int64>()
+        let loV = SIMD4<Double>(repeating: lo), hiV = SIMD4<Double>(repeating: hi)
+        let infV = SIMD4<Double>(repeating: .infinity), magnitude = SIMD4<UInt64>(repeating: 0x7fff_ffff_ffff_ffff)
+        var accN = SIMD4<Int64>(), accB = SIMD4<Int64>()
         var m = 0, i = 0
-        while i &+ 2 <= count {
-            let x = raw.loadUnaligned(fromByteOffset: i &* 8, as: SIMD2<Double>.self)
-            let finite = unsafeBitCast(unsafeBitCast(x, to: SIMD2<UInt64>.self) & magnitude, to: SIMD2<Double>.self) .< infV
-            accN &-= unsafeBitCast(finite, to: SIMD2<Int64>.self)
-            accB &-= unsafeBitCast(finite .& (x .< loV), to: SIMD2<Int64>.self)
-            let inside = unsafeBitCast((x .>= loV) .& (x .<= hiV), to: SIMD2<Int64>.self)
-            if inside[0] | inside[1] != 0 {
-                g[m] = x[0]
-                m &-= Int(truncatingIfNeeded: inside[0])
-                g[m] = x[1]
-                m &-= Int(truncatingIfNeeded: inside[1])
+        while i &+ 4 <= count {
+            let x = raw.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self)
+            let finite = unsafeBitCast(unsafeBitCast(x, to: SIMD4<UInt64>.self) & magnitude, to: SIMD4<Double>.self) .< infV
+            accN &-= unsafeBitCast(finite, to: SIMD4<Int64>.self)
+            accB &-= unsafeBitCast(finite .& (x .< loV), to: SIMD4<Int64>.self)
+            let inside = unsafeBitCast((x .>= loV) .& (x .<= hiV), to: SIMD4<Int64>.self)
+            if inside != SIMD4<Int64>() {
+                for lane in 0..<4 {
+                    g[m] = x[lane]
+                    m &-= Int(truncatingIfNeeded: inside[lane])
+                }
             }
-            i &+= 2
+            i &+= 4
         }
         var n = Int(accN.wrappedSum()), below = Int(accB.wrappedSum())
         while i < count {

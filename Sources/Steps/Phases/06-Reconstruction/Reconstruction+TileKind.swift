@@ -37,8 +37,10 @@ extension Reconstruction {
         func source(_ f: ReconstructionPlan.Frame) throws -> ReconstructionFrame {
             let path = store.path(of: f.frame)
             let mapped = try mappedFrame(f, store: store)
-            return ReconstructionFrame(index: f.index, name: f.name, source: mapped.image.map { .mapped($0, path: path) } ?? .file(path),
-                                       backgrounds: f.backgrounds, rejected: masks.frames[f.index], matched: f.matched)
+            var frame = ReconstructionFrame(index: f.index, name: f.name, source: mapped.image.map { .mapped($0, path: path) } ?? .file(path),
+                                            backgrounds: f.backgrounds, rejected: masks.frames[f.index], matched: f.matched)
+            frame.backgroundKey = TileBackgroundMemo.FrameKey(frame: f.frame, masks: plan.masks, index: f.index)
+            return frame
         }
         switch plan.combine {
         case .weighted:
@@ -116,7 +118,8 @@ extension Reconstruction {
     }
 
     /// One tile of the weighted combine: frames added in set order with `weights` (as `effectiveWeights`),
-    /// each plane of each frame's tile read straight into the accumulator's scratch plane.
+    /// each plane of each frame's tile read straight into the accumulator's scratch plane; a frame with
+    /// a `backgroundKey` shares its tile medians through `TileBackgroundMemo`.
     static func weightedTile(_ tile: Tile, frames: [ReconstructionFrame], weights: [Double], width: Int, height: Int,
                              channels: Int) throws -> [Double] {
         let acc = TileAccumulator(tile: Tile(id: tile.id, x: 0, y: 0, w: tile.w, h: tile.h), channels: channels)
@@ -137,11 +140,13 @@ extension Reconstruction {
                     }
                     applyRejected(frame.rejected, to: &acc.scratch, plane: c, x: tile.x, y: tile.y, w: tile.w, h: tile.h,
                                   width: width, height: height)
-                    acc.addScratch(channel: c, weight: weights[fi], inverseBackground: 1 / frame.backgrounds[c])
+                    acc.addScratch(channel: c, weight: weights[fi], inverseBackground: 1 / frame.backgrounds[c],
+                                   memo: frame.backgroundKey.map { ($0, tile.x, tile.y) })
                 }
             } else {
                 let rect = try readRect(frame, x: tile.x, y: tile.y, w: tile.w, h: tile.h, width: width, height: height, channels: channels)
-                acc.add(rect, bandY: 0, weight: weights[fi], inverseBackground: frame.backgrounds.map { 1 / $0 })
+                acc.add(rect, bandY: 0, weight: weights[fi], inverseBackground: frame.backgrounds.map { 1 / $0 },
+                        memo: frame.backgroundKey.map { ($0, tile.x, tile.y) })
             }
         }
         acc.finish()

@@ -61,6 +61,8 @@ public struct ReconstructionFrame: Sendable {
     public var rejected: [UInt32]
     /// Flux scale, noise and PSF for `combine: matched` (unused by the weighted kernel).
     public var matched: MatchedFrameModel?
+    /// The frame's key in `TileBackgroundMemo` (tile tasks: its pixels and masks by digest), nil: not shared.
+    var backgroundKey: TileBackgroundMemo.FrameKey?
 
     /// A frame; `backgrounds` must have one positive value per plane of the frame.
     public init(index: Int, name: String, source: FrameSource, backgrounds: [Double], rejected: [UInt32] = [],
