@@ -77,7 +77,7 @@ public struct TileMetricsStep: PipelineStep {
                 summary = WeightingSummary(mode: p.weighting.mode.rawValue, strength: "1", inverseVariance: [], tiles: [])
             case .noiseAware:
                 (weights, summary) = NoiseAwareWeights.weights(local: local, literal: literal, table: table, grid: grid,
-                                                               section: p.localMetrics, weighting: p.weighting)
+                                                               section: p.localMetrics, weighting: p.weighting, threads: ctx.threads)
                 let alphas = summary.tiles.map(\.alpha).sorted()
                 if let lo = alphas.first, let hi = alphas.last {
                     ctx.log("noise-aware weights: alpha \(formatNumber(lo))..\(formatNumber(hi)) (median \(formatNumber(alphas[alphas.count / 2]))) over \(alphas.count) tiles")

@@ -111,17 +111,20 @@ public enum NoiseAwareWeights {
 
     /// The weights and the per-tile choices. `literal` holds METHOD's weights (for the modes and, with
     /// `local_fwhm: tile`, Q_local); `table` the global metrics (G, sigma_f, s_f, frame FWHM).
+    /// Tiles are independent: they run `threads` at a time and are assembled in tile order (the same
+    /// result whatever `threads`); the strength scan is most of the node (61 strengths x a 48-step
+    /// bisection over every frame's Gaussian per tile).
     public static func weights(local: [[TileLocalMetrics]], literal: TileWeights, table: FrameMetricsTable, grid: TileGrid,
-                               section: TCConfig.LocalMetricsSection, weighting: TCConfig.WeightingSection)
+                               section: TCConfig.LocalMetricsSection, weighting: TCConfig.WeightingSection, threads: Int = 1)
         -> (weights: TileWeights, summary: WeightingSummary) {
         let frames = local.count, tiles = grid.tiles.count
         let sigma = table.frames.map { $0.noise > 0 ? $0.noise : .nan }
         let scale = table.frames.map { ($0.fluxScale ?? 1) > 0 ? ($0.fluxScale ?? 1) : 1 }
         let medianSigma = Statistics.median(sigma.filter(\.isFinite)) ?? 1
         let sig = sigma.map { $0.isFinite ? $0 : medianSigma }
-        var ivar = (0..<frames).map { scale[$0] / (sig[$0] * sig[$0]) }
-        let ivarMid = Statistics.median(ivar) ?? 1
-        ivar = ivar.map { $0 / ivarMid }
+        let ivarRaw = (0..<frames).map { scale[$0] / (sig[$0] * sig[$0]) }
+        let ivarMid = Statistics.median(ivarRaw) ?? 1
+        let ivar = ivarRaw.map { $0 / ivarMid }
         let qGlobal = table.frames.map(\.q)
         let medianFWHM = Statistics.median(table.frames.compactMap(\.fwhm).filter { $0 > 0 }) ?? 3
         let frameFWHM = table.frames.map { ($0.fwhm ?? 0) > 0 ? $0.fwhm! : medianFWHM }
@@ -129,8 +132,8 @@ public enum NoiseAwareWeights {
 
         var result = TileWeights(frameCount: frames, tileCount: tiles)
         result.modes = literal.modes
-        var chosen: [TileStrength] = []
-        for t in 0..<tiles {
+        // One tile's choice and its frames' (q, l, w).
+        let perTile: [(pick: TileStrength, q: [Float], l: [Float], w: [Float])] = Parallel.map(tiles, threads: max(1, threads)) { t in
             let covered = (0..<frames).map { local[$0][t].coverage >= TileMetrics.minCoverage }
             // Local FWHM per frame, and Q_local.
             var fwhm = [Double](repeating: .nan, count: frames)
@@ -186,13 +189,15 @@ public enum NoiseAwareWeights {
                     if p.noiseRatio <= budget, p.fom > pick.fom { pick = p }
                 }
             }
-            chosen.append(pick)
             let ww = w(pick.alpha)
             let mean = ww.reduce(0, +) / Double(max(1, covered.filter { $0 }.count))
-            for f in 0..<frames {
-                let wf = covered[f] ? ww[f] / (mean > 0 ? mean : 1) : 1
-                result.set(frame: f, tile: t, q: Float(qLocal[f]), l: Float(exp(pick.alpha * qLocal[f])), w: Float(wf))
-            }
+            let wf = (0..<frames).map { f in Float(covered[f] ? ww[f] / (mean > 0 ? mean : 1) : 1) }
+            return (pick, qLocal.map { Float($0) }, qLocal.map { Float(exp(pick.alpha * $0)) }, wf)
+        }
+        var chosen: [TileStrength] = []
+        for (t, r) in perTile.enumerated() {
+            chosen.append(r.pick)
+            for f in 0..<frames { result.set(frame: f, tile: t, q: r.q[f], l: r.l[f], w: r.w[f]) }
         }
         let summary = WeightingSummary(mode: weighting.mode.rawValue, strength: weighting.strength.map(formatNumber) ?? "auto",
                                        inverseVariance: ivar.map(rounded), tiles: chosen)
