@@ -30,12 +30,20 @@ extension Kernels {
                     guard !active.isEmpty else { continue }
                     energyRow(up: base + (y - 1) * width, mid: base + y * width, down: base + (y + 1) * width,
                               width: width, into: e.baseAddress!)
-                    // Two rectangles at a time when they are as wide: two independent sums hide the
-                    // latency of the additions (each sum still takes its terms in its own order).
+                    // Four (or two) rectangles at a time when they are as wide: independent sums, one per
+                    // lane, hide the latency of the additions (each sum still takes its terms in its own
+                    // order, and a vector lane adds as the scalar does).
                     var k = 0
                     while k < active.count {
                         let i = active[k], t = tiles[i]
-                        if k + 1 < active.count, tiles[active[k + 1]].width == t.width {
+                        if k + 3 < active.count, tiles[active[k + 1]].width == t.width,
+                           tiles[active[k + 2]].width == t.width, tiles[active[k + 3]].width == t.width {
+                            let lanes = SIMD4<Int>(i, active[k + 1], active[k + 2], active[k + 3])
+                            sumFour(e.baseAddress! + t.x + 1, n: t.width - 2, dx1: tiles[lanes[1]].x - t.x,
+                                    dx2: tiles[lanes[2]].x - t.x, dx3: tiles[lanes[3]].x - t.x,
+                                    lanes: lanes, sums: &sums, counts: &counts)
+                            k += 4
+                        } else if k + 1 < active.count, tiles[active[k + 1]].width == t.width {
                             let j = active[k + 1], dx = tiles[j].x - t.x
                             var si = sums[i], ci = counts[i], sj = sums[j], cj = counts[j]
                             for x in (t.x + 1)..<(t.x + t.width - 1) {
@@ -66,6 +74,29 @@ extension Kernels {
             }
         }
         return tiles.indices.map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : nil }
+    }
+
+    /// Adds `p[x + dx_l]` for x in 0 ..< n, in that order, to `sums[lanes[l]]` (and 1 to `counts[lanes[l]]`)
+    /// for each lane l (dx_0 = 0), skipping non-finite energies: the two-at-a-time loop of
+    /// `gradientEnergyMeans` four lanes wide, each lane's additions those of the scalar loop.
+    @inline(__always)
+    static func sumFour(_ p: UnsafeMutablePointer<Double>, n: Int, dx1: Int, dx2: Int, dx3: Int,
+                        lanes: SIMD4<Int>, sums: inout [Double], counts: inout [Int]) {
+        var s = SIMD4<Double>(sums[lanes[0]], sums[lanes[1]], sums[lanes[2]], sums[lanes[3]])
+        var c = SIMD4<Int64>(Int64(counts[lanes[0]]), Int64(counts[lanes[1]]), Int64(counts[lanes[2]]), Int64(counts[lanes[3]]))
+        let p1 = p + dx1, p2 = p + dx2, p3 = p + dx3
+        let limit = SIMD4<Double>(repeating: .infinity), zero = SIMD4<Double>()
+        for x in 0..<n {
+            let v = SIMD4<Double>(p[x], p1[x], p2[x], p3[x])
+            let ok = v .< limit
+            // Adding +0 leaves a non-negative sum's bits unchanged, as in the scalar loop.
+            s += zero.replacing(with: v, where: ok)
+            c &-= unsafeBitCast(ok, to: SIMD4<Int64>.self)
+        }
+        for l in 0..<4 {
+            sums[lanes[l]] = s[l]
+            counts[lanes[l]] = Int(c[l])
+        }
     }
 
     /// |∇I|² (Sobel / 8) of columns 1 ..< width-1 of the row `mid` into `e`, non-finite (NaN or

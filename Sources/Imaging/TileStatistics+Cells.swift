@@ -153,21 +153,24 @@ struct TileCells {
                 let g = ((j * nx) + i) * 3
                 // Values.
                 var n = 0
+                counts.initialize(repeating: 0, count: 2 * (nb + 1))
                 for r in y0..<y1 {
-                    n = Self.keyValues(base + r * width, from: x0, to: x1, map: valueMap, values: values, keys: keys, at: n)
+                    n = Self.keyValues(base + r * width, from: x0, to: x1, map: valueMap, values: values, keys: keys, at: n, counts: counts)
                 }
                 Self.sort(values, keys, n, into: elements + offsets[g], prefix: prefix + g * (nb + 1), counts: counts)
                 // Interior differences.
                 n = 0
+                counts.initialize(repeating: 0, count: 2 * (nb + 1))
                 for r in y0..<y1 {
-                    n = Self.keyDifferences(base + r * width, from: x0 + 1, to: x1, map: differenceMap, values: values, keys: keys, at: n)
+                    n = Self.keyDifferences(base + r * width, from: x0 + 1, to: x1, map: differenceMap, values: values, keys: keys, at: n, counts: counts)
                 }
                 Self.sort(values, keys, n, into: elements + offsets[g + 1], prefix: prefix + (g + 1) * (nb + 1), counts: counts)
                 // First-column differences.
                 n = 0
+                counts.initialize(repeating: 0, count: 2 * (nb + 1))
                 if x0 > 0 {
                     for r in y0..<y1 {
-                        n = Self.keyDifferences(base + r * width, from: x0, to: x0 + 1, map: differenceMap, values: values, keys: keys, at: n)
+                        n = Self.keyDifferences(base + r * width, from: x0, to: x0 + 1, map: differenceMap, values: values, keys: keys, at: n, counts: counts)
                     }
                 }
                 Self.sort(values, keys, n, into: elements + offsets[g + 2], prefix: prefix + (g + 2) * (nb + 1), counts: counts)
@@ -182,41 +185,63 @@ struct TileCells {
 
     // MARK: - building
 
-    /// Appends `p[c]` for c in from ..< to, with their buckets, at `n`; returns the new end.
+    /// Appends `p[c]` for c in from ..< to, with their buckets, at `n`, and counts each in `sort`'s
+    /// histograms (`counts`: of the even-, then the odd-indexed values); returns the new end.
     @inline(__always)
     static func keyValues(_ p: UnsafePointer<Float>, from: Int, to: Int, map: TileBuckets,
-                          values: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Int32>, at n: Int) -> Int {
+                          values: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Int32>, at n: Int,
+                          counts: UnsafeMutablePointer<Int32>) -> Int {
         var c = from, m = n
         while c + 4 <= to {
             let v = TileStatistics.load4(p + c)
             UnsafeMutableRawPointer(values + m).storeBytes(of: v, as: SIMD4<Float>.self)
-            UnsafeMutableRawPointer(keys + m).storeBytes(of: map.buckets(v), as: SIMD4<Int32>.self)
+            let k = map.buckets(v)
+            UnsafeMutableRawPointer(keys + m).storeBytes(of: k, as: SIMD4<Int32>.self)
+            count(k, at: m, counts)
             c += 4; m += 4
         }
         while c < to {
             let v = p[c]
             values[m] = v
-            keys[m] = v.isFinite ? Int32(map.bucket(v)) : Int32(nb)
+            let k = v.isFinite ? Int32(map.bucket(v)) : Int32(nb)
+            keys[m] = k
+            counts[(m & 1) &* (nb + 1) &+ Int(k)] &+= 1
             c += 1; m += 1
         }
         return m
     }
 
-    /// Appends `p[c] - p[c-1]` for c in from ..< to (from >= 1), with their buckets, at `n`.
+    /// Counts keys `k` of the values at indices m ..< m + 4 in the histogram of their index's parity.
+    @inline(__always)
+    static func count(_ k: SIMD4<Int32>, at m: Int, _ counts: UnsafeMutablePointer<Int32>) {
+        let even = counts + (m & 1) &* (nb + 1), odd = counts + ((m &+ 1) & 1) &* (nb + 1)
+        even[Int(k[0])] &+= 1
+        odd[Int(k[1])] &+= 1
+        even[Int(k[2])] &+= 1
+        odd[Int(k[3])] &+= 1
+    }
+
+    /// Appends `p[c] - p[c-1]` for c in from ..< to (from >= 1), with their buckets, at `n`, counted
+    /// as in `keyValues`.
     @inline(__always)
     static func keyDifferences(_ p: UnsafePointer<Float>, from: Int, to: Int, map: TileBuckets,
-                               values: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Int32>, at n: Int) -> Int {
+                               values: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Int32>, at n: Int,
+                               counts: UnsafeMutablePointer<Int32>) -> Int {
         var c = from, m = n
         while c + 4 <= to {
             let d = TileStatistics.load4(p + c) - TileStatistics.load4(p + c - 1)
             UnsafeMutableRawPointer(values + m).storeBytes(of: d, as: SIMD4<Float>.self)
-            UnsafeMutableRawPointer(keys + m).storeBytes(of: map.buckets(d), as: SIMD4<Int32>.self)
+            let k = map.buckets(d)
+            UnsafeMutableRawPointer(keys + m).storeBytes(of: k, as: SIMD4<Int32>.self)
+            count(k, at: m, counts)
             c += 4; m += 4
         }
         while c < to {
             let d = p[c] - p[c - 1]
             values[m] = d
-            keys[m] = d.isFinite ? Int32(map.bucket(d)) : Int32(nb)
+            let k = d.isFinite ? Int32(map.bucket(d)) : Int32(nb)
+            keys[m] = k
+            counts[(m & 1) &* (nb + 1) &+ Int(k)] &+= 1
             c += 1; m += 1
         }
         return m
@@ -224,20 +249,13 @@ struct TileCells {
 
     /// Counting sort of `values[0 ..< n]` by `keys` into `out` (finite ones by bucket, then the
     /// non-finite ones, key `nb`); `pre[b]` = values in buckets below b, `pre[nb]` = finite values.
-    /// Two histograms (`counts`, room for 2 (nb + 1)), of the even- and odd-indexed values.
+    /// Two histograms (`counts`, 2 (nb + 1) entries), of the even- and odd-indexed values, filled by
+    /// `keyValues` / `keyDifferences` while they computed the keys.
     static func sort(_ values: UnsafeMutablePointer<Float>, _ keys: UnsafeMutablePointer<Int32>, _ n: Int,
                      into out: UnsafeMutablePointer<Float>, prefix pre: UnsafeMutablePointer<Int32>,
                      counts: UnsafeMutablePointer<Int32>) {
         let nb = Self.nb
         let a = counts, b = counts + (nb + 1)
-        a.initialize(repeating: 0, count: 2 * (nb + 1))
-        var i = 0
-        while i + 2 <= n {
-            a[Int(keys[i])] &+= 1
-            b[Int(keys[i + 1])] &+= 1
-            i += 2
-        }
-        if i < n { a[Int(keys[i])] &+= 1 }
         // Even-indexed values go to the front of their bucket, odd ones behind them: two independent
         // chains of position updates (the order inside a bucket matters to no result).
         var sum: Int32 = 0
@@ -248,7 +266,7 @@ struct TileCells {
             b[k] = sum &+ ca
             sum &+= ca &+ cb
         }
-        i = 0
+        var i = 0
         while i + 2 <= n {
             let k0 = Int(keys[i]), k1 = Int(keys[i + 1])
             let p0 = a[k0], p1 = b[k1]
