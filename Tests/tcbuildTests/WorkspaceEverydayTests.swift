@@ -54,6 +54,11 @@ import TestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/stack_image.fit")) == Data(contentsOf: URL(fileURLWithPath: dir.file("stacked.fit"))))
         let json = try tcbuild(["export", "-w", dir.path, "tiles/geometry", out])
         #expect(json.status == 0 && FileManager.default.fileExists(atPath: out + "/tiles_geometry_grid.json"), "\(json.stdout)")
+        // A binary star list is exported as the JSON list of its stars.
+        let starsExport = try tcbuild(["export", "-w", dir.path, "stars/00001", "stars", out])
+        #expect(starsExport.status == 0 && starsExport.stdout.contains("as JSON"), "\(starsExport.stdout)\(starsExport.stderr)")
+        let exported = try JSONDecoder().decode([StarMeasurement].self, from: Data(contentsOf: URL(fileURLWithPath: out + "/stars_00001_stars.json")))
+        #expect(exported.count >= 10 && exported.allSatisfy { $0.fwhm > 0 && $0.x >= 0 }, "\(exported.count) stars")
 
         // --set picks the file plus those overrides, as 'run' would; the file alone is not enough here.
         let explicit = try tcbuild(["status", "-w", dir.path, "--set", "data.frames_min=8"])

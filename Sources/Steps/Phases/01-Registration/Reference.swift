@@ -72,12 +72,23 @@ public enum ReferenceChoice {
     /// to more stars, then the lower index. Nil for an empty list. A frame with no stars never wins
     /// unless every frame has none.
     public static func best(_ candidates: [[StarMeasurement]], minStarFraction: Double = 0.5) -> Int? {
-        guard !candidates.isEmpty else { return nil }
-        let maxCount = candidates.map(\.count).max() ?? 0
+        best(summaries: candidates.map { Summary(count: $0.count, fwhm: StarList.medianFWHM($0)) }, minStarFraction: minStarFraction)
+    }
+
+    /// What `best` looks at in a star list: its length and median FWHM.
+    struct Summary: Sendable {
+        var count: Int
+        var fwhm: Double
+    }
+
+    /// `best` from the lists' summaries (so a node can choose without holding every list).
+    static func best(summaries: [Summary], minStarFraction: Double) -> Int? {
+        guard !summaries.isEmpty else { return nil }
+        let maxCount = summaries.map(\.count).max() ?? 0
         let floor = max(1, Int((Double(maxCount) * minStarFraction).rounded(.up)))
         var best: (i: Int, fwhm: Double, count: Int)? = nil
-        for (i, s) in candidates.enumerated() where s.count >= floor || maxCount == 0 {
-            let f = StarList.medianFWHM(s)
+        for (i, s) in summaries.enumerated() where s.count >= floor || maxCount == 0 {
+            let f = s.fwhm
             if let b = best {
                 if f < b.fwhm || (f == b.fwhm && s.count > b.count) { best = (i, f, s.count) }
             } else {
@@ -106,17 +117,21 @@ extension ReferenceChoice {
         switch p.reference {
         case .auto, .index:
             let names = ctx.inputNames.filter { $0.hasPrefix("stars") }
-            // Every frame's star list, read on the node's threads: this node is a barrier between star
-            // detection and registration.
-            let lists = try Parallel.map(names.count, threads: ctx.threads) { i in
-                Result { try StarListArtifact.read(ctx, names[i]) }
+            // Every frame's star list, read on the node's threads (this node is a barrier between star
+            // detection and registration) and summarized: the lists are not held (memory flat in the
+            // frame count); the chosen one is read again.
+            let summaries = try Parallel.map(names.count, threads: ctx.threads) { i in
+                Result { () throws -> Summary in
+                    let s = try StarListArtifact.read(ctx, names[i])
+                    return Summary(count: s.count, fwhm: StarList.medianFWHM(s))
+                }
             }.map { try $0.get() }
-            guard let best = ReferenceChoice.best(lists, minStarFraction: p.minStarFraction) else {
+            guard let best = ReferenceChoice.best(summaries: summaries, minStarFraction: p.minStarFraction) else {
                 throw StepError.badConfig(key: "registration.reference", message: "no frames to choose a reference from")
             }
             let digits = String(names[best].dropFirst("stars".count))
             let index = Int(digits) ?? 0
-            let stars = lists[best]
+            let stars = try StarListArtifact.read(ctx, names[best])
             ctx.log("reference: frame \(index) (\(stars.count) stars, median FWHM \(String(format: "%.2f", StarList.medianFWHM(stars))) px)")
             return ReferenceInfo(choice: p.reference == .auto ? "auto" : "index", index: index, path: nil, stars: stars,
                                  width: p.width, height: p.height, medianFWHM: StarList.medianFWHM(stars),
