@@ -64,53 +64,9 @@ struct JSONTree {
         let index = Int32(values.count)
         switch bytes[p] {
         case UInt8(ascii: "{"):
-            p += 1
-            values.append(Value(kind: .object))
-            skipSpace(&p)
-            if p < bytes.count, bytes[p] == UInt8(ascii: "}") { p += 1; return index }
-            var previous: Int32 = -1
-            var count: Int32 = 0
-            while true {
-                skipSpace(&p)
-                guard p < bytes.count, bytes[p] == UInt8(ascii: "\""), let key = scanString(&p) else { return nil }
-                skipSpace(&p)
-                guard p < bytes.count, bytes[p] == UInt8(ascii: ":") else { return nil }
-                p += 1
-                guard let member = parseValue(&p, depth: depth + 1) else { return nil }
-                values[Int(member)].keyStart = Int32(key.start)
-                values[Int(member)].keyEnd = Int32(key.end)
-                if key.escaped { values[Int(index)].escaped = true }
-                if previous < 0 { values[Int(index)].firstChild = member } else { values[Int(previous)].next = member }
-                previous = member
-                count += 1
-                skipSpace(&p)
-                guard p < bytes.count else { return nil }
-                if bytes[p] == UInt8(ascii: ",") { p += 1; continue }
-                guard bytes[p] == UInt8(ascii: "}") else { return nil }
-                p += 1
-                break
-            }
-            values[Int(index)].count = count
+            return parseContainer(&p, depth: depth, object: true)
         case UInt8(ascii: "["):
-            p += 1
-            values.append(Value(kind: .array))
-            skipSpace(&p)
-            if p < bytes.count, bytes[p] == UInt8(ascii: "]") { p += 1; return index }
-            var previous: Int32 = -1
-            var count: Int32 = 0
-            while true {
-                guard let member = parseValue(&p, depth: depth + 1) else { return nil }
-                if previous < 0 { values[Int(index)].firstChild = member } else { values[Int(previous)].next = member }
-                previous = member
-                count += 1
-                skipSpace(&p)
-                guard p < bytes.count else { return nil }
-                if bytes[p] == UInt8(ascii: ",") { p += 1; continue }
-                guard bytes[p] == UInt8(ascii: "]") else { return nil }
-                p += 1
-                break
-            }
-            values[Int(index)].count = count
+            return parseContainer(&p, depth: depth, object: false)
         case UInt8(ascii: "\""):
             guard let s = scanString(&p) else { return nil }
             values.append(Value(kind: .string, escaped: s.escaped, start: Int32(s.start), end: Int32(s.end)))
@@ -128,6 +84,47 @@ struct JSONTree {
             guard scanNumber(&p) else { return nil }
             values.append(Value(kind: .number, start: Int32(start), end: Int32(p)))
         }
+        return index
+    }
+
+    /// Parses the object (`object`) or array whose opening bracket is at `p`: appends it, then its
+    /// members (linked in order, an object's with their keys), returns its index.
+    private mutating func parseContainer(_ p: inout Int, depth: Int, object: Bool) -> Int32? {
+        let index = Int32(values.count)
+        let close = object ? UInt8(ascii: "}") : UInt8(ascii: "]")
+        p += 1
+        values.append(Value(kind: object ? .object : .array))
+        skipSpace(&p)
+        if p < bytes.count, bytes[p] == close { p += 1; return index }
+        var previous: Int32 = -1
+        var count: Int32 = 0
+        while true {
+            var key: (start: Int, end: Int, escaped: Bool)? = nil
+            if object {
+                skipSpace(&p)
+                guard p < bytes.count, bytes[p] == UInt8(ascii: "\""), let k = scanString(&p) else { return nil }
+                skipSpace(&p)
+                guard p < bytes.count, bytes[p] == UInt8(ascii: ":") else { return nil }
+                p += 1
+                key = k
+            }
+            guard let member = parseValue(&p, depth: depth + 1) else { return nil }
+            if let key {
+                values[Int(member)].keyStart = Int32(key.start)
+                values[Int(member)].keyEnd = Int32(key.end)
+                if key.escaped { values[Int(index)].escaped = true }
+            }
+            if previous < 0 { values[Int(index)].firstChild = member } else { values[Int(previous)].next = member }
+            previous = member
+            count += 1
+            skipSpace(&p)
+            guard p < bytes.count else { return nil }
+            if bytes[p] == UInt8(ascii: ",") { p += 1; continue }
+            guard bytes[p] == close else { return nil }
+            p += 1
+            break
+        }
+        values[Int(index)].count = count
         return index
     }
 

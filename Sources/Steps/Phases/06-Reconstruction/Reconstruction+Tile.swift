@@ -180,6 +180,17 @@ final class TileAccumulator: @unchecked Sendable {
         @inline(__always) func store(_ x: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>, _ i: Int) {
             UnsafeMutableRawPointer(p + i).storeBytes(of: x, as: SIMD4<Double>.self)
         }
+        // One pixel, when not all four of its group are covered (and the tail).
+        @inline(__always) func one(_ j: Int) {
+            guard miss[j] < frames else { return }
+            let k = Double(frames &- miss[j])
+            let ui = pd[j] / k + bbar
+            let vi = ws[j] > 0 ? wd[j] / ws[j] + bbar : ui
+            o[j] = vi
+            v[m] = vi
+            u[m] = ui
+            m &+= 1
+        }
         while i &+ 4 <= to {
             let missing = UnsafeRawPointer(miss + i).loadUnaligned(as: SIMD4<UInt32>.self)
             if all(missing .< framesV) {
@@ -192,28 +203,12 @@ final class TileAccumulator: @unchecked Sendable {
                 store(ui, u, m)
                 m &+= 4
             } else {
-                for j in i..<(i &+ 4) where miss[j] < frames {
-                    let k = Double(frames &- miss[j])
-                    let ui = pd[j] / k + bbar
-                    let vi = ws[j] > 0 ? wd[j] / ws[j] + bbar : ui
-                    o[j] = vi
-                    v[m] = vi
-                    u[m] = ui
-                    m &+= 1
-                }
+                for j in i..<(i &+ 4) { one(j) }
             }
             i &+= 4
         }
         while i < to {
-            if miss[i] < frames {
-                let k = Double(frames &- miss[i])
-                let ui = pd[i] / k + bbar
-                let vi = ws[i] > 0 ? wd[i] / ws[i] + bbar : ui
-                o[i] = vi
-                v[m] = vi
-                u[m] = ui
-                m &+= 1
-            }
+            one(i)
             i &+= 1
         }
         return m
