@@ -193,32 +193,14 @@ struct TileCells {
                           counts: UnsafeMutablePointer<Int32>) -> Int {
         var c = from, m = n
         while c + 4 <= to {
-            let v = TileStatistics.load4(p + c)
-            UnsafeMutableRawPointer(values + m).storeBytes(of: v, as: SIMD4<Float>.self)
-            let k = map.buckets(v)
-            UnsafeMutableRawPointer(keys + m).storeBytes(of: k, as: SIMD4<Int32>.self)
-            count(k, at: m, counts)
+            append(TileStatistics.load4(p + c), map: map, values: values, keys: keys, at: m, counts: counts)
             c += 4; m += 4
         }
         while c < to {
-            let v = p[c]
-            values[m] = v
-            let k = v.isFinite ? Int32(map.bucket(v)) : Int32(nb)
-            keys[m] = k
-            counts[(m & 1) &* (nb + 1) &+ Int(k)] &+= 1
+            append(p[c], map: map, values: values, keys: keys, at: m, counts: counts)
             c += 1; m += 1
         }
         return m
-    }
-
-    /// Counts keys `k` of the values at indices m ..< m + 4 in the histogram of their index's parity.
-    @inline(__always)
-    static func count(_ k: SIMD4<Int32>, at m: Int, _ counts: UnsafeMutablePointer<Int32>) {
-        let even = counts + (m & 1) &* (nb + 1), odd = counts + ((m &+ 1) & 1) &* (nb + 1)
-        even[Int(k[0])] &+= 1
-        odd[Int(k[1])] &+= 1
-        even[Int(k[2])] &+= 1
-        odd[Int(k[3])] &+= 1
     }
 
     /// Appends `p[c] - p[c-1]` for c in from ..< to (from >= 1), with their buckets, at `n`, counted
@@ -229,22 +211,40 @@ struct TileCells {
                                counts: UnsafeMutablePointer<Int32>) -> Int {
         var c = from, m = n
         while c + 4 <= to {
-            let d = TileStatistics.load4(p + c) - TileStatistics.load4(p + c - 1)
-            UnsafeMutableRawPointer(values + m).storeBytes(of: d, as: SIMD4<Float>.self)
-            let k = map.buckets(d)
-            UnsafeMutableRawPointer(keys + m).storeBytes(of: k, as: SIMD4<Int32>.self)
-            count(k, at: m, counts)
+            append(TileStatistics.load4(p + c) - TileStatistics.load4(p + c - 1), map: map, values: values, keys: keys,
+                   at: m, counts: counts)
             c += 4; m += 4
         }
         while c < to {
-            let d = p[c] - p[c - 1]
-            values[m] = d
-            let k = d.isFinite ? Int32(map.bucket(d)) : Int32(nb)
-            keys[m] = k
-            counts[(m & 1) &* (nb + 1) &+ Int(k)] &+= 1
+            append(p[c] - p[c - 1], map: map, values: values, keys: keys, at: m, counts: counts)
             c += 1; m += 1
         }
         return m
+    }
+
+    /// Stores the four values `v` and their buckets at indices m ..< m + 4 and counts the buckets in
+    /// the histogram of each index's parity.
+    @inline(__always)
+    static func append(_ v: SIMD4<Float>, map: TileBuckets, values: UnsafeMutablePointer<Float>,
+                       keys: UnsafeMutablePointer<Int32>, at m: Int, counts: UnsafeMutablePointer<Int32>) {
+        UnsafeMutableRawPointer(values + m).storeBytes(of: v, as: SIMD4<Float>.self)
+        let k = map.buckets(v)
+        UnsafeMutableRawPointer(keys + m).storeBytes(of: k, as: SIMD4<Int32>.self)
+        let even = counts + (m & 1) &* (nb + 1), odd = counts + ((m &+ 1) & 1) &* (nb + 1)
+        even[Int(k[0])] &+= 1
+        odd[Int(k[1])] &+= 1
+        even[Int(k[2])] &+= 1
+        odd[Int(k[3])] &+= 1
+    }
+
+    /// `append` of one value (a non-finite one takes the extra bucket `nb`).
+    @inline(__always)
+    static func append(_ v: Float, map: TileBuckets, values: UnsafeMutablePointer<Float>,
+                       keys: UnsafeMutablePointer<Int32>, at m: Int, counts: UnsafeMutablePointer<Int32>) {
+        values[m] = v
+        let k = v.isFinite ? Int32(map.bucket(v)) : Int32(nb)
+        keys[m] = k
+        counts[(m & 1) &* (nb + 1) &+ Int(k)] &+= 1
     }
 
     /// Counting sort of `values[0 ..< n]` by `keys` into `out` (finite ones by bucket, then the
