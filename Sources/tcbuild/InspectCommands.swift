@@ -127,33 +127,42 @@ struct Export: ParsableCommand {
             print("exported tile \(tile) of \(node)#\(output) (\(weights.frameCount) frames: W, L, Q) to \(target)")
             return
         }
-        let target = isDirectory ? dest + "/" + base + artifactExtension(node, output, workspace.path(of: rec.digest), graphs) : dest
+        let source = workspace.path(of: rec.digest), head = artifactHead(source)
+        let target = isDirectory ? dest + "/" + base + artifactExtension(node, output, head, graphs) : dest
         try? FileManager.default.removeItem(atPath: target)
         // A binary star list (`stars/NNNNN#stars`, `#field`) is written as the JSON list of its stars.
-        if let data = FileManager.default.contents(atPath: workspace.path(of: rec.digest)), let stars = StarListBinary.decode(data) {
+        if head.hasPrefix(Self.starListMagic), let data = FileManager.default.contents(atPath: source),
+           let stars = StarListBinary.decode(data) {
             try Artifacts.encode(stars).write(to: URL(fileURLWithPath: target))
             chmod(target, 0o644)
             print("exported \(node)#\(output) (\(stars.count) stars, as JSON) to \(target)")
             return
         }
-        try FileManager.default.copyItem(atPath: workspace.path(of: rec.digest), toPath: target)
+        try FileManager.default.copyItem(atPath: source, toPath: target)
         chmod(target, 0o644)
         print("exported \(node)#\(output) (\(humanBytes(rec.size))) to \(target)")
     }
 
+    /// The first bytes of `StarListBinary`'s encoding.
+    private static let starListMagic = "TCSTARS1"
+
+    /// The first 16 bytes of the artifact at `path` as text ("" when unreadable).
+    private func artifactHead(_ path: String) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? handle.close() }
+        return String(decoding: handle.readData(ofLength: 16), as: UTF8.self)
+    }
+
     /// The file name extension for an exported artifact: the one of its materialized path
     /// (`stack#image` -> `stacked.fit` -> `.fit`), else from its first bytes (FITS, PNG, JSON, a binary
-    /// star list exported as JSON, HTML), else none.
-    private func artifactExtension(_ node: String, _ output: String, _ path: String, _ graphs: PipelineGraphs) -> String {
+    /// star list exported as JSON, HTML; `head` is `artifactHead`), else none.
+    private func artifactExtension(_ node: String, _ output: String, _ head: String, _ graphs: PipelineGraphs) -> String {
         if let m = graphs.materializations.first(where: { $0.node == node && $0.output == output }) {
             let ext = (m.path as NSString).pathExtension
             if !ext.isEmpty { return "." + ext }
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
-        defer { try? handle.close() }
-        let head = String(decoding: handle.readData(ofLength: 16), as: UTF8.self)
         if head.hasPrefix("SIMPLE  =") { return ".fits" }
-        if head.hasPrefix("TCSTARS1") { return ".json" }
+        if head.hasPrefix(Self.starListMagic) { return ".json" }
         if head.hasPrefix("\u{FFFD}PNG") || head.dropFirst().hasPrefix("PNG") { return ".png" }
         if head.lowercased().hasPrefix("<!doctype html") || head.hasPrefix("<html") { return ".html" }
         if let first = head.trimmingCharacters(in: .whitespacesAndNewlines).first, first == "{" || first == "[" { return ".json" }

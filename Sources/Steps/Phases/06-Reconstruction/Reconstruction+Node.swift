@@ -136,7 +136,7 @@ extension Reconstruction {
             plan.fftWidth = FFT2D.goodSize((grid.tiles.map(\.w).max() ?? 1) + 2 * plan.margin)
             plan.fftHeight = FFT2D.goodSize((grid.tiles.map(\.h).max() ?? 1) + 2 * plan.margin)
         }
-        let configHash = Digest.of(try Artifacts.encoder().encode(section)).hex
+        let configHash = Digest.of(try Artifacts.encode(section)).hex
         let result = try runTiles(ctx, plan: plan, grid: grid, window: section.window.function, configHash: configHash, tiles: tiles)
         switch section.combine {
         case .weighted:
