@@ -61,7 +61,7 @@ public enum PixelRejection {
         /// Number of frames.
         public let frames: Int
         /// Values per frame (and plane).
-        public let count: Int
+        public private(set) var count: Int
         /// Planes (stacks).
         public let planes: Int
         /// `planes * frames * count` values, plane-major, then frame-major.
@@ -73,6 +73,24 @@ public enum PixelRejection {
             self.count = count
             self.planes = planes
             values = [Float](repeating: .nan, count: planes * frames * count)
+        }
+
+        /// A cube of room for `frames x capacity x planes` values that are not initialized: the caller
+        /// writes every value `clip` reads. A pass over chunks of rows allocates it once and `resize`s it
+        /// per chunk (no fill, no fresh pages per chunk).
+        public init(frames: Int, capacity: Int, planes: Int = 1) {
+            self.frames = frames
+            self.count = capacity
+            self.planes = planes
+            let total = planes * frames * capacity
+            values = [Float](unsafeUninitializedCapacity: total) { _, initialized in initialized = total }
+        }
+
+        /// Makes the cube `count` values per frame (at most the capacity it was made with); the layout
+        /// `values[(p * frames + f) * count + i]` follows the new count, the storage is kept.
+        public mutating func resize(count: Int) {
+            precondition(count >= 0 && planes * frames * count <= values.count)
+            self.count = count
         }
     }
 

@@ -53,6 +53,14 @@ public enum Artifacts {
         ] + keywords)
     }
 
+    /// The size of the file at `path` in bytes (`stat`), nil when there is none. A zero-byte artifact
+    /// means "not produced". (`FileManager.attributesOfItem` also looks up the owner's and group's names,
+    /// reading /etc/passwd and /etc/group on every call.)
+    public static func fileSize(_ path: String) -> Int? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : nil
+    }
+
     /// Writes UTF-8 text to output `name`.
     public static func writeText(_ text: String, _ context: NodeContext, _ name: String) throws {
         try context.writeOutput(name, Data(text.utf8))

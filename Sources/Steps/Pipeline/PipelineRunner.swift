@@ -159,7 +159,7 @@ public enum PipelineRunner {
             guard let digest = result.report.outputs[m.node]?[m.output] else { continue }
             if m.node == NodeName.validation {
                 result.validation = try finalizeValidation(digest, in: workspace, at: m.path, since: started)
-            } else if (try? FileManager.default.attributesOfItem(atPath: workspace.path(of: digest))[.size] as? Int) == 0 {
+            } else if Artifacts.fileSize(workspace.path(of: digest)) == 0 {
                 try? FileManager.default.removeItem(atPath: workspace.root + "/" + m.path)  // e.g. a synthetic frame beyond k
                 continue
             } else {

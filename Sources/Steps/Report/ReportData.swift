@@ -5,8 +5,7 @@ import Imaging
 enum ReportData {
     /// `path` when it names a non-empty regular file (a zero-byte artifact means "not produced").
     static func present(_ path: String?) -> String? {
-        guard let path, let attrs = try? FileManager.default.attributesOfItem(atPath: path),
-              (attrs[.size] as? NSNumber)?.intValue ?? 0 > 0 else { return nil }
+        guard let path, Artifacts.fileSize(path) ?? 0 > 0 else { return nil }
         return path
     }
 

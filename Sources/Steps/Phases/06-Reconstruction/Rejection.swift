@@ -46,17 +46,19 @@ public struct RejectionResult: Sendable {
 ///    only the rows the sample uses are read (`sampledRows`), only the small meshes are kept;
 /// 2. the image is cut into chunks of rows such that frames x rows x width x planes x 4 bytes fits the
 ///    budget; for each chunk every frame's rows are read (`threads` frames at a time; a plain float32 file
-///    through `FITSMappedImage`, anything else through `FITS.readRows`), their background subtracted in the
-///    same loop (`BackgroundMap.subtract`), into one cube, which is clipped (pixels split over `threads` in fixed ranges).
+///    through the `FITSMappedImage` pass 1 opened, straight into the cube, anything else through
+///    `FITS.readRows`), their background subtracted in place (`BackgroundMap.subtract`), and the cube (one
+///    allocation for every chunk) is clipped (pixels split over `threads` in fixed ranges).
 /// Pass 2 reads each frame ceil(height / chunkRows) times; with 1000 frames of 8 Mpx (3264 px wide, mono)
-/// and the 256 MiB default budget, chunks are 19 rows, 129 reads per frame. The masks are sparse lists,
-/// the output is deterministic and independent of `threads`.
+/// and the 128 MiB default budget, chunks are 10 rows, 245 reads per frame. The masks are sparse lists,
+/// the output is deterministic and independent of `threads` and of the budget.
 public enum Rejection {
     /// Code version of `reject`; bump when the computation changes (2: the local background mesh is
     /// clipped on `backgroundSampleStride`'s grid; 3: that grid is 1-in-16 instead of 1-in-4).
     public static let version = 3
-    /// Default memory budget of pass 2's cube, bytes.
-    public static let defaultBudgetBytes = 256 << 20
+    /// Default memory budget of pass 2's cube, bytes (128 MiB: a 120 x 0.8 Mpx series in 3 chunks; the
+    /// file pages each chunk maps are released after its copy, so the node's peak is about the cube).
+    public static let defaultBudgetBytes = 128 << 20
     /// Mesh of the per-frame local background, px.
     public static let backgroundMesh = 64
     /// Each 64 px box of the local background is clipped on every 4th pixel of every 4th row (256
@@ -76,18 +78,18 @@ public enum Rejection {
             throw MetricsError.inconsistent(node: node, message: "\(f.name): \(f.backgrounds.count) backgrounds and "
                                             + "\(f.noise.count) noise values for \(channels) planes")
         }
-        let meshes = try backgrounds(frames, width: width, height: height, channels: channels, threads: threads, node: node)
+        let (meshes, mapped) = try backgrounds(frames, width: width, height: height, channels: channels, threads: threads, node: node)
         let perRow = max(1, frames.count * width * channels * 4)
         let chunkRows = max(1, min(height, budgetBytes / perRow))
         let plane = width * height
         var lists = [[[UInt32]]](repeating: [[UInt32]](repeating: [], count: channels), count: frames.count)
         var map = Image(width: width, height: height, channels: channels, fill: 0)
+        var cube = PixelRejection.Cube(frames: frames.count, capacity: chunkRows * width, planes: channels)
         var y0 = 0
         while y0 < height {
             let rows = min(chunkRows, height - y0)
-            let count = rows * width
-            var cube = PixelRejection.Cube(frames: frames.count, count: count, planes: channels)
-            try fill(&cube, frames, meshes: meshes, y0: y0, rows: rows, width: width, channels: channels,
+            cube.resize(count: rows * width)
+            try fill(&cube, frames, meshes: meshes, mapped: mapped, y0: y0, rows: rows, width: width, channels: channels,
                      threads: threads, node: node)
             for c in 0..<channels {
                 let rejected = PixelRejection.clip(cube, plane: c, noise: frames.map { $0.noise[c] }, options: options, threads: threads)
@@ -109,7 +111,10 @@ public enum Rejection {
     /// Pass 2's reads: rows `[y0, y0 + rows)` of every frame, background removed and divided by B_f, into
     /// `cube` (frame f's plane c at `(c * frames + f) * count`), `threads` frames at a time (fixed
     /// assignment; every frame writes only its own slices, so the cube does not depend on `threads`).
-    static func fill(_ cube: inout PixelRejection.Cube, _ frames: [RejectionFrame], meshes: [[BackgroundMap]], y0: Int,
+    /// A plain float32 file (`mapped[f]`, mapped once by pass 1) has its rows copied into the cube and
+    /// corrected in place (no image per read); other frames are read through `FrameSource.rows`. Every value of the cube's `count` is written.
+    static func fill(_ cube: inout PixelRejection.Cube, _ frames: [RejectionFrame], meshes: [[BackgroundMap]],
+                     mapped: [FITSMappedImage?], y0: Int,
                      rows: Int, width: Int, channels: Int, threads: Int, node: String) throws {
         struct Target: @unchecked Sendable { let base: UnsafeMutablePointer<Float> }
         final class Errors: @unchecked Sendable {
@@ -124,20 +129,36 @@ public enum Rejection {
             Parallel.forEach(workers, threads: workers) { t in
                 for fi in stride(from: t, to: frames.count, by: workers) {
                     let frame = frames[fi]
-                    do {
-                        let image: Image
-                        do { image = try readRows(frame, y0, rows) } catch {
+                    func unreadable<T>(_ read: () throws -> T) throws -> T {
+                        do { return try read() } catch {
                             throw StepError.unreadable(file: frame.name, message: "registered frame rows \(y0)..<\(y0 + rows): \(error)")
                         }
-                        guard image.width == width, image.channels == channels else {
-                            throw MetricsError.inconsistent(node: node, message: "\(frame.name) is \(image.width) px wide with "
-                                                            + "\(image.channels) planes, expected \(width) px and \(channels) planes")
+                    }
+                    func checkShape(_ w: Int, _ planes: Int) throws {
+                        guard w == width, planes == channels else {
+                            throw MetricsError.inconsistent(node: node, message: "\(frame.name) is \(w) px wide with "
+                                                            + "\(planes) planes, expected \(width) px and \(channels) planes")
                         }
-                        for c in 0..<channels {
-                            let inv = Float(1 / frame.backgrounds[c])
-                            let dst = target.base + c * stack + fi * count
-                            image.pixels.withUnsafeBufferPointer { src in
-                                meshes[fi][c].subtract(from: src.baseAddress! + c * count, into: dst, rows: y0, count: rows, scale: inv)
+                    }
+                    do {
+                        if case .file(let path) = frame.source, let mapped = mapped[fi] {
+                            // A plain float32 file: its rows go straight into the cube, corrected there.
+                            try checkShape(mapped.width, mapped.channels)
+                            for c in 0..<channels {
+                                let dst = target.base + c * stack + fi * count
+                                try unreadable { try mapped.read(x: 0, y: y0, width: width, height: rows, plane: c, to: dst, path: path) }
+                                meshes[fi][c].subtract(from: dst, into: dst, rows: y0, count: rows, scale: Float(1 / frame.backgrounds[c]))
+                            }
+                            mapped.release(rowsBelow: y0 + rows)  // no page of the file stays resident
+                        } else {
+                            let image = try unreadable { try frame.source.rows(y0, rows) }
+                            try checkShape(image.width, image.channels)
+                            for c in 0..<channels {
+                                let dst = target.base + c * stack + fi * count
+                                image.pixels.withUnsafeBufferPointer { src in
+                                    meshes[fi][c].subtract(from: src.baseAddress! + c * count, into: dst, rows: y0, count: rows,
+                                                           scale: Float(1 / frame.backgrounds[c]))
+                                }
                             }
                         }
                     } catch {
@@ -163,8 +184,8 @@ public enum Rejection {
     /// with `backgroundSampleStride` (multiples of it) are read; the other rows are NaN and never looked at,
     /// so the map equals the one estimated from the whole frame. A plain float32 file is mapped and only
     /// those rows converted; anything else is read whole (`FrameSource.rows`).
-    static func sampledRows(_ frame: RejectionFrame, _ height: Int) throws -> Image {
-        guard case .file(let path) = frame.source, let mapped = try FITSMappedImage.open(path) else {
+    static func sampledRows(_ frame: RejectionFrame, _ height: Int, mapped: FITSMappedImage?) throws -> Image {
+        guard case .file(let path) = frame.source, let mapped else {
             return try readRows(frame, 0, height)
         }
         let w = mapped.width, h = mapped.height, planes = mapped.channels
@@ -179,13 +200,19 @@ public enum Rejection {
         return image
     }
 
-    /// Pass 1: each frame's local background per plane, `threads` frames at a time (fixed assignment).
+    /// Pass 1: each frame's local background per plane, `threads` frames at a time (fixed assignment),
+    /// and the mapping of each plain float32 frame file (`FITSMappedImage`, nil for other sources), opened
+    /// once here for every chunk of pass 2 (opening parses the header through cfitsio, ~0.8 M
+    /// instructions), with no page left resident.
     static func backgrounds(_ frames: [RejectionFrame], width: Int, height: Int, channels: Int,
-                            threads: Int, node: String) throws -> [[BackgroundMap]] {
+                            threads: Int, node: String) throws -> (maps: [[BackgroundMap]], mapped: [FITSMappedImage?]) {
         final class Slots: @unchecked Sendable {
             var maps: [[BackgroundMap]?]
+            var mapped: [FITSMappedImage?]
             var errors: [Error?]
-            init(_ n: Int) { maps = .init(repeating: nil, count: n); errors = .init(repeating: nil, count: n) }
+            init(_ n: Int) {
+                maps = .init(repeating: nil, count: n); mapped = .init(repeating: nil, count: n); errors = .init(repeating: nil, count: n)
+            }
         }
         let slots = Slots(frames.count)
         let workers = max(1, min(threads, frames.count))
@@ -194,7 +221,11 @@ public enum Rejection {
                 let frame = frames[fi]
                 do {
                     let image: Image
-                    do { image = try sampledRows(frame, height) } catch {
+                    do {
+                        if case .file(let path) = frame.source { slots.mapped[fi] = try FITSMappedImage.open(path) }
+                        image = try sampledRows(frame, height, mapped: slots.mapped[fi])
+                        slots.mapped[fi]?.release(rowsBelow: height)
+                    } catch {
                         throw StepError.unreadable(file: frame.name, message: "registered frame: \(error)")
                     }
                     guard image.width == width, image.height == height, image.channels == channels else {
@@ -215,6 +246,6 @@ public enum Rejection {
         }
         Parallel.forEach(workers, threads: workers, work)
         if let error = slots.errors.compactMap({ $0 }).first { throw error }
-        return slots.maps.map { $0! }
+        return (slots.maps.map { $0! }, slots.mapped)
     }
 }

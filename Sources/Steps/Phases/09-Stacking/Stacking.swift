@@ -50,7 +50,7 @@ public enum Stacking {
 
     /// The non-empty files among `paths` (a zero-byte artifact means "cluster k does not exist").
     public static func nonEmpty(_ paths: [String]) -> [String] {
-        paths.filter { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? NSNumber)?.intValue ?? 0) > 0 }
+        paths.filter { Artifacts.fileSize($0) ?? 0 > 0 }
     }
 
     /// The native engine: NaN-aware mean of `paths` (float32 FITS of one size), streamed in row bands,

@@ -100,7 +100,7 @@ struct RejectionTests {
                                          noise: [Double(Self.sigma) / b, Double(Self.sigma) / b]))
             files.append(RejectionFrame(name: "f\(i)", index: i, source: .file(path), backgrounds: [b, b * 1.1],
                                         noise: [Double(Self.sigma) / b, Double(Self.sigma) / b]))
-            let sampled = try Rejection.sampledRows(files[i], Self.h)
+            let sampled = try Rejection.sampledRows(files[i], Self.h, mapped: try #require(try FITSMappedImage.open(path)))
             for c in 0..<2 {
                 let stride = Rejection.backgroundSampleStride
                 #expect(BackgroundMap.estimate(sampled, plane: c, mesh: Rejection.backgroundMesh, sampleStride: stride)
@@ -112,6 +112,12 @@ struct RejectionTests {
         let b = try Rejection.run(frames: files, width: Self.w, height: Self.h, channels: 2, options: Self.options, threads: 1)
         #expect(a.masks == b.masks)
         #expect(a.map.pixels == b.map.pixels)
+        // Chunks of 3 rows: the mapped rows go into the reused cube chunk after chunk (pages released).
+        let chunked = try Rejection.run(frames: files, width: Self.w, height: Self.h, channels: 2, options: Self.options,
+                                        budgetBytes: files.count * Self.w * 2 * 4 * 3, threads: 2)
+        #expect(chunked.chunkRows == 3)
+        #expect(chunked.masks == a.masks)
+        #expect(chunked.map.pixels == a.map.pixels)
         #expect(a.masks.frames[4].count > 50)
     }
 
