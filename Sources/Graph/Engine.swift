@@ -73,9 +73,8 @@ public final class Engine: Sendable {
     }
 
     private func workLoop(state: SchedulerState, graph: BuildGraph, jobs: Int) {
-        while let (i, upstreamOutputs, running) = state.next() {
-            let outcome = resolve(graph.nodes[i], upstreamOutputs: upstreamOutputs,
-                                  threads: max(1, jobs / max(1, running)))
+        while let (i, upstreamOutputs, threads) = state.next(jobs: jobs) {
+            let outcome = resolve(graph.nodes[i], upstreamOutputs: upstreamOutputs, threads: threads)
             state.finish(i, outcome: outcome, graph: graph)
         }
     }

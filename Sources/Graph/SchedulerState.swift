@@ -29,7 +29,12 @@ final class SchedulerState: @unchecked Sendable {
 
     /// The next node to resolve, with the outputs of the nodes it reads and the number now running;
     /// nil when the run is over.
-    func next() -> (Int, [String: [String: Digest]], Int)? {
+    /// The next ready node (lowest index), its upstreams' outputs, and how many of `jobs` threads it may
+    /// use: a share with the running nodes (itself included) while other nodes wait to start, all of
+    /// them when none waits (the last nodes of a phase, e.g. the validation after the final stacks,
+    /// would otherwise keep one thread while the nodes still running wind down). Outputs never depend
+    /// on the count.
+    func next(jobs: Int) -> (Int, [String: [String: Digest]], Int)? {
         condition.lock()
         defer { condition.unlock() }
         while (ready.isEmpty || stopping) && !finished { condition.wait() }
@@ -39,7 +44,7 @@ final class SchedulerState: @unchecked Sendable {
         running += 1
         var inputs: [String: [String: Digest]] = [:]
         for u in upstreams[i] { inputs[names[u]] = outputs[u] }
-        return (i, inputs, running)
+        return (i, inputs, ready.isEmpty ? max(1, jobs) : max(1, jobs / running))
     }
 
     func finish(_ i: Int, outcome: NodeOutcome, graph: BuildGraph) {

@@ -43,6 +43,42 @@ import TestSupport
         #expect(cacheHits > 1000)
     }
 
+    @Test("a node shares --jobs with the running nodes while others wait to start, and gets all of it when none waits")
+    func threadBudget() throws {
+        let dir = TemporaryDirectory("threads")
+        let store = try MemoryStore(directory: dir.path)
+        final class Seen: @unchecked Sendable {
+            let condition = NSCondition()
+            var threads: [String: Int] = [:]
+            func started(_ name: String, _ threads: Int) {
+                condition.lock(); self.threads[name] = threads; condition.broadcast(); condition.unlock()
+            }
+            /// Waits (at most 10 s) until every node of `names` has started.
+            func await(_ names: [String]) {
+                condition.lock(); defer { condition.unlock() }
+                let deadline = Date().addingTimeInterval(10)
+                while !names.allSatisfy({ threads[$0] != nil }) && condition.wait(until: deadline) {}
+            }
+        }
+        let seen = Seen()
+        func node(_ name: String, _ deps: [String] = [], waitFor: [String] = []) -> Node {
+            Node(name: name, kind: "toy.threads", version: 1, params: ["name": name],
+                 inputs: Dictionary(uniqueKeysWithValues: deps.map { ($0, InputSource.node($0, output: "out")) }), outputs: ["out"]) { ctx in
+                seen.started(name, ctx.threads)
+                seen.await(waitFor)
+                try ctx.writeOutput("out", Data(name.utf8))
+            }
+        }
+        // Two workers; a, b and d are ready at once. a is taken first (b and d wait: a shares with the
+        // running nodes, itself only), b second (shares with a). b stays until d has started, which the
+        // worker freed by a takes with b still running and nothing waiting: all of --jobs. e starts alone.
+        let graph = try BuildGraph([node("a", waitFor: ["b"]), node("b", waitFor: ["a", "d"]), node("d"),
+                                    node("e", ["a", "b", "d"])])
+        let report = Engine(store: store).run(graph, options: RunOptions(jobs: 2))
+        #expect(report.succeeded)
+        #expect(seen.threads == ["a": 2, "b": 1, "d": 2, "e": 2])
+    }
+
     @Test func earlyCutoffStopsTheWaveWithinOneRun() throws {
         let dir = TemporaryDirectory("cutoff")
         let store = try MemoryStore(directory: dir.path)
