@@ -149,6 +149,42 @@ struct PNGTests {
         #expect(try PNGReader.decode(PNG.encode(image)).pixels == image.pixels)
     }
 
+    @Test("each filter type's residuals and cost equal the per-byte definition, with and without a row above")
+    func filterRowMatchesDefinition() throws {
+        // The PNG definition byte by byte (a: left, b: up, c: up-left; 0 outside the image).
+        func reference(_ type: Int, _ row: [UInt8], _ up: [UInt8]?, _ bpp: Int) -> ([UInt8], Int) {
+            var out = [UInt8](repeating: 0, count: row.count), cost = 0
+            for i in 0..<row.count {
+                let a = i >= bpp ? Int(row[i - bpp]) : 0
+                let b = up.map { Int($0[i]) } ?? 0
+                let c = (i >= bpp ? up.map { Int($0[i - bpp]) } : nil) ?? 0
+                let predictor = [0, a, b, (a + b) / 2, PNG.paeth(a, b, c)][type]
+                out[i] = UInt8(truncatingIfNeeded: Int(row[i]) - predictor)
+                cost += abs(Int(Int8(bitPattern: out[i])))
+            }
+            return (out, cost)
+        }
+        var rng = TestRNG(seed: 12)
+        for bpp in [1, 3] {
+            for n in [1, 2, 3, 4, 31] {
+                let row = (0..<n).map { _ in UInt8(rng.uniform() * 256) }, above = (0..<n).map { _ in UInt8(rng.uniform() * 256) }
+                for up in [nil, above] as [[UInt8]?] {
+                    for type in 0...4 {
+                        var out = [UInt8](repeating: 0, count: n)
+                        let cost = row.withUnsafeBufferPointer { r in
+                            out.withUnsafeMutableBufferPointer { o in
+                                if let up { return up.withUnsafeBufferPointer { PNG.filterRow(type, r, $0, bpp, o) } }
+                                return PNG.filterRow(type, r, nil, bpp, o)
+                            }
+                        }
+                        let (expected, expectedCost) = reference(type, row, up, bpp)
+                        #expect(out == expected && cost == expectedCost, "type \(type) bpp \(bpp) n \(n) up \(up != nil)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("a corrupted byte is caught by the chunk CRC")
     func crcDetectsCorruption() throws {
         var png = PNG.encode(try Self.pattern(width: 8, height: 8, color: .gray, seed: 1))

@@ -173,7 +173,7 @@ public enum PipelineRunner {
         }
         if until.isEmpty && process.includes(ReportStep().name) {
             try workspace.flush()
-            try writeReport(result, frames: frames, workspace: workspace, command: command)
+            try writeReport(result, frames: frames, workspace: workspace, command: command, threads: jobs)
             result.materialized.append("report.html")
         }
         return result
@@ -198,7 +198,8 @@ public enum PipelineRunner {
     /// exactly the same artifacts (their digests are kept in `.tcbuild/report.key`), so a no-op run
     /// stays cheap and switching back to an earlier config rewrites it. Timings come from the
     /// manifest: each node's latest execution, marked executed or cached in this run.
-    static func writeReport(_ result: PipelineResult, frames: FrameList, workspace: Workspace, command: String) throws {
+    static func writeReport(_ result: PipelineResult, frames: FrameList, workspace: Workspace, command: String,
+                            threads: Int = 1) throws {
         let dest = workspace.root + "/report.html"
         let keyPath = workspace.stateDir + "/report.key"
         let key = result.report.outputs.keys.sorted().flatMap { node in
@@ -228,7 +229,8 @@ public enum PipelineRunner {
                                    executed: result.report.executed.count, cached: result.report.cached.count,
                                    failed: result.report.failed, notStarted: result.report.notStarted.count,
                                    notes: seriesNotes(result.scanned)
-                                       + result.excluded.map { "excluded (not registered): \($0.file): \($0.reason)" }))
+                                       + result.excluded.map { "excluded (not registered): \($0.file): \($0.reason)" }),
+            threads: threads)
         try Report.write(to: dest, inputs: inputs)
         try? key.write(toFile: keyPath, atomically: true, encoding: .utf8)
     }

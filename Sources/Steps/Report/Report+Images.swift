@@ -2,8 +2,8 @@ import Foundation
 import Imaging
 
 extension Report {
-    /// Previews, FWHM and the difference image of the three stacked images, computed with one
-    /// image (plus two luminances) in memory at a time.
+    /// Previews, FWHM and the difference image of the three stacked images, read and rendered up to
+    /// `inputs.threads` at a time (each with its luminance; the bytes do not depend on the count).
     struct ImageResults {
         var previewsHTML = ""
         var differenceHTML = ""
@@ -23,43 +23,43 @@ extension Report {
                 Dictionary(stacks.compactMap { s in s.fwhm.map { (s.name, $0) } }, uniquingKeysWith: { a, _ in a })
             } ?? [:]
             fwhmFromValidation = !measured.isEmpty
-            var figures: [String] = []
-            var classicalLum: Image?, reconstructionLum: Image?
-            var problems: [String: String] = [:]
+            let fromValidation = fwhmFromValidation, previewWidth = inputs.previewWidth
             let items: [(key: String, title: String, path: String?)] = [
                 ("stack", "Final stack (phase 9)", inputs.stack),
                 ("classical", "Classical stack (unweighted mean)", inputs.classicalStack),
                 ("reconstruction", "Reconstruction (phase 6)", inputs.reconstruction),
             ]
-            for item in items {
+            /// One image's figure, FWHM, luminance (kept for the difference image) or problem.
+            struct Rendered: Sendable { var figure: String; var fwhm: Double? = nil; var luminance: Image? = nil; var problem: String? = nil }
+            let rendered = Parallel.map(items.count, threads: max(1, min(inputs.threads, items.count))) { k -> Rendered in
+                let item = items[k]
                 guard let path = ReportData.present(item.path) else {
-                    figures.append("<figure>\(ReportHTML.missing(item.title))</figure>")
-                    continue
+                    return Rendered(figure: "<figure>\(ReportHTML.missing(item.title))</figure>")
                 }
                 let image: Image
                 do { image = try FITS.read(path) } catch {
-                    problems[item.key] = ReportHTML.unreadable(path, error)
-                    figures.append("<figure>\(problems[item.key]!)</figure>")
-                    continue
+                    let problem = ReportHTML.unreadable(path, error)
+                    return Rendered(figure: "<figure>\(problem)</figure>", problem: problem)
                 }
-                let png = AsinhStretch().png(image, maxWidth: inputs.previewWidth)
+                let png = AsinhStretch().png(image, maxWidth: previewWidth)
                 let name = (path as NSString).lastPathComponent
-                figures.append("<figure>\(ReportHTML.image(png, alt: item.title))<figcaption>\(ReportHTML.escape(item.title)): "
-                    + "<code>\(ReportHTML.escape(name))</code>, \(image.width) × \(image.height) × \(image.channels), asinh display stretch</figcaption></figure>")
+                let figure = "<figure>\(ReportHTML.image(png, alt: item.title))<figcaption>\(ReportHTML.escape(item.title)): "
+                    + "<code>\(ReportHTML.escape(name))</code>, \(image.width) × \(image.height) × \(image.channels), asinh display stretch</figcaption></figure>"
                 let stackName = ["stack": "final stack", "classical": "classical stack"][item.key] ?? "reconstruction"
-                let fwhm = fwhmFromValidation ? measured[stackName] : ReportData.fwhm(image)
-                switch item.key {
-                case "stack": stackFWHM = fwhm
-                case "classical": classicalFWHM = fwhm; classicalLum = Measure.luminance(image)
-                default: reconstructionFWHM = fwhm; reconstructionLum = Measure.luminance(image)
-                }
+                let fwhm = fromValidation ? measured[stackName] : ReportData.fwhm(image)
+                return Rendered(figure: figure, fwhm: fwhm, luminance: item.key == "stack" ? nil : Measure.luminance(image))
             }
+            let figures = rendered.map(\.figure)
+            stackFWHM = rendered[0].fwhm
+            classicalFWHM = rendered[1].fwhm
+            reconstructionFWHM = rendered[2].fwhm
+            let classicalLum = rendered[1].luminance, reconstructionLum = rendered[2].luminance
             previewsHTML = "<div class=\"grid2\">" + figures.joined() + "</div>"
             if let r = reconstructionLum, let c = classicalLum {
                 differenceHTML = Self.difference(r, c, previewWidth: inputs.previewWidth)
             } else {
                 let missing = [reconstructionLum == nil ? "reconstruction" : nil, classicalLum == nil ? "classical stack" : nil].compactMap { $0 }
-                differenceHTML = [problems["reconstruction"], problems["classical"]].compactMap { $0 }.joined()
+                differenceHTML = [rendered[2].problem, rendered[1].problem].compactMap { $0 }.joined()
                     + ReportHTML.missing("Difference image (needs the " + missing.joined(separator: " and ") + ")")
             }
         }

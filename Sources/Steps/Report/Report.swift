@@ -9,7 +9,7 @@ import Imaging
 /// cannot be read names the file and the problem; text from artifacts and paths is HTML-escaped;
 /// the same inputs give the same bytes (no clock, no randomness). Frames are never read: everything
 /// comes from the metric artifacts and at most three images (stack, classical, reconstruction),
-/// processed one after the other.
+/// processed up to `ReportInputs.threads` at a time.
 public enum Report {
     /// The sections, in page order: (anchor id, title).
     public static let sections: [(id: String, title: String)] = [

@@ -135,12 +135,15 @@ public struct ReportInputs: Sendable {
     public var summary: ReportSummary
     /// Widest preview image in pixels (larger images are box-averaged down).
     public var previewWidth: Int
+    /// Threads for the image section (the three stacked images are read and rendered up to this many
+    /// at a time; the bytes do not depend on it).
+    public var threads: Int
 
     /// Inputs with every artifact absent unless given.
     public init(frameMetrics: String? = nil, tileWeights: String? = nil, grid: String? = nil, localMetrics: [String] = [],
                 clusters: String? = nil, stack: String? = nil, classicalStack: String? = nil, reconstruction: String? = nil,
                 validation: String? = nil, rejectionSummary: String? = nil, rejectionMap: String? = nil,
-                timings: [NodeTiming] = [], summary: ReportSummary, previewWidth: Int = 800) {
+                timings: [NodeTiming] = [], summary: ReportSummary, previewWidth: Int = 800, threads: Int = 1) {
         self.frameMetrics = frameMetrics
         self.tileWeights = tileWeights
         self.grid = grid
@@ -155,5 +158,6 @@ public struct ReportInputs: Sendable {
         self.timings = timings
         self.summary = summary
         self.previewWidth = previewWidth
+        self.threads = threads
     }
 }

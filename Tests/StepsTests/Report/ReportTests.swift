@@ -214,6 +214,17 @@ struct ReportTests {
         #expect(fwhm.contains("validation's median over the stars matched in the classical stack"))
     }
 
+    @Test("the images rendered on 3 threads give the same report bytes as on one")
+    func threadsDoNotChangeBytes() throws {
+        let dir = TemporaryDirectory("report")
+        var inputs = try Self.artifacts(dir)
+        let one = Report.render(inputs)
+        inputs.threads = 3
+        let three = Report.render(inputs)
+        #expect(one == three)
+        #expect(try Self.matches(three, #"(<img [^>]*>)"#).count == 5)
+    }
+
     @Test("SVG plots parse as XML and previews are PNG data URIs with matching sizes")
     func svgAndDataURIs() throws {
         let dir = TemporaryDirectory("report")
