@@ -47,7 +47,8 @@ extension Report {
                     + "<code>\(ReportHTML.escape(name))</code>, \(image.width) × \(image.height) × \(image.channels), asinh display stretch</figcaption></figure>"
                 let stackName = ["stack": "final stack", "classical": "classical stack"][item.key] ?? "reconstruction"
                 let fwhm = fromValidation ? measured[stackName] : ReportData.fwhm(image)
-                return Rendered(figure: figure, fwhm: fwhm, luminance: item.key == "stack" ? nil : Measure.luminance(image))
+                // The classical stack's and the reconstruction's luminances (items 1 and 2) make the difference image.
+                return Rendered(figure: figure, fwhm: fwhm, luminance: k > 0 ? Measure.luminance(image) : nil)
             }
             let figures = rendered.map(\.figure)
             stackFWHM = rendered[0].fwhm
