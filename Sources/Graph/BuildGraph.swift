@@ -5,54 +5,80 @@ public struct BuildGraph: Sendable {
     public let nodes: [Node]
     /// Index of each node in `nodes`.
     public let index: [String: Int]
-    /// For each node (by index), the indices of nodes that read its outputs.
-    public let dependents: [[Int]]
-    /// For each node (by index), the indices of the nodes it reads from.
-    public let upstreams: [[Int]]
+    /// For each node (by index), the indices of nodes that read its outputs (ascending).
+    public let dependents: Adjacency
+    /// For each node (by index), the indices of the nodes it reads from (ascending).
+    public let upstreams: Adjacency
 
     /// Validates and orders `nodes`. Throws `GraphError` for duplicates, dangling inputs, cycles.
     public init(_ nodes: [Node]) throws {
+        let n = nodes.count
         var position: [String: Int] = [:]
-        for (i, n) in nodes.enumerated() {
-            if position[n.name] != nil { throw GraphError.duplicateNode(n.name) }
-            position[n.name] = i
+        position.reserveCapacity(n)
+        for (i, node) in nodes.enumerated() {
+            if position[node.name] != nil { throw GraphError.duplicateNode(node.name) }
+            position[node.name] = i
         }
-        var ups = [[Int]](repeating: [], count: nodes.count)
-        var downs = [[Int]](repeating: [], count: nodes.count)
-        for (i, n) in nodes.enumerated() {
-            for input in n.inputs {
+        // Edges in flat arrays (each upstream once per node, in input order): `ups[upStart[i]..<upStart[i+1]]`.
+        var upStart = [Int32](repeating: 0, count: n + 1)
+        var ups: [Int32] = []
+        ups.reserveCapacity(nodes.reduce(0) { $0 + $1.inputs.count })
+        var outDegree = [Int32](repeating: 0, count: n)
+        var seenBy = [Int](repeating: -1, count: n)
+        for (i, node) in nodes.enumerated() {
+            for input in node.inputs {
                 guard case .node(let u, let output) = input.source else { continue }
-                guard let j = position[u] else { throw GraphError.unknownInput(node: n.name, input: input.name, upstream: u) }
+                guard let j = position[u] else { throw GraphError.unknownInput(node: node.name, input: input.name, upstream: u) }
                 guard nodes[j].outputs.contains(output) else {
-                    throw GraphError.unknownOutput(node: n.name, upstream: u, output: output)
+                    throw GraphError.unknownOutput(node: node.name, upstream: u, output: output)
                 }
-                if !ups[i].contains(j) { ups[i].append(j); downs[j].append(i) }
+                if seenBy[j] != i { seenBy[j] = i; ups.append(Int32(j)); outDegree[j] += 1 }
+            }
+            upStart[i + 1] = Int32(ups.count)
+        }
+        // The reverse edges, each node's readers in node order.
+        var downStart = [Int32](repeating: 0, count: n + 1)
+        for j in 0..<n { downStart[j + 1] = downStart[j] + outDegree[j] }
+        var downs = [Int32](repeating: 0, count: ups.count)
+        var cursor = downStart
+        for i in 0..<n {
+            for e in Int(upStart[i])..<Int(upStart[i + 1]) {
+                let j = Int(ups[e])
+                downs[Int(cursor[j])] = Int32(i)
+                cursor[j] += 1
             }
         }
         // Kahn's algorithm; a min-heap would be overkill: scan in insertion order.
-        var indegree = ups.map(\.count)
+        var indegree = (0..<n).map { upStart[$0 + 1] - upStart[$0] }
         var order: [Int] = []
-        order.reserveCapacity(nodes.count)
-        var ready = (0..<nodes.count).filter { indegree[$0] == 0 }
-        var cursor = 0
-        while cursor < ready.count {
-            let i = ready[cursor]; cursor += 1
+        order.reserveCapacity(n)
+        var ready = (0..<n).filter { indegree[$0] == 0 }
+        var next = 0
+        while next < ready.count {
+            let i = ready[next]; next += 1
             order.append(i)
-            for d in downs[i] {
+            for e in Int(downStart[i])..<Int(downStart[i + 1]) {
+                let d = Int(downs[e])
                 indegree[d] -= 1
                 if indegree[d] == 0 { ready.append(d) }
             }
         }
-        if order.count != nodes.count {
-            let stuck = (0..<nodes.count).filter { indegree[$0] > 0 }.map { nodes[$0].name }
+        if order.count != n {
+            let stuck = (0..<n).filter { indegree[$0] > 0 }.map { nodes[$0].name }
             throw GraphError.cycle(Array(stuck.prefix(8)))
         }
-        var newIndex = [Int](repeating: 0, count: nodes.count)
+        var newIndex = [Int](repeating: 0, count: n)
         for (k, i) in order.enumerated() { newIndex[i] = k }
         self.nodes = order.map { nodes[$0] }
-        self.index = Dictionary(uniqueKeysWithValues: self.nodes.enumerated().map { ($1.name, $0) })
-        self.upstreams = order.map { ups[$0].map { newIndex[$0] }.sorted() }
-        self.dependents = order.map { downs[$0].map { newIndex[$0] }.sorted() }
+        self.index = position.mapValues { newIndex[$0] }
+        self.upstreams = Adjacency.build(count: n, edges: ups.count) { k, add in
+            let i = order[k]
+            for e in Int(upStart[i])..<Int(upStart[i + 1]) { add(newIndex[Int(ups[e])]) }
+        }
+        self.dependents = Adjacency.build(count: n, edges: downs.count) { k, add in
+            let i = order[k]
+            for e in Int(downStart[i])..<Int(downStart[i + 1]) { add(newIndex[Int(downs[e])]) }
+        }
     }
 
     /// The node named `name`.
@@ -76,7 +102,7 @@ public struct BuildGraph: Sendable {
     public func downstream(of name: String) -> [String] {
         guard let start = index[name] else { return [] }
         var seen = Set<Int>()
-        var stack = dependents[start]
+        var stack = Array(dependents[start])
         while let i = stack.popLast() {
             if seen.insert(i).inserted { stack.append(contentsOf: dependents[i]) }
         }

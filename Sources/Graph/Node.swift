@@ -54,7 +54,7 @@ public struct Node: Sendable {
     /// The only configuration the node can read.
     public let params: ParamSet
     /// Inputs sorted by name (names are unique).
-    public let inputs: [NodeInput]
+    public let inputs: NodeInputs
     /// Declared output names; each must be written by `action`.
     public let outputs: [String]
     /// Display group (phase), by default the name up to its first `/`.
@@ -62,15 +62,16 @@ public struct Node: Sendable {
     /// The node's code.
     public let action: NodeAction
 
-    /// A node. `inputs` keys are the input names.
+    /// A node. `inputs` keys are the input names; with `sharing`, the node also reads every input of
+    /// that list, which it shares with the other nodes built with it (no copy per node).
     public init<P: Encodable>(name: String, kind: String, version: Int, params: P,
-                              inputs: [String: InputSource] = [:], outputs: [String],
+                              inputs: [String: InputSource] = [:], sharing: NodeInputs? = nil, outputs: [String],
                               group: String? = nil, action: @escaping NodeAction) {
         self.name = name
         self.kind = kind
         self.version = version
         self.params = ParamSet(params)
-        self.inputs = inputs.map { NodeInput($0.key, $0.value) }.sorted { $0.name < $1.name }
+        self.inputs = sharing.map { NodeInputs(inputs, sharing: $0) } ?? NodeInputs(inputs)
         self.outputs = outputs
         self.group = group ?? String(name.split(separator: "/", maxSplits: 1).first ?? Substring(name))
         self.action = action

@@ -24,7 +24,32 @@ public struct ParamSet: Sendable, Equatable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data: Data
         do { data = try encoder.encode(params) } catch { preconditionFailure("parameters must encode to JSON: \(error)") }
-        canonical = Array(data)
+        canonical = ParamSet.shared.intern(Array(data))
+    }
+
+    /// The process's table of canonical parameter bytes: nodes with equal parameters (every
+    /// `register/NNNNN` of a series, every `stars/NNNNN`) share one array instead of a few hundred
+    /// bytes each. Cleared when it reaches `limit` distinct values, so it stays bounded.
+    private static let shared = InternTable(limit: 4096)
+
+    /// A bounded set of byte arrays handing out the stored copy of an equal array.
+    final class InternTable: @unchecked Sendable {
+        private let lock = NSLock()
+        private var table = Set<[UInt8]>()
+        private let limit: Int
+
+        init(limit: Int) { self.limit = limit }
+
+        /// The stored array equal to `bytes` (stored now if none is).
+        func intern(_ bytes: [UInt8]) -> [UInt8] {
+            lock.withLock {
+                if table.count >= limit && !table.contains(bytes) { table.removeAll() }
+                return table.insert(bytes).memberAfterInsert
+            }
+        }
+
+        /// Distinct arrays stored (tests).
+        var count: Int { lock.withLock { table.count } }
     }
 
     /// No parameters.

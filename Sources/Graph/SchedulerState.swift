@@ -15,7 +15,7 @@ final class SchedulerState: @unchecked Sendable {
     private var cached: [Int] = []
     private var failed: [Int: String] = [:]
     private let names: [String]
-    private let upstreams: [[Int]]
+    private let upstreams: Adjacency
 
     init(graph: BuildGraph) {
         total = graph.nodes.count

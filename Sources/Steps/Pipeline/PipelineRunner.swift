@@ -112,19 +112,28 @@ public enum PipelineRunner {
         result.duplicates = duplicates.map { (($0.copy as NSString).lastPathComponent, ($0.of as NSString).lastPathComponent) }
         defer { try? workspace.finishRun(status: result.status, report: result.report) }
 
-        let scanGraph = try Scan.graph(config: config, files: files)
-        let scanTargets = until.filter { scanGraph.node($0) != nil }
-        result.report = engine.run(scanTargets.isEmpty ? scanGraph : try scanGraph.needed(for: scanTargets), options: options)
+        // Each stage's graph lives only while it runs (the scan's and the registration's nodes are not
+        // kept beside the main graph); of the main graph, only what `until` needs is kept.
+        let scanTargets: [String]
+        do {
+            let scanGraph = try Scan.graph(config: config, files: files)
+            scanTargets = until.filter { scanGraph.node($0) != nil }
+            result.report = engine.run(scanTargets.isEmpty ? scanGraph : try scanGraph.needed(for: scanTargets), options: options)
+        }
         guard result.report.succeeded, let framesDigest = result.report.outputs[NodeName.scan]?["frames"] else { return result }
         let scanned = try Artifacts.readJSON(FrameList.self, path: workspace.path(of: framesDigest), node: NodeName.scan)
         result.scanned = scanned
-        if !until.isEmpty && until.allSatisfy({ scanGraph.node($0) != nil }) { return result }
+        if !until.isEmpty && scanTargets.count == until.count { return result }
 
         // Registration over every scanned frame first: which frames are excluded decides the main graph.
-        let registration = try registrationBuilder(config: config, frames: scanned, workspace: workspace.root, process: process).graph()
-        let regTargets = until.filter { registration.node($0) != nil }
-        let untilOnlyRegistration = !until.isEmpty && until.allSatisfy { scanGraph.node($0) != nil || registration.node($0) != nil }
-        let regRun = engine.run(untilOnlyRegistration ? try registration.needed(for: regTargets) : registration, options: options)
+        let regRun: RunReport, registrationNodes: Set<String>, untilOnlyRegistration: Bool
+        do {
+            let registration = try registrationBuilder(config: config, frames: scanned, workspace: workspace.root, process: process).graph()
+            let regTargets = until.filter { registration.node($0) != nil }
+            untilOnlyRegistration = !until.isEmpty && until.allSatisfy { scanTargets.contains($0) || registration.node($0) != nil }
+            registrationNodes = Set(registration.nodes.map(\.name))
+            regRun = engine.run(untilOnlyRegistration ? try registration.needed(for: regTargets) : registration, options: options)
+        }
         result.report = merge(result.report, regRun)
         guard regRun.succeeded, !untilOnlyRegistration else { return result }
         result.excluded = try excludedFrames(scanned, outputs: regRun.outputs, workspace: workspace)
@@ -144,18 +153,21 @@ public enum PipelineRunner {
             }
         }
         let frames = registered(scanned, excluding: result.excluded)
-        let builder = try mainBuilder(config: config, frames: scanned, registered: frames, workspace: workspace.root, process: process)
+        let mainTargets = until.filter { !scanTargets.contains($0) }
+        let (main, materializations) = try { () throws -> (BuildGraph, [Materialization]) in
+            let builder = try mainBuilder(config: config, frames: scanned, registered: frames, workspace: workspace.root, process: process)
+            let main = try builder.graph()
+            return (mainTargets.isEmpty ? main : try main.needed(for: mainTargets), builder.materializations)
+        }()
         for key in process.ensuredDirectories {
             if let dir = ProcessDescription.value(of: key, in: config) {
                 try FileManager.default.createDirectory(atPath: (workspace.root as NSString).appendingPathComponent(dir),
                                                         withIntermediateDirectories: true)
             }
         }
-        let main = try builder.graph()
-        let mainTargets = until.filter { scanGraph.node($0) == nil }
-        let second = engine.run(mainTargets.isEmpty ? main : try main.needed(for: mainTargets), options: options)
-        result.report = merge(result.report, second, overlapping: Set(registration.nodes.map(\.name)))
-        for m in builder.materializations {
+        let second = engine.run(main, options: options)
+        result.report = merge(result.report, second, overlapping: registrationNodes)
+        for m in materializations {
             guard let digest = result.report.outputs[m.node]?[m.output] else { continue }
             if m.node == NodeName.validation {
                 result.validation = try finalizeValidation(digest, in: workspace, at: m.path, since: started)

@@ -37,13 +37,12 @@ public struct SyntheticFramesStep: PipelineStep {
     public func add(to builder: inout PipelineBuilder) throws {
         let names = builder.frames.frames.map(\.name), indices = builder.frames.frames.map(\.index)
         let tiles = builder.tileTasks
-        let shared = ReconstructionStep.inputs(builder.frames)
+        let shared = NodeInputs(ReconstructionStep.inputs(builder.frames))  // one list for every synthetic frame
         for nn in 0..<SyntheticFrames.count(builder.config) {
             let name = NodeName.synthetic(nn)
-            var inputs = shared
-            inputs["members"] = .node(NodeName.clusters, output: ClusteringStep.membersOutput(nn))
             builder.add(Node(name: name, kind: "synthetic", version: ReconstructionStep.version,
-                     params: SyntheticFrameParams(config: builder.config, cluster: nn), inputs: inputs,
+                     params: SyntheticFrameParams(config: builder.config, cluster: nn),
+                     inputs: ["members": .node(NodeName.clusters, output: ClusteringStep.membersOutput(nn))], sharing: shared,
                      outputs: ["frame"], group: "synthetic") { ctx in
                 let p = try ctx.params(SyntheticFrameParams.self)
                 let members = try Artifacts.readJSON([Int].self, ctx, "members")

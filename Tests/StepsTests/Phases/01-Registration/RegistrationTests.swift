@@ -176,7 +176,7 @@ func worstCornerError(_ s: RegSeries, _ ws: Workspace, _ report: RunReport) thro
         func referenceInputs(_ frames: FrameList) throws -> [NodeInput] {
             var b = PipelineBuilder(config: config, frames: frames, workspace: s.dir.path)
             try b.add(StarsStep(), ReferenceStep(), RegisterStep())
-            return try #require(try b.graph().node("reference")).inputs
+            return Array(try #require(try b.graph().node("reference")).inputs)
         }
         let all = try referenceInputs(s.frames)
         #expect(all.map(\.source) == [.node("stars/00002", output: "stars")])

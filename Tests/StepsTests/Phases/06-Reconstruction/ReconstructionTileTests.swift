@@ -101,9 +101,9 @@ struct ReconstructionTileTests {
         #expect(zip(acc.values[(w * h)...], want).allSatisfy { $0.bitPattern == $1.bitPattern })
     }
 
-    @Test("TileBackgroundMemo: a miss stores the computed median, a hit returns it without computing; keys separate frames, masks, tiles, planes")
+    @Test("TileBackgroundMemo: a miss stores the computed median, a hit returns it without computing and drops it; keys separate frames, masks, tiles, planes; rows bounded by the capacity")
     func memo() {
-        let memo = TileBackgroundMemo(capacity: 2)
+        let memo = TileBackgroundMemo(capacity: 4)
         let a = TileBackgroundMemo.FrameKey(frame: Digest.of(string: "frame a"), masks: Digest.of(string: "masks"), index: 0)
         let b = TileBackgroundMemo.FrameKey(frame: Digest.of(string: "frame a"), masks: Digest.of(string: "other masks"), index: 0)
         let t = TileBackgroundMemo.TileKey(x: 10, y: 20, w: 30, h: 40, channel: 0)
@@ -111,16 +111,46 @@ struct ReconstructionTileTests {
         #expect(memo.median(a, t) { computed += 1; return 1.5 } == 1.5)
         #expect(memo.median(a, t) { computed += 1; return 9 } == 1.5)
         #expect(computed == 1)
+        // One hit per entry (reconstruct and the frame's synthetic frame have both had it): a third asker computes.
+        #expect(!memo.contains(a, t) && memo.heldCells == 0)
+        #expect(memo.median(a, t) { computed += 1; return 1.5 } == 1.5)
+        #expect(computed == 2)
         // Another masks digest, plane or rectangle is another entry.
         #expect(memo.median(b, t) { 2.5 } == 2.5)
         #expect(memo.median(a, .init(x: 10, y: 20, w: 30, h: 40, channel: 1)) { 3.5 } == 3.5)
         #expect(memo.median(a, .init(x: 11, y: 20, w: 30, h: 40, channel: 0)) { 4.5 } == 4.5)
+        #expect(memo.contains(a, t) && memo.contains(b, t))
+        #expect(memo.heldCells == 4)  // a's row: 3 columns, b's: 1
         // No finite pixel (nil) is remembered too.
         let c = TileBackgroundMemo.FrameKey(frame: Digest.of(string: "frame c"), masks: Digest.of(string: "masks"), index: 2)
         #expect(memo.median(c, t) { nil } == nil)
         #expect(memo.contains(c, t))
-        // Capacity 2 frame keys: the oldest (a) went when c came.
-        #expect(!memo.contains(a, t) && memo.contains(b, t))
+        // Capacity 4 medians: the oldest frame's row (a) went when c came.
+        #expect(!memo.contains(a, t) && !memo.contains(a, .init(x: 11, y: 20, w: 30, h: 40, channel: 0)) && memo.contains(b, t))
+        #expect(memo.heldCells == 2)
+        // A hit on "no finite pixel" is nil without computing; the row goes with its last entry.
+        #expect(memo.median(c, t) { 7 } == nil)
+        #expect(!memo.contains(c, t) && memo.heldCells == 1)
+        // A value with a reserved NaN pattern is returned, not stored.
+        let odd = Float(bitPattern: 0xFFFF_FFFF)
+        #expect(memo.median(c, t) { odd }?.bitPattern == 0xFFFF_FFFF)
+        #expect(!memo.contains(c, t))
+    }
+
+    @Test("TileBackgroundMemo: 1000 frames x 1000 tiles stay within the capacity, oldest frames first")
+    func memoBounded() {
+        let memo = TileBackgroundMemo(capacity: 100_000)
+        let masks = Digest.of(string: "masks")
+        for f in 0..<1000 {
+            let key = TileBackgroundMemo.FrameKey(frame: Digest.of(string: "frame \(f)"), masks: masks, index: f)
+            for t in 0..<1000 { _ = memo.median(key, .init(x: t * 8, y: 0, w: 8, h: 8, channel: 0)) { Float(f * 1000 + t) } }
+            #expect(memo.heldCells <= 100_000)
+        }
+        let last = TileBackgroundMemo.FrameKey(frame: Digest.of(string: "frame 999"), masks: masks, index: 999)
+        let first = TileBackgroundMemo.FrameKey(frame: Digest.of(string: "frame 0"), masks: masks, index: 0)
+        #expect(memo.contains(last, .init(x: 0, y: 0, w: 8, h: 8, channel: 0)))
+        #expect(!memo.contains(first, .init(x: 0, y: 0, w: 8, h: 8, channel: 0)))
+        #expect(memo.median(last, .init(x: 8 * 17, y: 0, w: 8, h: 8, channel: 0)) { 0 } == 999_017)
     }
 
     @Test("addScratch with a memo key: the same values as without, and the median taken from the memo on a hit")
@@ -139,13 +169,18 @@ struct ReconstructionTileTests {
             acc.finish()
             return acc.values
         }
-        let plain = run(memo: false), cold = run(memo: true), warm = run(memo: true)
-        #expect(zip(plain, cold).allSatisfy { $0.bitPattern == $1.bitPattern })
-        #expect(zip(plain, warm).allSatisfy { $0.bitPattern == $1.bitPattern })
         let t = TileBackgroundMemo.TileKey(x: 80, y: 120, w: w, h: h, channel: 0)
-        for f in 0..<4 {
+        let plain = run(memo: false), cold = run(memo: true)
+        #expect(zip(plain, cold).allSatisfy { $0.bitPattern == $1.bitPattern })
+        for f in 0..<4 {  // the cold run stored each frame's median (taking it drops it)
             let k = TileBackgroundMemo.FrameKey(frame: key.frame, masks: key.masks, index: f)
             #expect(TileBackgroundMemo.shared.median(k, t) { .nan } == Statistics.median(planes[f]))
+        }
+        _ = run(memo: true)
+        let warm = run(memo: true)  // every median from the memo
+        #expect(zip(plain, warm).allSatisfy { $0.bitPattern == $1.bitPattern })
+        for f in 0..<4 {
+            #expect(!TileBackgroundMemo.shared.contains(TileBackgroundMemo.FrameKey(frame: key.frame, masks: key.masks, index: f), t))
         }
     }
 }
