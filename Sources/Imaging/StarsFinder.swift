@@ -72,29 +72,37 @@ struct StarFinder {
     }
 
     /// Step 4: candidates by descending peak (ties: row, column); one closer than `minSeparation`
-    /// to an already kept candidate is dropped. A hash grid keeps it O(n).
+    /// to an already kept candidate is dropped. A grid of `ceil(minSeparation)` px cells keeps it O(n).
     func separated(_ candidates: [Candidate]) -> [Candidate] {
         let sorted = candidates.sorted { $0.value != $1.value ? $0.value > $1.value : ($0.y, $0.x) < ($1.y, $1.x) }
         let sep = options.minSeparation
         guard sep > 0 else { return sorted }
         let cell = max(1, Int(sep.rounded(.up)))
-        let gw = width / cell + 1
-        var grid: [Int: [Int]] = [:]
+        // Kept candidates per cell as linked lists in flat arrays (a frame of one empty cell around the
+        // plane, so the 3 x 3 neighbourhood needs no bounds test): `head[cell]` is the last kept candidate
+        // of a cell, `next[k]` the one kept before it in the same cell, -1 ends a list.
+        let gw = width / cell + 3, gh = height / cell + 3
+        var head = [Int32](repeating: -1, count: gw * gh)
+        var next: [Int32] = []
         var kept: [Candidate] = []
+        next.reserveCapacity(sorted.count)
+        kept.reserveCapacity(sorted.count)
         for c in sorted {
-            let gx = c.x / cell, gy = c.y / cell
+            let g = (c.y / cell + 1) * gw + c.x / cell + 1
             var clash = false
             search: for dy in -1...1 {
                 for dx in -1...1 {
-                    guard let list = grid[(gy + dy) * gw + gx + dx] else { continue }
-                    for k in list {
-                        let ddx = Double(kept[k].x - c.x), ddy = Double(kept[k].y - c.y)
+                    var k = head[g + dy * gw + dx]
+                    while k >= 0 {
+                        let ddx = Double(kept[Int(k)].x - c.x), ddy = Double(kept[Int(k)].y - c.y)
                         if ddx * ddx + ddy * ddy < sep * sep { clash = true; break search }
+                        k = next[Int(k)]
                     }
                 }
             }
             if clash { continue }
-            grid[gy * gw + gx, default: []].append(kept.count)
+            next.append(head[g])
+            head[g] = Int32(kept.count)
             kept.append(c)
         }
         return kept
