@@ -28,30 +28,32 @@ extension LevenbergMarquardt {
         }
     }
 
-    /// `choleskySolve` on raw buffers (same arithmetic, same order). Inlined, so a caller that passes a
-    /// constant `n` (the 7-parameter Gaussian fit) gets the loops unrolled.
+    /// `choleskySolve` on raw buffers (same arithmetic, same order), reading and writing only the upper
+    /// triangle of `a` (the factor's entry (i, k), i > k, is stored at `a[k * n + i]`), so a caller that
+    /// forms only the upper triangle of a symmetric system need not mirror it. Inlined, so a caller that
+    /// passes a constant `n` (the 7-parameter Gaussian fit) gets the loops unrolled.
     @inline(__always)
     static func choleskySolve(_ a: UnsafeMutablePointer<Double>, _ b: UnsafeMutablePointer<Double>, n: Int) -> Bool {
         for j in 0..<n {
             var d = a[j * n + j]
-            for k in 0..<j { d -= a[j * n + k] * a[j * n + k] }
+            for k in 0..<j { d -= a[k * n + j] * a[k * n + j] }
             guard d > 0, d.isFinite else { return false }
             let l = d.squareRoot()
             a[j * n + j] = l
             for i in (j + 1)..<max(j + 1, n) {
-                var s = a[i * n + j]
-                for k in 0..<j { s -= a[i * n + k] * a[j * n + k] }
-                a[i * n + j] = s / l
+                var s = a[j * n + i]
+                for k in 0..<j { s -= a[k * n + i] * a[k * n + j] }
+                a[j * n + i] = s / l
             }
         }
         for i in 0..<n {
             var s = b[i]
-            for k in 0..<i { s -= a[i * n + k] * b[k] }
+            for k in 0..<i { s -= a[k * n + i] * b[k] }
             b[i] = s / a[i * n + i]
         }
         for i in stride(from: n - 1, through: 0, by: -1) {
             var s = b[i]
-            for k in (i + 1)..<max(i + 1, n) { s -= a[k * n + i] * b[k] }
+            for k in (i + 1)..<max(i + 1, n) { s -= a[i * n + k] * b[k] }
             b[i] = s / a[i * n + i]
         }
         return true

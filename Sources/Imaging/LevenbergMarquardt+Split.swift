@@ -18,15 +18,14 @@ extension LevenbergMarquardt {
         let n = start.count
         precondition(n > 0 && n <= 16)
         let work = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n * n + 2 * n)
+        work.initialize(repeating: 0, count: 2 * n * n + 2 * n)
         defer { work.deallocate() }
         let jtj = work, a = work + n * n, jtr = work + 2 * n * n, rhs = jtr + n
         var p = start
         // Trial points; swapped with p when accepted, so no step allocates.
         var trial = start
-        func formNormal() {
-            p.withUnsafeBufferPointer { normal($0, jtj, jtr) }
-            for r in 0..<n { for s in 0..<r { jtj[r * n + s] = jtj[s * n + r] } }
-        }
+        // Only the upper triangle is formed and read (`damp` reads the diagonal, `choleskySolve` the upper triangle).
+        func formNormal() { p.withUnsafeBufferPointer { normal($0, jtj, jtr) } }
         var currentCost = p.withUnsafeBufferPointer { cost($0) }
         guard currentCost.isFinite else { return Result(parameters: p, cost: currentCost, iterations: 0, converged: false) }
         formNormal()

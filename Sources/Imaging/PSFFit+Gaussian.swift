@@ -3,8 +3,9 @@ extension PSFFitter {
     /// start values of `fit`: sky `sky`, peak `peak`, FWHM `fwhm`, centre (`x`, `y`).
     ///
     /// The stamp is copied once into vector columns (`PSFStamp`); the solver (`minimizeSplit`) takes
-    /// its accept/reject and convergence decisions on a Double cost pass and steers with normal
-    /// equations formed in Float32 (`PSFGaussianPasses`). Same start values, domain, stopping rules and
+    /// its accept/reject and convergence decisions on a cost pass with Float32 residuals (compensated
+    /// sums) and steers with normal equations formed in Float32 from that pass's values
+    /// (`PSFGaussianPasses`). Same start values, domain, stopping rules and
     /// outcome rules (`finish`) as the scalar Double fit this replaces; the fitted values agree with it
     /// to far below their statistical errors (not bit for bit).
     func fitGaussian(cx: Int, cy: Int, x: Double, y: Double, r: Int, sky: Double, peak: Double, fwhm: Double,

@@ -72,76 +72,98 @@ struct StarFinder {
     }
 
     /// Step 4: candidates by descending peak (ties: row, column); one closer than `minSeparation`
-    /// to an already kept candidate is dropped. A hash grid keeps it O(n).
+    /// to an already kept candidate is dropped. A grid of `ceil(minSeparation)` px cells keeps it O(n).
     func separated(_ candidates: [Candidate]) -> [Candidate] {
         let sorted = candidates.sorted { $0.value != $1.value ? $0.value > $1.value : ($0.y, $0.x) < ($1.y, $1.x) }
         let sep = options.minSeparation
         guard sep > 0 else { return sorted }
         let cell = max(1, Int(sep.rounded(.up)))
-        let gw = width / cell + 1
-        var grid: [Int: [Int]] = [:]
+        // Kept candidates per cell as linked lists in flat arrays (a frame of one empty cell around the
+        // plane, so the 3 x 3 neighbourhood needs no bounds test): `head[cell]` is the last kept candidate
+        // of a cell, `next[k]` the one kept before it in the same cell, -1 ends a list.
+        let gw = width / cell + 3, gh = height / cell + 3
+        var head = [Int32](repeating: -1, count: gw * gh)
+        var next: [Int32] = []
         var kept: [Candidate] = []
+        next.reserveCapacity(sorted.count)
+        kept.reserveCapacity(sorted.count)
         for c in sorted {
-            let gx = c.x / cell, gy = c.y / cell
+            let g = (c.y / cell + 1) * gw + c.x / cell + 1
             var clash = false
             search: for dy in -1...1 {
                 for dx in -1...1 {
-                    guard let list = grid[(gy + dy) * gw + gx + dx] else { continue }
-                    for k in list {
-                        let ddx = Double(kept[k].x - c.x), ddy = Double(kept[k].y - c.y)
+                    var k = head[g + dy * gw + dx]
+                    while k >= 0 {
+                        let ddx = Double(kept[Int(k)].x - c.x), ddy = Double(kept[Int(k)].y - c.y)
                         if ddx * ddx + ddy * ddy < sep * sep { clash = true; break search }
+                        k = next[Int(k)]
                     }
                 }
             }
             if clash { continue }
-            grid[gy * gw + gx, default: []].append(kept.count)
+            next.append(head[g])
+            head[g] = Int32(kept.count)
             kept.append(c)
         }
         return kept
     }
 
     /// Step 5b: the candidates that are not lines (`StarLineRejection`), in the same order.
+    ///
+    /// The footprint is flood-filled on a state grid of the window with a one-pixel frame (0: not yet
+    /// looked at, 1: in the footprint, 2: below the level, outside the plane or the frame), so a
+    /// neighbour costs one byte test and no bounds arithmetic; its moments are integer sums, exact in
+    /// any visiting order.
     func withoutLines(_ candidates: [Candidate], _ rule: StarLineRejection) -> [Candidate] {
-        let r = max(1, rule.radius), side = 2 * r + 1
-        // Scratch: a visit stamp per window pixel (candidate number + 1) and the flood-fill stack.
-        var stamp = [Int32](repeating: 0, count: side * side)
-        var stack: [Int32] = []
-        stack.reserveCapacity(side * side)
+        let r = max(1, rule.radius), side = 2 * r + 1, pitch = side + 2
+        let state = UnsafeMutablePointer<UInt8>.allocate(capacity: pitch * pitch)
+        // Stack entries: the grid index, the plane index and the offsets from the peak of a footprint pixel.
+        let stack = UnsafeMutablePointer<Int>.allocate(capacity: 4 * side * side)
+        defer { state.deallocate(); stack.deallocate() }
         var kept: [Candidate] = []
         kept.reserveCapacity(candidates.count)
-        stamp.withUnsafeMutableBufferPointer { seen in
-            for (n, c) in candidates.enumerated() {
-                let mark = Int32(truncatingIfNeeded: n + 1)
-                let level = 0.5 * c.value
-                let x0 = max(0, c.x - r), x1 = min(width - 1, c.x + r)
-                let y0 = max(0, c.y - r), y1 = min(height - 1, c.y + r)
-                var count = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0
-                stack.removeAll(keepingCapacity: true)
-                seen[r * side + r] = mark
-                stack.append(Int32(r * side + r))
-                while let k = stack.popLast() {
-                    let wy = Int(k) / side, wx = Int(k) % side
-                    let dx = Double(wx - r), dy = Double(wy - r)
-                    count += 1; sx += dx; sy += dy; sxx += dx * dx; syy += dy * dy; sxy += dx * dy
-                    for ny in max(wy - 1, y0 - c.y + r)...min(wy + 1, y1 - c.y + r) {
-                        for nx in max(wx - 1, x0 - c.x + r)...min(wx + 1, x1 - c.x + r) {
-                            let q = ny * side + nx
-                            guard seen[q] != mark else { continue }
-                            // >= fails for NaN: blank pixels end the footprint.
-                            guard residual[(c.y + ny - r) * width + (c.x + nx - r)] >= level else { continue }
-                            seen[q] = mark
-                            stack.append(Int32(q))
-                        }
+        let res = residual.baseAddress!, w = width
+        for c in candidates {
+            let level = 0.5 * c.value
+            let x0 = max(0, c.x - r), x1 = min(width - 1, c.x + r)
+            let y0 = max(0, c.y - r), y1 = min(height - 1, c.y + r)
+            state.update(repeating: 2, count: pitch * pitch)
+            for y in y0...y1 { (state + (y - c.y + r + 1) * pitch + (x0 - c.x + r + 1)).update(repeating: 0, count: x1 - x0 + 1) }
+            let centre = (r + 1) * pitch + (r + 1)
+            state[centre] = 1
+            stack[0] = centre; stack[1] = c.y * w + c.x; stack[2] = 0; stack[3] = 0
+            var top = 1
+            var count = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0
+            while top > 0 {
+                top -= 1
+                let e = stack + 4 * top
+                let k = e[0], i = e[1], dx = e[2], dy = e[3]
+                count += 1; sx += dx; sy += dy; sxx += dx * dx; syy += dy * dy; sxy += dx * dy
+                /// The neighbour at (ox, oy): into the footprint (and onto the stack) or marked below.
+                @inline(__always) func visit(_ ox: Int, _ oy: Int) {
+                    let q = k + oy * pitch + ox
+                    guard state[q] == 0 else { return }
+                    let j = i + oy * w + ox
+                    // >= fails for NaN: blank pixels end the footprint.
+                    if res[j] >= level {
+                        state[q] = 1
+                        let f = stack + 4 * top
+                        f[0] = q; f[1] = j; f[2] = dx + ox; f[3] = dy + oy
+                        top += 1
+                    } else {
+                        state[q] = 2
                     }
                 }
-                let mx = sx / count, my = sy / count
-                let vxx = sxx / count - mx * mx + 1.0 / 12, vyy = syy / count - my * my + 1.0 / 12
-                let vxy = sxy / count - mx * my
-                let half = 0.5 * (vxx + vyy), d = (0.25 * (vxx - vyy) * (vxx - vyy) + vxy * vxy).squareRoot()
-                let major = half + d, minor = max(half - d, 1.0 / 12)
-                let isLine = (major / minor).squareRoot() > rule.maxElongation && (12 * major).squareRoot() >= rule.minLength
-                if !isLine { kept.append(c) }
+                visit(-1, -1); visit(0, -1); visit(1, -1); visit(-1, 0); visit(1, 0); visit(-1, 1); visit(0, 1); visit(1, 1)
             }
+            let nn = Double(count)
+            let mx = Double(sx) / nn, my = Double(sy) / nn
+            let vxx = Double(sxx) / nn - mx * mx + 1.0 / 12, vyy = Double(syy) / nn - my * my + 1.0 / 12
+            let vxy = Double(sxy) / nn - mx * my
+            let half = 0.5 * (vxx + vyy), d = (0.25 * (vxx - vyy) * (vxx - vyy) + vxy * vxy).squareRoot()
+            let major = half + d, minor = max(half - d, 1.0 / 12)
+            let isLine = (major / minor).squareRoot() > rule.maxElongation && (12 * major).squareRoot() >= rule.minLength
+            if !isLine { kept.append(c) }
         }
         return kept
     }

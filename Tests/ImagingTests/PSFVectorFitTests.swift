@@ -110,12 +110,14 @@ struct PSFVectorFitTests {
         }
     }
 
-    @Test("FastMath.expNegative: Float lanes within 2 ulp of exp on [-40, 0] and 0 below; Double lanes within 2 ulp")
+    @Test("FastMath.expNegative: Float lanes within 2 ulp of exp on [-40, 0] and 0 below (8 lanes: the 4-lane bits); Double lanes within 2 ulp")
     func vectorExp() {
         var worstF = 0.0, worstD = 0.0
         var x = -40.0
         while x <= 0 {
             let f = FastMath.expNegative(SIMD4<Float>(repeating: Float(x)))
+            let f8 = FastMath.expNegative(SIMD8<Float>(Float(x), 0, -1, -50, Float(x), 0, -1, -50))
+            #expect(f8[0] == f[0] && f8[4] == f[0] && f8[1] == 1 && f8[3] == 0)
             let exact = Foundation.exp(Double(Float(x)))
             let ulpF = Double(Float(exact).ulp)
             worstF = max(worstF, abs(Double(f[0]) - exact) / ulpF)
@@ -132,6 +134,42 @@ struct PSFVectorFitTests {
         #expect(f[0] == 0 && f[1] == 0 && f[2] == 1 && f[3].isNaN)
         let d = FastMath.expNegative(SIMD2<Double>(-709, .nan))
         #expect(d[0] == 0 && d[1].isNaN)
+    }
+
+    @Test("Gaussian passes: Float cost within 1e-6 of the Double sum; normal equations from the kept values equal a fresh pass")
+    func fusedPasses() {
+        for c in Self.cases.prefix(40) {
+            c.image.pixels.withUnsafeBufferPointer { plane in
+                let cx = Int(c.startX.rounded()), cy = Int(c.startY.rounded())
+                let stamp = PSFStamp(plane: plane, width: c.image.width, height: c.image.height, cx: cx, cy: cy, r: 8, offset: c.sky)
+                defer { stamp.deallocate() }
+                let passes = PSFGaussianPasses(stamp: stamp)
+                let t = c.truth, k = 2 * (2 * log(2.0)).squareRoot()
+                let q = 1 / pow((t.fwhmMajor * t.fwhmMinor).squareRoot() / k, 2)
+                let p1 = [c.sky + 3, t.amplitude * 0.9, c.startX, c.startY, q, 0.01 * q, q * 1.1]
+                let p2 = [c.sky - 2, t.amplitude * 1.1, c.startX + 0.2, c.startY - 0.1, q * 0.9, 0, q]
+                // The cost against the all-Double sum over the stamp's pixels.
+                var exact = 0.0
+                for yy in (cy - 8)...(cy + 8) {
+                    for xx in (cx - 8)...(cx + 8) {
+                        let dx = Double(xx) - p1[2], dy = Double(yy) - p1[3]
+                        let g = Foundation.exp(-0.5 * (p1[4] * dx * dx + 2 * p1[5] * dx * dy + p1[6] * dy * dy))
+                        let r = p1[0] + p1[1] * g - Double(plane[yy * c.image.width + xx])
+                        exact += r * r
+                    }
+                }
+                let cost = p1.withUnsafeBufferPointer { passes.cost($0) }
+                #expect(abs(cost - exact) <= 1e-6 * exact, "cost \(cost) vs \(exact)")
+                // normal(p1) right after cost(p1) reuses its values; after cost(p2) it evaluates p1 again.
+                var j1 = [Double](repeating: 0, count: 49), r1 = [Double](repeating: 0, count: 7)
+                var j2 = j1, r2 = r1
+                p1.withUnsafeBufferPointer { p in j1.withUnsafeMutableBufferPointer { j in r1.withUnsafeMutableBufferPointer { passes.normal(p, j.baseAddress!, $0.baseAddress!) } } }
+                _ = p2.withUnsafeBufferPointer { passes.cost($0) }
+                p1.withUnsafeBufferPointer { p in j2.withUnsafeMutableBufferPointer { j in r2.withUnsafeMutableBufferPointer { passes.normal(p, j.baseAddress!, $0.baseAddress!) } } }
+                #expect(j1 == j2 && r1 == r2)
+                #expect(j1[0] == Double(stamp.count) && j1[8] > 0 && r1.allSatisfy(\.isFinite))
+            }
+        }
     }
 
     @Test("minimizeSplit with the exact normal equations takes minimize's steps (minimizeNormal runs on it)")

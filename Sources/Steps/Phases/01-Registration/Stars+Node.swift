@@ -31,8 +31,11 @@ public struct StarsStep: PipelineStep {
     /// mask's clipping threshold from at most 2^14 samples; 9: PSF fits stop at a relative cost gain of
     /// 1e-5, `PSFFitOptions`; 10: the `field` output, `measure/NNNNN`'s stars fitted from the same
     /// candidates, on mono frames of the relative engine; `stars` unchanged; 11: `stars` as a binary
-    /// list, `StarListArtifact`, same values).
-    public static let version = 11
+    /// list, `StarListArtifact`, same values; 12: the Gaussian fits' passes eight pixels per step, the
+    /// cost from Float32 residuals (compensated sums) kept for the normal equations, `PSFGaussianPasses`:
+    /// on 8 demo and 8 dense frames the fitted values move by a median 1e-6 and at most 2e-2 of their
+    /// statistical errors, `residualRMS` by ~1e-6 relative).
+    public static let version = 12
 
     /// A star-detection node `name` on `file` (kind `stars`, version `version`, outputs `stars`,
     /// `cosmetic`: the cosmetic correction of the raw frame as a `PixelPatch`, empty when
