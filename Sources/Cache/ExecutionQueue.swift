@@ -10,7 +10,8 @@ import Graph
 /// The store's invariant is unchanged: a manifest row is written only after every artifact it names
 /// is on disk, so a power loss never leaves a row pointing at a partial file. What changes is who
 /// waits: 120 frames of a run commit ~2500 files, and their fsyncs (0.3-8 ms each) used to block the
-/// `--jobs` worker threads. A killed process loses the executions still queued (at most the last few
+/// `--jobs` worker threads. A batch syncs each file once and each fan-out directory once, however
+/// many of its executions wrote there. A killed process loses the executions still queued (at most the last few
 /// hundred milliseconds of work): their artifacts are in the store but unrecorded, so those nodes run
 /// again on resume and `gc` removes the orphans.
 ///
@@ -18,8 +19,8 @@ import Graph
 /// of the same run resolves the registration stage's nodes again). A failure to sync or record is
 /// kept and thrown by the next `enqueue` or `drain`.
 final class ExecutionQueue: @unchecked Sendable {
-    /// Makes one execution's artifacts durable (before any manifest row names them).
-    private let sync: @Sendable (ExecutionRecord) throws -> Void
+    /// Makes a batch of executions' artifacts durable (before any manifest row names them).
+    private let sync: @Sendable ([ExecutionRecord]) throws -> Void
     /// Writes a batch of executions' manifest rows (one transaction).
     private let write: @Sendable ([ExecutionRecord]) throws -> Void
     private let queue = DispatchQueue(label: "tcbuild.execution-commit")
@@ -29,7 +30,7 @@ final class ExecutionQueue: @unchecked Sendable {
     private var scheduled = false
     private var failure: Error?
 
-    init(sync: @escaping @Sendable (ExecutionRecord) throws -> Void,
+    init(sync: @escaping @Sendable ([ExecutionRecord]) throws -> Void,
          write: @escaping @Sendable ([ExecutionRecord]) throws -> Void) {
         self.sync = sync
         self.write = write
@@ -73,7 +74,7 @@ final class ExecutionQueue: @unchecked Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
-                for e in batch { try sync(e) }
+                try sync(batch)
                 try write(batch)
             } catch {
                 lock.withLock { if failure == nil { failure = error } }

@@ -54,15 +54,16 @@ final class ObjectStore: @unchecked Sendable {
         return (digest, size)
     }
 
-    /// Fsyncs the artifact files of `digests` and their directories (no-op when not durable).
+    /// Fsyncs the artifact files of `digests` and their directories, each once, files first (no-op
+    /// when not durable).
     func makeDurable(_ digests: [Digest]) throws {
         guard durable else { return }
-        var dirs: [String] = []
-        for d in digests {
+        var files = Set<Digest>(), dirs: [String] = [], seenDirs = Set<String>()
+        for d in digests where files.insert(d).inserted {
             let p = path(of: d)
             try fsyncPath(p)
             let dir = (p as NSString).deletingLastPathComponent
-            if !dirs.contains(dir) { dirs.append(dir) }
+            if seenDirs.insert(dir).inserted { dirs.append(dir) }
         }
         for dir in dirs { try fsyncPath(dir) }
     }

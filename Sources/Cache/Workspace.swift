@@ -75,7 +75,7 @@ public final class Workspace: BuildStore, @unchecked Sendable {
             manifest = try Manifest(path: hasManifest ? manifestPath : ":memory:", readOnly: hasManifest)
         }
         let objects = self.objects, manifest = self.manifest
-        commits = ExecutionQueue(sync: { e in try objects.makeDurable(e.outputs.map(\.digest)) },
+        commits = ExecutionQueue(sync: { batch in try objects.makeDurable(batch.flatMap { $0.outputs.map(\.digest) }) },
                                  write: { batch in try manifest.record(batch) })
         statCache = try manifest.loadStatCache()
         if writable { try sweep() }
