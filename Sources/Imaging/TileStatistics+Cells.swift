@@ -184,7 +184,9 @@ struct TileCells {
                 n = 0
                 if x0 > 0 {
                     for r in y0..<y1 {
-                        n = Self.keyDifferences(base + r * width, from: x0, to: x0 + 1, map: differenceMap, values: values, keys: keys, at: n, counts: counts)
+                        let p = base + r * width
+                        Self.append(p[x0] - p[x0 - 1], map: differenceMap, values: values, keys: keys, at: n, counts: counts)
+                        n += 1
                     }
                 }
                 Self.sort(values, keys, n, into: elements + offsets[g + 2], prefix: prefix + (g + 2) * stride, counts: counts,
