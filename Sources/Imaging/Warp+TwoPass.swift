@@ -33,10 +33,11 @@ extension WarpKernel {
         let sw = image.width, sh = image.height, channels = image.channels
         let srcPlane = image.planeSize, dstPlane = width * height, midPlane = width * sh
         let s = a + b * b / a
-        // Pass 1 writes every value of `mid`.
+        // Pass 1 writes every value of `mid`, pass 2 every value of `out` and `coverage` (NaN and 0 where
+        // not covered): no pass fills them first.
         var mid = [Float](unsafeUninitializedCapacity: midPlane * channels) { _, n in n = midPlane * channels }
-        var out = [Float](repeating: .nan, count: dstPlane * channels)
-        var coverage = [UInt8](repeating: 0, count: dstPlane)
+        var out = [Float](unsafeUninitializedCapacity: dstPlane * channels) { _, n in n = dstPlane * channels }
+        var coverage = [UInt8](unsafeUninitializedCapacity: dstPlane) { _, n in n = dstPlane }
         let sx1 = (0..<width).map { s * Double($0) }
         let ax1 = (0..<width).map { a * Double($0) }, bx1 = (0..<width).map { b * Double($0) }
         let grid = lanczosGrid8, table = lanczosTable
@@ -353,8 +354,12 @@ extension WarpKernel {
         let eps = 1e-9
         let sx = ax1[ox] - bfy + tx
         let sy = bx1[ox] + afy + ty
-        guard sx >= -eps && sx <= Double(sw - 1) + eps && sy >= -eps && sy <= Double(sh - 1) + eps else { return }  // `covers`
         let pixel = rowStart &+ ox
+        guard sx >= -eps && sx <= Double(sw - 1) + eps && sy >= -eps && sy <= Double(sh - 1) + eps else {  // `covers`
+            for c in 0..<channels { dst[c &* dstPlane &+ pixel] = .nan }
+            cov[pixel] = 0
+            return
+        }
         let (i, k) = gridSplit(sy)  // sy in [-1e-9, sh - 1 + 1e-9]
         if !clamp, i >= 2, i <= sh &- 4 {
             // Interior: the 6 taps on the grid.
@@ -411,6 +416,7 @@ extension WarpKernel {
             cov[pixel] = 1
         } else {
             for c in 0..<channels { dst[c * dstPlane + pixel] = .nan }
+            cov[pixel] = 0
         }
     }
 
