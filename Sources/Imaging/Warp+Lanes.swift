@@ -36,69 +36,12 @@ extension WarpKernel {
         return h[0] | h[1] == 0
     }
 
-    /// The grid rows of 8 samples (`gridSplit`'s k of lanes 0-3 and 4-7) in one vector.
-    @inline(__always)
-    static func gridRows(_ k0: SIMD4<Int64>, _ k1: SIMD4<Int64>) -> SIMD8<Int32> {
-        SIMD8<Int32>(lowHalf: SIMD4<Int32>(truncatingIfNeeded: k0), highHalf: SIMD4<Int32>(truncatingIfNeeded: k1))
-    }
-
     /// All ones in the lanes where the grid row is 0 (the sample sits on a pixel: its value is that
     /// pixel, copied), else 0: (k - 1) >> 31 with k in 0..<gridSteps.
     @inline(__always)
-    static func onPixel(_ k: SIMD8<Int32>) -> SIMD8<UInt32> {
-        unsafeBitCast((k &- 1) &>> 31, to: SIMD8<UInt32>.self)
-    }
-
-    /// The tap weights of 8 samples, by tap (`gridWeights`).
-    typealias Weights8 = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
-
-    /// All ones in the lanes of `d` that are not 0, else 0 (the sign of d | -d). Integer lane
-    /// arithmetic: the SIMD mask forms of these selects compile to a lane at a time here.
-    @inline(__always)
-    static func nonZeroLanes(_ d: SIMD8<Int32>) -> SIMD8<Int32> { (d | (0 &- d)) &>> 31 }
-
-    /// Brings `w`, the weights of grid rows `rows` (lane by lane), to those of grid rows `k` (the
-    /// rows of `k0`, `k1`), so that `w == gridWeights(k0, k1, lut)` bit for bit. Neighbouring groups of samples (and the same columns one output row further
-    /// down) mostly need the same rows, or few new ones (`changeWeights`).
-    @inline(__always)
-    static func updateWeights(_ w: inout Weights8, rows: inout SIMD8<Int32>, to k: SIMD8<Int32>,
-                              _ k0: SIMD4<Int64>, _ k1: SIMD4<Int64>, _ lut: UnsafePointer<SIMD8<Float>>) {
-        if !allZero(k ^ rows) { changeWeights(&w, rows: &rows, to: k, k0, k1, lut) }
-    }
-
-    /// `updateWeights` where some row changed: each new row is broadcast into the lanes that need
-    /// it; past three new rows the whole set is transposed from the table (`gridWeights`). Out of
-    /// line: inlined, its registers would crowd the passes' loops.
-    @inline(never)
-    static func changeWeights(_ w: inout Weights8, rows: inout SIMD8<Int32>, to k: SIMD8<Int32>,
-                              _ k0: SIMD4<Int64>, _ k1: SIMD4<Int64>, _ lut: UnsafePointer<SIMD8<Float>>) {
-        var current = rows
-        var left = 3
-        repeat {
-            if left == 0 {
-                w = gridWeights(k0, k1, lut)
-                current = k
-                break
-            }
-            left &-= 1
-            // The largest row among the lanes that change (rows are >= 0), and every lane that needs it.
-            let changed = nonZeroLanes(k ^ current)
-            let candidates = (k & changed) | ~changed
-            let m4 = pointwiseMax(candidates.lowHalf, candidates.highHalf)
-            let m2 = pointwiseMax(m4.lowHalf, m4.highHalf)
-            let row = max(m2[0], m2[1])
-            let same = ~nonZeroLanes(k ^ SIMD8(repeating: row))
-            let mask = unsafeBitCast(same, to: SIMD8<UInt32>.self)
-            let r = UnsafeRawPointer(lut + Int(row)).assumingMemoryBound(to: Float.self)
-            w.0 = select(mask, SIMD8(repeating: r[0]), else: w.0)
-            w.1 = select(mask, SIMD8(repeating: r[1]), else: w.1)
-            w.2 = select(mask, SIMD8(repeating: r[2]), else: w.2)
-            w.3 = select(mask, SIMD8(repeating: r[3]), else: w.3)
-            w.4 = select(mask, SIMD8(repeating: r[4]), else: w.4)
-            w.5 = select(mask, SIMD8(repeating: r[5]), else: w.5)
-            current = (k & same) | (current & ~same)
-        } while !allZero(k ^ current)
-        rows = current
+    static func onPixel(_ k0: SIMD4<Int64>, _ k1: SIMD4<Int64>) -> SIMD8<UInt32> {
+        let k = SIMD8<Int32>(lowHalf: SIMD4<Int32>(truncatingIfNeeded: k0), highHalf: SIMD4<Int32>(truncatingIfNeeded: k1))
+        return unsafeBitCast((k &- 1) &>> 31, to: SIMD8<UInt32>.self)
     }
 
     /// Whether every lane is 0 (one OR reduction).

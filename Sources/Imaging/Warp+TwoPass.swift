@@ -90,8 +90,8 @@ extension WarpKernel {
                 let i = gridSplit(sx1[ox] + cr).index
                 return i >= 2 && i <= sw &- 4
             }
-            var rows = SIMD8<Int32>(repeating: 0)
-            var w = gridWeights(SIMD4(repeating: 0), SIMD4(repeating: 0), grid)
+            var lastK0 = SIMD4<Int64>(repeating: 0), lastK1 = SIMD4<Int64>(repeating: 0)
+            var w = gridWeights(lastK0, lastK1, grid)
             var ox = 0
             while ox < inside.lowerBound {
                 rowSample(ox: ox, cr: cr, srcRow: srcRow, midRow: midRow, sw: sw, channels: channels, srcPlane: srcPlane,
@@ -112,11 +112,13 @@ extension WarpKernel {
                     ox &+= 8
                     continue
                 }
-                // The grid rows hardly change along a row when the scale is ~1: the last group's weights are
-                // kept where a lane's row is the same, the new rows broadcast into the other lanes.
-                let k = gridRows(k0, k1)
-                updateWeights(&w, rows: &rows, to: k, k0, k1, grid)
-                let copy = onPixel(k)
+                // The grid rows hardly change along a row when the scale is ~1: the weights of the last group
+                // are used again when every lane's row is the same.
+                if !allZero(k0 &- lastK0, k1 &- lastK1) {
+                    w = gridWeights(k0, k1, grid)
+                    (lastK0, lastK1) = (k0, k1)
+                }
+                let copy = onPixel(k0, k1)
                 // Lane i's taps start at pixel first + i - 2 (ascending) or first - i - 2 (descending).
                 let start = Int(truncatingIfNeeded: first) &- (ascending ? 2 : 9)
                 for c in 0..<channels {
@@ -224,15 +226,13 @@ extension WarpKernel {
         let ty4 = SIMD4<Double>(repeating: ty)
         let w1 = 4 &* width, w2 = 8 &* width, w3 = 12 &* width, w4 = 16 &* width, w5 = 20 &* width  // bytes
         // Per 8-column group: the grid rows and weights it used last. Down a column y' steps by a (~1), so
-        // the grid rows of the next output row are mostly the same (`updateWeights` changes the few
-        // lanes whose row changed).
+        // the grid rows of the next output row are mostly the same: then the weights are used again.
         let groups = width / 8
-        let lastK = UnsafeMutablePointer<SIMD8<Int32>>.allocate(capacity: max(groups, 1))
-        let lastW = UnsafeMutablePointer<Weights8>.allocate(capacity: max(groups, 1))
-        // Rows 0 and their weights to start from (any start gives the same weights).
-        let zero = SIMD4<Int64>(repeating: 0)
-        lastK.initialize(repeating: SIMD8(repeating: 0), count: max(groups, 1))
-        lastW.initialize(repeating: gridWeights(zero, zero, grid), count: max(groups, 1))
+        typealias Weights = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+        let noRow = SIMD4<Int64>(repeating: -1)
+        let lastK = UnsafeMutablePointer<(SIMD4<Int64>, SIMD4<Int64>)>.allocate(capacity: max(groups, 1))
+        lastK.initialize(repeating: (noRow, noRow), count: max(groups, 1))
+        let lastW = UnsafeMutablePointer<Weights>.allocate(capacity: max(groups, 1))
         defer { lastK.deallocate(); lastW.deallocate() }
         for oy in 0..<height {
             let fy = Double(oy)
@@ -263,12 +263,17 @@ extension WarpKernel {
                 let sy0: SIMD4<Double> = (bx0 + afy4) + ty4, sy1: SIMD4<Double> = (bx4 + afy4) + ty4
                 let (i0, k0) = gridSplit(sy0), (i1, k1) = gridSplit(sy1)
                 // The group's slot: columns ox..<ox + 8 start at a multiple of 8 only when the span does;
-                // any slot would do (a slot holds the weights of the rows it records, lane by lane).
+                // any slot would do (a cached row set is only used when every lane's row matches).
                 let g = ox &>> 3
-                let k = gridRows(k0, k1)
-                updateWeights(&lastW[g], rows: &lastK[g], to: k, k0, k1, grid)
-                let w = lastW[g]
-                let copy = onPixel(k)
+                let w: Weights
+                if allZero(k0 &- lastK[g].0, k1 &- lastK[g].1) {
+                    w = lastW[g]
+                } else {
+                    w = gridWeights(k0, k1, grid)
+                    lastK[g] = (k0, k1)
+                    lastW[g] = w
+                }
+                let copy = onPixel(k0, k1)
                 let first = i0[0]
                 // y' is monotone in the column (each step one rounded product or sum), so is the grid index.
                 let sameRow = first == i1[3]

@@ -215,35 +215,6 @@ struct WarpTests {
         }
     }
 
-    @Test("updateWeights brings the weights of any row set to gridWeights of the new rows bit for bit")
-    func updateWeightsEqualsTranspose() {
-        var rng = TestRNG(seed: 31)
-        let grid = WarpKernel.lanczosGrid8
-        grid.withUnsafeBufferPointer { lut in
-            let base = lut.baseAddress!
-            func random() -> Int64 { Int64(rng.uniform() * Double(WarpKernel.gridSteps)) }
-            var k0 = SIMD4<Int64>(repeating: 0), k1 = SIMD4<Int64>(repeating: 0)
-            var rows = WarpKernel.gridRows(k0, k1)
-            var w = WarpKernel.gridWeights(k0, k1, base)
-            for step in 0..<3000 {
-                // Mostly a few lanes moving by a row or to one shared new row (as along a warp's rows and
-                // columns), sometimes every lane anywhere, sometimes nothing.
-                let kind = step % 10
-                for lane in 0..<8 where kind == 9 || (kind > 0 && rng.uniform() < 0.25) {
-                    let v = kind == 9 ? random() : kind < 5 ? max(0, min(2047, (lane < 4 ? k0[lane] : k1[lane - 4]) + (rng.uniform() < 0.5 ? -1 : 1)))
-                        : k0[0] ^ 1
-                    if lane < 4 { k0[lane] = v } else { k1[lane - 4] = v }
-                }
-                WarpKernel.updateWeights(&w, rows: &rows, to: WarpKernel.gridRows(k0, k1), k0, k1, base)
-                let t = WarpKernel.gridWeights(k0, k1, base)
-                #expect(rows == WarpKernel.gridRows(k0, k1), "step \(step)")
-                let same = [w.0 == t.0, w.1 == t.1, w.2 == t.2, w.3 == t.3, w.4 == t.4, w.5 == t.5].allSatisfy { $0 }
-                #expect(same, "step \(step)")
-                if !same { return }
-            }
-        }
-    }
-
     @Test("benchmark: Lanczos-3 warp throughput (TCBUILD_BENCH=1 only)",
           .enabled(if: ProcessInfo.processInfo.environment["TCBUILD_BENCH"] == "1"))
     func benchmark() {
