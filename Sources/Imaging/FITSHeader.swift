@@ -41,8 +41,9 @@ public enum FITSValue: Sendable, Equatable {
         if s.hasPrefix("'") {
             var body = s.dropFirst()
             if body.hasSuffix("'") { body = body.dropLast() }
-            let text = String(body).replacingOccurrences(of: "''", with: "'")
-            return .string(String(text.reversed().drop(while: { $0 == " " }).reversed()))
+            var text = Substring(String(body).replacingOccurrences(of: "''", with: "'"))
+            while text.last == " " { text.removeLast() }
+            return .string(String(text))
         }
         if s == "T" { return .bool(true) }
         if s == "F" { return .bool(false) }

@@ -75,6 +75,15 @@ struct TileBuckets {
 
     /// `bucket` of each lane (the same arithmetic), `count` for a non-finite lane.
     @inline(__always)
+    func buckets(_ x: SIMD8<Float>) -> SIMD8<Int32> {
+        let u = (x - SIMD8(repeating: lo)) * SIMD8(repeating: scale) + SIMD8(repeating: 1)
+        let c = u.replacing(with: 0, where: u .< 0).replacing(with: Self.top, where: u .> Self.top)
+        let b = unsafeBitCast(c + SIMD8(repeating: Self.magic), to: SIMD8<Int32>.self) &- Int32(bitPattern: Self.magic.bitPattern)
+        return b.replacing(with: Int32(Self.count), where: (x - x) .!= SIMD8(repeating: 0))
+    }
+
+    /// `bucket` of each lane (the same arithmetic), `count` for a non-finite lane.
+    @inline(__always)
     func buckets(_ x: SIMD4<Float>) -> SIMD4<Int32> {
         let u = (x - SIMD4(repeating: lo)) * SIMD4(repeating: scale) + SIMD4(repeating: 1)
         let c = u.replacing(with: 0, where: u .< 0).replacing(with: Self.top, where: u .> Self.top)
@@ -93,12 +102,15 @@ struct TileCells {
     let valueMap: TileBuckets, differenceMap: TileBuckets
     /// Elements of every group, each group's grouped by bucket (non-finite ones at its end).
     let elements: UnsafeMutablePointer<Float>
-    /// Per group `TileBuckets.count + 1` entries: elements in buckets below b (the last: finite count).
+    /// Per group `groupStride` entries, `TileBuckets.count + 1` of them used: elements in buckets below b
+    /// (entry `count`: the finite count).
     let prefix: UnsafeMutablePointer<Int32>
     /// Start of each group in `elements`.
     let offsets: [Int]
 
     static let nb = TileBuckets.count
+    /// Entries per group in `prefix` and per histogram while building: nb + 1 rounded up to 8 lanes.
+    static let groupStride = (nb + 1 + 7) & ~7
 
     /// Group index of cell (i, j) and kind (0 values, 1 interior differences, 2 first-column differences).
     @inline(__always) func group(_ i: Int, _ j: Int, _ kind: Int) -> Int { ((j * (xs.count - 1)) + i) * 3 + kind }
@@ -136,44 +148,49 @@ struct TileCells {
         }
         offsets[nx * ny * 3] = total
         self.offsets = offsets
-        let nb = Self.nb
+        let stride = Self.groupStride
         elements = .allocate(capacity: max(total, 1))
-        prefix = .allocate(capacity: nx * ny * 3 * (nb + 1))
+        prefix = .allocate(capacity: nx * ny * 3 * stride)
         var maxW = 0, maxH = 0
         for i in 0..<nx { maxW = max(maxW, xs[i + 1] - xs[i]) }
         for j in 0..<ny { maxH = max(maxH, ys[j + 1] - ys[j]) }
         let maxCell = maxW * maxH
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: maxCell + 4)
-        let keys = UnsafeMutablePointer<Int32>.allocate(capacity: maxCell + 4)
-        let counts = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * (nb + 1))
-        defer { values.deallocate(); keys.deallocate(); counts.deallocate() }
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: maxCell + 8)
+        let keys = UnsafeMutablePointer<Int32>.allocate(capacity: maxCell + 8)
+        // The histograms `keyValues` / `keyDifferences` fill and `sort` empties again, and `sort`'s positions.
+        let counts = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * stride)
+        let positions = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * stride)
+        counts.initialize(repeating: 0, count: 2 * stride)
+        defer { values.deallocate(); keys.deallocate(); counts.deallocate(); positions.deallocate() }
         for j in 0..<ny {
             for i in 0..<nx {
                 let x0 = xs[i], x1 = xs[i + 1], y0 = ys[j], y1 = ys[j + 1]
                 let g = ((j * nx) + i) * 3
                 // Values.
                 var n = 0
-                counts.initialize(repeating: 0, count: 2 * (nb + 1))
                 for r in y0..<y1 {
                     n = Self.keyValues(base + r * width, from: x0, to: x1, map: valueMap, values: values, keys: keys, at: n, counts: counts)
                 }
-                Self.sort(values, keys, n, into: elements + offsets[g], prefix: prefix + g * (nb + 1), counts: counts)
+                Self.sort(values, keys, n, into: elements + offsets[g], prefix: prefix + g * stride, counts: counts,
+                          positions: positions)
                 // Interior differences.
                 n = 0
-                counts.initialize(repeating: 0, count: 2 * (nb + 1))
                 for r in y0..<y1 {
                     n = Self.keyDifferences(base + r * width, from: x0 + 1, to: x1, map: differenceMap, values: values, keys: keys, at: n, counts: counts)
                 }
-                Self.sort(values, keys, n, into: elements + offsets[g + 1], prefix: prefix + (g + 1) * (nb + 1), counts: counts)
+                Self.sort(values, keys, n, into: elements + offsets[g + 1], prefix: prefix + (g + 1) * stride, counts: counts,
+                          positions: positions)
                 // First-column differences.
                 n = 0
-                counts.initialize(repeating: 0, count: 2 * (nb + 1))
                 if x0 > 0 {
                     for r in y0..<y1 {
-                        n = Self.keyDifferences(base + r * width, from: x0, to: x0 + 1, map: differenceMap, values: values, keys: keys, at: n, counts: counts)
+                        let p = base + r * width
+                        Self.append(p[x0] - p[x0 - 1], map: differenceMap, values: values, keys: keys, at: n, counts: counts)
+                        n += 1
                     }
                 }
-                Self.sort(values, keys, n, into: elements + offsets[g + 2], prefix: prefix + (g + 2) * (nb + 1), counts: counts)
+                Self.sort(values, keys, n, into: elements + offsets[g + 2], prefix: prefix + (g + 2) * stride, counts: counts,
+                          positions: positions)
             }
         }
     }
@@ -192,7 +209,11 @@ struct TileCells {
                           values: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Int32>, at n: Int,
                           counts: UnsafeMutablePointer<Int32>) -> Int {
         var c = from, m = n
-        while c + 4 <= to {
+        while c + 8 <= to {
+            append(load8(p + c), map: map, values: values, keys: keys, at: m, counts: counts)
+            c += 8; m += 8
+        }
+        if c + 4 <= to {
             append(TileStatistics.load4(p + c), map: map, values: values, keys: keys, at: m, counts: counts)
             c += 4; m += 4
         }
@@ -210,7 +231,11 @@ struct TileCells {
                                values: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Int32>, at n: Int,
                                counts: UnsafeMutablePointer<Int32>) -> Int {
         var c = from, m = n
-        while c + 4 <= to {
+        while c + 8 <= to {
+            append(load8(p + c) - load8(p + c - 1), map: map, values: values, keys: keys, at: m, counts: counts)
+            c += 8; m += 8
+        }
+        if c + 4 <= to {
             append(TileStatistics.load4(p + c) - TileStatistics.load4(p + c - 1), map: map, values: values, keys: keys,
                    at: m, counts: counts)
             c += 4; m += 4
@@ -222,15 +247,37 @@ struct TileCells {
         return m
     }
 
-    /// Stores the four values `v` and their buckets at indices m ..< m + 4 and counts the buckets in
+    /// Eight floats from `p` (any alignment).
+    @inline(__always)
+    static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+    /// Stores the eight values `v` and their buckets at indices m ..< m + 8 and counts the buckets in
     /// the histogram of each index's parity.
+    @inline(__always)
+    static func append(_ v: SIMD8<Float>, map: TileBuckets, values: UnsafeMutablePointer<Float>,
+                       keys: UnsafeMutablePointer<Int32>, at m: Int, counts: UnsafeMutablePointer<Int32>) {
+        UnsafeMutableRawPointer(values + m).storeBytes(of: v, as: SIMD8<Float>.self)
+        let k = map.buckets(v)
+        UnsafeMutableRawPointer(keys + m).storeBytes(of: k, as: SIMD8<Int32>.self)
+        let even = counts + (m & 1) &* groupStride, odd = counts + ((m &+ 1) & 1) &* groupStride
+        even[Int(k[0])] &+= 1
+        odd[Int(k[1])] &+= 1
+        even[Int(k[2])] &+= 1
+        odd[Int(k[3])] &+= 1
+        even[Int(k[4])] &+= 1
+        odd[Int(k[5])] &+= 1
+        even[Int(k[6])] &+= 1
+        odd[Int(k[7])] &+= 1
+    }
+
+    /// `append` of four values.
     @inline(__always)
     static func append(_ v: SIMD4<Float>, map: TileBuckets, values: UnsafeMutablePointer<Float>,
                        keys: UnsafeMutablePointer<Int32>, at m: Int, counts: UnsafeMutablePointer<Int32>) {
         UnsafeMutableRawPointer(values + m).storeBytes(of: v, as: SIMD4<Float>.self)
         let k = map.buckets(v)
         UnsafeMutableRawPointer(keys + m).storeBytes(of: k, as: SIMD4<Int32>.self)
-        let even = counts + (m & 1) &* (nb + 1), odd = counts + ((m &+ 1) & 1) &* (nb + 1)
+        let even = counts + (m & 1) &* groupStride, odd = counts + ((m &+ 1) & 1) &* groupStride
         even[Int(k[0])] &+= 1
         odd[Int(k[1])] &+= 1
         even[Int(k[2])] &+= 1
@@ -244,39 +291,71 @@ struct TileCells {
         values[m] = v
         let k = v.isFinite ? Int32(map.bucket(v)) : Int32(nb)
         keys[m] = k
-        counts[(m & 1) &* (nb + 1) &+ Int(k)] &+= 1
+        counts[(m & 1) &* groupStride &+ Int(k)] &+= 1
     }
 
     /// Counting sort of `values[0 ..< n]` by `keys` into `out` (finite ones by bucket, then the
     /// non-finite ones, key `nb`); `pre[b]` = values in buckets below b, `pre[nb]` = finite values.
-    /// Two histograms (`counts`, 2 (nb + 1) entries), of the even- and odd-indexed values, filled by
-    /// `keyValues` / `keyDifferences` while they computed the keys.
+    /// Two histograms (`counts`, 2 `groupStride` entries), of the even- and odd-indexed values, filled by
+    /// `keyValues` / `keyDifferences` while they computed the keys; left all zero again for the next
+    /// group. `positions` (2 `groupStride` entries) is scratch.
     static func sort(_ values: UnsafeMutablePointer<Float>, _ keys: UnsafeMutablePointer<Int32>, _ n: Int,
                      into out: UnsafeMutablePointer<Float>, prefix pre: UnsafeMutablePointer<Int32>,
-                     counts: UnsafeMutablePointer<Int32>) {
-        let nb = Self.nb
-        let a = counts, b = counts + (nb + 1)
+                     counts: UnsafeMutablePointer<Int32>, positions: UnsafeMutablePointer<Int32>) {
+        let a = counts, b = counts + groupStride
+        let pa = positions, pb = positions + groupStride
         // Even-indexed values go to the front of their bucket, odd ones behind them: two independent
-        // chains of position updates (the order inside a bucket matters to no result).
-        var sum: Int32 = 0
-        for k in 0...nb {
-            pre[k] = sum
-            let ca = a[k], cb = b[k]
-            a[k] = sum
-            b[k] = sum &+ ca
-            sum &+= ca &+ cb
+        // chains of position updates (the order inside a bucket matters to no result). The prefix sums
+        // eight buckets at a time (exact: integer sums), emptying the histograms.
+        var carry = SIMD8<Int32>()
+        var k = 0
+        while k < groupStride {
+            let ca = UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Int32>.self)
+            let cb = UnsafeRawPointer(b + k).loadUnaligned(as: SIMD8<Int32>.self)
+            let t = ca &+ cb
+            let inclusive = inclusiveSum(t) &+ carry
+            let exclusive = inclusive &- t
+            UnsafeMutableRawPointer(pre + k).storeBytes(of: exclusive, as: SIMD8<Int32>.self)
+            UnsafeMutableRawPointer(pa + k).storeBytes(of: exclusive, as: SIMD8<Int32>.self)
+            UnsafeMutableRawPointer(pb + k).storeBytes(of: exclusive &+ ca, as: SIMD8<Int32>.self)
+            UnsafeMutableRawPointer(a + k).storeBytes(of: SIMD8<Int32>(), as: SIMD8<Int32>.self)
+            UnsafeMutableRawPointer(b + k).storeBytes(of: SIMD8<Int32>(), as: SIMD8<Int32>.self)
+            carry = SIMD8(repeating: inclusive[7])
+            k &+= 8
         }
         var i = 0
-        while i + 2 <= n {
-            let k0 = Int(keys[i]), k1 = Int(keys[i + 1])
-            let p0 = a[k0], p1 = b[k1]
+        while i &+ 4 <= n {
+            let k0 = Int(keys[i]), k1 = Int(keys[i &+ 1]), k2 = Int(keys[i &+ 2]), k3 = Int(keys[i &+ 3])
+            let p0 = pa[k0]
             out[Int(p0)] = values[i]
-            out[Int(p1)] = values[i + 1]
-            a[k0] = p0 &+ 1
-            b[k1] = p1 &+ 1
-            i += 2
+            pa[k0] = p0 &+ 1
+            let p1 = pb[k1]
+            out[Int(p1)] = values[i &+ 1]
+            pb[k1] = p1 &+ 1
+            let p2 = pa[k2]
+            out[Int(p2)] = values[i &+ 2]
+            pa[k2] = p2 &+ 1
+            let p3 = pb[k3]
+            out[Int(p3)] = values[i &+ 3]
+            pb[k3] = p3 &+ 1
+            i &+= 4
         }
-        if i < n { let k = Int(keys[i]); out[Int(a[k])] = values[i] }
+        while i < n {
+            let k = Int(keys[i])
+            let p = i & 1 == 0 ? pa : pb
+            let q = p[k]
+            out[Int(q)] = values[i]
+            p[k] = q &+ 1
+            i &+= 1
+        }
+    }
+
+    /// Lane i: t[0] + ... + t[i] (wrapping; the counts are far below 2^31).
+    @inline(__always)
+    static func inclusiveSum(_ t: SIMD8<Int32>) -> SIMD8<Int32> {
+        let s1 = t &+ SIMD8(0, t[0], t[1], t[2], t[3], t[4], t[5], t[6])
+        let s2 = s1 &+ SIMD8(0, 0, s1[0], s1[1], s1[2], s1[3], s1[4], s1[5])
+        return s2 &+ SIMD8(0, 0, 0, 0, s2[0], s2[1], s2[2], s2[3])
     }
 
     // MARK: - per rectangle
@@ -308,7 +387,7 @@ struct TileCells {
         return lo
     }
 
-    @inline(__always) func pre(_ g: Int) -> UnsafeMutablePointer<Int32> { prefix + g * (Self.nb + 1) }
+    @inline(__always) func pre(_ g: Int) -> UnsafeMutablePointer<Int32> { prefix + g * Self.groupStride }
 
     /// Finite count, median and difference MAD of `rect` (median 0 with either sign; see `measure`).
     func statistics(of rect: TileRect, hint: inout Int) -> TileStatistics {

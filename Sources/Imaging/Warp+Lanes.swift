@@ -20,13 +20,12 @@ extension WarpKernel {
     }
 
     /// Whether every lane is finite (exponent bits not all ones: the lane's magnitude bits plus one
-    /// exponent unit stay below the sign bit). Integer lane operations and one OR reduction (the SIMD
+    /// exponent unit stay below the sign bit). Integer lane operations and one zero test (the SIMD
     /// mask reductions do a lane at a time).
     @inline(__always)
     static func allFinite(_ v: SIMD8<Float>) -> Bool {
         let e = (unsafeBitCast(v, to: SIMD8<UInt32>.self) & SIMD8(repeating: 0x7fff_ffff)) &+ SIMD8(repeating: 0x0080_0000)
-        let h = unsafeBitCast(e.lowHalf | e.highHalf, to: SIMD2<UInt64>.self)
-        return (h[0] | h[1]) & 0x8000_0000_8000_0000 == 0
+        return allZero(unsafeBitCast(e & SIMD8(repeating: 0x8000_0000), to: SIMD8<Int32>.self))
     }
 
     /// Whether every lane of `a` and `b` is 0 (one OR reduction).
@@ -43,6 +42,14 @@ extension WarpKernel {
     static func onPixel(_ k0: SIMD4<Int64>, _ k1: SIMD4<Int64>) -> SIMD8<UInt32> {
         let k = SIMD8<Int32>(lowHalf: SIMD4<Int32>(truncatingIfNeeded: k0), highHalf: SIMD4<Int32>(truncatingIfNeeded: k1))
         return unsafeBitCast((k &- 1) &>> 31, to: SIMD8<UInt32>.self)
+    }
+
+    /// Whether every lane is 0 (one OR reduction).
+    @inline(__always)
+    static func allZero(_ v: SIMD8<Int32>) -> Bool {
+        let o = unsafeBitCast(v, to: SIMD4<UInt64>.self)
+        let h = o.lowHalf | o.highHalf
+        return h[0] | h[1] == 0
     }
 
     /// `a` in the lanes where `mask` is all ones, `b` where it is 0 (bitwise).

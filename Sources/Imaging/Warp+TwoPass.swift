@@ -33,10 +33,11 @@ extension WarpKernel {
         let sw = image.width, sh = image.height, channels = image.channels
         let srcPlane = image.planeSize, dstPlane = width * height, midPlane = width * sh
         let s = a + b * b / a
-        // Pass 1 writes every value of `mid`.
+        // Pass 1 writes every value of `mid`, pass 2 every value of `out` and `coverage` (NaN and 0 where
+        // not covered): no pass fills them first.
         var mid = [Float](unsafeUninitializedCapacity: midPlane * channels) { _, n in n = midPlane * channels }
-        var out = [Float](repeating: .nan, count: dstPlane * channels)
-        var coverage = [UInt8](repeating: 0, count: dstPlane)
+        var out = [Float](unsafeUninitializedCapacity: dstPlane * channels) { _, n in n = dstPlane * channels }
+        var coverage = [UInt8](unsafeUninitializedCapacity: dstPlane) { _, n in n = dstPlane }
         let sx1 = (0..<width).map { s * Double($0) }
         let ax1 = (0..<width).map { a * Double($0) }, bx1 = (0..<width).map { b * Double($0) }
         let grid = lanczosGrid8, table = lanczosTable
@@ -277,12 +278,13 @@ extension WarpKernel {
                 // y' is monotone in the column (each step one rounded product or sum), so is the grid index.
                 let sameRow = first == i1[3]
                 let pixel = rowStart &+ ox
-                var valid = true
-                for c in 0..<channels {
+                let rowOffset = (Int(truncatingIfNeeded: first) &- 2) &* width &+ ox
+                // Plane c of the group (its taps from one row range, or gathered lane by lane).
+                @inline(__always) func sample(_ c: Int) -> SIMD8<Float> {
                     let plane = mid + c &* midPlane
                     let p0, p1, p2, p3, p4, p5: SIMD8<Float>
                     if sameRow {
-                        let p = UnsafeRawPointer(plane + ((Int(truncatingIfNeeded: first) &- 2) &* width &+ ox))
+                        let p = UnsafeRawPointer(plane + rowOffset)
                         p0 = p.loadUnaligned(as: SIMD8<Float>.self)
                         p1 = p.loadUnaligned(fromByteOffset: w1, as: SIMD8<Float>.self)
                         p2 = p.loadUnaligned(fromByteOffset: w2, as: SIMD8<Float>.self)
@@ -292,9 +294,20 @@ extension WarpKernel {
                     } else {
                         (p0, p1, p2, p3, p4, p5) = gatherColumns(plane, rows: (i0, i1), ox: ox, width: width)
                     }
-                    let v = select(copy, p2, else: tapSum6(w, p0, p1, p2, p3, p4, p5))
-                    if !allFinite(v) { valid = false; break }
-                    UnsafeMutableRawPointer(dst + (c &* dstPlane &+ pixel)).storeBytes(of: v, as: SIMD8<Float>.self)
+                    return select(copy, p2, else: tapSum6(w, p0, p1, p2, p3, p4, p5))
+                }
+                var valid = true
+                if channels == 1 {
+                    // Mono: no plane loop (whose hoisted row addresses would be set up again for every group).
+                    let v = sample(0)
+                    valid = allFinite(v)
+                    if valid { UnsafeMutableRawPointer(dst + pixel).storeBytes(of: v, as: SIMD8<Float>.self) }
+                } else {
+                    for c in 0..<channels {
+                        let v = sample(c)
+                        if !allFinite(v) { valid = false; break }
+                        UnsafeMutableRawPointer(dst + (c &* dstPlane &+ pixel)).storeBytes(of: v, as: SIMD8<Float>.self)
+                    }
                 }
                 if valid {
                     UnsafeMutableRawPointer(cov + pixel).storeBytes(of: 0x0101_0101_0101_0101 as UInt64, as: UInt64.self)
@@ -346,8 +359,12 @@ extension WarpKernel {
         let eps = 1e-9
         let sx = ax1[ox] - bfy + tx
         let sy = bx1[ox] + afy + ty
-        guard sx >= -eps && sx <= Double(sw - 1) + eps && sy >= -eps && sy <= Double(sh - 1) + eps else { return }  // `covers`
         let pixel = rowStart &+ ox
+        guard sx >= -eps && sx <= Double(sw - 1) + eps && sy >= -eps && sy <= Double(sh - 1) + eps else {  // `covers`
+            for c in 0..<channels { dst[c &* dstPlane &+ pixel] = .nan }
+            cov[pixel] = 0
+            return
+        }
         let (i, k) = gridSplit(sy)  // sy in [-1e-9, sh - 1 + 1e-9]
         if !clamp, i >= 2, i <= sh &- 4 {
             // Interior: the 6 taps on the grid.
@@ -404,6 +421,7 @@ extension WarpKernel {
             cov[pixel] = 1
         } else {
             for c in 0..<channels { dst[c * dstPlane + pixel] = .nan }
+            cov[pixel] = 0
         }
     }
 

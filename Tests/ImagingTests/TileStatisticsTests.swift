@@ -151,7 +151,7 @@ struct TileStatisticsTests {
         #expect(abs(Double(sky.median!) - 1.02) < 0.02 && abs(Double(sky.differenceMAD!) / 0.0191 - 1) < 0.25)
     }
 
-    @Test("TileBuckets is monotone, sends ±infinity to the ends, and its 4-lane form equals the scalar one")
+    @Test("TileBuckets is monotone, sends ±infinity to the ends, and its 4- and 8-lane forms equal the scalar one")
     func buckets() {
         var rng = TestRNG(seed: 4)
         let map = TileBuckets(sample: (0..<1000).map { _ in Float(1 + 0.02 * rng.normal()) })
@@ -168,6 +168,14 @@ struct TileStatisticsTests {
             for l in 0..<4 where v[l].isFinite { #expect(Int(b[l]) == map.bucket(v[l])) }
         }
         #expect(map.buckets(SIMD4(.nan, 1, .infinity, 0)) == SIMD4(Int32(TileBuckets.count), Int32(map.bucket(1)), Int32(TileBuckets.count), Int32(map.bucket(0))))
+        for i in stride(from: 0, to: xs.count - 8, by: 8) {
+            let v = SIMD8(xs[i], xs[i + 1], xs[i + 2], xs[i + 3], xs[i + 4], xs[i + 5], xs[i + 6], xs[i + 7])
+            let b = map.buckets(v)
+            for l in 0..<8 where v[l].isFinite { #expect(Int(b[l]) == map.bucket(v[l])) }
+        }
+        #expect(map.buckets(SIMD8(.nan, 1, .infinity, 0, -.infinity, 0.9, 1.1, .nan))
+                == SIMD8(Int32(TileBuckets.count), Int32(map.bucket(1)), Int32(TileBuckets.count), Int32(map.bucket(0)),
+                         Int32(TileBuckets.count), Int32(map.bucket(0.9)), Int32(map.bucket(1.1)), Int32(TileBuckets.count)))
     }
 
     @Test("gradientEnergyMeans equals gradientEnergyMean of each rectangle bit for bit")

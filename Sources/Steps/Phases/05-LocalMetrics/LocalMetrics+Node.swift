@@ -26,7 +26,10 @@ public struct LocalMetricsStep: PipelineStep {
                               "grid": .node(NodeName.tileGeometry, output: "grid")],
                      outputs: ["local"]) { ctx in
                 let measure = try Artifacts.readJSON(FrameMeasurement.self, ctx, "measure")
-                let grid = try Artifacts.readJSON(TileGrid.self, ctx, "grid")
+                // Every frame's node reads the same grid: decoded once per process (by digest).
+                let grid = try DecodedArtifacts.shared.value("grid", try ctx.inputDigest("grid")) {
+                    try Artifacts.readJSON(TileGrid.self, ctx, "grid")
+                }
                 var image: Image
                 do { image = try FITS.read(try ctx.input("frame")) } catch {
                     throw StepError.badArtifact(node: ctx.name, message: "registered frame of \(file) unreadable: \(error)")

@@ -113,14 +113,16 @@ public struct LocalMetricsFile: Sendable, Equatable {
 
     /// The binary encoding.
     public func encoded() -> Data {
-        var d = Data(Self.magic)
-        for v in [Self.version, UInt32(tiles.count), UInt32(Self.fields)] { d.append(contentsOf: le(v)) }
+        var b = Self.magic
+        b.reserveCapacity(16 + tiles.count * Self.fields * 4)
+        func put(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { b.append(contentsOf: $0) } }
+        func put(_ x: Double) { put(Float(x).bitPattern) }
+        put(Self.version); put(UInt32(tiles.count)); put(UInt32(Self.fields))
         for t in tiles {
-            for x in [Double(t.starCount), t.fwhm, t.roundness, t.contrast, t.gradient, t.noise, t.background, t.coverage] {
-                d.append(contentsOf: le(Float(x).bitPattern))
-            }
+            put(Double(t.starCount)); put(t.fwhm); put(t.roundness); put(t.contrast)
+            put(t.gradient); put(t.noise); put(t.background); put(t.coverage)
         }
-        return d
+        return Data(b)
     }
 
     /// Decodes `data`; throws `MetricsError.inconsistent` naming `node` when it is not a version-1 local file.

@@ -67,6 +67,8 @@ struct LocalMetricsTests {
                                       noise: 0.01, background: 0.98, coverage: 0.25)]
         let data = LocalMetricsFile(tiles: tiles).encoded()
         #expect(data.count == 16 + 2 * 32)
+        // Header: magic, version 1, 2 tiles, 8 fields; then little-endian Float32s (4 stars = 0x40800000, FWHM 2.5 = 0x40200000).
+        #expect(Array(data.prefix(24)) == Array("TCLM".utf8) + [1, 0, 0, 0, 2, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0x80, 0x40, 0, 0, 0x20, 0x40])
         let back = try LocalMetricsFile(data: data)
         #expect(back.tiles[0] == tiles[0].roundedToFloat)
         #expect(back.tiles[1].fwhm.isNaN && back.tiles[1].starCount == 0 && back.tiles[1].coverage == 0.25)
