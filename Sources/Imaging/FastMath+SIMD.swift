@@ -1,38 +1,18 @@
 /// Vector e^x for the Gaussian PSF fit's passes over a stamp (`PSFGaussianPasses`): several pixels per
-/// call in the SIMD registers of the baseline x86-64 target (SSE2: 4 Float or 2 Double lanes), no table
+/// call in SIMD registers (8 Float or 2 Double lanes), no table
 /// and no libm. Plain IEEE arithmetic in a fixed order (no fused multiply-add), so every lane gives the
 /// same bits as the same value in any other lane, call or thread.
 extension FastMath {
-    /// e^x per lane in Float for x <= 0 (the Gaussian's `-Q/2`): Cody-Waite reduction by ln 2 and the
-    /// degree-5 polynomial of Cephes' `expf` on |r| <= ln2/2 (within 2 ulp of the correctly rounded value
-    /// for x >= -87; measured by a test), 2^k by exponent-bit assembly. Lanes with x < -40 give exactly 0:
-    /// e^-40 = 4e-18 is far below Float's resolution of a star's peak (6e-8), and the products the fit
-    /// forms from such values (squares, times pixel offsets) would otherwise reach the subnormal range,
-    /// which is slow on x86. NaN lanes stay NaN.
-    @inline(__always)
-    static func expNegative(_ x: SIMD4<Float>) -> SIMD4<Float> {
-        let shifter = SIMD4<Float>(repeating: 12_582_912)  // 1.5 * 2^23: adding it rounds to an integer
-        let t = x * 1.442_695_04 + shifter
-        let kf = t - shifter
-        let r = (x - kf * 0.693_359_375) - kf * -2.121_944_4e-4
-        var p = SIMD4<Float>(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_6e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_1e-1
-        let e = p * (r * r) + r + 1
-        // t's low mantissa bits hold k (t = 1.5 * 2^23 + k); 2^k = bits (k + 127) << 23.
-        let bits = unsafeBitCast(t, to: SIMD4<UInt32>.self) &- unsafeBitCast(shifter, to: SIMD4<UInt32>.self)
-        let scale = unsafeBitCast((bits &+ 127) &<< 23, to: SIMD4<Float>.self)
-        return (e * scale).replacing(with: 0, where: x .< -40)
-    }
-
-    /// `expNegative(_: SIMD4<Float>)` on eight lanes (one AVX register on the release target): the same
-    /// arithmetic per lane, so each lane gives the bits the four-lane version gives for the same value.
+    /// e^x per lane in Float for x <= 0 (the Gaussian's `-Q/2`), eight lanes (one AVX register on the
+    /// release target): Cody-Waite reduction by ln 2 and the degree-5 polynomial of Cephes' `expf` on
+    /// |r| <= ln2/2 (within 2 ulp of the correctly rounded value for x >= -87; measured by a test), 2^k
+    /// by exponent-bit assembly. Lanes with x < -40 give exactly 0: e^-40 = 4e-18 is far below Float's
+    /// resolution of a star's peak (6e-8), and the products the fit forms from such values (squares,
+    /// times pixel offsets) would otherwise reach the subnormal range, which is slow on x86. NaN lanes
+    /// stay NaN. Each lane's bits depend only on its own value.
     @inline(__always)
     static func expNegative(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let shifter = SIMD8<Float>(repeating: 12_582_912)
+        let shifter = SIMD8<Float>(repeating: 12_582_912)  // 1.5 * 2^23: adding it rounds to an integer
         let t = x * 1.442_695_04 + shifter
         let kf = t - shifter
         let r = (x - kf * 0.693_359_375) - kf * -2.121_944_4e-4
@@ -43,6 +23,7 @@ extension FastMath {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         let e = p * (r * r) + r + 1
+        // t's low mantissa bits hold k (t = 1.5 * 2^23 + k); 2^k = bits (k + 127) << 23.
         let bits = unsafeBitCast(t, to: SIMD8<UInt32>.self) &- unsafeBitCast(shifter, to: SIMD8<UInt32>.self)
         let scale = unsafeBitCast((bits &+ 127) &<< 23, to: SIMD8<Float>.self)
         return (e * scale).replacing(with: 0, where: x .< -40)
