@@ -3,12 +3,15 @@
 # global metrics, tile geometry, local tile metrics) on 100 and on 300 synthetic frames of 1024x768,
 # measured side by side with /usr/bin/time -v. Target: growth < 10 % from 100 to 300 frames.
 # Usage: bench/streaming.sh [SMALL] [LARGE] [SIZE]     (defaults 100 300 1024x768)
+#        TCBUILD=path/to/tcbuild uses that binary instead of building the release product.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SMALL="${1:-100}"; LARGE="${2:-300}"; SIZE="${3:-1024x768}"
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
-swift build -c release --product tcbuild >/dev/null
-BIN="$(swift build -c release --show-bin-path)/tcbuild"
+if [ -n "${TCBUILD:-}" ]; then BIN="$TCBUILD"; else   # TCBUILD=path uses that binary
+    swift build -c release --product tcbuild >/dev/null
+    BIN="$(swift build -c release --show-bin-path)/tcbuild"
+fi
 OUT="bench/out/streaming"
 mkdir -p "$OUT"
 for N in "$SMALL" "$LARGE"; do
