@@ -58,12 +58,11 @@ final class ObjectStore: @unchecked Sendable {
     /// when not durable).
     func makeDurable(_ digests: [Digest]) throws {
         guard durable else { return }
-        var files = Set<Digest>(), dirs: [String] = [], seenDirs = Set<String>()
+        var files = Set<Digest>(), dirs = Set<String>()
         for d in digests where files.insert(d).inserted {
             let p = path(of: d)
             try fsyncPath(p)
-            let dir = (p as NSString).deletingLastPathComponent
-            if seenDirs.insert(dir).inserted { dirs.append(dir) }
+            dirs.insert((p as NSString).deletingLastPathComponent)
         }
         for dir in dirs { try fsyncPath(dir) }
     }

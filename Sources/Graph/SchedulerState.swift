@@ -27,13 +27,11 @@ final class SchedulerState: @unchecked Sendable {
 
     private var finished: Bool { stopping ? running == 0 : done == total }
 
-    /// The next node to resolve, with the outputs of the nodes it reads and the number now running;
-    /// nil when the run is over.
     /// The next ready node (lowest index), its upstreams' outputs, and how many of `jobs` threads it may
     /// use: a share with the running nodes (itself included) while other nodes wait to start, all of
     /// them when none waits (the last nodes of a phase, e.g. the validation after the final stacks,
     /// would otherwise keep one thread while the nodes still running wind down). Outputs never depend
-    /// on the count.
+    /// on the count. nil when the run is over.
     func next(jobs: Int) -> (Int, [String: [String: Digest]], Int)? {
         condition.lock()
         defer { condition.unlock() }

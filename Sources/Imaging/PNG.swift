@@ -177,6 +177,7 @@ public enum PNG {
         return cost
     }
 
+    /// The Paeth predictor (PNG spec 9.4).
     static func paeth(_ a: Int, _ b: Int, _ c: Int) -> Int {
         let p = a + b - c
         let pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)

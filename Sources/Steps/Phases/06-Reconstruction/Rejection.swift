@@ -47,7 +47,7 @@ public struct RejectionResult: Sendable {
 /// 2. the image is cut into chunks of rows such that frames x rows x width x planes x 4 bytes fits the
 ///    budget; for each chunk every frame's rows are read (`threads` frames at a time; a plain float32 file
 ///    through the `FITSMappedImage` pass 1 opened, straight into the cube, anything else through
-///    `FITS.readRows`), their background subtracted in place (`BackgroundMap.subtract`), and the cube (one
+///    `FrameSource.rows`), their background subtracted in place (`BackgroundMap.subtract`), and the cube (one
 ///    allocation for every chunk) is clipped (pixels split over `threads` in fixed ranges).
 /// Pass 2 reads each frame ceil(height / chunkRows) times; with 1000 frames of 8 Mpx (3264 px wide, mono)
 /// and the 128 MiB default budget, chunks are 10 rows, 245 reads per frame. The masks are sparse lists,
@@ -170,24 +170,12 @@ public enum Rejection {
         if let error = failures.errors.compactMap({ $0 }).first { throw error }
     }
 
-    /// Rows `[y0, y0 + count)` of every plane of `frame`: a plain float32 FITS file is mapped and only those
-    /// rows are converted (`FITSMappedImage`: the same values as cfitsio, without its per-call buffers);
-    /// anything else goes through `FrameSource.rows`.
-    static func readRows(_ frame: RejectionFrame, _ y0: Int, _ count: Int) throws -> Image {
-        if case .file(let path) = frame.source, let mapped = try FITSMappedImage.open(path) {
-            return try mapped.rect(x: 0, y: y0, width: mapped.width, height: count, path: path)
-        }
-        return try frame.source.rows(y0, count)
-    }
-
     /// Pass 1's read: a full-size image of `frame` in which only the rows `BackgroundMap.estimate` samples
     /// with `backgroundSampleStride` (multiples of it) are read; the other rows are NaN and never looked at,
-    /// so the map equals the one estimated from the whole frame. A plain float32 file is mapped and only
+    /// so the map equals the one estimated from the whole frame. A plain float32 file (`mapped`) has only
     /// those rows converted; anything else is read whole (`FrameSource.rows`).
     static func sampledRows(_ frame: RejectionFrame, _ height: Int, mapped: FITSMappedImage?) throws -> Image {
-        guard case .file(let path) = frame.source, let mapped else {
-            return try readRows(frame, 0, height)
-        }
+        guard case .file(let path) = frame.source, let mapped else { return try frame.source.rows(0, height) }
         let w = mapped.width, h = mapped.height, planes = mapped.channels
         var image = Image(width: w, height: h, channels: planes, fill: .nan)
         try image.pixels.withUnsafeMutableBufferPointer { dst in
